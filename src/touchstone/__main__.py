@@ -1,0 +1,3 @@
+from touchstone.cli import main
+
+main()

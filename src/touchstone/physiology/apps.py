@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PhysiologyConfig(AppConfig):
+    name = "touchstone.physiology"
+    label = "physiology"

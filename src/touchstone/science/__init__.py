@@ -1,0 +1,7 @@
+"""Touchstone's science core: plain Python and numpy, no Django.
+
+Instrument scoring, change statistics, meta-analysis, trajectories, sleep, HRV and
+biomarker arithmetic take and return plain values and arrays, so they can be used
+and tested on their own. ``touchstone.science.tests.test_no_django`` enforces that no
+module here imports Django.
+"""
