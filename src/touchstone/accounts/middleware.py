@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from touchstone.accounts.models import StaffMember
+
+
+def _member_of(request: HttpRequest) -> StaffMember | None:
+    if not request.user.is_authenticated:
+        return None
+    return (
+        StaffMember.objects.select_related("clinic", "user").filter(user=request.user).first()
+    )
+
+
+class MembershipMiddleware:
+    """Attach ``request.member``: the signed-in user's clinic membership (or None)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.member = SimpleLazyObject(lambda: _member_of(request))  # type: ignore[attr-defined]
+        return self.get_response(request)

@@ -1,0 +1,119 @@
+"""Clinics (the tenant), their staff and the staff's API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from touchstone.accounts.roles import Role, role_has
+
+
+class Clinic(models.Model):
+    """A practice: the tenant boundary. Every clinical row belongs to exactly one clinic."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Every staff member must sign in with a one-time code."
+    )
+    crisis_line = models.CharField(
+        max_length=200,
+        default="Call or text 988 (Suicide & Crisis Lifeline, US)",
+        help_text="Shown to clients at once when a risk item is answered positively.",
+    )
+    emergency_number = models.CharField(max_length=40, default="911")
+    is_synthetic = models.BooleanField(
+        default=False, help_text="Demo data made by `touchstone demo`; not real people."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMemberQuerySet(models.QuerySet["StaffMember"]):
+    def for_member(self, member: StaffMember) -> StaffMemberQuerySet:
+        """Colleagues: the members of the same clinic."""
+        return self.filter(clinic_id=member.clinic_id)
+
+
+class StaffMember(models.Model):
+    """A user's membership in a clinic, with one role.
+
+    One membership per user keeps the tenant of every request unambiguous; a person
+    working for two clinics has two logins.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    objects = StaffMemberQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["user__last_name", "user__first_name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_role_display()})"
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    def can(self, permission: str) -> bool:
+        return self.is_active and role_has(self.role, permission)
+
+
+TOKEN_PREFIX = "ts"
+
+
+def hash_token(secret: str) -> str:
+    """SHA-256 of a token. Tokens carry 256 bits of randomness, so a fast hash is enough
+    (a slow password hash protects guessable secrets; these are not guessable)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+    def for_member(self, member: StaffMember) -> ApiTokenQuerySet:
+        """A member's own tokens: nobody, not even an owner, sees another's."""
+        return self.filter(user_id=member.user_id)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its hash is stored; the secret is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def new_secret() -> tuple[str, str]:
+        """A fresh token string and its display prefix."""
+        prefix = secrets.token_hex(4)
+        return f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix

@@ -1,0 +1,49 @@
+"""Staff roles and what each may do: the one permission matrix of the app.
+
+Views and API operations name a permission (``requires("clients.view")``); this table
+says which roles hold it. Changing who may do what is an edit here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    CLINICIAN = "clinician", "Clinician (licensed)"
+    THERAPIST = "therapist", "Massage therapist"
+    FRONT_DESK = "front_desk", "Front desk"
+    RESEARCHER = "researcher", "Researcher"
+
+
+_CARE_TEAM = frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST, Role.FRONT_DESK})
+_EVERYONE = frozenset(Role)
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # Client records (identifiable data): the care team only, never researchers.
+    "clients.view": _CARE_TEAM,
+    "clients.edit": _CARE_TEAM,
+    "clients.archive": frozenset({Role.OWNER, Role.CLINICIAN}),
+    "clients.history": frozenset({Role.OWNER, Role.CLINICIAN}),
+    # Licensed work: diagnoses and the handling of risk alerts.
+    "diagnoses.view": frozenset({Role.CLINICIAN}),
+    "alerts.handle": frozenset({Role.CLINICIAN}),
+    # Running the clinic.
+    "staff.manage": frozenset({Role.OWNER}),
+    "clinic.settings": frozenset({Role.OWNER}),
+    "audit.view": frozenset({Role.OWNER}),
+    # De-identified aggregates.
+    "research.aggregates": frozenset({Role.OWNER, Role.RESEARCHER}),
+    # Everyone manages their own login, two-factor devices and API tokens.
+    "account.self": _EVERYONE,
+}
+
+
+def role_has(role: str, permission: str) -> bool:
+    """Whether ``role`` holds ``permission``; an unknown permission is a programming error."""
+    try:
+        allowed = PERMISSIONS[permission]
+    except KeyError:
+        raise KeyError(f"unknown permission {permission!r}; add it to accounts.roles") from None
+    return role in allowed

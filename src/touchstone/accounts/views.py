@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from touchstone.accounts import actions
+from touchstone.accounts.access import get_for, public, requires
+from touchstone.accounts.forms import (
+    ClinicSettingsForm,
+    InviteForm,
+    OTPCodeForm,
+    StaffChangeForm,
+    TokenForm,
+)
+from touchstone.accounts.models import ApiToken, StaffMember
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+
+# --- Signing in and out, passwords (Django's views, marked as deliberately public) -------
+login = public(auth_views.LoginView.as_view(template_name="accounts/login.html",
+                                            redirect_authenticated_user=True))
+logout = public(auth_views.LogoutView.as_view())
+password_reset = public(auth_views.PasswordResetView.as_view(
+    template_name="accounts/password_reset.html",
+    email_template_name="accounts/password_reset_email.txt",
+    success_url=reverse_lazy("accounts:password_reset_done")))
+password_reset_done = public(auth_views.PasswordResetDoneView.as_view(
+    template_name="accounts/password_reset_done.html"))
+password_reset_confirm = public(auth_views.PasswordResetConfirmView.as_view(
+    template_name="accounts/password_reset_confirm.html",
+    success_url=reverse_lazy("accounts:password_reset_complete")))
+password_reset_complete = public(auth_views.PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"))
+password_change = requires("account.self")(auth_views.PasswordChangeView.as_view(
+    template_name="accounts/password_change.html",
+    success_url=reverse_lazy("accounts:profile")))
+
+
+def _safe_next(request: HttpRequest, fallback: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or fallback
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+# --- Two-factor authentication (django-otp TOTP devices) ------------------------------------
+@public
+def verify(request: HttpRequest) -> HttpResponse:
+    """Second step of signing in: a code from the user's authenticator app."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    if not user_has_device(request.user) or request.user.is_verified():  # type: ignore[union-attr]
+        return redirect(_safe_next(request))
+    form = OTPCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            record(request, Action.LOGIN, object_type="auth.user",
+                   object_id=request.user.pk, detail="second factor")
+            return redirect(_safe_next(request))
+        form.add_error("code", "That code is not valid now. Check the clock on your phone.")
+    return render(request, "accounts/verify.html", {"form": form, "next": _safe_next(request)})
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+@public
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Set up (or replace) the user's TOTP device: scan, confirm with one code."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    if user_has_device(request.user) and not request.user.is_verified():  # type: ignore[union-attr]
+        return redirect(f"{reverse_lazy('accounts:verify')}?next={request.path}")
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
+    )
+    form = OTPCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"]):
+            TOTPDevice.objects.filter(user=request.user, confirmed=True).delete()
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            record(request, Action.GRANT, object_type="otp_totp.totpdevice",
+                   object_id=device.pk, detail="two-factor device confirmed")
+            messages.success(request, "Two-factor sign-in is on.")
+            return redirect("accounts:profile")
+        form.add_error("code", "That code does not match. Scan again and use the newest code.")
+    return render(request, "accounts/two_factor.html", {
+        "form": form, "qr_svg": _qr_svg(device.config_url), "secret": device.bin_key.hex(),
+        "has_device": user_has_device(request.user)})
+
+
+# --- The signed-in user's own account ---------------------------------------------------------
+@requires("account.self")
+def profile(request: HttpRequest) -> HttpResponse:
+    tokens = ApiToken.objects.for_member(request.member)  # type: ignore[attr-defined]
+    return render(request, "accounts/profile.html", {
+        "tokens": tokens, "token_form": TokenForm(),
+        "has_device": user_has_device(request.user)})
+
+
+@requires("account.self")
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the token a name (up to 100 characters).")
+        return redirect("accounts:profile")
+    _, secret = actions.do_create_token(request.user, form.cleaned_data["name"], request)
+    return render(request, "accounts/token_created.html", {"secret": secret})
+
+
+@requires("account.self")
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_for(request.member, ApiToken.objects, pk=token_id)  # type: ignore[attr-defined]
+    actions.do_revoke_token(request.user, token, request)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:profile")
+
+
+# --- Running the clinic (owners) --------------------------------------------------------------
+@requires("staff.manage")
+def staff_list(request: HttpRequest) -> HttpResponse:
+    staff = StaffMember.objects.for_member(request.member).select_related("user")  # type: ignore[attr-defined]
+    return render(request, "accounts/staff_list.html", {"staff": staff})
+
+
+@requires("staff.manage")
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        member = actions.do_invite_staff(request.member, form.cleaned_data, request)  # type: ignore[attr-defined]
+        messages.success(request, f"Invitation sent to {member.user.email}.")
+        return redirect("accounts:staff")
+    return render(request, "accounts/staff_invite.html", {"form": form})
+
+
+@requires("staff.manage")
+def staff_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
+    colleague = get_for(request.member, StaffMember.objects.select_related("user"), pk=staff_id)  # type: ignore[attr-defined]
+    form = StaffChangeForm(request.POST or None,
+                           initial={"role": colleague.role, "is_active": colleague.is_active})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_change_staff(request.member, colleague, form.cleaned_data["role"],  # type: ignore[attr-defined]
+                                    form.cleaned_data["is_active"], request)
+        except ValueError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Saved.")
+            return redirect("accounts:staff")
+    return render(request, "accounts/staff_edit.html", {"form": form, "colleague": colleague})
+
+
+@requires("clinic.settings")
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    clinic = request.member.clinic  # type: ignore[attr-defined]
+    form = ClinicSettingsForm(request.POST or None, instance=clinic)
+    if request.method == "POST" and form.is_valid():
+        actions.do_update_clinic(request.member, form.instance, form.changed_data, request)  # type: ignore[attr-defined]
+        messages.success(request, "Clinic settings saved.")
+        return redirect("accounts:clinic")
+    return render(request, "accounts/clinic.html", {"form": form})

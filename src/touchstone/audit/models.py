@@ -1,0 +1,77 @@
+"""The audit log: who did what to which record, when, and from where. Append-only."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from touchstone.accounts.models import Clinic
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised on any attempt to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("audit events cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")
+
+    def for_member(self, member: Any) -> AuditEventQuerySet:
+        return self.filter(clinic_id=member.clinic_id)
+
+
+class Action(models.TextChoices):
+    CREATE = "create", "Created"
+    READ = "read", "Viewed"
+    LIST = "list", "Listed"
+    UPDATE = "update", "Updated"
+    ARCHIVE = "archive", "Archived"
+    RESTORE = "restore", "Restored"
+    DELETE = "delete", "Deleted"
+    EXPORT = "export", "Exported"
+    LOGIN = "login", "Signed in"
+    LOGIN_FAILED = "login_failed", "Sign-in failed"
+    LOGOUT = "logout", "Signed out"
+    GRANT = "grant", "Granted"
+    REVOKE = "revoke", "Revoked"
+
+
+class AuditEvent(models.Model):
+    """One audited action. Holds identifiers only — never names or answers — so the log
+    itself is not a second copy of client data."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, help_text="Username at the time.")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=60, help_text="app_label.model")
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=300, blank=True, help_text="Field names, counts; no values.")
+    channel = models.CharField(max_length=10, default="web")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["-at", "-id"]
+        indexes: ClassVar = [models.Index(fields=["clinic", "object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")

@@ -1,0 +1,124 @@
+# No `from __future__ import annotations` here: django-ninja reads the annotations at
+# run time to tell path, query and body parameters apart.
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Field, FilterSchema, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from touchstone.api import api_requires
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.clients import actions
+from touchstone.clients.models import Client
+from touchstone.clients.views import get_client_for
+
+router = Router(tags=["clients"])
+
+
+class ClientOut(Schema):
+    id: int
+    given_name: str
+    family_name: str
+    preferred_name: str
+    date_of_birth: dt.date
+    email: str
+    phone: str
+    address: str
+    city: str
+    postal_code: str
+    emergency_contact_name: str
+    emergency_contact_phone: str
+    emergency_contact_relation: str
+    consent_to_treatment: bool
+    consent_to_treatment_on: dt.date | None
+    research_consent: bool
+    research_consent_on: dt.date | None
+    archived_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ClientIn(Schema):
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    preferred_name: str = Field("", max_length=100)
+    date_of_birth: dt.date
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=30)
+    address: str = Field("", max_length=200)
+    city: str = Field("", max_length=100)
+    postal_code: str = Field("", max_length=12)
+    emergency_contact_name: str = Field("", max_length=150)
+    emergency_contact_phone: str = Field("", max_length=30)
+    emergency_contact_relation: str = Field("", max_length=60)
+    consent_to_treatment: bool = False
+    consent_to_treatment_on: dt.date | None = None
+    research_consent: bool = False
+    research_consent_on: dt.date | None = None
+
+
+class ClientPatch(Schema):
+    given_name: str | None = Field(None, max_length=100)
+    family_name: str | None = Field(None, max_length=100)
+    preferred_name: str | None = Field(None, max_length=100)
+    date_of_birth: dt.date | None = None
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=30)
+    address: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=100)
+    postal_code: str | None = Field(None, max_length=12)
+    emergency_contact_name: str | None = Field(None, max_length=150)
+    emergency_contact_phone: str | None = Field(None, max_length=30)
+    emergency_contact_relation: str | None = Field(None, max_length=60)
+    consent_to_treatment: bool | None = None
+    consent_to_treatment_on: dt.date | None = None
+    research_consent: bool | None = None
+    research_consent_on: dt.date | None = None
+
+
+class ClientFilter(FilterSchema):
+    q: str | None = Field(None, max_length=100, description="Words to find in name, e-mail, phone")
+    archived: bool = False
+
+
+@router.get("/", response=list[ClientOut], summary="List clients")
+@api_requires("clients.view")
+@paginate(PageNumberPagination, page_size=50)
+def list_clients(request: HttpRequest, filters: Query[ClientFilter]):  # type: ignore[no-untyped-def]
+    clients = Client.objects.for_member(request.member)  # type: ignore[attr-defined]
+    clients = clients.archived() if filters.archived else clients.active()
+    if filters.q:
+        clients = clients.search(filters.q)
+    record(request, Action.LIST, object_type="clients.client", detail="api list")
+    return clients
+
+
+@router.get("/{client_id}", response=ClientOut, summary="Get one client")
+@api_requires("clients.view")
+def get_client(request: HttpRequest, client_id: int) -> Client:
+    client = get_client_for(request, client_id)
+    record(request, Action.READ, client)
+    return client
+
+
+@router.post("/", response={201: ClientOut}, summary="Create a client")
+@api_requires("clients.edit")
+def create_client(request: HttpRequest, payload: ClientIn) -> Status:
+    return Status(201, actions.do_create_client(request.member, payload.dict(), request))  # type: ignore[attr-defined]
+
+
+@router.patch("/{client_id}", response=ClientOut, summary="Change a client's details")
+@api_requires("clients.edit")
+def update_client(request: HttpRequest, client_id: int, payload: ClientPatch) -> Client:
+    client = get_client_for(request, client_id)
+    actions.do_update_client(request.member, client, payload.dict(exclude_unset=True), request)  # type: ignore[attr-defined]
+    return client
+
+
+@router.post("/{client_id}/archive", response=ClientOut, summary="Archive a client")
+@api_requires("clients.archive")
+def archive_client(request: HttpRequest, client_id: int) -> Client:
+    client = get_client_for(request, client_id)
+    actions.do_archive_client(request.member, client, request)  # type: ignore[attr-defined]
+    return client

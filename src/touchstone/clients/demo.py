@@ -1,0 +1,132 @@
+"""The synthetic demo clinic: deterministic for a seed, clearly marked as synthetic.
+
+Later capabilities add their own demo data through ``DEMO_EXTENSIONS`` (a list of
+callables taking the clinic, the staff by role, the clients and a seeded RNG).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+from simple_history.utils import bulk_create_with_history
+from tqdm import tqdm
+
+from touchstone.accounts.models import Clinic, StaffMember
+from touchstone.accounts.roles import Role
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.clients.models import Client
+
+DEMO_SLUG = "demo"
+DEMO_STAFF = [
+    ("olivia", "Olivia", "Owens", Role.OWNER),
+    ("casey", "Casey", "Chen", Role.CLINICIAN),
+    ("theo", "Theo", "Tran", Role.THERAPIST),
+    ("fran", "Fran", "Fischer", Role.FRONT_DESK),
+    ("riley", "Riley", "Reyes", Role.RESEARCHER),
+]
+
+
+@dataclass
+class DemoContext:
+    clinic: Clinic
+    staff: dict[str, StaffMember]
+    clients: list[Client]
+    rng: random.Random
+    today: dt.date
+
+
+DEMO_EXTENSIONS: list[Callable[[DemoContext], None]] = []
+
+
+def demo_exists() -> bool:
+    return Clinic.objects.filter(slug=DEMO_SLUG).exists()
+
+
+def _client_rows(clinic: Clinic, n: int, seed: int, today: dt.date) -> list[Client]:
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        female = rng.random() < 0.72  # massage-therapy clients are mostly women
+        given = fake.first_name_female() if female else fake.first_name_male()
+        family = fake.last_name()
+        age = rng.randint(19, 78)
+        born = today - dt.timedelta(days=age * 365 + rng.randint(0, 364))
+        consent_on = today - dt.timedelta(days=rng.randint(7, 120))
+        research = rng.random() < 0.6
+        rows.append(Client(
+            clinic=clinic,
+            given_name=given,
+            family_name=family,
+            preferred_name="",
+            date_of_birth=born,
+            email=f"{given}.{family}@example.com".lower().replace(" ", ""),
+            phone=f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+            address=fake.street_address(),
+            city=fake.city(),
+            postal_code=fake.postcode(),
+            emergency_contact_name=fake.name(),
+            emergency_contact_phone=f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+            emergency_contact_relation=rng.choice(["partner", "parent", "sibling", "friend"]),
+            consent_to_treatment=True,
+            consent_to_treatment_on=consent_on,
+            research_consent=research,
+            research_consent_on=consent_on if research else None,
+        ))
+    return rows
+
+
+def build_demo_clinic(
+    seed: int = 1, n_clients: int = 200, today: dt.date | None = None, progress: bool = False
+) -> DemoContext | None:
+    """Create the demo clinic, or return None when it already exists (idempotent)."""
+    if demo_exists():
+        return None
+    today = today or timezone.localdate()
+    user_model = get_user_model()
+    with transaction.atomic():
+        clinic = Clinic.objects.create(
+            name="Stillwater Massage & Wellbeing (demo, synthetic data)",
+            slug=DEMO_SLUG,
+            is_synthetic=True,
+        )
+        staff: dict[str, StaffMember] = {}
+        for username, first, last, role in DEMO_STAFF:
+            user = user_model.objects.create_user(
+                username=username, first_name=first, last_name=last,
+                email=f"{username}@demo.touchstone.invalid",
+                password=settings.TOUCHSTONE_DEMO_PASSWORD,
+            )
+            staff[role] = StaffMember.objects.create(user=user, clinic=clinic, role=role)
+        rows = _client_rows(clinic, n_clients, seed, today)
+        bar = tqdm(total=len(rows), desc="demo clients", disable=not progress, unit="client")
+        clients: list[Client] = []
+        for start in range(0, len(rows), 100):
+            batch = rows[start : start + 100]
+            clients.extend(bulk_create_with_history(batch, Client, default_user=staff[Role.FRONT_DESK].user))
+            bar.update(len(batch))
+        bar.close()
+        clients = list(Client.objects.filter(clinic=clinic).order_by("pk"))
+        context = DemoContext(clinic, staff, clients, random.Random(seed + 1), today)
+        for extend in DEMO_EXTENSIONS:
+            extend(context)
+        record(None, Action.CREATE, clinic, clinic=clinic, detail=f"demo clinic, seed {seed}")
+    return context
+
+
+def demo_logins() -> list[dict[str, Any]]:
+    return [
+        {"username": username, "role": str(role.label), "password": settings.TOUCHSTONE_DEMO_PASSWORD}
+        for username, _, _, role in DEMO_STAFF
+    ]

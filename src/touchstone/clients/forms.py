@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django import forms
+
+from touchstone.clients.models import EDITABLE_FIELDS, Client
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ClientForm(forms.ModelForm):
+    """Validation lives on the model (``Client.clean``) so the API applies the same rules."""
+
+    class Meta:
+        model = Client
+        fields = EDITABLE_FIELDS
+        widgets = {
+            "date_of_birth": DateInput(),
+            "consent_to_treatment_on": DateInput(),
+            "research_consent_on": DateInput(),
+        }
+        labels = {
+            "consent_to_treatment": "Consents to treatment",
+            "consent_to_treatment_on": "Consent to treatment given on",
+            "research_consent": "Consents to de-identified research use",
+            "research_consent_on": "Research consent given on",
+        }
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    archived = forms.BooleanField(required=False, label="Show archived")

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from touchstone.accounts.access import get_for, requires
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.clients import actions
+from touchstone.clients.forms import ClientForm, ClientSearchForm
+from touchstone.clients.models import EDITABLE_FIELDS, Client
+
+PAGE_SIZE = 25
+
+
+def get_client_for(request: HttpRequest, client_id: int) -> Client:
+    """The client ``client_id`` of the user's clinic, or 404."""
+    return get_for(request.member, Client.objects, pk=client_id)  # type: ignore[attr-defined]
+
+
+def _form_data(form: ClientForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
+
+
+def _save_with_model_errors(form: ClientForm, save: Any) -> Any:
+    try:
+        return save(_form_data(form))
+    except ValidationError as error:
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+        return None
+
+
+@requires("clients.view")
+def client_list(request: HttpRequest) -> HttpResponse:
+    search = ClientSearchForm(request.GET or None)
+    clients = Client.objects.for_member(request.member)  # type: ignore[attr-defined]
+    text, archived = "", False
+    if search.is_valid():
+        text, archived = search.cleaned_data["q"], search.cleaned_data["archived"]
+    clients = clients.archived() if archived else clients.active()
+    if text:
+        clients = clients.search(text)
+    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    record(request, Action.LIST, object_type="clients.client",
+           detail=f"page {page.number}, {len(page.object_list)} rows")
+    return render(request, "clients/list.html",
+                  {"page": page, "search": search, "archived": archived, "text": text})
+
+
+@requires("clients.edit")
+def client_create(request: HttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client = _save_with_model_errors(
+            form, lambda data: actions.do_create_client(request.member, data, request)  # type: ignore[attr-defined]
+        )
+        if client is not None:
+            messages.success(request, "Client created.")
+            return redirect("clients:detail", client_id=client.pk)
+    return render(request, "clients/form.html", {"form": form, "client": None})
+
+
+@requires("clients.view")
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    record(request, Action.READ, client)
+    return render(request, "clients/detail.html", {"client": client})
+
+
+@requires("clients.edit")
+def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        fresh = get_client_for(request, client_id)  # form.is_valid() mutated `client` already
+        changed = _save_with_model_errors(
+            form, lambda data: actions.do_update_client(request.member, fresh, data, request)  # type: ignore[attr-defined]
+        )
+        if changed is not None:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect("clients:detail", client_id=client_id)
+    else:
+        record(request, Action.READ, client, detail="edit form")
+    return render(request, "clients/form.html", {"form": form, "client": client})
+
+
+@requires("clients.archive")
+@require_POST
+def client_archive(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    actions.do_archive_client(request.member, client, request)  # type: ignore[attr-defined]
+    messages.success(request, "Client archived. Nothing was deleted; restore at any time.")
+    return redirect("clients:detail", client_id=client_id)
+
+
+@requires("clients.archive")
+@require_POST
+def client_restore(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    actions.do_restore_client(request.member, client, request)  # type: ignore[attr-defined]
+    messages.success(request, "Client restored.")
+    return redirect("clients:detail", client_id=client_id)
+
+
+@requires("clients.history")
+def client_history(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    versions = list(client.history.select_related("history_user").order_by("-history_date"))
+    rows = []
+    for newer, older in zip(versions, [*versions[1:], None], strict=True):
+        changes = newer.diff_against(older).changes if older is not None else []
+        rows.append({"version": newer, "changes": changes})
+    record(request, Action.READ, client, detail="history")
+    return render(request, "clients/history.html", {"client": client, "rows": rows})

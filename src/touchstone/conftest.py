@@ -1,0 +1,89 @@
+"""The shared cast of every web test.
+
+Harbour clinic: Alice (owner), Bob (clinician), Tess (massage therapist), Fiona (front desk),
+Rita (researcher). Charlie owns another clinic, Northside: the outsider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client as HttpClient
+
+from touchstone.accounts.models import Clinic, StaffMember
+from touchstone.accounts.roles import Role
+from touchstone.clients.models import Client
+
+
+@pytest.fixture(autouse=True)
+def _no_login_throttling_by_default(settings: Any) -> None:
+    """Tests sign in many times; the throttling test turns axes back on."""
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 is slow on purpose; tests that do not check hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_member(clinic: Clinic, username: str, role: str, **user_fields: Any) -> StaffMember:
+    user = get_user_model().objects.create_user(
+        username=username, password="correct horse battery", email=f"{username}@example.org",
+        first_name=user_fields.pop("first_name", username.title()), **user_fields,
+    )
+    return StaffMember.objects.create(user=user, clinic=clinic, role=role)
+
+
+def make_client(clinic: Clinic, **fields: Any) -> Client:
+    values: dict[str, Any] = {
+        "given_name": "Dana", "family_name": "Example", "date_of_birth": dt.date(1985, 4, 2),
+        "consent_to_treatment": True, "consent_to_treatment_on": dt.date(2024, 1, 10),
+    }
+    values.update(fields)
+    return Client.objects.create(clinic=clinic, **values)
+
+
+@dataclass
+class Cast:
+    harbour: Clinic
+    northside: Clinic
+    alice: StaffMember
+    bob: StaffMember
+    tess: StaffMember
+    fiona: StaffMember
+    rita: StaffMember
+    charlie: StaffMember
+
+    def by_role(self) -> dict[str, StaffMember]:
+        return {m.role: m for m in (self.alice, self.bob, self.tess, self.fiona, self.rita)}
+
+    def browser_for(self, member: StaffMember) -> HttpClient:
+        http = HttpClient()
+        http.force_login(member.user)
+        return http
+
+
+@pytest.fixture
+def cast(db: Any) -> Cast:
+    harbour = Clinic.objects.create(name="Harbour Massage", slug="harbour")
+    northside = Clinic.objects.create(name="Northside Bodywork", slug="northside")
+    return Cast(
+        harbour=harbour,
+        northside=northside,
+        alice=make_member(harbour, "alice", Role.OWNER),
+        bob=make_member(harbour, "bob", Role.CLINICIAN),
+        tess=make_member(harbour, "tess", Role.THERAPIST),
+        fiona=make_member(harbour, "fiona", Role.FRONT_DESK),
+        rita=make_member(harbour, "rita", Role.RESEARCHER),
+        charlie=make_member(northside, "charlie", Role.OWNER),
+    )
+
+
+@pytest.fixture
+def as_alice(cast: Cast) -> HttpClient:
+    return cast.browser_for(cast.alice)

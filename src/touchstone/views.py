@@ -1,0 +1,35 @@
+"""Project-level pages: the home page and the health check."""
+
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from touchstone.accounts.access import public, requires
+from touchstone.clients.models import Client
+
+
+@requires("account.self")
+def home(request: HttpRequest) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    context = {}
+    if member.can("clients.view"):
+        clients = Client.objects.for_member(member).active()
+        context["client_count"] = clients.count()
+        context["recent_clients"] = clients.order_by("-created_at")[:8]
+    return render(request, "home.html", context)
+
+
+@public
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the database answers a query, 503 otherwise (for load balancers)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
