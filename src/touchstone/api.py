@@ -64,8 +64,13 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _reply(request: HttpRequest, status: int, code: str, message: str,
-           fields: dict[str, list[str]] | None = None) -> HttpResponse:
+def _reply(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
     return api.create_response(request, error_body(code, message, fields), status=status)
 
 

@@ -33,16 +33,22 @@ def _fast_password_hashing(settings: Any) -> None:
 
 def make_member(clinic: Clinic, username: str, role: str, **user_fields: Any) -> StaffMember:
     user = get_user_model().objects.create_user(
-        username=username, password="correct horse battery", email=f"{username}@example.org",
-        first_name=user_fields.pop("first_name", username.title()), **user_fields,
+        username=username,
+        password="correct horse battery",
+        email=f"{username}@example.org",
+        first_name=user_fields.pop("first_name", username.title()),
+        **user_fields,
     )
     return StaffMember.objects.create(user=user, clinic=clinic, role=role)
 
 
 def make_client(clinic: Clinic, **fields: Any) -> Client:
     values: dict[str, Any] = {
-        "given_name": "Dana", "family_name": "Example", "date_of_birth": dt.date(1985, 4, 2),
-        "consent_to_treatment": True, "consent_to_treatment_on": dt.date(2024, 1, 10),
+        "given_name": "Dana",
+        "family_name": "Example",
+        "date_of_birth": dt.date(1985, 4, 2),
+        "consent_to_treatment": True,
+        "consent_to_treatment_on": dt.date(2024, 1, 10),
     }
     values.update(fields)
     return Client.objects.create(clinic=clinic, **values)

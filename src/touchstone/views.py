@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from django.db import DatabaseError, connection
+from typing import Any
+
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from touchstone.accounts.access import public, requires
+from touchstone.accounts.access import MemberRequest, public, requires
 from touchstone.clients.models import Client
 
 
 @requires("account.self")
-def home(request: HttpRequest) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
-    context = {}
+def home(request: MemberRequest) -> HttpResponse:
+    member = request.member
+    context: dict[str, Any] = {}
     if member.can("clients.view"):
         clients = Client.objects.for_member(member).active()
         context["client_count"] = clients.count()
@@ -24,6 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @public
 @never_cache
+@transaction.non_atomic_requests
 def healthz(request: HttpRequest) -> HttpResponse:
     """200 when the database answers a query, 503 otherwise (for load balancers)."""
     try:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -26,11 +26,17 @@ from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import PERMISSIONS
 
 M = TypeVar("M", bound=models.Model)
-ViewFunc = Callable[..., HttpResponse]
+ViewFunc = Callable[..., HttpResponseBase]
+
+
+class MemberRequest(HttpRequest):
+    """A request that passed ``requires``: it carries the caller's clinic membership."""
+
+    member: StaffMember
 
 
 class ClinicOwnedQuerySet(models.QuerySet[M]):
-    def for_member(self, member: StaffMember) -> ClinicOwnedQuerySet[M]:
+    def for_member(self, member: StaffMember) -> Self:
         return self.filter(clinic_id=member.clinic_id)
 
 
@@ -73,7 +79,7 @@ def requires(permission: str) -> Callable[[ViewFunc], ViewFunc]:
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")
             member = current_member(request)
@@ -98,13 +104,18 @@ def public(view: ViewFunc) -> ViewFunc:
     return view
 
 
-def two_factor_redirect(request: HttpRequest, member: StaffMember) -> HttpResponse | None:
+def is_verified(user: Any) -> bool:
+    """Whether this login passed its second factor (set by django-otp's middleware)."""
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
+def two_factor_redirect(request: HttpRequest, member: StaffMember) -> HttpResponseBase | None:
     """Where a signed-in user must go first: verify a code, or set up a device."""
     from django_otp import user_has_device
 
     user = request.user
     if user_has_device(user):
-        if not user.is_verified():  # type: ignore[union-attr]
+        if not is_verified(user):
             return redirect(f"{reverse('accounts:verify')}?next={request.path}")
     elif member.clinic.require_two_factor:
         return redirect("accounts:two_factor")

@@ -36,8 +36,14 @@ def do_invite_staff(
         user.set_unusable_password()
         user.save(update_fields=["password"])
         member = StaffMember.objects.create(user=user, clinic=owner.clinic, role=data["role"])
-        record(request, Action.CREATE, member, clinic=owner.clinic, actor=owner.user,
-               detail=f"role {member.role}")
+        record(
+            request,
+            Action.CREATE,
+            member,
+            clinic=owner.clinic,
+            actor=owner.user,
+            detail=f"role {member.role}",
+        )
     link = reverse(
         "accounts:password_reset_confirm",
         kwargs={
@@ -57,7 +63,10 @@ def do_invite_staff(
 
 
 def do_change_staff(
-    owner: StaffMember, member: StaffMember, role: str, is_active: bool,
+    owner: StaffMember,
+    member: StaffMember,
+    role: str,
+    is_active: bool,
     request: HttpRequest | None,
 ) -> None:
     """Change a colleague's role or deactivate them. An owner cannot demote or lock out
@@ -72,8 +81,14 @@ def do_change_staff(
         member.save(update_fields=["role", "is_active"])
         if not is_active:
             member.user.api_tokens.active().update(revoked_at=timezone.now())
-        record(request, Action.UPDATE, member, clinic=owner.clinic, actor=owner.user,
-               detail=fields_detail(changed))
+        record(
+            request,
+            Action.UPDATE,
+            member,
+            clinic=owner.clinic,
+            actor=owner.user,
+            detail=fields_detail(changed),
+        )
 
 
 def do_update_clinic(
@@ -81,8 +96,14 @@ def do_update_clinic(
 ) -> None:
     with transaction.atomic():
         clinic.save()
-        record(request, Action.UPDATE, clinic, clinic=clinic, actor=owner.user,
-               detail=fields_detail(changed))
+        record(
+            request,
+            Action.UPDATE,
+            clinic,
+            clinic=clinic,
+            actor=owner.user,
+            detail=fields_detail(changed),
+        )
 
 
 def do_create_token(user: Any, name: str, request: HttpRequest | None) -> tuple[ApiToken, str]:
@@ -93,8 +114,14 @@ def do_create_token(user: Any, name: str, request: HttpRequest | None) -> tuple[
         token = ApiToken.objects.create(
             user=user, name=name, key_prefix=prefix, key_hash=hash_token(secret)
         )
-        record(request, Action.GRANT, token, actor=user,
-               clinic=member.clinic if member else None, detail="api token")
+        record(
+            request,
+            Action.GRANT,
+            token,
+            actor=user,
+            clinic=member.clinic if member else None,
+            detail="api token",
+        )
     return token, secret
 
 
@@ -105,5 +132,11 @@ def do_revoke_token(user: Any, token: ApiToken, request: HttpRequest | None) -> 
     member = getattr(user, "staff_member", None)
     with transaction.atomic():
         token.save(update_fields=["revoked_at"])
-        record(request, Action.REVOKE, token, actor=user,
-               clinic=member.clinic if member else None, detail="api token")
+        record(
+            request,
+            Action.REVOKE,
+            token,
+            actor=user,
+            clinic=member.clinic if member else None,
+            detail="api token",
+        )

@@ -11,9 +11,7 @@ from touchstone.accounts.models import StaffMember
 def _member_of(request: HttpRequest) -> StaffMember | None:
     if not request.user.is_authenticated:
         return None
-    return (
-        StaffMember.objects.select_related("clinic", "user").filter(user=request.user).first()
-    )
+    return StaffMember.objects.select_related("clinic", "user").filter(user=request.user).first()
 
 
 class MembershipMiddleware:

@@ -11,8 +11,11 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("password/reset/", views.password_reset, name="password_reset"),
     path("password/reset/sent/", views.password_reset_done, name="password_reset_done"),
-    path("password/reset/<uidb64>/<token>/", views.password_reset_confirm,
-         name="password_reset_confirm"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("password/reset/done/", views.password_reset_complete, name="password_reset_complete"),
     path("profile/", views.profile, name="profile"),
     path("tokens/new/", views.token_create, name="token_create"),

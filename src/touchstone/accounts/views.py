@@ -16,7 +16,7 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from touchstone.accounts import actions
-from touchstone.accounts.access import get_for, public, requires
+from touchstone.accounts.access import MemberRequest, get_for, is_verified, public, requires
 from touchstone.accounts.forms import (
     ClinicSettingsForm,
     InviteForm,
@@ -29,23 +29,38 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 
 # --- Signing in and out, passwords (Django's views, marked as deliberately public) -------
-login = public(auth_views.LoginView.as_view(template_name="accounts/login.html",
-                                            redirect_authenticated_user=True))
+login = public(
+    auth_views.LoginView.as_view(
+        template_name="accounts/login.html", redirect_authenticated_user=True
+    )
+)
 logout = public(auth_views.LogoutView.as_view())
-password_reset = public(auth_views.PasswordResetView.as_view(
-    template_name="accounts/password_reset.html",
-    email_template_name="accounts/password_reset_email.txt",
-    success_url=reverse_lazy("accounts:password_reset_done")))
-password_reset_done = public(auth_views.PasswordResetDoneView.as_view(
-    template_name="accounts/password_reset_done.html"))
-password_reset_confirm = public(auth_views.PasswordResetConfirmView.as_view(
-    template_name="accounts/password_reset_confirm.html",
-    success_url=reverse_lazy("accounts:password_reset_complete")))
-password_reset_complete = public(auth_views.PasswordResetCompleteView.as_view(
-    template_name="accounts/password_reset_complete.html"))
-password_change = requires("account.self")(auth_views.PasswordChangeView.as_view(
-    template_name="accounts/password_change.html",
-    success_url=reverse_lazy("accounts:profile")))
+password_reset = public(
+    auth_views.PasswordResetView.as_view(
+        template_name="accounts/password_reset.html",
+        email_template_name="accounts/password_reset_email.txt",
+        success_url=reverse_lazy("accounts:password_reset_done"),
+    )
+)
+password_reset_done = public(
+    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
+)
+password_reset_confirm = public(
+    auth_views.PasswordResetConfirmView.as_view(
+        template_name="accounts/password_reset_confirm.html",
+        success_url=reverse_lazy("accounts:password_reset_complete"),
+    )
+)
+password_reset_complete = public(
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"
+    )
+)
+password_change = requires("account.self")(
+    auth_views.PasswordChangeView.as_view(
+        template_name="accounts/password_change.html", success_url=reverse_lazy("accounts:profile")
+    )
+)
 
 
 def _safe_next(request: HttpRequest, fallback: str = "/") -> str:
@@ -61,15 +76,20 @@ def verify(request: HttpRequest) -> HttpResponse:
     """Second step of signing in: a code from the user's authenticator app."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    if not user_has_device(request.user) or request.user.is_verified():  # type: ignore[union-attr]
+    if not user_has_device(request.user) or is_verified(request.user):
         return redirect(_safe_next(request))
     form = OTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
-            record(request, Action.LOGIN, object_type="auth.user",
-                   object_id=request.user.pk, detail="second factor")
+            record(
+                request,
+                Action.LOGIN,
+                object_type="auth.user",
+                object_id=request.user.pk,
+                detail="second factor",
+            )
             return redirect(_safe_next(request))
         form.add_error("code", "That code is not valid now. Check the clock on your phone.")
     return render(request, "accounts/verify.html", {"form": form, "next": _safe_next(request)})
@@ -87,7 +107,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     """Set up (or replace) the user's TOTP device: scan, confirm with one code."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    if user_has_device(request.user) and not request.user.is_verified():  # type: ignore[union-attr]
+    if user_has_device(request.user) and not is_verified(request.user):
         return redirect(f"{reverse_lazy('accounts:verify')}?next={request.path}")
     device, _ = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
@@ -99,28 +119,42 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            record(request, Action.GRANT, object_type="otp_totp.totpdevice",
-                   object_id=device.pk, detail="two-factor device confirmed")
+            record(
+                request,
+                Action.GRANT,
+                object_type="otp_totp.totpdevice",
+                object_id=device.pk,
+                detail="two-factor device confirmed",
+            )
             messages.success(request, "Two-factor sign-in is on.")
             return redirect("accounts:profile")
         form.add_error("code", "That code does not match. Scan again and use the newest code.")
-    return render(request, "accounts/two_factor.html", {
-        "form": form, "qr_svg": _qr_svg(device.config_url), "secret": device.bin_key.hex(),
-        "has_device": user_has_device(request.user)})
+    return render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "form": form,
+            "qr_svg": _qr_svg(device.config_url),
+            "secret": device.bin_key.hex(),
+            "has_device": user_has_device(request.user),
+        },
+    )
 
 
 # --- The signed-in user's own account ---------------------------------------------------------
 @requires("account.self")
-def profile(request: HttpRequest) -> HttpResponse:
-    tokens = ApiToken.objects.for_member(request.member)  # type: ignore[attr-defined]
-    return render(request, "accounts/profile.html", {
-        "tokens": tokens, "token_form": TokenForm(),
-        "has_device": user_has_device(request.user)})
+def profile(request: MemberRequest) -> HttpResponse:
+    tokens = ApiToken.objects.for_member(request.member)
+    return render(
+        request,
+        "accounts/profile.html",
+        {"tokens": tokens, "token_form": TokenForm(), "has_device": user_has_device(request.user)},
+    )
 
 
 @requires("account.self")
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: MemberRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the token a name (up to 100 characters).")
@@ -131,8 +165,8 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @requires("account.self")
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = get_for(request.member, ApiToken.objects, pk=token_id)  # type: ignore[attr-defined]
+def token_revoke(request: MemberRequest, token_id: int) -> HttpResponse:
+    token = get_for(request.member, ApiToken.objects, pk=token_id)
     actions.do_revoke_token(request.user, token, request)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("accounts:profile")
@@ -140,30 +174,36 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 # --- Running the clinic (owners) --------------------------------------------------------------
 @requires("staff.manage")
-def staff_list(request: HttpRequest) -> HttpResponse:
-    staff = StaffMember.objects.for_member(request.member).select_related("user")  # type: ignore[attr-defined]
+def staff_list(request: MemberRequest) -> HttpResponse:
+    staff = StaffMember.objects.for_member(request.member).select_related("user")
     return render(request, "accounts/staff_list.html", {"staff": staff})
 
 
 @requires("staff.manage")
-def staff_invite(request: HttpRequest) -> HttpResponse:
+def staff_invite(request: MemberRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        member = actions.do_invite_staff(request.member, form.cleaned_data, request)  # type: ignore[attr-defined]
+        member = actions.do_invite_staff(request.member, form.cleaned_data, request)
         messages.success(request, f"Invitation sent to {member.user.email}.")
         return redirect("accounts:staff")
     return render(request, "accounts/staff_invite.html", {"form": form})
 
 
 @requires("staff.manage")
-def staff_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
-    colleague = get_for(request.member, StaffMember.objects.select_related("user"), pk=staff_id)  # type: ignore[attr-defined]
-    form = StaffChangeForm(request.POST or None,
-                           initial={"role": colleague.role, "is_active": colleague.is_active})
+def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
+    colleague = get_for(request.member, StaffMember.objects.select_related("user"), pk=staff_id)
+    form = StaffChangeForm(
+        request.POST or None, initial={"role": colleague.role, "is_active": colleague.is_active}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_change_staff(request.member, colleague, form.cleaned_data["role"],  # type: ignore[attr-defined]
-                                    form.cleaned_data["is_active"], request)
+            actions.do_change_staff(
+                request.member,
+                colleague,
+                form.cleaned_data["role"],
+                form.cleaned_data["is_active"],
+                request,
+            )
         except ValueError as error:
             form.add_error(None, str(error))
         else:
@@ -173,11 +213,11 @@ def staff_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 
 @requires("clinic.settings")
-def clinic_settings(request: HttpRequest) -> HttpResponse:
-    clinic = request.member.clinic  # type: ignore[attr-defined]
+def clinic_settings(request: MemberRequest) -> HttpResponse:
+    clinic = request.member.clinic
     form = ClinicSettingsForm(request.POST or None, instance=clinic)
     if request.method == "POST" and form.is_valid():
-        actions.do_update_clinic(request.member, form.instance, form.changed_data, request)  # type: ignore[attr-defined]
+        actions.do_update_clinic(request.member, form.instance, form.changed_data, request)
         messages.success(request, "Clinic settings saved.")
         return redirect("accounts:clinic")
     return render(request, "accounts/clinic.html", {"form": form})

@@ -50,7 +50,7 @@ def record(
         object_type=object_type or "",
         object_id=str(object_id) if object_id not in (None, "") else "",
         detail=detail[:300],
-        channel=channel or getattr(request, "audit_channel", "web"),
+        channel=channel or str(getattr(request, "audit_channel", "web")),
         ip_address=client_ip(request),
     )
 

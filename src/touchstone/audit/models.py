@@ -54,7 +54,9 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=60, help_text="app_label.model")
     object_id = models.CharField(max_length=64, blank=True)
-    detail = models.CharField(max_length=300, blank=True, help_text="Field names, counts; no values.")
+    detail = models.CharField(
+        max_length=300, blank=True, help_text="Field names, counts; no values."
+    )
     channel = models.CharField(max_length=10, default="web")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -18,15 +18,27 @@ def _clinic_of(user: Any) -> Any:
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    record(request, Action.LOGIN, object_type="auth.user", object_id=user.pk,
-           actor=user, clinic=_clinic_of(user))
+    record(
+        request,
+        Action.LOGIN,
+        object_type="auth.user",
+        object_id=user.pk,
+        actor=user,
+        clinic=_clinic_of(user),
+    )
 
 
 @receiver(user_logged_out)
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        record(request, Action.LOGOUT, object_type="auth.user", object_id=user.pk,
-               actor=user, clinic=_clinic_of(user))
+        record(
+            request,
+            Action.LOGOUT,
+            object_type="auth.user",
+            object_id=user.pk,
+            actor=user,
+            clinic=_clinic_of(user),
+        )
 
 
 @receiver(user_login_failed)
@@ -34,5 +46,9 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
     # The attempted username is not client data, but it may be a typo of a password:
     # keep only its length.
     username = str(credentials.get("username", ""))
-    record(request, Action.LOGIN_FAILED, object_type="auth.user",
-           detail=f"username length {len(username)}")
+    record(
+        request,
+        Action.LOGIN_FAILED,
+        object_type="auth.user",
+        detail=f"username length {len(username)}",
+    )

@@ -3,19 +3,19 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from touchstone.accounts.access import requires
+from touchstone.accounts.access import MemberRequest, requires
 from touchstone.accounts.forms import AuditFilterForm
 from touchstone.audit.models import AuditEvent
 
 
 @requires("audit.view")
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: MemberRequest) -> HttpResponse:
     """The clinic's audit log, newest first, filterable. Read-only by construction."""
-    events = AuditEvent.objects.for_member(request.member).select_related("actor")  # type: ignore[attr-defined]
+    events = AuditEvent.objects.for_member(request.member).select_related("actor")
     form = AuditFilterForm(request.GET or None)
     if form.is_valid():
         data = form.cleaned_data

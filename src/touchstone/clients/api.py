@@ -2,11 +2,12 @@
 # run time to tell path, query and body parameters apart.
 
 import datetime as dt
+from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
+from touchstone.accounts.access import MemberRequest
 from touchstone.api import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
@@ -85,8 +86,8 @@ class ClientFilter(FilterSchema):
 @router.get("/", response=list[ClientOut], summary="List clients")
 @api_requires("clients.view")
 @paginate(PageNumberPagination, page_size=50)
-def list_clients(request: HttpRequest, filters: Query[ClientFilter]):  # type: ignore[no-untyped-def]
-    clients = Client.objects.for_member(request.member)  # type: ignore[attr-defined]
+def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
+    clients = Client.objects.for_member(request.member)
     clients = clients.archived() if filters.archived else clients.active()
     if filters.q:
         clients = clients.search(filters.q)
@@ -96,7 +97,7 @@ def list_clients(request: HttpRequest, filters: Query[ClientFilter]):  # type: i
 
 @router.get("/{client_id}", response=ClientOut, summary="Get one client")
 @api_requires("clients.view")
-def get_client(request: HttpRequest, client_id: int) -> Client:
+def get_client(request: MemberRequest, client_id: int) -> Client:
     client = get_client_for(request, client_id)
     record(request, Action.READ, client)
     return client
@@ -104,21 +105,21 @@ def get_client(request: HttpRequest, client_id: int) -> Client:
 
 @router.post("/", response={201: ClientOut}, summary="Create a client")
 @api_requires("clients.edit")
-def create_client(request: HttpRequest, payload: ClientIn) -> Status:
-    return Status(201, actions.do_create_client(request.member, payload.dict(), request))  # type: ignore[attr-defined]
+def create_client(request: MemberRequest, payload: ClientIn) -> Status:
+    return Status(201, actions.do_create_client(request.member, payload.dict(), request))
 
 
 @router.patch("/{client_id}", response=ClientOut, summary="Change a client's details")
 @api_requires("clients.edit")
-def update_client(request: HttpRequest, client_id: int, payload: ClientPatch) -> Client:
+def update_client(request: MemberRequest, client_id: int, payload: ClientPatch) -> Client:
     client = get_client_for(request, client_id)
-    actions.do_update_client(request.member, client, payload.dict(exclude_unset=True), request)  # type: ignore[attr-defined]
+    actions.do_update_client(request.member, client, payload.dict(exclude_unset=True), request)
     return client
 
 
 @router.post("/{client_id}/archive", response=ClientOut, summary="Archive a client")
 @api_requires("clients.archive")
-def archive_client(request: HttpRequest, client_id: int) -> Client:
+def archive_client(request: MemberRequest, client_id: int) -> Client:
     client = get_client_for(request, client_id)
-    actions.do_archive_client(request.member, client, request)  # type: ignore[attr-defined]
+    actions.do_archive_client(request.member, client, request)
     return client

@@ -65,25 +65,27 @@ def _client_rows(clinic: Clinic, n: int, seed: int, today: dt.date) -> list[Clie
         born = today - dt.timedelta(days=age * 365 + rng.randint(0, 364))
         consent_on = today - dt.timedelta(days=rng.randint(7, 120))
         research = rng.random() < 0.6
-        rows.append(Client(
-            clinic=clinic,
-            given_name=given,
-            family_name=family,
-            preferred_name="",
-            date_of_birth=born,
-            email=f"{given}.{family}@example.com".lower().replace(" ", ""),
-            phone=f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
-            address=fake.street_address(),
-            city=fake.city(),
-            postal_code=fake.postcode(),
-            emergency_contact_name=fake.name(),
-            emergency_contact_phone=f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
-            emergency_contact_relation=rng.choice(["partner", "parent", "sibling", "friend"]),
-            consent_to_treatment=True,
-            consent_to_treatment_on=consent_on,
-            research_consent=research,
-            research_consent_on=consent_on if research else None,
-        ))
+        rows.append(
+            Client(
+                clinic=clinic,
+                given_name=given,
+                family_name=family,
+                preferred_name="",
+                date_of_birth=born,
+                email=f"{given}.{family}@example.com".lower().replace(" ", ""),
+                phone=f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+                address=fake.street_address(),
+                city=fake.city(),
+                postal_code=fake.postcode(),
+                emergency_contact_name=fake.name(),
+                emergency_contact_phone=f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+                emergency_contact_relation=rng.choice(["partner", "parent", "sibling", "friend"]),
+                consent_to_treatment=True,
+                consent_to_treatment_on=consent_on,
+                research_consent=research,
+                research_consent_on=consent_on if research else None,
+            )
+        )
     return rows
 
 
@@ -104,7 +106,9 @@ def build_demo_clinic(
         staff: dict[str, StaffMember] = {}
         for username, first, last, role in DEMO_STAFF:
             user = user_model.objects.create_user(
-                username=username, first_name=first, last_name=last,
+                username=username,
+                first_name=first,
+                last_name=last,
                 email=f"{username}@demo.touchstone.invalid",
                 password=settings.TOUCHSTONE_DEMO_PASSWORD,
             )
@@ -114,7 +118,9 @@ def build_demo_clinic(
         clients: list[Client] = []
         for start in range(0, len(rows), 100):
             batch = rows[start : start + 100]
-            clients.extend(bulk_create_with_history(batch, Client, default_user=staff[Role.FRONT_DESK].user))
+            clients.extend(
+                bulk_create_with_history(batch, Client, default_user=staff[Role.FRONT_DESK].user)
+            )
             bar.update(len(batch))
         bar.close()
         clients = list(Client.objects.filter(clinic=clinic).order_by("pk"))
@@ -127,6 +133,10 @@ def build_demo_clinic(
 
 def demo_logins() -> list[dict[str, Any]]:
     return [
-        {"username": username, "role": str(role.label), "password": settings.TOUCHSTONE_DEMO_PASSWORD}
+        {
+            "username": username,
+            "role": str(role.label),
+            "password": settings.TOUCHSTONE_DEMO_PASSWORD,
+        }
         for username, _, _, role in DEMO_STAFF
     ]

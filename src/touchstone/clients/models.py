@@ -63,7 +63,7 @@ class Client(ClinicOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
-    objects = ClientQuerySet.as_manager()
+    objects = ClientQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering: ClassVar = ["family_name", "given_name", "id"]

@@ -5,11 +5,11 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import get_for, requires
+from touchstone.accounts.access import MemberRequest, get_for, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients import actions
@@ -19,9 +19,9 @@ from touchstone.clients.models import EDITABLE_FIELDS, Client
 PAGE_SIZE = 25
 
 
-def get_client_for(request: HttpRequest, client_id: int) -> Client:
+def get_client_for(request: MemberRequest, client_id: int) -> Client:
     """The client ``client_id`` of the user's clinic, or 404."""
-    return get_for(request.member, Client.objects, pk=client_id)  # type: ignore[attr-defined]
+    return get_for(request.member, Client.objects, pk=client_id)
 
 
 def _form_data(form: ClientForm) -> dict[str, Any]:
@@ -38,9 +38,9 @@ def _save_with_model_errors(form: ClientForm, save: Any) -> Any:
 
 
 @requires("clients.view")
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: MemberRequest) -> HttpResponse:
     search = ClientSearchForm(request.GET or None)
-    clients = Client.objects.for_member(request.member)  # type: ignore[attr-defined]
+    clients = Client.objects.for_member(request.member)
     text, archived = "", False
     if search.is_valid():
         text, archived = search.cleaned_data["q"], search.cleaned_data["archived"]
@@ -48,18 +48,26 @@ def client_list(request: HttpRequest) -> HttpResponse:
     if text:
         clients = clients.search(text)
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
-    record(request, Action.LIST, object_type="clients.client",
-           detail=f"page {page.number}, {len(page.object_list)} rows")
-    return render(request, "clients/list.html",
-                  {"page": page, "search": search, "archived": archived, "text": text})
+    record(
+        request,
+        Action.LIST,
+        object_type="clients.client",
+        detail=f"page {page.number}, {len(page.object_list)} rows",
+    )
+    return render(
+        request,
+        "clients/list.html",
+        {"page": page, "search": search, "archived": archived, "text": text},
+    )
 
 
 @requires("clients.edit")
-def client_create(request: HttpRequest) -> HttpResponse:
+def client_create(request: MemberRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         client = _save_with_model_errors(
-            form, lambda data: actions.do_create_client(request.member, data, request)  # type: ignore[attr-defined]
+            form,
+            lambda data: actions.do_create_client(request.member, data, request),
         )
         if client is not None:
             messages.success(request, "Client created.")
@@ -68,20 +76,21 @@ def client_create(request: HttpRequest) -> HttpResponse:
 
 
 @requires("clients.view")
-def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_detail(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     record(request, Action.READ, client)
     return render(request, "clients/detail.html", {"client": client})
 
 
 @requires("clients.edit")
-def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_edit(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     form = ClientForm(request.POST or None, instance=client)
     if request.method == "POST" and form.is_valid():
         fresh = get_client_for(request, client_id)  # form.is_valid() mutated `client` already
         changed = _save_with_model_errors(
-            form, lambda data: actions.do_update_client(request.member, fresh, data, request)  # type: ignore[attr-defined]
+            form,
+            lambda data: actions.do_update_client(request.member, fresh, data, request),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
@@ -93,24 +102,24 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @requires("clients.archive")
 @require_POST
-def client_archive(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_archive(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
-    actions.do_archive_client(request.member, client, request)  # type: ignore[attr-defined]
+    actions.do_archive_client(request.member, client, request)
     messages.success(request, "Client archived. Nothing was deleted; restore at any time.")
     return redirect("clients:detail", client_id=client_id)
 
 
 @requires("clients.archive")
 @require_POST
-def client_restore(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_restore(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
-    actions.do_restore_client(request.member, client, request)  # type: ignore[attr-defined]
+    actions.do_restore_client(request.member, client, request)
     messages.success(request, "Client restored.")
     return redirect("clients:detail", client_id=client_id)
 
 
 @requires("clients.history")
-def client_history(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_history(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     versions = list(client.history.select_related("history_user").order_by("-history_date"))
     rows = []

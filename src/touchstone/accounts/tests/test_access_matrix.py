@@ -24,9 +24,18 @@ from touchstone.conftest import Cast, make_client, make_member
 # kwarg name -> builds an object in the given clinic and returns its id.
 OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     "client_id": lambda clinic: make_client(clinic).pk,
-    "staff_id": lambda clinic: make_member(clinic, f"x{clinic.pk}{ApiToken.objects.count()}{StaffMember.objects.count()}", Role.THERAPIST).pk,
-    "token_id": lambda clinic: do_create_token(
-        StaffMember.objects.filter(clinic=clinic).first().user, "matrix", None)[0].pk,
+    "staff_id": lambda clinic: (
+        make_member(
+            clinic,
+            f"x{clinic.pk}{ApiToken.objects.count()}{StaffMember.objects.count()}",
+            Role.THERAPIST,
+        ).pk
+    ),
+    "token_id": lambda clinic: (
+        do_create_token(StaffMember.objects.filter(clinic=clinic).first().user, "matrix", None)[
+            0
+        ].pk
+    ),
 }
 # Kwargs that are not tenant objects (signed tokens of Django's password reset).
 NON_OBJECT_KWARGS = {"uidb64": "MQ", "token": "set-password"}
@@ -46,8 +55,11 @@ def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPatte
 
 
 def _html_routes() -> list[tuple[str, URLPattern]]:
-    return [(route, p) for route, p in _walk(get_resolver().url_patterns)
-            if not route.startswith("api/")]
+    return [
+        (route, p)
+        for route, p in _walk(get_resolver().url_patterns)
+        if not route.startswith("api/")
+    ]
 
 
 def _kwargs(route: str) -> list[str]:
@@ -60,9 +72,12 @@ def _url(route: str, values: dict[str, Any]) -> str:
 
 def test_it_requires_every_view_to_declare_its_access():
     unmarked = [
-        route for route, pattern in _html_routes()
-        if not (getattr(pattern.callback, "touchstone_permission", None)
-                or getattr(pattern.callback, "touchstone_public", False))
+        route
+        for route, pattern in _html_routes()
+        if not (
+            getattr(pattern.callback, "touchstone_permission", None)
+            or getattr(pattern.callback, "touchstone_public", False)
+        )
     ]
     assert unmarked == [], "views without requires(...) or public: " + ", ".join(unmarked)
 
@@ -80,20 +95,28 @@ def test_it_requires_every_api_operation_to_declare_its_permission():
 
 
 def test_it_knows_how_to_build_every_url_kwarg():
-    unknown = {kwarg for route, _ in _html_routes() for kwarg in _kwargs(route)
-               if kwarg not in OBJECT_FACTORIES and kwarg not in NON_OBJECT_KWARGS}
+    unknown = {
+        kwarg
+        for route, _ in _html_routes()
+        for kwarg in _kwargs(route)
+        if kwarg not in OBJECT_FACTORIES and kwarg not in NON_OBJECT_KWARGS
+    }
     assert unknown == set(), f"add factories for {unknown}"
 
 
 def _protected_routes() -> list[tuple[str, str]]:
-    return [(route, pattern.callback.touchstone_permission)
-            for route, pattern in _html_routes()
-            if getattr(pattern.callback, "touchstone_permission", None)]
+    return [
+        (route, pattern.callback.touchstone_permission)
+        for route, pattern in _html_routes()
+        if getattr(pattern.callback, "touchstone_permission", None)
+    ]
 
 
 def _objects(clinic: Clinic, route: str) -> dict[str, Any]:
-    return {kwarg: NON_OBJECT_KWARGS.get(kwarg) or OBJECT_FACTORIES[kwarg](clinic)
-            for kwarg in _kwargs(route)}
+    return {
+        kwarg: NON_OBJECT_KWARGS.get(kwarg) or OBJECT_FACTORIES[kwarg](clinic)
+        for kwarg in _kwargs(route)
+    }
 
 
 @pytest.mark.parametrize("role", [*Role, "outsider"])
@@ -114,7 +137,9 @@ def test_it_keeps_other_clinics_objects_out_of_reach_in_every_view(cast: Cast, r
             if method == "get" and status == 405:
                 continue  # a POST-only view refuses GET before it looks anything up
             if status != expected:
-                failures.append(f"{method.upper()} {url} ({permission}) -> {status}, not {expected}")
+                failures.append(
+                    f"{method.upper()} {url} ({permission}) -> {status}, not {expected}"
+                )
     assert failures == []
 
 

@@ -7,33 +7,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_clinics_staff_and_api_tokens'),
+        ("accounts", "0001_clinics_staff_and_api_tokens"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_label', models.CharField(help_text='Username at the time.', max_length=150)),
-                ('action', models.CharField(choices=[('create', 'Created'), ('read', 'Viewed'), ('list', 'Listed'), ('update', 'Updated'), ('archive', 'Archived'), ('restore', 'Restored'), ('delete', 'Deleted'), ('export', 'Exported'), ('login', 'Signed in'), ('login_failed', 'Sign-in failed'), ('logout', 'Signed out'), ('grant', 'Granted'), ('revoke', 'Revoked')], max_length=20)),
-                ('object_type', models.CharField(help_text='app_label.model', max_length=60)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('detail', models.CharField(blank=True, help_text='Field names, counts; no values.', max_length=300)),
-                ('channel', models.CharField(default='web', max_length=10)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('clinic', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(help_text="Username at the time.", max_length=150),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "Created"),
+                            ("read", "Viewed"),
+                            ("list", "Listed"),
+                            ("update", "Updated"),
+                            ("archive", "Archived"),
+                            ("restore", "Restored"),
+                            ("delete", "Deleted"),
+                            ("export", "Exported"),
+                            ("login", "Signed in"),
+                            ("login_failed", "Sign-in failed"),
+                            ("logout", "Signed out"),
+                            ("grant", "Granted"),
+                            ("revoke", "Revoked"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("object_type", models.CharField(help_text="app_label.model", max_length=60)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "detail",
+                    models.CharField(
+                        blank=True, help_text="Field names, counts; no values.", max_length=300
+                    ),
+                ),
+                ("channel", models.CharField(default="web", max_length=10)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['clinic', 'object_type', 'object_id'], name='audit_audit_clinic__127bf6_idx')],
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["clinic", "object_type", "object_id"],
+                        name="audit_audit_clinic__127bf6_idx",
+                    )
+                ],
             },
         ),
     ]

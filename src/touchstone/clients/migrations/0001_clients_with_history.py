@@ -8,80 +8,136 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_clinics_staff_and_api_tokens'),
+        ("accounts", "0001_clinics_staff_and_api_tokens"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalClient',
+            name="HistoricalClient",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('preferred_name', models.CharField(blank=True, max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('address', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=12)),
-                ('emergency_contact_name', models.CharField(blank=True, max_length=150)),
-                ('emergency_contact_phone', models.CharField(blank=True, max_length=30)),
-                ('emergency_contact_relation', models.CharField(blank=True, max_length=60)),
-                ('consent_to_treatment', models.BooleanField(default=False)),
-                ('consent_to_treatment_on', models.DateField(blank=True, null=True)),
-                ('research_consent', models.BooleanField(default=False, help_text='Agrees that de-identified data may be used for research.')),
-                ('research_consent_on', models.DateField(blank=True, null=True)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('clinic', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.clinic')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("preferred_name", models.CharField(blank=True, max_length=100)),
+                ("date_of_birth", models.DateField()),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                ("address", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("postal_code", models.CharField(blank=True, max_length=12)),
+                ("emergency_contact_name", models.CharField(blank=True, max_length=150)),
+                ("emergency_contact_phone", models.CharField(blank=True, max_length=30)),
+                ("emergency_contact_relation", models.CharField(blank=True, max_length=60)),
+                ("consent_to_treatment", models.BooleanField(default=False)),
+                ("consent_to_treatment_on", models.DateField(blank=True, null=True)),
+                (
+                    "research_consent",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Agrees that de-identified data may be used for research.",
+                    ),
+                ),
+                ("research_consent_on", models.DateField(blank=True, null=True)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical client',
-                'verbose_name_plural': 'historical clients',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical client",
+                "verbose_name_plural": "historical clients",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Client',
+            name="Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('preferred_name', models.CharField(blank=True, max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('address', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=12)),
-                ('emergency_contact_name', models.CharField(blank=True, max_length=150)),
-                ('emergency_contact_phone', models.CharField(blank=True, max_length=30)),
-                ('emergency_contact_relation', models.CharField(blank=True, max_length=60)),
-                ('consent_to_treatment', models.BooleanField(default=False)),
-                ('consent_to_treatment_on', models.DateField(blank=True, null=True)),
-                ('research_consent', models.BooleanField(default=False, help_text='Agrees that de-identified data may be used for research.')),
-                ('research_consent_on', models.DateField(blank=True, null=True)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("preferred_name", models.CharField(blank=True, max_length=100)),
+                ("date_of_birth", models.DateField()),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                ("address", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("postal_code", models.CharField(blank=True, max_length=12)),
+                ("emergency_contact_name", models.CharField(blank=True, max_length=150)),
+                ("emergency_contact_phone", models.CharField(blank=True, max_length=30)),
+                ("emergency_contact_relation", models.CharField(blank=True, max_length=60)),
+                ("consent_to_treatment", models.BooleanField(default=False)),
+                ("consent_to_treatment_on", models.DateField(blank=True, null=True)),
+                (
+                    "research_consent",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Agrees that de-identified data may be used for research.",
+                    ),
+                ),
+                ("research_consent_on", models.DateField(blank=True, null=True)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['family_name', 'given_name', 'id'],
-                'indexes': [models.Index(fields=['clinic', 'family_name', 'given_name'], name='clients_cli_clinic__66f9bb_idx')],
+                "ordering": ["family_name", "given_name", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["clinic", "family_name", "given_name"],
+                        name="clients_cli_clinic__66f9bb_idx",
+                    )
+                ],
             },
         ),
     ]

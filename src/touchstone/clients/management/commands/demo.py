@@ -16,16 +16,21 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--clients", type=int, default=200)
         parser.add_argument("--quiet", action="store_true", help="No progress bar or logins.")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="Only when the database has no clinic at all (used by make run).")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Only when the database has no clinic at all (used by make run).",
+        )
 
-    def handle(self, *args: Any, seed: int, clients: int, quiet: bool, if_empty: bool,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, seed: int, clients: int, quiet: bool, if_empty: bool, **options: Any
+    ) -> None:
         if if_empty and Clinic.objects.exists() and not demo_exists():
             self.stdout.write("The database already has a clinic; no demo added.")
             return
-        context = build_demo_clinic(seed=seed, n_clients=clients,
-                                    progress=not quiet and sys.stderr.isatty())
+        context = build_demo_clinic(
+            seed=seed, n_clients=clients, progress=not quiet and sys.stderr.isatty()
+        )
         if context is None:
             self.stdout.write("The demo clinic is already there; nothing changed.")
         else:
@@ -33,4 +38,6 @@ class Command(BaseCommand):
         if not quiet:
             self.stdout.write("Demo logins (synthetic clinic only):")
             for login in demo_logins():
-                self.stdout.write(f"  {login['username']:<8} {login['role']:<22} password: {login['password']}")
+                self.stdout.write(
+                    f"  {login['username']:<8} {login['role']:<22} password: {login['password']}"
+                )

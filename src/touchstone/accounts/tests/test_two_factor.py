@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import time_machine
+from django.test import Client as HttpClient
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from touchstone.conftest import Cast
+
+
+def _code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"
+
+
+def _sign_in(username: str) -> HttpClient:
+    http = HttpClient()
+    http.post("/accounts/login/", {"username": username, "password": "correct horse battery"})
+    return http
+
+
+def test_it_sets_up_an_authenticator_app_with_one_code(cast: Cast, as_alice: HttpClient):
+    page = as_alice.get("/accounts/two-factor/")
+    assert page.status_code == 200 and "<svg" in page.content.decode()
+    device = TOTPDevice.objects.get(user=cast.alice.user, confirmed=False)
+    response = as_alice.post("/accounts/two-factor/", {"code": _code(device)})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_it_rejects_a_wrong_setup_code(cast: Cast, as_alice: HttpClient):
+    as_alice.get("/accounts/two-factor/")
+    response = as_alice.post("/accounts/two-factor/", {"code": "000000"})
+    assert "does not match" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=cast.alice.user, confirmed=True).exists()
+
+
+def test_it_asks_for_a_code_before_any_page_once_a_device_exists(cast: Cast):
+    device = TOTPDevice.objects.create(user=cast.bob.user, name="phone", confirmed=True)
+    http = _sign_in("bob")
+    response = http.get("/clients/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/verify/")
+    bad = http.post("/accounts/verify/", {"code": "123456", "next": "/clients/"})
+    assert "not valid" in bad.content.decode()
+    device.refresh_from_db()
+    # django-otp throttles after a failure (1 s, doubling); come back a little later.
+    with time_machine.travel(device.throttling_failure_timestamp + dt.timedelta(seconds=5)):
+        good = http.post("/accounts/verify/", {"code": _code(device), "next": "/clients/"})
+    assert good["Location"] == "/clients/"
+    assert http.get("/clients/").status_code == 200
+
+
+def test_it_sends_staff_without_a_device_to_set_one_up_when_the_clinic_requires_it(cast: Cast):
+    cast.harbour.require_two_factor = True
+    cast.harbour.save()
+    http = _sign_in("tess")
+    response = http.get("/clients/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/two-factor/"
+    # Other clinics are not affected.
+    assert _sign_in("charlie").get("/clients/").status_code == 200
+
+
+def test_it_lets_the_owner_require_two_factor_for_the_clinic(cast: Cast, as_alice: HttpClient):
+    response = as_alice.post(
+        "/accounts/clinic/",
+        {
+            "name": "Harbour Massage",
+            "require_two_factor": "on",
+            "crisis_line": "Call or text 988",
+            "emergency_number": "911",
+        },
+    )
+    assert response.status_code == 302
+    cast.harbour.refresh_from_db()
+    assert cast.harbour.require_two_factor
+
+
+def test_it_does_not_open_the_verify_page_to_anonymous_visitors(db: object):
+    response = HttpClient().get("/accounts/verify/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"

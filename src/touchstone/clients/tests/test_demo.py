@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from touchstone.accounts.models import Clinic, StaffMember
+from touchstone.clients.demo import build_demo_clinic
+from touchstone.clients.models import Client
+
+TODAY = dt.date(2026, 11, 1)
+
+
+def _fingerprint() -> list[tuple[str, str, str, str]]:
+    return [
+        (c.given_name, c.family_name, c.date_of_birth.isoformat(), c.phone)
+        for c in Client.objects.order_by("pk")
+    ]
+
+
+def _build_and_roll_back(seed: int) -> list[tuple[str, str, str, str]]:
+    with transaction.atomic():
+        build_demo_clinic(seed=seed, n_clients=30, today=TODAY)
+        fingerprint = _fingerprint()
+        transaction.set_rollback(True)
+    return fingerprint
+
+
+@pytest.mark.django_db
+def test_it_is_deterministic_for_a_seed():
+    first = _build_and_roll_back(7)
+    assert len(first) == 30
+    assert _build_and_roll_back(7) == first
+    assert _build_and_roll_back(8) != first
+
+
+@pytest.mark.django_db
+def test_it_builds_one_login_per_role_and_is_idempotent():
+    out = io.StringIO()
+    call_command("demo", "--quiet", stdout=out)
+    call_command("demo", "--quiet", stdout=out)
+    assert "already there" in out.getvalue()
+    clinic = Clinic.objects.get(slug="demo")
+    assert clinic.is_synthetic and "synthetic" in clinic.name
+    assert Client.objects.filter(clinic=clinic).count() == 200
+    assert sorted(StaffMember.objects.values_list("role", flat=True)) == sorted(
+        ["owner", "clinician", "therapist", "front_desk", "researcher"]
+    )
+    for client in Client.objects.all():
+        client.full_clean()  # every synthetic record passes the real validation
+
+
+@pytest.mark.django_db
+def test_it_adds_no_demo_to_a_database_that_has_a_clinic_of_its_own():
+    Clinic.objects.create(name="Real clinic", slug="real")
+    out = io.StringIO()
+    call_command("demo", "--if-empty", "--quiet", stdout=out)
+    assert not Clinic.objects.filter(slug="demo").exists()
