@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
@@ -12,10 +13,18 @@ from touchstone.audit.models import Action, AuditEvent
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address. Behind the reverse proxy, REMOTE_ADDR is set by it
-    (docs/deploy.md shows the proxy configuration that makes this true)."""
+    """The caller's address.
+
+    Behind a reverse proxy (``TRUST_X_FORWARDED_FOR``), the last address in
+    X-Forwarded-For: the one our own proxy appended, which a client cannot forge.
+    """
     if request is None:
         return None
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
     return request.META.get("REMOTE_ADDR") or None
 
 

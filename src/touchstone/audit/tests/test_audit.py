@@ -100,3 +100,13 @@ def test_the_audit_page_does_a_fixed_number_of_queries(
         record(None, "read", make_client(cast.harbour), actor=cast.bob.user)
     with django_assert_max_num_queries(12):
         as_alice.get("/audit/")
+
+
+def test_it_takes_the_address_the_proxy_appended_when_behind_one(
+    cast: Cast, as_alice: HttpClient, settings: Any
+):
+    settings.TRUST_X_FORWARDED_FOR = True
+    client = make_client(cast.harbour)
+    as_alice.get(f"/clients/{client.pk}/", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4",
+                 REMOTE_ADDR="127.0.0.1")
+    assert AuditEvent.objects.get(action="read").ip_address == "198.51.100.4"
