@@ -16,7 +16,7 @@ Examples
 >>> from touchstone.science.instruments import load_instrument
 >>> r = change(load_instrument("phq9"), pre=18, post=6)
 >>> (round(r.rci, 2), r.reliable_change, r.classification, r.response, r.remission)
-(-5.0, 'improved', 'recovered', True, False)
+(-4.99, 'improved', 'recovered', True, False)
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from touchstone.science.instruments.model import Instrument
+from touchstone.science.instruments.model import Instrument, Item
 from touchstone.science.instruments.scoring import AnswerError
 
 MISSING = -1
@@ -169,24 +169,24 @@ def score_batch(instrument: Instrument, responses: npt.ArrayLike) -> BatchResult
         idx = np.clip(s_total - instrument.total_min, 0, len(lut) - 1)
         severity[start:stop] = np.where(ok, lut[idx], -1)
         for r, rule in enumerate(instrument.risk):
-            j = _column(instrument, rule.link_id)
-            if j is None or j >= n_cols:
+            rj = _column(instrument, rule.link_id)
+            if rj is None or rj >= n_cols:
                 risk_unknown[start:stop, r] = True
                 continue
-            it = instrument.items[j]
-            col = block[:, j]
+            it = instrument.items[rj]
+            col = block[:, rj]
             col_miss = col == MISSING
             item_score = (it.min_value + it.max_value - col) if it.reverse else col
             risk[start:stop, r] = (item_score >= rule.min) & ~col_miss
             risk_unknown[start:stop, r] = col_miss
         for sub in instrument.subscales:
-            cols = [_column(instrument, x) for x in sub.link_ids]
             s_sum = np.zeros(stop - start, dtype=np.int16)
             s_any = np.zeros(stop - start, dtype=np.bool_)
-            for j in cols:
-                assert j is not None
-                s_sum += scores[j]
-                s_any |= miss[j]
+            for x in sub.link_ids:
+                sj = _column(instrument, x)
+                assert sj is not None
+                s_sum += scores[sj]
+                s_any |= miss[sj]
             subscales[sub.id][start:stop] = np.where(s_any, np.nan, s_sum)
     alert = alert_lut[severity]
     return BatchResult(
@@ -240,14 +240,33 @@ def _item_scores(
     return scores, misses
 
 
+def _scale(item: Item) -> tuple[int, int, frozenset[int]]:
+    return item.min_value, item.max_value, frozenset(o.value for o in item.options)
+
+
 def _validate(instrument: Instrument, codes: npt.NDArray[np.integer[Any]]) -> None:
-    """Every value is missing or on its item's scale; else name the first bad row."""
-    for j in range(codes.shape[1]):
-        it = instrument.items[j]
+    """Every value is missing or on its item's scale; else name the first bad row.
+
+    One look-up-table pass over the whole (contiguous) block when all columns share a
+    scale, as in PHQ-9; otherwise column by column.
+    """
+    items = instrument.items[: codes.shape[1]]
+    if codes.dtype == np.int8 and len({_scale(it) for it in items}) == 1:
+        valid = np.zeros(256, dtype=np.bool_)
+        valid[MISSING + 128] = True
+        for v in _allowed(items[0]):
+            valid[v + 128] = True
+        as_bytes = codes.view(np.uint8)
+        if all(
+            valid[as_bytes[i : i + CHUNK_ROWS] ^ 0x80].all()
+            for i in range(0, codes.shape[0], CHUNK_ROWS)
+        ):
+            return
+    for j, it in enumerate(items):
         col = codes[:, j]
         bad = ((col < it.min_value) & (col != MISSING)) | (col > it.max_value)
-        allowed = {o.value for o in it.options}
-        if allowed and allowed != set(range(it.min_value, it.max_value + 1)):
+        allowed = _allowed(it)
+        if allowed != set(range(it.min_value, it.max_value + 1)):
             bad |= ~np.isin(col, [*allowed, MISSING])
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
@@ -255,3 +274,7 @@ def _validate(instrument: Instrument, codes: npt.NDArray[np.integer[Any]]) -> No
                 f"row {row}, item {it.link_id}: {int(col[row])} is out of range "
                 f"{it.min_value}-{it.max_value}"
             )
+
+
+def _allowed(item: Item) -> set[int]:
+    return {o.value for o in item.options} or set(range(item.min_value, item.max_value + 1))

@@ -89,7 +89,7 @@ def weight_of(element: Mapping[str, Any]) -> float | None:
     return None
 
 
-def _ext_int(item: Mapping[str, Any], url: str) -> int | None:
+def ext_int(item: Mapping[str, Any], url: str) -> int | None:
     for ext in item.get("extension", ()):
         if ext.get("url") == url and "valueInteger" in ext:
             return int(ext["valueInteger"])
@@ -131,7 +131,9 @@ def resolve_options(
                 v = int(opt["valueInteger"])
                 options.append(AnswerOption(code=str(v), system=None, value=v))
             else:
-                raise DefinitionError(f"{where}.answerOption[{i}]: needs valueCoding or valueInteger")
+                raise DefinitionError(
+                    f"{where}.answerOption[{i}]: needs valueCoding or valueInteger"
+                )
         return tuple(options)
     ref = item.get("answerValueSet")
     if ref is None:
@@ -206,7 +208,7 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
     items: list[Item] = []
     seen: set[str] = set()
     for i, raw in enumerate(data["item"]):
-        where = ["item", i]
+        where: list[str | int] = ["item", i]
         link_id = raw["linkId"]
         if link_id in seen:
             raise chk.fail([*where, "linkId"], f"duplicate linkId {link_id!r}")
@@ -226,7 +228,7 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
             values = [o.value for o in options]
             lo, hi = min(values), max(values)
         else:
-            lo_ext, hi_ext = _ext_int(raw, MIN_VALUE), _ext_int(raw, MAX_VALUE)
+            lo_ext, hi_ext = ext_int(raw, MIN_VALUE), ext_int(raw, MAX_VALUE)
             if lo_ext is None or hi_ext is None or lo_ext > hi_ext:
                 raise chk.fail([*where, "extension"], "an integer item needs minValue <= maxValue")
             lo, hi, values = lo_ext, hi_ext, list(range(lo_ext, hi_ext + 1))
@@ -280,13 +282,17 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
         score_lo = min(it.item_score(it.min_value), it.item_score(it.max_value))
         score_hi = max(it.item_score(it.min_value), it.item_score(it.max_value))
         if not score_lo < rule["min"] <= score_hi:
-            raise chk.fail(["scoring", "risk", j, "min"], f"{rule['min']} is outside the item range")
+            raise chk.fail(
+                ["scoring", "risk", j, "min"], f"{rule['min']} is outside the item range"
+            )
         risk.append(RiskRule(rule["item"], rule["min"], rule["label"], rule["source"]))
     subscales: list[Subscale] = []
     for j, sub in enumerate(scoring.get("subscales", [])):
         for k, link_id in enumerate(sub["items"]):
             if link_id not in scored_ids:
-                raise chk.fail(["scoring", "subscales", j, "items", k], f"{link_id!r} is not scored")
+                raise chk.fail(
+                    ["scoring", "subscales", j, "items", k], f"{link_id!r} is not scored"
+                )
         subscales.append(Subscale(sub["id"], sub["label"], tuple(sub["items"])))
     lic = data["licence"]
     if not lic["text_included"] and any(it.text for it in items):
@@ -346,7 +352,10 @@ def _bands(
     labels: set[str] = set()
     for j, b in enumerate(raw):
         if b["min"] != expected:
-            raise chk.fail(["scoring", "bands", j, "min"], f"{b['min']} leaves a gap or overlap; expected {expected}")
+            raise chk.fail(
+                ["scoring", "bands", j, "min"],
+                f"{b['min']} leaves a gap or overlap; expected {expected}",
+            )
         if b["max"] < b["min"]:
             raise chk.fail(["scoring", "bands", j, "max"], "max is below min")
         if b["label"] in labels:
@@ -354,7 +363,10 @@ def _bands(
         labels.add(b["label"])
         expected = b["max"] + 1
     if expected - 1 != total_max:
-        raise chk.fail(["scoring", "bands", len(raw) - 1, "max"], f"bands end at {expected - 1}, not at {total_max}")
+        raise chk.fail(
+            ["scoring", "bands", len(raw) - 1, "max"],
+            f"bands end at {expected - 1}, not at {total_max}",
+        )
     return tuple(
         Band(index=j, min=b["min"], max=b["max"], label=b["label"], alert=b["alert"])
         for j, b in enumerate(raw)
@@ -370,7 +382,9 @@ def _change(chk: _Checker, raw: Mapping[str, Any]) -> ChangeParameters:
     cutoff = raw.get("cutoff")
     needs = {"a": [dysfunctional], "b": [functional], "c": [functional, dysfunctional]}
     if cutoff in needs and any(n is None for n in needs[cutoff]):
-        raise chk.fail(["change", "cutoff"], f"cut-off {cutoff!r} needs the norms it is computed from")
+        raise chk.fail(
+            ["change", "cutoff"], f"cut-off {cutoff!r} needs the norms it is computed from"
+        )
     if cutoff == "published" and "published_cutoff" not in raw:
         raise chk.fail(["change", "cutoff"], "a published cut-off needs change.published_cutoff")
     rci_sd = rci_sd_source = None
@@ -518,6 +532,4 @@ def merge_texts(instrument: Instrument, texts: str | Path | Mapping[str, Any]) -
         options = tuple(replace(o, display=option_texts.get(o.code, o.display)) for o in it.options)
         new_items.append(replace(it, text=entry.get("text", it.text), options=options))
     items = tuple(new_items)
-    return replace(
-        instrument, items=items, scored_items=tuple(it for it in items if it.scored)
-    )
+    return replace(instrument, items=items, scored_items=tuple(it for it in items if it.scored))

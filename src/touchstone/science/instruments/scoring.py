@@ -257,8 +257,8 @@ def score_values(instrument: Instrument, values: Mapping[str, int | None]) -> Sc
     missing = tuple(k for k, s in item_scores.items() if s is None)
     n = len(item_scores)
     answered = [s for s in item_scores.values() if s is not None]
-    rule = instrument.missing
-    computable = len(missing) <= rule.max_missing
+    missing_rule = instrument.missing
+    computable = len(missing) <= missing_rule.max_missing
     total: int | None = None
     reason: str | None = None
     prorated = False
@@ -269,7 +269,11 @@ def score_values(instrument: Instrument, values: Mapping[str, int | None]) -> Sc
         else:
             total = sum(answered)
     else:
-        allowed = "no item" if rule.max_missing == 0 else f"at most {rule.max_missing} items"
+        allowed = (
+            "no item"
+            if missing_rule.max_missing == 0
+            else f"at most {missing_rule.max_missing} items"
+        )
         reason = (
             f"{len(missing)} of {n} scored items missing ({', '.join(missing)}); "
             f"{instrument.id} allows {allowed} missing"
@@ -278,8 +282,8 @@ def score_values(instrument: Instrument, values: Mapping[str, int | None]) -> Sc
     subscales: dict[str, int | None] = {}
     for sub in instrument.subscales:
         parts = [item_scores[x] for x in sub.link_ids]
-        subscales[sub.id] = None if any(p is None for p in parts) else sum(
-            p for p in parts if p is not None
+        subscales[sub.id] = (
+            None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
         )
     return ScoreResult(
         instrument=instrument.id,
