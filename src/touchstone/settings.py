@@ -64,7 +64,9 @@ INSTALLED_APPS = [
     "touchstone.accounts",
     "touchstone.audit",
     "touchstone.clients",
+    "touchstone.care",
     "touchstone.measures",
+    "touchstone.portal",
     "touchstone.physiology",
     "touchstone.evidence",
 ]

@@ -8,6 +8,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("touchstone.accounts.urls")),
     path("clients/", include("touchstone.clients.urls")),
+    path("care/", include("touchstone.care.urls")),
+    path("measures/", include("touchstone.measures.urls")),
+    path("p/", include("touchstone.portal.urls")),
     path("audit/", include("touchstone.audit.urls")),
     path("api/v1/", api.urls),
 ]
