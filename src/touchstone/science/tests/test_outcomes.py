@@ -45,7 +45,7 @@ def test_it_computes_wilson_intervals_for_arrays():
 
 @pytest.mark.parametrize(("x", "n"), [(5, 0), (-1, 10), (11, 10), (2.5, 10)])
 def test_it_refuses_impossible_counts(x, n):
-    with pytest.raises(ValueError, match="successes|counts"):
+    with pytest.raises(ValueError, match=r"successes|counts"):
         wilson_interval(x, n)
 
 
@@ -94,8 +94,14 @@ def test_it_never_leaves_a_single_hidden_cell_in_a_line_with_a_published_total()
         assert not np.any((table >= 1) & (table <= 10) & ~mask.cells)
         # A line whose total is published must not hold exactly one hidden cell (it would
         # be its total minus the shown cells); likewise the published margins.
-        rows = [cells for cells, hidden in zip(mask.cells, mask.row_totals) if not hidden]
-        columns = [cells for cells, hidden in zip(mask.cells.T, mask.column_totals) if not hidden]
+        rows = [
+            cells for cells, hidden in zip(mask.cells, mask.row_totals, strict=True) if not hidden
+        ]
+        columns = [
+            cells
+            for cells, hidden in zip(mask.cells.T, mask.column_totals, strict=True)
+            if not hidden
+        ]
         for line in [*rows, *(columns if table.shape[0] > 1 else [])]:
             assert line.sum() != 1
         assert mask.row_totals.sum() != 1 or table.shape[0] == 1
@@ -145,9 +151,7 @@ def test_it_matches_metafors_standardized_mean_change():
 
 def test_it_signs_improvement_positive_whatever_the_direction():
     # WHO-5: higher is better. Mirror the PHQ-9 data so the change is the same improvement.
-    effect = prepost_hedges_g(
-        [-v for v in PRE], [-v for v in POST], higher_is_better=True
-    )
+    effect = prepost_hedges_g([-v for v in PRE], [-v for v in POST], higher_is_better=True)
     assert effect.g == pytest.approx(METAFOR_SMCR["yi"], abs=1e-12)
 
 

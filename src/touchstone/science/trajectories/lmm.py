@@ -184,7 +184,9 @@ class MixedModelFit:
             "method": self.method,
             "n_obs": self.n_obs,
             "n_groups": self.n_groups,
-            "fixed_effects": dict(zip(self.fixed_names, map(float, self.fixed_effects), strict=True)),
+            "fixed_effects": dict(
+                zip(self.fixed_names, map(float, self.fixed_effects), strict=True)
+            ),
             "fixed_se": dict(zip(self.fixed_names, map(float, self.fixed_se), strict=True)),
             "random_sd": dict(zip(self.random_names, map(float, self.random_sd), strict=True)),
             "random_corr": correlations,
@@ -264,13 +266,18 @@ def _solve_blocks(a: FloatArray, rhs: FloatArray) -> tuple[FloatArray, FloatArra
         return rhs / d[None, :, None], np.log(d)
     if q == 2:
         det = a[0, 0] * a[1, 1] - a[0, 1] * a[0, 1]
-        i00, i01, i11 = (a[1, 1] / det)[:, None], (-a[0, 1] / det)[:, None], (a[0, 0] / det)[:, None]
+        i00, i01, i11 = (
+            (a[1, 1] / det)[:, None],
+            (-a[0, 1] / det)[:, None],
+            (a[0, 0] / det)[:, None],
+        )
         r0, r1 = rhs[0], rhs[1]
         return np.stack([i00 * r0 + i01 * r1, i01 * r0 + i11 * r1]), np.log(det)
     blocks = a.transpose(2, 0, 1)
     chol = np.linalg.cholesky(blocks)
-    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    return np.linalg.solve(blocks, rhs.transpose(1, 0, 2)).transpose(1, 0, 2), logdet
+    logdet: FloatArray = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    solved = np.linalg.solve(blocks, rhs.transpose(1, 0, 2)).transpose(1, 0, 2)
+    return np.asarray(solved, dtype=np.float64), logdet
 
 
 @dataclass(frozen=True)
@@ -296,7 +303,9 @@ def profile(theta: FloatArray, data: GroupedData, reml: bool) -> _Profile:
     """
     q, p, n, m = data.q, data.p, data.n_obs, data.n_groups
     lam = theta_to_lambda(theta, q)
-    a = np.einsum("ji,jkm,kl->ilm", lam, data.ztz, lam, optimize=True)
+    # A_i = Lambda' Z_i'Z_i Lambda for all groups: two small tensor products
+    a = np.tensordot(np.tensordot(lam, data.ztz, axes=([0], [0])), lam, axes=([1], [0]))
+    a = a.transpose(0, 2, 1).copy()
     a[np.arange(q), np.arange(q)] += 1.0
     rhs = (lam.T @ data.ztxy.reshape(q, -1)).reshape(q, m, p + 1)
     a_inv_rhs, logdet_a = _solve_blocks(a, rhs)
@@ -305,7 +314,7 @@ def profile(theta: FloatArray, data: GroupedData, reml: bool) -> _Profile:
     rx = data.xtx - cross[:p, :p]
     rx_y = data.xty - cross[:p, p]
     chol_rx = np.linalg.cholesky(rx)
-    rx_inv = np.linalg.inv(rx)
+    rx_inv = np.asarray(np.linalg.inv(rx), dtype=np.float64)
     beta = rx_inv @ rx_y
     r2 = data.yty - cross[p, p] - rx_y @ beta
     log_l = float(logdet_a.sum())
@@ -367,9 +376,11 @@ def fit_mixed_model(
     ``q (q + 1) / 2`` entries of ``theta`` (diagonal bounded below by 0, as lme4's
     BOBYQA; Bates et al. 2015, section 3.7), with a bounded Nelder-Mead restart if it
     reports failure. On sleepstudy it reaches a REML criterion within 1e-9 of lme4's
-    (lme4's own ``theta`` is only accurate to about 1e-5). Groups with a single observation are used as they are:
-    their ``Z_i'Z_i`` is singular but ``A_i = Lambda'Z_i'Z_i Lambda + I`` is always
-    positive definite, so they inform the intercept variance and the fixed effects.
+    (lme4's own ``theta`` is only accurate to about 1e-5).
+
+    Groups with a single observation are used as they are: their ``Z_i'Z_i`` is singular
+    but ``A_i = Lambda'Z_i'Z_i Lambda + I`` is always positive definite, so they inform the
+    intercept variance and the fixed effects.
 
     Examples
     --------

@@ -174,7 +174,7 @@ def fit_trajectory_model(
     method: str = "REML",
     min_clients: int = MIN_CLIENTS,
 ) -> TrajectoryModel:
-    """Fit the clinic's trajectory model, as lme4's ``lmer(score ~ time * baseline + (time | client))``.
+    """Fit the clinic's trajectory model, as lme4's ``lmer(score ~ time*baseline + (time|client))``.
 
     Parameters
     ----------
@@ -247,7 +247,7 @@ def fit_trajectory_model(
         np.maximum.at(hi, codes, base)
         varying = np.flatnonzero(hi - lo > 1e-9 * np.maximum(1.0, np.abs(hi)))
         if varying.size:
-            raise ValueError(f"baseline varies within client {labels[varying[0]]!r}")
+            raise ValueError(f"baseline varies within client {labels[varying[0]].item()!r}")
     elif time_by_baseline:
         raise ValueError("time_by_baseline needs a baseline")
     x, z = _design(t, base, base is not None, time_by_baseline)
@@ -263,7 +263,9 @@ def fit_trajectory_model(
     )
     # Report the caller's client identifiers, not the internal codes.
     fit = _relabel(fit, labels)
-    return TrajectoryModel(fit=fit, has_baseline=base is not None, time_by_baseline=time_by_baseline)
+    return TrajectoryModel(
+        fit=fit, has_baseline=base is not None, time_by_baseline=time_by_baseline
+    )
 
 
 def _relabel(fit: MixedModelFit, labels: np.ndarray[Any, Any]) -> MixedModelFit:
@@ -282,7 +284,8 @@ def expected_trajectory(
     The expected score is ``x' beta``; the band is for a single observed score of a new
     client whose own random effects are unknown::
 
-        Var = x' Var(beta) x + z' Sigma_b z + sigma^2,   band = x' beta +/- z_{(1+level)/2} sqrt(Var)
+        Var  = x' Var(beta) x + z' Sigma_b z + sigma^2
+        band = x' beta -/+ z_{(1 + level) / 2} sqrt(Var)
 
     (the marginal predictive variance of a linear mixed model, e.g. Pinheiro & Bates 2000,
     *Mixed-Effects Models in S and S-PLUS*, section 2.4, with the fixed-effect uncertainty
