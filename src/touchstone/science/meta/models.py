@@ -207,7 +207,7 @@ def _is_fixed(method: str) -> bool:
 def _wls(y: FloatArray, x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Weighted least squares: ``beta``, ``A = (X'WX)^-1`` and the residuals ``e``."""
     xw = x * w[:, None]
-    a = np.linalg.inv(x.T @ xw)
+    a = np.asarray(np.linalg.inv(x.T @ xw), dtype=float)
     beta = a @ (xw.T @ y)
     return beta, a, y - x @ beta
 
@@ -321,7 +321,6 @@ def _tau2_fisher(
     non-convergence after ``maxiter`` steps. Then metafor's ``ll0check``: if the likelihood at
     tau2 = 0 beats the one at the estimate by more than ``eps^0.25``, tau2 is set to 0.
     """
-    k, p = x.shape
     tau2 = max(0.0, _tau2_he(y, v, x)[0])
     change, iterations, converged = tol + 1.0, 0, True
     while change > tol:
@@ -552,7 +551,7 @@ def rma(
     --------
     >>> res = rma([0.1, 0.5, 0.9, 1.4], [0.04, 0.05, 0.04, 0.06], method="DL")
     >>> round(res.estimate, 4), res.k, res.converged
-    (0.7222, 4, True)
+    (0.7157, 4, True)
     """
     y, v = as_study_arrays(yi, vi)
     x = _design(y, None)
@@ -636,7 +635,7 @@ def metareg(
     --------
     >>> res = metareg([0.1, 0.5, 0.9, 1.4], [0.04, 0.05, 0.04, 0.06], [1, 2, 3, 4], method="FE")
     >>> round(res.estimate[1], 4)
-    0.4253
+    0.4259
     """
     y, v = as_study_arrays(yi, vi)
     x = _design(y, mods)
@@ -645,17 +644,17 @@ def metareg(
     stat = fit.beta / se
     slope, slope_var = float(fit.beta[1]), float(fit.vb[1, 1])
     qm = slope**2 / slope_var  # Wald test of the moderator (btt = 2); with knha, F = QM / m
-    if fit.ddf is not None:
-        qm_p = float(stats.f.sf(qm, 1, fit.ddf))
-    else:
-        qm_p = float(stats.chi2.sf(qm, 1))
+    qm_p = float(stats.f.sf(qm, 1, fit.ddf) if fit.ddf is not None else stats.chi2.sf(qm, 1))
     if _is_fixed(method):
         # metafor: 100 * max(0, adjusted R^2 of lm(yi ~ X, weights = 1/vi))
         w_fe = 1.0 / v
         ybar = float(np.sum(w_fe * y) / w_fe.sum())
         _, _, e_fe = _wls(y, x, w_fe)
-        r2_raw = 1 - float(np.sum(w_fe * e_fe**2)) / float(np.sum(w_fe * (y - ybar) ** 2))
-        r2: float | None = 100 * max(0.0, 1 - (1 - r2_raw) * (fit.k - 1) / (fit.k - fit.p))
+        tss = float(np.sum(w_fe * (y - ybar) ** 2))
+        r2: float | None = 0.0
+        if tss > 0 and fit.k > fit.p:
+            r2_raw = 1 - float(np.sum(w_fe * e_fe**2)) / tss
+            r2 = 100 * max(0.0, 1 - (1 - r2_raw) * (fit.k - 1) / (fit.k - fit.p))
     else:
         tau2_re = _estimate_tau2(y, v, _design(y, None), method, tol, maxiter).tau2
         r2 = 0.0 if tau2_re == 0 else 100 * max(0.0, (tau2_re - fit.tau2.tau2) / tau2_re)

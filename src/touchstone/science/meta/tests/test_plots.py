@@ -1,0 +1,64 @@
+"""Forest and funnel plots: well-formed, accessible SVG that shows the data it is given."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from touchstone.science.meta.bias import trimfill
+from touchstone.science.meta.models import rma
+from touchstone.science.meta.plots import forest_svg, funnel_svg
+from touchstone.science.meta.tests.conftest import METAFOR
+
+NS = {"svg": "http://www.w3.org/2000/svg"}
+BCG = METAFOR["bcg"]
+
+
+def _parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)  # noqa: S314 -- our own output, not untrusted XML
+
+
+def test_it_draws_an_accessible_forest_plot_with_one_row_per_study() -> None:
+    labels = [f"Trial {i + 1}" for i in range(13)]
+    res = rma(BCG["yi"], BCG["vi"])
+    root = _parse(forest_svg(BCG["yi"], BCG["vi"], labels, res, transf="exp", uid="bcg"))
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "bcg-title bcg-desc"
+    assert root.find("svg:title", NS) is not None
+    desc = root.find("svg:desc", NS)
+    assert desc is not None and "13 studies" in (desc.text or "")
+    assert "Pooled estimate 0.49" in (desc.text or "")  # exp(-0.7145), metafor README RR 0.49
+    studies = root.findall("svg:g[@class='study']", NS)
+    assert len(studies) == 13
+    assert root.findall(".//svg:line[@class='prediction-interval']", NS)
+
+
+def test_it_escapes_study_labels() -> None:
+    svg = forest_svg([0.1, 0.2], [0.01, 0.02], ["<script>", "A & B"])
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    _parse(svg)
+
+
+def test_it_omits_the_prediction_interval_for_a_fixed_effect_model() -> None:
+    res = rma(BCG["yi"], BCG["vi"], method="FE")
+    root = _parse(forest_svg(BCG["yi"], BCG["vi"], [str(i) for i in range(13)], res))
+    assert not root.findall(".//svg:line[@class='prediction-interval']", NS)
+
+
+def test_it_draws_a_funnel_plot_with_filled_studies_open() -> None:
+    tf = trimfill(BCG["yi"], BCG["vi"], method="FE")
+    svg = funnel_svg(BCG["yi"], BCG["vi"], tf.result, filled=(tf.yi_filled, tf.vi_filled))
+    root = _parse(svg)
+    assert len(root.findall("svg:circle[@class='study']", NS)) == 13
+    assert len(root.findall("svg:circle[@class='filled']", NS)) == 4  # trimfill.html: 4 missing
+    assert root.find("svg:desc", NS) is not None
+
+
+def test_it_is_deterministic() -> None:
+    assert funnel_svg(BCG["yi"], BCG["vi"]) == funnel_svg(BCG["yi"], BCG["vi"])
+
+
+def test_it_needs_one_label_per_study() -> None:
+    with pytest.raises(ValueError, match="labels"):
+        forest_svg([0.1, 0.2], [0.01, 0.02], ["only one"])
