@@ -1,0 +1,325 @@
+# No `from __future__ import annotations` here: django-ninja reads the annotations at
+# run time to tell path, query and body parameters apart.
+
+import datetime as dt
+from typing import Any
+
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from touchstone.accounts.access import MemberRequest, get_for
+from touchstone.accounts.models import StaffMember
+from touchstone.api import api_requires
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.care import actions
+from touchstone.care.models import (
+    DiagnosisSource,
+    DrugClass,
+    Episode,
+    FrequencyUnit,
+    Intake,
+    Medication,
+    Modality,
+    Pressure,
+    Visit,
+    VisitStatus,
+)
+from touchstone.clients.views import get_client_for
+
+router = Router(tags=["care"])
+
+Rating = Field(None, ge=0, le=10)
+
+
+class DiagnosisOut(Schema):
+    code: str
+    title: str
+    source: DiagnosisSource
+    entered_by_id: int
+    entered_at: dt.datetime
+
+
+class EpisodeOut(Schema):
+    id: int
+    client_id: int
+    title: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    goals: str
+    frequency_count: int | None
+    frequency_unit: FrequencyUnit
+    plan_intake: list[str]
+    plan_each_visit: list[str]
+    plan_periodic: list[str]
+    plan_every_weeks: int | None
+    diagnoses: list[DiagnosisOut] | None = Field(
+        None, description="Present only for a role that may see diagnoses (clinician)."
+    )
+
+
+class EpisodeIn(Schema):
+    title: str = Field(max_length=150)
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    goals: str = ""
+    frequency_count: int | None = Field(None, ge=1, le=14)
+    frequency_unit: FrequencyUnit = FrequencyUnit.WEEK
+    plan_intake: list[str] = []
+    plan_each_visit: list[str] = []
+    plan_periodic: list[str] = []
+    plan_every_weeks: int | None = Field(None, ge=1, le=52)
+
+
+class EpisodePatch(Schema):
+    title: str | None = Field(None, max_length=150)
+    started_on: dt.date | None = None
+    ended_on: dt.date | None = None
+    goals: str | None = None
+    frequency_count: int | None = Field(None, ge=1, le=14)
+    frequency_unit: FrequencyUnit | None = None
+    plan_intake: list[str] | None = None
+    plan_each_visit: list[str] | None = None
+    plan_periodic: list[str] | None = None
+    plan_every_weeks: int | None = Field(None, ge=1, le=52)
+
+
+class DiagnosisIn(Schema):
+    code: str = Field(max_length=8)
+    source: DiagnosisSource
+
+
+class VisitOut(Schema):
+    id: int
+    client_id: int
+    episode_id: int | None
+    therapist_id: int
+    starts_at: dt.datetime
+    duration_min: int
+    status: VisitStatus
+    modality: Modality
+    modality_other: str
+    pressure: str
+    body_map: dict[str, int]
+    subjective: str
+    objective: str
+    assessment: str
+    plan: str
+    tension_before: int | None
+    tension_after: int | None
+    anxiety_before: int | None
+    anxiety_after: int | None
+    mood_before: int | None
+    mood_after: int | None
+    pain_before: int | None
+    pain_after: int | None
+    relaxation_before: int | None
+    relaxation_after: int | None
+    heart_rate_before: int | None
+    heart_rate_after: int | None
+    systolic_before: int | None
+    diastolic_before: int | None
+    systolic_after: int | None
+    diastolic_after: int | None
+
+
+class VisitIn(Schema):
+    episode_id: int | None = None
+    therapist_id: int | None = Field(None, description="Defaults to the caller.")
+    starts_at: dt.datetime
+    duration_min: int = Field(60, ge=1, le=240)
+    status: VisitStatus = VisitStatus.SCHEDULED
+    modality: Modality = Modality.SWEDISH
+    modality_other: str = Field("", max_length=100)
+    pressure: Pressure | None = None
+    body_map: dict[str, int] = {}
+    subjective: str = ""
+    objective: str = ""
+    assessment: str = ""
+    plan: str = ""
+    tension_before: int | None = Rating
+    tension_after: int | None = Rating
+    anxiety_before: int | None = Rating
+    anxiety_after: int | None = Rating
+    mood_before: int | None = Rating
+    mood_after: int | None = Rating
+    pain_before: int | None = Rating
+    pain_after: int | None = Rating
+    relaxation_before: int | None = Rating
+    relaxation_after: int | None = Rating
+    heart_rate_before: int | None = Field(None, ge=25, le=250)
+    heart_rate_after: int | None = Field(None, ge=25, le=250)
+    systolic_before: int | None = Field(None, ge=60, le=260)
+    diastolic_before: int | None = Field(None, ge=30, le=160)
+    systolic_after: int | None = Field(None, ge=60, le=260)
+    diastolic_after: int | None = Field(None, ge=30, le=160)
+
+
+class VisitPatch(Schema):
+    status: VisitStatus | None = None
+    starts_at: dt.datetime | None = None
+    duration_min: int | None = Field(None, ge=1, le=240)
+    body_map: dict[str, int] | None = None
+    subjective: str | None = None
+    objective: str | None = None
+    assessment: str | None = None
+    plan: str | None = None
+    tension_after: int | None = Rating
+    anxiety_after: int | None = Rating
+    mood_after: int | None = Rating
+    pain_after: int | None = Rating
+    relaxation_after: int | None = Rating
+
+
+class IntakeOut(Schema):
+    client_id: int
+    presenting_concerns: str
+    prescriber_name: str
+    prescriber_contact: str
+    therapist_name: str
+    therapist_contact: str
+    referrer_name: str
+    referrer_npi: str
+    referrer_contact: str
+    ed_visits_6m: int | None
+    primary_care_visits_6m: int | None
+
+
+class MedicationOut(Schema):
+    id: int
+    name: str
+    drug_class: DrugClass
+    is_psychotropic: bool
+    dose: str
+    started_on: dt.date | None
+    stopped_on: dt.date | None
+
+
+def _episode_out(request: MemberRequest, episode: Episode) -> dict[str, Any]:
+    out = EpisodeOut.from_orm(episode).dict()
+    if request.member.can("diagnoses.view"):
+        out["diagnoses"] = [
+            DiagnosisOut.from_orm(d).dict() | {"title": d.title} for d in episode.diagnoses.all()
+        ]
+    else:
+        out["diagnoses"] = None
+    return out
+
+
+def _visit_data(request: MemberRequest, payload: Any, *, unset: bool) -> dict[str, Any]:
+    data = payload.dict(exclude_unset=unset)
+    if "episode_id" in data:
+        episode_id = data.pop("episode_id")
+        data["episode"] = (
+            get_for(request.member, Episode.objects, pk=episode_id) if episode_id else None
+        )
+    if "therapist_id" in data:
+        therapist_id = data.pop("therapist_id")
+        if therapist_id is not None:
+            data["therapist"] = get_for(request.member, StaffMember.objects, pk=therapist_id)
+    if "pressure" in data:
+        data["pressure"] = data["pressure"] or ""
+    return data
+
+
+@router.get(
+    "/clients/{client_id}/episodes", response=list[EpisodeOut], summary="A client's episodes"
+)
+@api_requires("care.view")
+@paginate(PageNumberPagination, page_size=50)
+def list_episodes(request: MemberRequest, client_id: int) -> Any:
+    client = get_client_for(request, client_id)
+    record(request, Action.LIST, object_type="care.episode", detail=f"client {client.pk}")
+    episodes = (
+        Episode.objects.for_member(request.member)
+        .filter(client_id=client.pk)
+        .prefetch_related("diagnoses")
+    )
+    return [_episode_out(request, e) for e in episodes]
+
+
+@router.post("/clients/{client_id}/episodes", response={201: EpisodeOut}, summary="Open an episode")
+@api_requires("care.edit")
+def create_episode(request: MemberRequest, client_id: int, payload: EpisodeIn) -> Status:
+    client = get_client_for(request, client_id)
+    episode = actions.do_create_episode(request.member, client, payload.dict(), request)
+    return Status(201, _episode_out(request, episode))
+
+
+@router.get("/episodes/{episode_id}", response=EpisodeOut, summary="Get one episode")
+@api_requires("care.view")
+def get_episode(request: MemberRequest, episode_id: int) -> Any:
+    episode = get_for(request.member, Episode.objects, pk=episode_id)
+    record(request, Action.READ, episode)
+    return _episode_out(request, episode)
+
+
+@router.patch("/episodes/{episode_id}", response=EpisodeOut, summary="Change an episode")
+@api_requires("care.edit")
+def update_episode(request: MemberRequest, episode_id: int, payload: EpisodePatch) -> Any:
+    episode = get_for(request.member, Episode.objects, pk=episode_id)
+    actions.do_update_episode(request.member, episode, payload.dict(exclude_unset=True), request)
+    return _episode_out(request, episode)
+
+
+@router.post(
+    "/episodes/{episode_id}/diagnoses", response={201: EpisodeOut}, summary="Add a diagnosis"
+)
+@api_requires("diagnoses.edit")
+def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn) -> Status:
+    episode = get_for(request.member, Episode.objects, pk=episode_id)
+    actions.do_add_diagnosis(request.member, episode, payload.dict(), request)
+    return Status(201, _episode_out(request, episode))
+
+
+@router.get("/clients/{client_id}/visits", response=list[VisitOut], summary="A client's visits")
+@api_requires("care.view")
+@paginate(PageNumberPagination, page_size=50)
+def list_visits(request: MemberRequest, client_id: int) -> Any:
+    client = get_client_for(request, client_id)
+    record(request, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
+    return Visit.objects.for_member(request.member).filter(client_id=client.pk)
+
+
+@router.post("/clients/{client_id}/visits", response={201: VisitOut}, summary="Record a visit")
+@api_requires("care.edit")
+def create_visit(request: MemberRequest, client_id: int, payload: VisitIn) -> Status:
+    client = get_client_for(request, client_id)
+    data = _visit_data(request, payload, unset=False)
+    return Status(201, actions.do_create_visit(request.member, client, data, request))
+
+
+@router.get("/visits/{visit_id}", response=VisitOut, summary="Get one visit")
+@api_requires("care.view")
+def get_visit(request: MemberRequest, visit_id: int) -> Visit:
+    visit = get_for(request.member, Visit.objects, pk=visit_id)
+    record(request, Action.READ, visit)
+    return visit
+
+
+@router.patch("/visits/{visit_id}", response=VisitOut, summary="Change a visit")
+@api_requires("care.edit")
+def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> Visit:
+    visit = get_for(request.member, Visit.objects, pk=visit_id)
+    actions.do_update_visit(
+        request.member, visit, _visit_data(request, payload, unset=True), request
+    )
+    return visit
+
+
+@router.get("/clients/{client_id}/intake", response=IntakeOut, summary="A client's intake")
+@api_requires("care.view")
+def get_intake(request: MemberRequest, client_id: int) -> Intake:
+    client = get_client_for(request, client_id)
+    intake = get_for(request.member, Intake.objects, client_id=client.pk)
+    record(request, Action.READ, intake)
+    return intake
+
+
+@router.get("/clients/{client_id}/medications", response=list[MedicationOut], summary="Medications")
+@api_requires("care.view")
+@paginate(PageNumberPagination, page_size=50)
+def list_medications(request: MemberRequest, client_id: int) -> Any:
+    client = get_client_for(request, client_id)
+    record(request, Action.LIST, object_type="care.medication", detail=f"client {client.pk}")
+    return Medication.objects.for_member(request.member).filter(client_id=client.pk)

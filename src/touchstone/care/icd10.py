@@ -1,0 +1,33 @@
+"""The shipped list of ICD-10-CM codes an episode's diagnoses may use (``data/icd10cm.csv``).
+
+Titles are from the CMS FY2025 ICD-10-CM tabular list, written from memory; verify them against
+the release before relying on them for billing.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+CSV_PATH = Path(__file__).with_name("data") / "icd10cm.csv"
+
+
+@cache
+def codes() -> dict[str, str]:
+    """Code -> official title, in file order."""
+    with CSV_PATH.open(encoding="utf-8") as handle:
+        lines = [line for line in handle if not line.startswith("#")]
+    return {row["code"]: row["title"] for row in csv.DictReader(lines)}
+
+
+def normalise(code: str) -> str:
+    """Upper case, no spaces, a dot after the third character (``f411`` -> ``F41.1``)."""
+    code = code.strip().upper().replace(" ", "")
+    if len(code) > 3 and "." not in code:
+        code = f"{code[:3]}.{code[3:]}"
+    return code
+
+
+def title(code: str) -> str:
+    return codes().get(code, "")

@@ -1,0 +1,156 @@
+"""Read helpers for other pages (home, client detail, progress). Each issues a fixed number
+of queries, whatever the number of rows (tested)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.utils import timezone
+
+from touchstone.accounts.models import StaffMember
+from touchstone.care.models import (
+    RATINGS,
+    ContraindicationScreen,
+    Diagnosis,
+    Episode,
+    Intake,
+    Medication,
+    Visit,
+)
+from touchstone.clients.models import Client
+
+LAST_VISITS = 5
+
+
+def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return start, start + dt.timedelta(days=1)
+
+
+def visits_today(member: StaffMember, day: dt.date) -> list[Visit]:
+    """The clinic's visits on ``day`` (local time), the member's own first, then by time.
+
+    One query (client and therapist joined).
+    """
+    start, end = _day_bounds(day)
+    return list(
+        Visit.objects.for_member(member)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("client", "therapist__user")
+        .annotate(
+            mine=Case(
+                When(therapist_id=member.pk, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("mine", "starts_at", "id")
+    )
+
+
+def current_screen(member: StaffMember, client: Client) -> ContraindicationScreen | None:
+    """The client's newest contraindication screen (one query), or None: not yet screened."""
+    return (
+        ContraindicationScreen.objects.for_member(member)
+        .filter(client_id=client.pk)
+        .order_by("-screened_at", "-id")
+        .first()
+    )
+
+
+@dataclass
+class CareSummary:
+    """What the client page shows of care; fields stay empty when the role may not see them."""
+
+    current_screen: ContraindicationScreen | None
+    can_view: bool
+    can_edit: bool
+    can_see_diagnoses: bool
+    intake: Intake | None = None
+    open_episode: Episode | None = None
+    episodes: list[Episode] = field(default_factory=list)
+    last_visits: list[Visit] = field(default_factory=list)
+    current_medications: list[Medication] = field(default_factory=list)
+
+
+def client_care_summary(member: StaffMember, client: Client) -> CareSummary:
+    """Current screen, intake, episodes (diagnoses for clinicians), current medications and
+    the last visits: at most six queries, whatever the number of rows."""
+    summary = CareSummary(
+        current_screen=current_screen(member, client),
+        can_view=member.can("care.view"),
+        can_edit=member.can("care.edit"),
+        can_see_diagnoses=member.can("diagnoses.view"),
+    )
+    if not summary.can_view:
+        return summary
+    summary.intake = Intake.objects.for_member(member).filter(client_id=client.pk).first()
+    episodes = Episode.objects.for_member(member).filter(client_id=client.pk)
+    if summary.can_see_diagnoses:
+        episodes = episodes.prefetch_related(
+            Prefetch("diagnoses", queryset=Diagnosis.objects.order_by("entered_at", "id"))
+        )
+    summary.episodes = list(episodes)
+    summary.open_episode = next((e for e in summary.episodes if e.is_open), None)
+    today = timezone.localdate()
+    summary.current_medications = [
+        m
+        for m in Medication.objects.for_member(member).filter(client_id=client.pk)
+        if m.stopped_on is None or m.stopped_on >= today
+    ]
+    summary.last_visits = list(
+        Visit.objects.for_member(member)
+        .filter(client_id=client.pk)
+        .select_related("therapist__user")
+        .order_by("-starts_at", "-id")[:LAST_VISITS]
+    )
+    return summary
+
+
+def body_map_series(member: StaffMember, client: Client) -> list[dict[str, Any]]:
+    """One row per completed visit and body-map region with tension > 0, oldest first:
+    ``{"visit_id", "date", "region", "level"}``. One query."""
+    rows = (
+        Visit.objects.for_member(member)
+        .filter(client_id=client.pk, status="completed")
+        .order_by("starts_at", "id")
+        .values_list("id", "starts_at", "body_map")
+    )
+    return [
+        {
+            "visit_id": visit_id,
+            "date": timezone.localtime(starts_at).date(),
+            "region": region,
+            "level": level,
+        }
+        for visit_id, starts_at, body_map in rows
+        for region, level in sorted((body_map or {}).items())
+        if level
+    ]
+
+
+def ratings_series(member: StaffMember, client: Client) -> list[dict[str, Any]]:
+    """One row per completed visit, oldest first: ``{"visit_id", "date", "ratings":
+    {name: {"before": int | None, "after": int | None}}}`` for the five session ratings.
+    One query."""
+    names = [f"{name}_{when}" for name in RATINGS for when in ("before", "after")]
+    rows = (
+        Visit.objects.for_member(member)
+        .filter(client_id=client.pk, status="completed")
+        .order_by("starts_at", "id")
+        .values("id", "starts_at", *names)
+    )
+    return [
+        {
+            "visit_id": row["id"],
+            "date": timezone.localtime(row["starts_at"]).date(),
+            "ratings": {
+                name: {"before": row[f"{name}_before"], "after": row[f"{name}_after"]}
+                for name in RATINGS
+            },
+        }
+        for row in rows
+    ]

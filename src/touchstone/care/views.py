@@ -1,0 +1,533 @@
+"""Care pages: intake, medications, contraindication screens, episodes, diagnoses, visits and
+adverse events. Thin: fetch through ``get_for``, validate with a form, write via actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import BaseForm
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from touchstone.accounts.access import MemberRequest, get_for, requires
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.care import actions, bodymap, contraindications, icd10
+from touchstone.care.forms import (
+    AdverseEventForm,
+    DiagnosisForm,
+    EpisodeForm,
+    IntakeForm,
+    MedicationForm,
+    ScreenForm,
+    VisitForm,
+)
+from touchstone.care.models import (
+    INTAKE_FIELDS,
+    RATING_FIELDS,
+    VISIT_FIELDS,
+    AdverseEvent,
+    ContraindicationScreen,
+    Diagnosis,
+    Episode,
+    Intake,
+    Medication,
+    Visit,
+)
+from touchstone.care.selectors import current_screen
+from touchstone.clients.models import Client
+from touchstone.clients.views import get_client_for
+
+PAGE_SIZE = 25
+
+
+def _save(form: BaseForm, fields: list[str], save: Callable[[dict[str, Any]], Any]) -> Any:
+    """Run an action with the form's data; model errors go next to their fields."""
+    try:
+        return save({name: form.cleaned_data[name] for name in fields})
+    except ValidationError as error:
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+        return None
+
+
+def _episode_for(request: MemberRequest, episode_id: int) -> Episode:
+    return get_for(request.member, Episode.objects.select_related("client"), pk=episode_id)
+
+
+def _visit_for(request: MemberRequest, visit_id: int) -> Visit:
+    return get_for(
+        request.member,
+        Visit.objects.select_related("client", "episode", "therapist__user"),
+        pk=visit_id,
+    )
+
+
+# Intake, medications, screens ------------------------------------------------------------
+
+
+@requires("care.view")
+def intake(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    row = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
+    medications = list(Medication.objects.for_member(request.member).filter(client_id=client.pk))
+    screens = list(
+        ContraindicationScreen.objects.for_member(request.member)
+        .filter(client_id=client.pk)
+        .select_related("screened_by__user")[:10]
+    )
+    record(request, Action.READ, row or client, detail="intake")
+    return render(
+        request,
+        "care/intake.html",
+        {
+            "client": client,
+            "intake": row,
+            "medications": medications,
+            "screens": screens,
+            "current_screen": screens[0] if screens else None,
+        },
+    )
+
+
+@requires("care.edit")
+def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    existing = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
+    instance = existing or Intake(clinic_id=client.clinic_id, client=client)
+    form = IntakeForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        saved = _save(
+            form,
+            INTAKE_FIELDS,
+            lambda data: actions.do_save_intake(request.member, client, data, request),
+        )
+        if saved is not None:
+            messages.success(request, "Intake saved.")
+            return redirect("care:intake", client_id=client.pk)
+    return render(
+        request,
+        "care/form.html",
+        {
+            "client": client,
+            "form": form,
+            "title": "Intake",
+            "cancel": ("care:intake", client.pk),
+        },
+    )
+
+
+@requires("care.edit")
+def medication_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    form = MedicationForm(
+        request.POST or None, instance=Medication(clinic_id=client.clinic_id, client=client)
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = _save(
+            form,
+            list(form.fields),
+            lambda data: actions.do_create_medication(request.member, client, data, request),
+        )
+        if saved is not None:
+            messages.success(request, "Medication added.")
+            return redirect("care:intake", client_id=client.pk)
+    return render(
+        request,
+        "care/form.html",
+        {
+            "client": client,
+            "form": form,
+            "title": "Add a medication",
+            "cancel": ("care:intake", client.pk),
+        },
+    )
+
+
+@requires("care.edit")
+def medication_edit(request: MemberRequest, medication_id: int) -> HttpResponse:
+    medication = get_for(
+        request.member, Medication.objects.select_related("client"), pk=medication_id
+    )
+    form = MedicationForm(request.POST or None, instance=medication)
+    if request.method == "POST" and form.is_valid():
+        fresh = get_for(request.member, Medication.objects, pk=medication_id)
+        changed = _save(
+            form,
+            list(form.fields),
+            lambda data: actions.do_update_medication(request.member, fresh, data, request),
+        )
+        if changed is not None:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect("care:intake", client_id=medication.client_id)
+    return render(
+        request,
+        "care/form.html",
+        {
+            "client": medication.client,
+            "form": form,
+            "title": f"Change {medication.name}",
+            "cancel": ("care:intake", medication.client_id),
+        },
+    )
+
+
+@requires("care.view")
+def medication_history(request: MemberRequest, medication_id: int) -> HttpResponse:
+    medication = get_for(
+        request.member, Medication.objects.select_related("client"), pk=medication_id
+    )
+    versions = list(medication.history.select_related("history_user").order_by("-history_date"))
+    rows = []
+    for newer, older in zip(versions, [*versions[1:], None], strict=True):
+        changes = newer.diff_against(older).changes if older is not None else []
+        rows.append({"version": newer, "changes": changes})
+    record(request, Action.READ, medication, detail="history")
+    return render(
+        request,
+        "care/medication_history.html",
+        {
+            "client": medication.client,
+            "medication": medication,
+            "rows": rows,
+        },
+    )
+
+
+@requires("care.edit")
+def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    previous = current_screen(request.member, client)
+    initial = {}
+    if previous is not None:
+        initial = {
+            name: getattr(previous, name)
+            for name in ("items", "pregnancy_trimester", "other_text", "precautions")
+        }
+    form = ScreenForm(
+        request.POST or None,
+        initial=initial,
+        instance=ContraindicationScreen(
+            clinic_id=client.clinic_id, client=client, screened_by=request.member
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = _save(
+            form,
+            list(form.fields),
+            lambda data: actions.do_record_screen(request.member, client, data, request),
+        )
+        if saved is not None:
+            messages.success(request, f"Screen recorded: {saved.get_result_display()}.")
+            return redirect("care:intake", client_id=client.pk)
+    return render(
+        request,
+        "care/screen_form.html",
+        {
+            "client": client,
+            "form": form,
+            "catalogue": contraindications.CATALOGUE,
+        },
+    )
+
+
+# Episodes and diagnoses --------------------------------------------------------------------
+
+
+@requires("care.edit")
+def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    form = EpisodeForm(
+        request.POST or None,
+        instance=Episode(clinic_id=client.clinic_id, client=client),
+        initial={"started_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        episode = _save(
+            form,
+            list(form.fields),
+            lambda data: actions.do_create_episode(request.member, client, data, request),
+        )
+        if episode is not None:
+            messages.success(request, "Episode of care opened.")
+            return redirect("care:episode", episode_id=episode.pk)
+    return render(
+        request,
+        "care/form.html",
+        {
+            "client": client,
+            "form": form,
+            "title": "New episode of care",
+            "cancel": ("clients:detail", client.pk),
+        },
+    )
+
+
+@requires("care.view")
+def episode_detail(request: MemberRequest, episode_id: int) -> HttpResponse:
+    episode = _episode_for(request, episode_id)
+    can_see_diagnoses = request.member.can("diagnoses.view")
+    diagnoses = (
+        list(
+            Diagnosis.objects.for_member(request.member)
+            .filter(episode_id=episode.pk)
+            .select_related("entered_by__user")
+        )
+        if can_see_diagnoses
+        else []
+    )
+    visits = list(
+        Visit.objects.for_member(request.member)
+        .filter(episode_id=episode.pk)
+        .select_related("therapist__user")
+        .order_by("-starts_at")[:50]
+    )
+    record(request, Action.READ, episode)
+    return render(
+        request,
+        "care/episode_detail.html",
+        {
+            "client": episode.client,
+            "episode": episode,
+            "diagnoses": diagnoses,
+            "can_see_diagnoses": can_see_diagnoses,
+            "can_enter_diagnoses": request.member.can("diagnoses.edit"),
+            "diagnosis_form": DiagnosisForm(),
+            "icd10_codes": icd10.codes(),
+            "visits": visits,
+        },
+    )
+
+
+@requires("care.edit")
+def episode_edit(request: MemberRequest, episode_id: int) -> HttpResponse:
+    episode = _episode_for(request, episode_id)
+    form = EpisodeForm(request.POST or None, instance=episode)
+    if request.method == "POST" and form.is_valid():
+        fresh = _episode_for(request, episode_id)
+        changed = _save(
+            form,
+            list(form.fields),
+            lambda data: actions.do_update_episode(request.member, fresh, data, request),
+        )
+        if changed is not None:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect("care:episode", episode_id=episode_id)
+    return render(
+        request,
+        "care/form.html",
+        {
+            "client": episode.client,
+            "form": form,
+            "title": f"Change {episode.title}",
+            "cancel": ("care:episode", episode.pk),
+        },
+    )
+
+
+@requires("diagnoses.edit")
+def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
+    episode = _episode_for(request, episode_id)
+    form = DiagnosisForm(
+        request.POST or None,
+        instance=Diagnosis(clinic_id=episode.clinic_id, episode=episode, entered_by=request.member),
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = _save(
+            form,
+            ["code", "source"],
+            lambda data: actions.do_add_diagnosis(request.member, episode, data, request),
+        )
+        if saved is not None:
+            messages.success(request, f"Diagnosis {saved.code} recorded.")
+            return redirect("care:episode", episode_id=episode.pk)
+    return render(
+        request,
+        "care/diagnosis_form.html",
+        {
+            "client": episode.client,
+            "episode": episode,
+            "form": form,
+            "icd10_codes": icd10.codes(),
+        },
+    )
+
+
+# Visits and adverse events -------------------------------------------------------------------
+
+
+@requires("care.view")
+def visit_list(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    visits = (
+        Visit.objects.for_member(request.member)
+        .filter(client_id=client.pk)
+        .select_related("therapist__user", "episode")
+        .order_by("-starts_at", "-id")
+    )
+    page = Paginator(visits, PAGE_SIZE).get_page(request.GET.get("page"))
+    record(
+        request,
+        Action.LIST,
+        object_type="care.visit",
+        detail=f"client {client.pk}, page {page.number}, {len(page.object_list)} rows",
+    )
+    return render(request, "care/visit_list.html", {"client": client, "page": page})
+
+
+def _visit_form_page(
+    request: MemberRequest, form: VisitForm, client: Client, visit: Visit | None
+) -> HttpResponse:
+    return render(
+        request,
+        "care/visit_form.html",
+        {
+            "client": client,
+            "form": form,
+            "visit": visit,
+            "regions": form.region_rows(),
+            "level_labels": bodymap.LEVEL_LABELS,
+            "rating_fields": [form[name] for name in RATING_FIELDS],
+        },
+    )
+
+
+@requires("care.edit")
+def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    open_episode = (
+        Episode.objects.for_member(request.member)
+        .filter(client_id=client.pk, ended_on__isnull=True)
+        .first()
+    )
+    initial: dict[str, Any] = {
+        "starts_at": timezone.localtime().replace(second=0, microsecond=0),
+        "episode": open_episode,
+    }
+    if request.member.role != "front_desk":
+        initial["therapist"] = request.member
+    form = VisitForm(
+        request.POST or None,
+        initial=initial,
+        instance=Visit(clinic_id=client.clinic_id, client=client),
+        member=request.member,
+        client=client,
+    )
+    if request.method == "POST" and form.is_valid():
+        visit = _save(
+            form,
+            VISIT_FIELDS,
+            lambda data: actions.do_create_visit(request.member, client, data, request),
+        )
+        if visit is not None:
+            messages.success(request, "Visit saved.")
+            return redirect("care:visit", visit_id=visit.pk)
+    return _visit_form_page(request, form, client, None)
+
+
+@requires("care.view")
+def visit_detail(request: MemberRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_for(request, visit_id)
+    events = list(AdverseEvent.objects.for_member(request.member).filter(visit_id=visit.pk))
+    regions = [
+        {"region": region, "level": visit.body_map.get(region.code, 0)}
+        for region in bodymap.REGIONS
+    ]
+    record(request, Action.READ, visit)
+    return render(
+        request,
+        "care/visit_detail.html",
+        {
+            "client": visit.client,
+            "visit": visit,
+            "events": events,
+            "regions": regions,
+            "tense_regions": [r for r in regions if r["level"]],
+            "level_labels": bodymap.LEVEL_LABELS,
+            "event_form": AdverseEventForm(),
+            "can_edit": request.member.can("care.edit"),
+        },
+    )
+
+
+@requires("care.edit")
+def visit_edit(request: MemberRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_for(request, visit_id)
+    form = VisitForm(
+        request.POST or None, instance=visit, member=request.member, client=visit.client
+    )
+    if request.method == "POST" and form.is_valid():
+        fresh = _visit_for(request, visit_id)
+        changed = _save(
+            form,
+            VISIT_FIELDS,
+            lambda data: actions.do_update_visit(request.member, fresh, data, request),
+        )
+        if changed is not None:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect("care:visit", visit_id=visit_id)
+    else:
+        record(request, Action.READ, visit, detail="edit form")
+    return _visit_form_page(request, form, visit.client, visit)
+
+
+@requires("care.edit")
+def adverse_event_create(request: MemberRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_for(request, visit_id)
+    form = AdverseEventForm(
+        request.POST or None, instance=AdverseEvent(clinic_id=visit.clinic_id, visit=visit)
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = _save(
+            form,
+            list(form.fields),
+            lambda data: actions.do_record_adverse_event(request.member, visit, data, request),
+        )
+        if saved is not None:
+            messages.success(request, "Adverse event recorded.")
+            return redirect("care:visit", visit_id=visit.pk)
+    return render(
+        request,
+        "care/form.html",
+        {
+            "client": visit.client,
+            "form": form,
+            "title": "Record an adverse event",
+            "cancel": ("care:visit", visit.pk),
+        },
+    )
+
+
+@requires("care.edit")
+def adverse_event_edit(request: MemberRequest, adverse_event_id: int) -> HttpResponse:
+    event = get_for(
+        request.member,
+        AdverseEvent.objects.select_related("visit__client"),
+        pk=adverse_event_id,
+    )
+    form = AdverseEventForm(request.POST or None, instance=event)
+    if request.method == "POST" and form.is_valid():
+        fresh = get_for(request.member, AdverseEvent.objects, pk=adverse_event_id)
+        changed = _save(
+            form,
+            list(form.fields),
+            lambda data: actions.do_update_adverse_event(request.member, fresh, data, request),
+        )
+        if changed is not None:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect("care:visit", visit_id=event.visit_id)
+    return render(
+        request,
+        "care/form.html",
+        {
+            "client": event.visit.client,
+            "form": form,
+            "title": "Follow up an adverse event",
+            "cancel": ("care:visit", event.visit_id),
+        },
+    )
