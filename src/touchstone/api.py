@@ -130,8 +130,14 @@ def api_requires(permission: str) -> Callable[[Callable[..., Any]], Callable[...
 
 def _register_routers() -> None:
     from touchstone.clients.api import router as clients_router
+    from touchstone.measures.api import router as measures_router
 
     api.add_router("/clients", clients_router)
+
+    from touchstone.care.api import router as care_router
+
+    api.add_router("/care", care_router)
+    api.add_router("/", measures_router)
 
 
 _register_routers()

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from touchstone.accounts.access import MemberRequest, public, requires
 from touchstone.clients.models import Client
+from touchstone.measures.selectors import open_alerts, reliably_deteriorated
 
 
 @requires("account.self")
@@ -21,6 +22,10 @@ def home(request: MemberRequest) -> HttpResponse:
         clients = Client.objects.for_member(member).active()
         context["client_count"] = clients.count()
         context["recent_clients"] = clients.order_by("-created_at")[:8]
+    if member.can("alerts.view"):
+        context["alerts"] = open_alerts(member)
+    if member.can("measures.view"):
+        context["deteriorated"] = reliably_deteriorated(member)
     return render(request, "home.html", context)
 
 

@@ -26,6 +26,8 @@ from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import PERMISSIONS
 
 M = TypeVar("M", bound=models.Model)
+#: Session key set while a client fills a questionnaire on a staff member's tablet.
+TABLET_LOCK = "touchstone_tablet_lock"
 ViewFunc = Callable[..., HttpResponseBase]
 
 
@@ -90,12 +92,21 @@ def requires(permission: str) -> Callable[[ViewFunc], ViewFunc]:
                 return two_factor
             if not member.can(permission):
                 raise PermissionDenied("Your role does not allow this.")
+            if request.session.get(TABLET_LOCK) and not getattr(view, "tablet_ok", False):
+                # A client holds the tablet: nothing but their form until staff take it back.
+                return redirect("measures:handback")
             return view(request, *args, **kwargs)
 
         wrapped.touchstone_permission = permission  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
+
+
+def tablet_ok(view: ViewFunc) -> ViewFunc:
+    """Mark a view that may open while a client holds the tablet (their form, hand-back)."""
+    view.tablet_ok = True  # type: ignore[attr-defined]
+    return view
 
 
 def public(view: ViewFunc) -> ViewFunc:

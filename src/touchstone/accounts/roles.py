@@ -26,8 +26,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "clients.edit": _CARE_TEAM,
     "clients.archive": frozenset({Role.OWNER, Role.CLINICIAN}),
     "clients.history": frozenset({Role.OWNER, Role.CLINICIAN}),
+    # Questionnaires: giving them, reading scores and progress, sending portal links.
+    "measures.give": _CARE_TEAM,
+    "measures.view": _CARE_TEAM,
+    # Risk alerts: the whole care team sees that one is open and who handles it.
+    "alerts.view": _CARE_TEAM,
+    # The clinical record of care (intake, medications, screens, episodes, visit notes):
+    # the people who treat. Front desk sees the screen's result on client pages only.
+    "care.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    "care.edit": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
     # Licensed work: diagnoses and the handling of risk alerts.
     "diagnoses.view": frozenset({Role.CLINICIAN}),
+    "diagnoses.edit": frozenset({Role.CLINICIAN}),
     "alerts.handle": frozenset({Role.CLINICIAN}),
     # Running the clinic.
     "staff.manage": frozenset({Role.OWNER}),

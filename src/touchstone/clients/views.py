@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from touchstone.accounts.access import MemberRequest, get_for, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.care.selectors import client_care_summary
 from touchstone.clients import actions
 from touchstone.clients.forms import ClientForm, ClientSearchForm
 from touchstone.clients.models import EDITABLE_FIELDS, Client
@@ -79,7 +80,8 @@ def client_create(request: MemberRequest) -> HttpResponse:
 def client_detail(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     record(request, Action.READ, client)
-    return render(request, "clients/detail.html", {"client": client})
+    care = client_care_summary(request.member, client)
+    return render(request, "clients/detail.html", {"client": client, "care": care})
 
 
 @requires("clients.edit")

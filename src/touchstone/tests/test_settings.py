@@ -43,7 +43,16 @@ def _touchstone(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "TOUCHSTONE_MODE"}
+        # The browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a
+        # deployment must never have it, and check --deploy says so.
+        if k
+        not in {
+            "SECRET_KEY",
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "TOUCHSTONE_MODE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     return subprocess.run(
         [sys.executable, "-m", "touchstone", *args],

@@ -19,11 +19,40 @@ from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import ApiToken, Clinic, StaffMember
 from touchstone.accounts.roles import PERMISSIONS, Role, role_has
 from touchstone.api import api
+from touchstone.care.tests import factories as care_factories
 from touchstone.conftest import Cast, make_client, make_member
 
+
 # kwarg name -> builds an object in the given clinic and returns its id.
+def _administration(clinic: Clinic) -> Any:
+    from touchstone.measures.models import Administration
+
+    return Administration.objects.create(
+        clinic=clinic, client=make_client(clinic), instrument_id="phq9", mode="clinic"
+    )
+
+
+def _alert(clinic: Clinic) -> Any:
+    from touchstone.measures.models import RiskAlert
+
+    administration = _administration(clinic)
+    return RiskAlert.objects.create(
+        clinic=clinic,
+        client=administration.client,
+        administration=administration,
+        reason="risk_item",
+        item="phq9-9",
+    )
+
+
 OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     "client_id": lambda clinic: make_client(clinic).pk,
+    "administration_id": lambda clinic: _administration(clinic).pk,
+    "alert_id": lambda clinic: _alert(clinic).pk,
+    "episode_id": lambda clinic: care_factories.make_episode(clinic).pk,
+    "visit_id": lambda clinic: care_factories.make_visit(clinic).pk,
+    "medication_id": lambda clinic: care_factories.make_medication(clinic).pk,
+    "adverse_event_id": lambda clinic: care_factories.make_adverse_event(clinic).pk,
     "staff_id": lambda clinic: (
         make_member(
             clinic,
@@ -43,6 +72,13 @@ NON_OBJECT_KWARGS = {"uidb64": "MQ", "token": "set-password"}
 EXAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ClientIn": {"given_name": "Eve", "family_name": "Probe", "date_of_birth": "1990-01-01"},
     "ClientPatch": {"phone": "555-000-1111"},
+    "EpisodeIn": {"title": "Probe", "started_on": "2025-01-06"},
+    "EpisodePatch": {"goals": "Sleep better"},
+    "DiagnosisIn": {"code": "F41.1", "source": "referring"},
+    "VisitIn": {"starts_at": "2025-01-06T10:00:00+00:00"},
+    "VisitPatch": {"status": "completed"},
+    "AdministrationIn": {"instrument_id": "phq2", "answers": {"phq2-1": 1}},
+    "CloseIn": {"action_taken": "probe"},
 }
 
 
@@ -177,7 +213,11 @@ def _api_operations() -> Iterator[tuple[str, str, Any]]:
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:
                 for method in operation.methods:
-                    yield method, f"/api/v1{prefix}{path}", operation
+                    yield (
+                        method,
+                        f"/api/v1/{prefix}/{path}".replace("//", "/").replace("//", "/"),
+                        operation,
+                    )
 
 
 def _api_call(http: Any, method: str, url: str, operation: Any, token: str) -> int:

@@ -107,6 +107,9 @@ def test_it_takes_the_address_the_proxy_appended_when_behind_one(
 ):
     settings.TRUST_X_FORWARDED_FOR = True
     client = make_client(cast.harbour)
-    as_alice.get(f"/clients/{client.pk}/", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4",
-                 REMOTE_ADDR="127.0.0.1")
+    as_alice.get(
+        f"/clients/{client.pk}/",
+        HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4",
+        REMOTE_ADDR="127.0.0.1",
+    )
     assert AuditEvent.objects.get(action="read").ip_address == "198.51.100.4"

@@ -22,8 +22,8 @@ def test_it_imports_no_django_anywhere_in_the_science_core():
         str(path.relative_to(SCIENCE)): sorted(
             name
             for name in _imports(path)
-            if name.split(".")[0] == "django" or (name.startswith("touchstone.")
-            and not name.startswith("touchstone.science"))
+            if name.split(".")[0] == "django"
+            or (name.startswith("touchstone.") and not name.startswith("touchstone.science"))
         )
         for path in SCIENCE.rglob("*.py")
         if "tests" not in path.parts

@@ -1,0 +1,172 @@
+"""Giving questionnaires, scoring them on save, and handling risk alerts.
+
+Every path that stores answers — clinic, tablet, portal, API, import — goes through
+``do_save_answers``, so scoring and risk alerts cannot be skipped by any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from touchstone.accounts.models import StaffMember
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.clients.models import Client
+from touchstone.measures.instruments import instrument
+from touchstone.measures.models import (
+    Administration,
+    AlertReason,
+    Mode,
+    RiskAlert,
+    Status,
+)
+from touchstone.science.instruments import AnswerError, UnknownInstrumentError, score
+
+
+def do_start_administration(
+    client: Client,
+    instrument_id: str,
+    mode: str,
+    member: StaffMember | None,
+    request: HttpRequest | None,
+) -> Administration:
+    try:
+        instrument(instrument_id)
+    except UnknownInstrumentError:
+        raise ValidationError({"instrument_id": f"Unknown instrument {instrument_id!r}."}) from None
+    if mode not in Mode.values:
+        raise ValidationError({"mode": f"Unknown mode {mode!r}."})
+    if client.is_archived:
+        raise ValidationError("This client is archived; restore them before giving questionnaires.")
+    with transaction.atomic():
+        administration = Administration.objects.create(
+            clinic=client.clinic,
+            client=client,
+            instrument_id=instrument_id,
+            mode=mode,
+            created_by=member,
+        )
+        record(
+            request,
+            Action.CREATE,
+            administration,
+            actor=member.user if member else None,
+            detail=f"{instrument_id}, {mode}",
+        )
+    return administration
+
+
+def do_save_answers(
+    administration: Administration,
+    answers: Mapping[str, Any],
+    *,
+    complete: bool,
+    actor: Any,
+    request: HttpRequest | None,
+) -> list[RiskAlert]:
+    """Validate and score ``answers`` (linkId → value), store them, and raise alerts.
+
+    A partial save keeps the administration in progress. A positive risk item raises its
+    alert at this moment, complete or not. Raises ``ValidationError`` for an invalid
+    answer (never scored as 0) or a save to a finished administration.
+    """
+    if administration.status != Status.IN_PROGRESS:
+        raise ValidationError("This questionnaire is already finished; start a new one.")
+    definition = instrument(administration.instrument_id)
+    given: dict[str | int, Any] = {
+        link_id: value for link_id, value in answers.items() if value not in (None, "")
+    }
+    try:
+        result = score(definition, given)
+    except AnswerError as error:
+        raise ValidationError(str(error)) from None
+    administration.answers = {k: v for k, v in result.answers.items() if v is not None}
+    administration.total = result.total
+    administration.severity = result.severity or ""
+    administration.severity_index = result.severity_index
+    administration.computable = result.computable
+    administration.reason = result.reason or ""
+    administration.risk_flags = list(result.risk_flags)
+    administration.result = result.to_dict()
+    if complete:
+        administration.status = Status.COMPLETED
+        administration.completed_at = timezone.now()
+    with transaction.atomic():
+        administration.save()
+        record(
+            request,
+            Action.UPDATE,
+            administration,
+            actor=actor,
+            detail="completed" if complete else "answers saved",
+        )
+        alerts = _raise_alerts(
+            administration, alert_band=result.alert and complete, request=request, actor=actor
+        )
+    return alerts
+
+
+def _raise_alerts(
+    administration: Administration, *, alert_band: bool, request: HttpRequest | None, actor: Any
+) -> list[RiskAlert]:
+    triggers = [(AlertReason.RISK_ITEM, item) for item in administration.risk_flags]
+    if alert_band:
+        triggers.append((AlertReason.SEVERE_BAND, ""))
+    raised = []
+    for reason, item in triggers:
+        if RiskAlert.objects.filter(
+            administration=administration, reason=reason, item=item
+        ).exists():
+            continue
+        try:
+            with transaction.atomic():
+                alert = RiskAlert.objects.create(
+                    clinic=administration.clinic,
+                    client=administration.client,
+                    administration=administration,
+                    reason=reason,
+                    item=item,
+                )
+        except IntegrityError:  # raised concurrently by another save of the same answers
+            continue
+        record(request, Action.CREATE, alert, actor=actor, detail=str(reason))
+        raised.append(alert)
+    return raised
+
+
+def do_take_alert(alert: RiskAlert, member: StaffMember, request: HttpRequest | None) -> None:
+    """A clinician takes responsibility for an open alert."""
+    if not alert.is_open:
+        raise ValidationError("This alert is already closed.")
+    alert.assigned_to = member
+    alert._history_user = member.user  # type: ignore[attr-defined]
+    with transaction.atomic():
+        alert.save(update_fields=["assigned_to"])
+        record(request, Action.UPDATE, alert, actor=member.user, detail="taken")
+
+
+def do_close_alert(
+    alert: RiskAlert, member: StaffMember, action_taken: str, request: HttpRequest | None
+) -> None:
+    """Record the action taken; the alert leaves every home page."""
+    action_taken = action_taken.strip()
+    if not action_taken:
+        raise ValidationError(
+            {"action_taken": "Describe the action taken (e.g. safety plan, referral)."}
+        )
+    if not alert.is_open:
+        raise ValidationError("This alert is already closed.")
+    alert.action_taken = action_taken
+    alert.closed_by = member
+    alert.assigned_to = alert.assigned_to or member
+    alert.closed_at = timezone.now()
+    alert._history_user = member.user  # type: ignore[attr-defined]
+    with transaction.atomic():
+        alert.save(update_fields=["action_taken", "closed_by", "assigned_to", "closed_at"])
+        record(request, Action.UPDATE, alert, actor=member.user, detail="closed")

@@ -1,0 +1,154 @@
+# No `from __future__ import annotations` here: django-ninja reads the annotations at
+# run time to tell path, query and body parameters apart.
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from ninja import Field, FilterSchema, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from touchstone.accounts.access import MemberRequest
+from touchstone.api import api_requires
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.clients.views import get_client_for
+from touchstone.measures import actions
+from touchstone.measures.models import Administration, Mode, RiskAlert
+from touchstone.measures.views import get_administration_for, get_alert_for
+
+router = Router(tags=["questionnaires"])
+
+
+class AdministrationOut(Schema):
+    id: int
+    client_id: int
+    instrument_id: str
+    mode: str
+    status: str
+    answers: dict[str, int]
+    total: int | None
+    severity: str
+    computable: bool
+    reason: str
+    risk_flags: list[str]
+    started_at: dt.datetime
+    completed_at: dt.datetime | None
+
+
+class AdministrationIn(Schema):
+    instrument_id: str = Field(max_length=40)
+    answers: dict[str, int | str | None] = Field(
+        description="linkId or LOINC item code → response value or LOINC answer code"
+    )
+    complete: bool = True
+
+
+class AdministrationFilter(FilterSchema):
+    client_id: int | None = None
+    instrument_id: str | None = Field(None, max_length=40)
+
+
+class AlertSummary(Schema):
+    """What every care-team role may know: that an alert is open and who handles it."""
+
+    id: int
+    client_id: int
+    raised_at: dt.datetime
+    is_open: bool
+    handled_by: str | None
+
+    @staticmethod
+    def resolve_handled_by(alert: RiskAlert) -> str | None:
+        return alert.assigned_to.display_name if alert.assigned_to else None
+
+
+class AlertOut(AlertSummary):
+    administration_id: int
+    reason: str
+    item: str
+    action_taken: str
+    closed_at: dt.datetime | None
+
+
+class CloseIn(Schema):
+    action_taken: str = Field(min_length=1, max_length=4000)
+
+
+@router.get(
+    "/administrations",
+    response=list[AdministrationOut],
+    summary="List questionnaire administrations",
+)
+@api_requires("measures.view")
+@paginate(PageNumberPagination, page_size=50)
+def list_administrations(request: MemberRequest, filters: Query[AdministrationFilter]) -> Any:
+    rows = Administration.objects.for_member(request.member)
+    if filters.client_id is not None:
+        rows = rows.filter(client_id=filters.client_id)
+    if filters.instrument_id:
+        rows = rows.filter(instrument_id=filters.instrument_id)
+    record(request, Action.LIST, object_type="measures.administration", detail="api list")
+    return rows
+
+
+@router.get(
+    "/administrations/{administration_id}",
+    response=AdministrationOut,
+    summary="Get one administration with its score",
+)
+@api_requires("measures.view")
+def get_administration(request: MemberRequest, administration_id: int) -> Administration:
+    administration = get_administration_for(request, administration_id)
+    record(request, Action.READ, administration)
+    return administration
+
+
+@router.post(
+    "/clients/{client_id}/administrations",
+    response={201: AdministrationOut},
+    summary="Record answers; they are scored and risk alerts raised as in the clinic",
+)
+@api_requires("measures.give")
+def create_administration(
+    request: MemberRequest, client_id: int, payload: AdministrationIn
+) -> Status:
+    client = get_client_for(request, client_id)
+    with transaction.atomic():
+        administration = actions.do_start_administration(
+            client, payload.instrument_id, Mode.API, request.member, request
+        )
+        actions.do_save_answers(
+            administration,
+            payload.answers,
+            complete=payload.complete,
+            actor=request.user,
+            request=request,
+        )
+    return Status(201, administration)
+
+
+@router.get("/alerts", response=list[AlertSummary], summary="Open risk alerts")
+@api_requires("alerts.view")
+def list_alerts(request: MemberRequest) -> Any:
+    record(request, Action.LIST, object_type="measures.riskalert", detail="api open alerts")
+    return RiskAlert.objects.for_member(request.member).open().select_related("assigned_to__user")
+
+
+@router.get("/alerts/{alert_id}", response=AlertOut, summary="One alert, with its reason")
+@api_requires("alerts.handle")
+def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
+    alert = get_alert_for(request, alert_id)
+    record(request, Action.READ, alert)
+    return alert
+
+
+@router.post(
+    "/alerts/{alert_id}/close",
+    response=AlertOut,
+    summary="Record the action taken and close the alert",
+)
+@api_requires("alerts.handle")
+def close_alert(request: MemberRequest, alert_id: int, payload: CloseIn) -> RiskAlert:
+    alert = get_alert_for(request, alert_id)
+    actions.do_close_alert(alert, request.member, payload.action_taken, request)
+    return alert

@@ -1,0 +1,162 @@
+"""Demo questionnaires: twelve to sixteen weeks of PHQ-9 and GAD-7 every two weeks, with
+realistic trajectories (most improve, some don't, a few deteriorate) and a few risk alerts.
+Deterministic for the demo seed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from typing import Any
+
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from touchstone.accounts.roles import Role
+from touchstone.clients.demo import DemoContext
+from touchstone.measures.instruments import instrument
+from touchstone.measures.models import Administration, AlertReason, Mode, RiskAlert, Status
+from touchstone.science.instruments import score
+
+COURSES = [("improves", 0.62), ("no change", 0.2), ("deteriorates", 0.08), ("fluctuates", 0.1)]
+
+
+def _course(rng: random.Random) -> str:
+    roll, total = rng.random(), 0.0
+    for name, share in COURSES:
+        total += share
+        if roll < total:
+            return name
+    return COURSES[-1][0]
+
+
+def _target(course: str, baseline: float, floor: float, t: float, rng: random.Random) -> float:
+    """Expected total at fraction ``t`` (0..1) of the course."""
+    if course == "improves":
+        value = floor + (baseline - floor) * math.exp(-2.2 * t)
+    elif course == "deteriorates":
+        value = baseline + 7 * t
+    elif course == "fluctuates":
+        value = baseline - 3 * t + 4 * math.sin(6 * t)
+    else:
+        value = baseline
+    return value + rng.gauss(0, 1.3)
+
+
+def _items_for(total: int, n_items: int, top: int, rng: random.Random) -> list[int]:
+    """Item answers (0..top) that add up to ``total``, spread at random."""
+    values = [0] * n_items
+    for _ in range(max(0, min(total, n_items * top))):
+        candidates = [i for i in range(n_items) if values[i] < top]
+        values[rng.choice(candidates)] += 1
+    return values
+
+
+def build_demo_measures(context: DemoContext) -> None:
+    rng = context.rng
+    clinic, staff, today = context.clinic, context.staff, context.today
+    therapist, clinician = staff[Role.THERAPIST], staff[Role.CLINICIAN]
+    tz = timezone.get_current_timezone()
+    rows: list[Administration] = []
+    for client in context.clients:
+        if rng.random() > 0.85:
+            continue
+        weeks = rng.randint(12, 16)
+        start = today - dt.timedelta(weeks=weeks)
+        course = _course(rng)
+        base = {"phq9": rng.uniform(8, 21), "gad7": rng.uniform(6, 17)}
+        risky_visit = rng.randrange(0, weeks // 2 + 1) if rng.random() < 0.05 else None
+        for visit in range(weeks // 2 + 1):
+            when = dt.datetime.combine(start + dt.timedelta(weeks=2 * visit), dt.time(10, 30), tz)
+            when = min(when, timezone.now() - dt.timedelta(hours=2))  # never in the future
+            t = visit / (weeks // 2)
+            for instrument_id, n_scored, top, maximum in (("phq9", 9, 3, 27), ("gad7", 7, 3, 21)):
+                floor = 4 if instrument_id == "phq9" else 3
+                total = round(
+                    min(maximum, max(0, _target(course, base[instrument_id], floor, t, rng)))
+                )
+                values = _items_for(total, n_scored, top, rng)
+                if instrument_id == "phq9":
+                    values = _move_off_item_9(values, rng, risky=visit == risky_visit)
+                rows.append(_administration(clinic, client, instrument_id, values, when, therapist))
+    bulk_create_with_history(rows, Administration, batch_size=500, default_user=therapist.user)
+    _demo_alerts(clinician, rng)
+
+
+def _move_off_item_9(values: list[int], rng: random.Random, *, risky: bool) -> list[int]:
+    """Keep item 9 (thoughts of self-harm) at 0 except where the demo wants a risk alert."""
+    if values[8] and not risky:
+        spill, values[8] = values[8], 0
+        for _ in range(spill):
+            room = [i for i in range(8) if values[i] < 3]
+            if room:
+                values[rng.choice(room)] += 1
+    if risky:
+        values[8] = max(values[8], 1)
+    return values
+
+
+def _administration(
+    clinic: Any, client: Any, instrument_id: str, values: list[int], when: dt.datetime, member: Any
+) -> Administration:
+    result = score(instrument(instrument_id), values)
+    return Administration(
+        clinic=clinic,
+        client=client,
+        instrument_id=instrument_id,
+        mode=Mode.TABLET,
+        status=Status.COMPLETED,
+        answers={k: v for k, v in result.answers.items() if v is not None},
+        total=result.total,
+        severity=result.severity or "",
+        severity_index=result.severity_index,
+        computable=result.computable,
+        reason=result.reason or "",
+        risk_flags=list(result.risk_flags),
+        result=result.to_dict(),
+        started_at=when,
+        completed_at=when + dt.timedelta(minutes=4),
+        created_by=member,
+    )
+
+
+def _demo_alerts(clinician: Any, rng: random.Random) -> None:
+    """Alerts as the clinic would have raised them; most are handled, the newest stay open."""
+    saved = [
+        a
+        for a in Administration.objects.filter(clinic=clinician.clinic)
+        .select_related("client")
+        .order_by("completed_at")
+        if a.risk_flags
+    ]
+    alerts = []
+    for index, a in enumerate(saved):
+        assert a.completed_at is not None  # demo administrations are all completed
+        still_open = index >= len(saved) - 2
+        alerts.append(
+            RiskAlert(
+                clinic=a.clinic,
+                client=a.client,
+                administration=a,
+                reason=AlertReason.RISK_ITEM,
+                item="phq9-9",
+                raised_at=a.completed_at,
+                assigned_to=None if still_open else clinician,
+                closed_by=None if still_open else clinician,
+                closed_at=None
+                if still_open
+                else a.completed_at + dt.timedelta(hours=rng.randint(1, 5)),
+                action_taken=""
+                if still_open
+                else rng.choice(
+                    [
+                        "Same-day risk assessment by phone; no current plan or intent; "
+                        "safety plan reviewed.",
+                        "Seen same day; safety plan updated; prescriber informed with consent.",
+                        "Assessed same day; referred to crisis team for follow-up; "
+                        "family contact agreed.",
+                    ]
+                ),
+            )
+        )
+    bulk_create_with_history(alerts, RiskAlert, default_user=clinician.user)

@@ -1,0 +1,22 @@
+"""The web layer's view of the instrument engine: loaded once, offered by id."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from touchstone.science.instruments import Instrument, all_instruments, load_instrument
+
+
+@cache
+def instrument(instrument_id: str) -> Instrument:
+    """The instrument with this id; raises ``UnknownInstrumentError``."""
+    return load_instrument(instrument_id)
+
+
+def administrable() -> list[Instrument]:
+    """Instruments whose item text ships with Touchstone, so a person can answer them."""
+    return [i for i in all_instruments().values() if i.licence.text_included]
+
+
+def choices() -> list[tuple[str, str]]:
+    return [(i.id, i.title) for i in administrable()]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from touchstone.accounts.models import StaffMember
+from touchstone.clients.models import Client
+from touchstone.measures.actions import do_save_answers, do_start_administration
+from touchstone.measures.models import Administration
+
+
+def answered(
+    client: Client,
+    member: StaffMember,
+    instrument_id: str,
+    values: Sequence[Any],
+    *,
+    complete: bool = True,
+    mode: str = "clinic",
+) -> Administration:
+    """An administration of ``instrument_id`` answered in item order (None = missing)."""
+    administration = do_start_administration(client, instrument_id, mode, member, None)
+    link_ids = [f"{instrument_id}-{i}" for i in range(1, len(values) + 1)]
+    do_save_answers(
+        administration,
+        dict(zip(link_ids, values, strict=True)),
+        complete=complete,
+        actor=member.user,
+        request=None,
+    )
+    administration.refresh_from_db()
+    return administration

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import io
+
+from django.core.management import call_command
+from django.test import Client as HttpClient
+
+from touchstone.conftest import Cast, make_client
+from touchstone.measures.models import Administration, RiskAlert
+
+
+def _api(username: str) -> HttpClient:
+    out = io.StringIO()
+    call_command("token", username, stdout=out)
+    return HttpClient(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip()}")
+
+
+def test_answers_sent_through_the_api_are_scored_and_raise_alerts(cast: Cast):
+    client = make_client(cast.harbour)
+    response = _api("tess").post(
+        f"/api/v1/clients/{client.pk}/administrations",
+        {
+            "instrument_id": "phq9",
+            "answers": {
+                "44250-9": 1,
+                "phq9-2": "LA6569-3",
+                "phq9-3": 0,
+                "phq9-4": 0,
+                "phq9-5": 0,
+                "phq9-6": 0,
+                "phq9-7": 0,
+                "phq9-8": 0,
+                "phq9-9": 1,
+            },
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["total"], body["severity"], body["risk_flags"]) == (3, "minimal", ["phq9-9"])
+    assert body["mode"] == "api"
+    assert RiskAlert.objects.get().administration_id == body["id"]
+
+
+def test_an_unknown_answer_code_is_an_error_not_a_zero(cast: Cast):
+    client = make_client(cast.harbour)
+    response = _api("tess").post(
+        f"/api/v1/clients/{client.pk}/administrations",
+        {
+            "instrument_id": "gad2",
+            "answers": {"gad2-1": "LA9999-9"},
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+    assert not Administration.objects.exists()
+
+
+def test_therapists_see_open_alerts_without_the_reason(cast: Cast):
+    client = make_client(cast.harbour)
+    _api("tess").post(
+        f"/api/v1/clients/{client.pk}/administrations",
+        {"instrument_id": "phq9", "answers": {"phq9-9": 2}, "complete": False},
+        content_type="application/json",
+    )
+    alerts = _api("tess").get("/api/v1/alerts").json()
+    assert len(alerts) == 1 and "reason" not in alerts[0]
+    assert _api("tess").get(f"/api/v1/alerts/{alerts[0]['id']}").status_code == 403
+
+
+def test_a_clinician_closes_an_alert_through_the_api(cast: Cast):
+    client = make_client(cast.harbour)
+    _api("bob").post(
+        f"/api/v1/clients/{client.pk}/administrations",
+        {"instrument_id": "phq9", "answers": {"phq9-9": 3}, "complete": False},
+        content_type="application/json",
+    )
+    alert = RiskAlert.objects.get()
+    bob = _api("bob")
+    assert (
+        bob.post(
+            f"/api/v1/alerts/{alert.pk}/close",
+            {"action_taken": ""},
+            content_type="application/json",
+        ).status_code
+        == 422
+    )
+    closed = bob.post(
+        f"/api/v1/alerts/{alert.pk}/close",
+        {"action_taken": "Safety plan made."},
+        content_type="application/json",
+    )
+    assert closed.status_code == 200 and closed.json()["closed_at"]
+
+
+def test_administrations_of_another_clinic_are_not_found(cast: Cast):
+    other = make_client(cast.northside)
+    response = _api("bob").post(
+        f"/api/v1/clients/{other.pk}/administrations",
+        {"instrument_id": "phq2", "answers": {}},
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    assert not Administration.objects.exists()

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+
+from touchstone.conftest import Cast, make_client
+from touchstone.measures.models import Administration, RiskAlert
+from touchstone.measures.tests.factories import answered
+
+PHQ9_WITH_ITEM_9 = {f"phq9-{i}": "1" for i in range(1, 10)}
+
+
+def test_staff_give_a_questionnaire_in_clinic_and_see_the_score(cast: Cast):
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.tess)
+    response = http.post(
+        f"/measures/clients/{client.pk}/start/", {"instrument_id": "phq9", "mode": "clinic"}
+    )
+    a = Administration.objects.get()
+    assert response["Location"] == f"/measures/administrations/{a.pk}/"
+    response = http.post(f"/measures/administrations/{a.pk}/", {**PHQ9_WITH_ITEM_9, "finish": "1"})
+    assert response["Location"] == f"/measures/administrations/{a.pk}/result/"
+    page = http.get(response["Location"]).content.decode()
+    assert "9" in page and "mild" in page and "Risk alert" in page
+
+
+def test_a_partial_save_stays_in_progress(cast: Cast):
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.tess)
+    http.post(f"/measures/clients/{client.pk}/start/", {"instrument_id": "gad7", "mode": "clinic"})
+    a = Administration.objects.get()
+    http.post(f"/measures/administrations/{a.pk}/", {"gad7-1": "2", "save": "1"})
+    a.refresh_from_db()
+    assert a.status == "in_progress" and a.answers == {"gad7-1": 2}
+
+
+def test_tablet_mode_shows_only_the_form_and_locks_staff_pages_until_hand_back(cast: Cast):
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.tess)
+    http.post(f"/measures/clients/{client.pk}/start/", {"instrument_id": "phq9", "mode": "tablet"})
+    a = Administration.objects.get()
+    form = http.get(f"/measures/administrations/{a.pk}/").content.decode()
+    assert 'href="/clients/"' not in form  # no staff navigation on the tablet
+    thanks = http.post(f"/measures/administrations/{a.pk}/", {**PHQ9_WITH_ITEM_9, "finish": "1"})
+    page = thanks.content.decode()
+    assert "988" in page and "hand the tablet back" in page
+    assert http.get(f"/clients/{client.pk}/")["Location"] == "/measures/tablet/hand-back/"
+    wrong = http.post("/measures/tablet/hand-back/", {"password": "guess"})
+    assert "not your password" in wrong.content.decode()
+    http.post("/measures/tablet/hand-back/", {"password": "correct horse battery"})
+    assert http.get(f"/clients/{client.pk}/").status_code == 200
+
+
+def test_clinicians_record_the_action_and_the_alert_leaves_the_home_page(cast: Cast):
+    client = make_client(cast.harbour, given_name="Ivy")
+    answered(client, cast.tess, "phq9", [0] * 8 + [2])
+    alert = RiskAlert.objects.get()
+    bob = cast.browser_for(cast.bob)
+    assert "Open and record the action" in bob.get("/").content.decode()
+    missing = bob.post(f"/measures/alerts/{alert.pk}/", {"action_taken": "  "})
+    assert "This field is required" in missing.content.decode()
+    bob.post(f"/measures/alerts/{alert.pk}/", {"action_taken": "Same-day assessment; safety plan."})
+    alert.refresh_from_db()
+    assert not alert.is_open and alert.closed_by == cast.bob
+    assert "Open risk alerts" not in bob.get("/").content.decode()
+
+
+def test_therapists_see_that_an_alert_exists_and_who_handles_it_but_not_why(cast: Cast):
+    answered(make_client(cast.harbour, given_name="Ivy"), cast.tess, "phq9", [0] * 8 + [3])
+    alert = RiskAlert.objects.get()
+    cast.browser_for(cast.bob).post(f"/measures/alerts/{alert.pk}/", {"take": "1"})
+    tess = cast.browser_for(cast.tess)
+    page = tess.get("/measures/alerts/").content.decode()
+    assert "Ivy" in page and "Bob" in page
+    assert "Risk item answered positively" not in page
+    assert tess.get(f"/measures/alerts/{alert.pk}/").status_code == 403
+
+
+def test_the_progress_page_charts_every_instrument_with_a_table_alternative(cast: Cast):
+    client = make_client(cast.harbour)
+    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0])
+    answered(client, cast.tess, "phq9", [1, 1, 0, 1, 0, 0, 0, 0, 0])
+    page = cast.browser_for(cast.tess).get(f"/measures/clients/{client.pk}/progress/")
+    html = page.content.decode()
+    assert 'id="chart-data-phq9"' in html and "<table>" in html
+    assert "improved by more than day-to-day ups and downs" in html
+    assert "reliably better" in html
+
+
+def _count_queries(http: HttpClient, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert http.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_home_page_queries_do_not_grow_with_alerts_and_scores(cast: Cast):
+    bob = cast.browser_for(cast.bob)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            client = make_client(cast.harbour)
+            answered(client, cast.tess, "phq9", [0] * 9)
+            answered(client, cast.tess, "phq9", [3] * 8 + [1])
+
+    add(2)
+    few = _count_queries(bob, "/")
+    add(8)
+    assert _count_queries(bob, "/") == few
+
+
+def test_the_alert_list_queries_do_not_grow(cast: Cast, django_assert_max_num_queries: Any):
+    for _ in range(15):
+        answered(make_client(cast.harbour), cast.tess, "phq9", [0] * 8 + [1])
+    tess = cast.browser_for(cast.tess)
+    with django_assert_max_num_queries(10):
+        tess.get("/measures/alerts/")

@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from touchstone.accounts.access import TABLET_LOCK, MemberRequest, get_for, requires, tablet_ok
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.clients.views import get_client_for
+from touchstone.measures import actions
+from touchstone.measures.forms import AnswersForm, CloseAlertForm, PortalLinkForm, StartForm
+from touchstone.measures.instruments import instrument
+from touchstone.measures.models import Administration, Mode, RiskAlert, Status
+from touchstone.measures.progress import client_series
+from touchstone.portal.actions import do_create_portal_link
+from touchstone.portal.models import Purpose
+
+
+def get_administration_for(request: MemberRequest, administration_id: int) -> Administration:
+    return get_for(
+        request.member, Administration.objects.select_related("client"), pk=administration_id
+    )
+
+
+def get_alert_for(request: MemberRequest, alert_id: int) -> RiskAlert:
+    return get_for(
+        request.member,
+        RiskAlert.objects.select_related(
+            "client", "administration", "assigned_to__user", "closed_by__user"
+        ),
+        pk=alert_id,
+    )
+
+
+@requires("measures.give")
+def start(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    form = StartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            administration = actions.do_start_administration(
+                client,
+                form.cleaned_data["instrument_id"],
+                form.cleaned_data["mode"],
+                request.member,
+                request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if administration.mode == Mode.TABLET:
+                request.session[TABLET_LOCK] = administration.pk
+            return redirect("measures:fill", administration_id=administration.pk)
+    return render(request, "measures/start.html", {"form": form, "client": client})
+
+
+@requires("measures.give")
+@tablet_ok
+def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
+    administration = get_administration_for(request, administration_id)
+    tablet = administration.mode == Mode.TABLET
+    if tablet and request.session.get(TABLET_LOCK) not in (None, administration.pk):
+        return redirect("measures:handback")
+    if administration.status != Status.IN_PROGRESS:
+        return redirect("measures:result", administration_id=administration.pk)
+    definition = instrument(administration.instrument_id)
+    form = AnswersForm(definition, request.POST or None, initial=administration.answers)
+    if request.method == "POST" and form.is_valid():
+        complete = "finish" in request.POST
+        try:
+            actions.do_save_answers(
+                administration,
+                form.answers(),
+                complete=complete,
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if tablet and complete:
+                return render(
+                    request,
+                    "measures/tablet_thanks.html",
+                    {"administration": administration, "clinic": request.member.clinic},
+                )
+            if complete:
+                messages.success(request, "Saved and scored.")
+                return redirect("measures:result", administration_id=administration.pk)
+            messages.success(request, "Answers kept. The questionnaire stays in progress.")
+            return redirect("measures:fill", administration_id=administration.pk)
+    template = "measures/fill_tablet.html" if tablet else "measures/fill.html"
+    if not tablet:
+        record(request, Action.READ, administration, detail="form")
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "administration": administration,
+            "definition": definition,
+            "client": None if tablet else administration.client,
+        },
+    )
+
+
+@requires("account.self")
+@tablet_ok
+def handback(request: MemberRequest) -> HttpResponse:
+    """Staff take the tablet back by entering their password; the lock lifts."""
+    locked = request.session.get(TABLET_LOCK)
+    if not locked:
+        return redirect("home")
+    error = ""
+    if request.method == "POST":
+        if request.user.check_password(request.POST.get("password", "")):
+            del request.session[TABLET_LOCK]
+            administration = (
+                Administration.objects.for_member(request.member).filter(pk=locked).first()
+            )
+            if administration is not None:
+                return redirect("measures:result", administration_id=administration.pk)
+            return redirect("home")
+        error = "That is not your password."
+    return render(request, "measures/handback.html", {"error": error})
+
+
+@requires("measures.view")
+def result(request: MemberRequest, administration_id: int) -> HttpResponse:
+    administration = get_administration_for(request, administration_id)
+    record(request, Action.READ, administration)
+    definition = instrument(administration.instrument_id)
+    answers = [(item, administration.answers.get(item.link_id)) for item in definition.items]
+    return render(
+        request,
+        "measures/result.html",
+        {
+            "administration": administration,
+            "client": administration.client,
+            "definition": definition,
+            "answers": answers,
+            "alerts": administration.alerts.all(),
+        },
+    )
+
+
+@requires("alerts.view")
+def alert_list(request: MemberRequest) -> HttpResponse:
+    alerts = (
+        RiskAlert.objects.for_member(request.member)
+        .open()
+        .select_related("client", "assigned_to__user", "administration")
+    )
+    record(request, Action.LIST, object_type="measures.riskalert", detail="open alerts")
+    return render(request, "measures/alerts.html", {"alerts": alerts})
+
+
+@requires("alerts.handle")
+def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
+    alert = get_alert_for(request, alert_id)
+    form = CloseAlertForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if "take" in request.POST:
+                actions.do_take_alert(alert, request.member, request)
+                messages.success(request, "You are handling this alert.")
+                return redirect("measures:alert", alert_id=alert.pk)
+            if form.is_valid():
+                actions.do_close_alert(
+                    alert, request.member, form.cleaned_data["action_taken"], request
+                )
+                messages.success(request, "Action recorded; the alert is closed.")
+                return redirect("home")
+        except ValidationError as error:
+            form.add_error(None, error)
+    else:
+        record(request, Action.READ, alert)
+    definition = instrument(alert.administration.instrument_id)
+    item = definition.item(alert.item) if alert.item else None
+    return render(
+        request,
+        "measures/alert_detail.html",
+        {
+            "alert": alert,
+            "client": alert.client,
+            "form": form,
+            "item": item,
+            "answer": alert.administration.answers.get(alert.item) if alert.item else None,
+        },
+    )
+
+
+@requires("measures.view")
+def progress(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    administrations = (
+        Administration.objects.for_member(request.member).completed().filter(client=client)
+    )
+    series = client_series(administrations)
+    record(request, Action.READ, client, detail="progress")
+    return render(
+        request,
+        "measures/progress.html",
+        {
+            "client": client,
+            "series": series,
+            "in_progress": Administration.objects.for_member(request.member).filter(
+                client=client, status=Status.IN_PROGRESS
+            ),
+        },
+    )
+
+
+@requires("measures.give")
+def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    form = PortalLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = do_create_portal_link(
+                client,
+                request.member,
+                Purpose.QUESTIONNAIRES,
+                form.cleaned_data["instrument_ids"],
+                timezone.now() + timedelta(days=form.cleaned_data["valid_days"]),
+                request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            url = request.build_absolute_uri(reverse("portal:open", args=[link.token]))
+            return render(
+                request, "measures/link_created.html", {"client": client, "link": link, "url": url}
+            )
+    return render(request, "measures/link_form.html", {"form": form, "client": client})
+
+
+@requires("measures.give")
+@require_POST
+def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    link = do_create_portal_link(
+        client, request.member, Purpose.PROGRESS, [], timezone.now() + timedelta(days=7), request
+    )
+    url = request.build_absolute_uri(reverse("portal:open", args=[link.token]))
+    return render(
+        request, "measures/link_created.html", {"client": client, "link": link, "url": url}
+    )

@@ -1,0 +1,78 @@
+"""Private links a client opens without an account."""
+
+from __future__ import annotations
+
+import secrets
+from typing import ClassVar
+
+from django.core import signing
+from django.db import models
+from django.utils import timezone
+
+from touchstone.accounts.access import ClinicOwned
+from touchstone.accounts.models import StaffMember
+from touchstone.clients.models import Client
+from touchstone.measures.models import Administration
+
+SALT = "touchstone.portal.link"
+
+
+class Purpose(models.TextChoices):
+    QUESTIONNAIRES = "questionnaires", "Questionnaires to fill"
+    PROGRESS = "progress", "The client's own progress"
+
+
+class PortalLink(ClinicOwned):
+    """A signed link for one client: single use for questionnaires, expiring always.
+
+    The URL carries ``signing.dumps({"id": pk, "n": nonce})``: it cannot be forged or
+    guessed, and the stored nonce lets a link be revoked.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="portal_links")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    nonce = models.CharField(max_length=32, default="", editable=False)
+    administrations = models.ManyToManyField(Administration, blank=True, related_name="links")
+    created_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link #{self.pk}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.nonce:
+            self.nonce = secrets.token_urlsafe(16)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def token(self) -> str:
+        return signing.dumps({"id": self.pk, "n": self.nonce}, salt=SALT, compress=True)
+
+    @property
+    def usable(self) -> bool:
+        now = timezone.now()
+        if self.revoked_at is not None or now >= self.expires_at:
+            return False
+        return self.purpose == Purpose.PROGRESS or self.used_at is None
+
+
+def find_link(token: str) -> PortalLink | None:
+    """The usable link behind ``token``, or None (bad signature, revoked, used, expired)."""
+    try:
+        data = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        return None
+    link = (
+        PortalLink.objects.select_related("client", "clinic")
+        .filter(pk=data["id"], nonce=str(data.get("n", "")))
+        .first()
+    )
+    return link if link is not None and link.usable else None

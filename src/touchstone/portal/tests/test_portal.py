@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from touchstone.audit.models import AuditEvent
+from touchstone.conftest import Cast, make_client
+from touchstone.measures.models import Administration, RiskAlert
+from touchstone.measures.tests.factories import answered
+from touchstone.portal.actions import do_create_portal_link
+from touchstone.portal.models import PortalLink
+
+ITEM_9 = {f"a{{pk}}-phq9-{i}": "0" for i in range(1, 9)} | {"a{pk}-phq9-9": "1"}
+
+
+def _send(cast: Cast, *instrument_ids: str) -> tuple[str, PortalLink]:
+    client = make_client(cast.harbour)
+    response = cast.browser_for(cast.tess).post(
+        f"/measures/clients/{client.pk}/link/",
+        {"instrument_ids": list(instrument_ids), "valid_days": "3"},
+    )
+    url = re.search(r'value="(http[^"]+/p/[^"]+)"', response.content.decode()).group(1)
+    return url.split("testserver", 1)[1], PortalLink.objects.get(client=client)
+
+
+def _item9(link: PortalLink) -> dict[str, str]:
+    pk = link.administrations.get().pk
+    return {key.format(pk=pk): value for key, value in ITEM_9.items()}
+
+
+def test_a_client_answers_without_an_account_and_sees_crisis_resources_at_once(cast: Cast):
+    path, link = _send(cast, "phq9")
+    phone = HttpClient()
+    assert "Hello Dana" in phone.get(path).content.decode()
+    page = phone.post(path, {**_item9(link), "finish": "1"}).content.decode()
+    assert "Thank you" in page and "988" in page and cast.harbour.emergency_number in page
+    alert = RiskAlert.objects.get()
+    assert alert.client == link.client and alert.is_open
+    assert AuditEvent.objects.filter(channel="portal").exists()
+
+
+def test_the_link_works_once(cast: Cast):
+    path, link = _send(cast, "gad2")
+    phone = HttpClient()
+    pk = link.administrations.get().pk
+    phone.post(path, {f"a{pk}-gad2-1": "1", f"a{pk}-gad2-2": "0", "finish": "1"})
+    again = phone.get(path)
+    assert again.status_code == 404 and "not available" in again.content.decode()
+
+
+def test_a_partial_save_keeps_the_link_open_and_shows_crisis_resources_for_a_risk_answer(
+    cast: Cast,
+):
+    path, link = _send(cast, "phq9")
+    phone = HttpClient()
+    pk = link.administrations.get().pk
+    page = phone.post(path, {f"a{pk}-phq9-9": "2", "save": "1"}).content.decode()
+    assert "988" in page
+    assert Administration.objects.get().status == "in_progress"
+    assert phone.get(path).status_code == 200
+    assert RiskAlert.objects.count() == 1
+
+
+def test_the_link_expires(cast: Cast):
+    path, _ = _send(cast, "phq2")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=4)):
+        assert HttpClient().get(path).status_code == 404
+
+
+@pytest.mark.parametrize("tamper", ["x", "-"])
+def test_a_forged_or_damaged_link_shows_nothing(cast: Cast, tamper: str):
+    path, _ = _send(cast, "phq2")
+    assert HttpClient().get(path[:-3] + tamper + "/").status_code == 404
+
+
+def test_a_link_must_expire_within_two_weeks(cast: Cast):
+    with pytest.raises(ValidationError, match="14 days"):
+        do_create_portal_link(
+            make_client(cast.harbour),
+            cast.tess,
+            "questionnaires",
+            ["phq9"],
+            timezone.now() + dt.timedelta(days=30),
+            None,
+        )
+
+
+def test_a_progress_link_shows_the_client_their_own_scores_in_words(cast: Cast):
+    client = make_client(cast.harbour)
+    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0])
+    answered(client, cast.tess, "phq9", [0, 1, 0, 1, 0, 0, 0, 0, 0])
+    response = cast.browser_for(cast.tess).post(f"/measures/clients/{client.pk}/progress-link/")
+    url = re.search(r'value="http://testserver([^"]+)"', response.content.decode()).group(1)
+    page = HttpClient().get(url).content.decode()
+    assert "Your progress, Dana" in page and "improved by more than day-to-day" in page
+    assert "not a diagnosis" in page
