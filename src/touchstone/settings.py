@@ -68,7 +68,10 @@ INSTALLED_APPS = [
     "touchstone.measures",
     "touchstone.portal",
     "touchstone.physiology",
+    "touchstone.outcomes",
     "touchstone.evidence",
+    "touchstone.reports",
+    "touchstone.interop",
 ]
 
 MIDDLEWARE = [
