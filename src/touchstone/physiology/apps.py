@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class PhysiologyConfig(AppConfig):
     name = "touchstone.physiology"
     label = "physiology"
+
+    def ready(self) -> None:
+        from touchstone.clients.demo import DEMO_EXTENSIONS
+        from touchstone.physiology.demo import build_demo_physiology
+
+        if build_demo_physiology not in DEMO_EXTENSIONS:
+            DEMO_EXTENSIONS.append(build_demo_physiology)

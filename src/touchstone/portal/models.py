@@ -20,6 +20,7 @@ SALT = "touchstone.portal.link"
 class Purpose(models.TextChoices):
     QUESTIONNAIRES = "questionnaires", "Questionnaires to fill"
     PROGRESS = "progress", "The client's own progress"
+    SLEEP_DIARY = "sleep_diary", "Daily sleep diary"
 
 
 class PortalLink(ClinicOwned):

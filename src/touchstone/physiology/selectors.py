@@ -1,0 +1,311 @@
+"""Read helpers for physiology pages, the progress page and the association analysis.
+
+Each issues a fixed number of queries whatever the number of rows (tested): one per kind of
+row, then the science core computes per day, per week and per visit in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from touchstone.accounts.models import StaffMember
+from touchstone.care.models import Visit
+from touchstone.clients.models import Client
+from touchstone.measures.models import Administration
+from touchstone.physiology import analysis
+from touchstone.physiology.models import Recording, Sample, SleepNight, Timing, WearableDay
+from touchstone.science.outcomes import MIN_CELL_COUNT
+from touchstone.science.physiology import PhysiologyError
+from touchstone.science.physiology.cortisol import CortisolDay, cortisol_day
+from touchstone.science.physiology.hrv import HrvComparison, compare_recordings
+from touchstone.science.physiology.sleep import SleepWeek, weekly_summary
+
+SYMPTOM_INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "phq15": "PHQ-15"}
+PANELS = [
+    "Cortisol on waking (nmol/L)",
+    "Cortisol awakening increase (nmol/L)",
+    "Cortisol diurnal slope (% per hour)",
+    "RMSSD (ms)",
+    "Sleep efficiency (%)",
+    "PHQ-9",
+    "GAD-7",
+    "PHQ-15",
+]
+
+
+def _day(value: dt.datetime) -> dt.date:
+    return timezone.localtime(value).date()
+
+
+@dataclass(frozen=True)
+class CortisolDayRow:
+    day: dt.date
+    n_samples: int
+    summary: CortisolDay | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class VisitComparison:
+    visit: Visit
+    before: Recording
+    after: Recording
+    change: HrvComparison
+
+
+@dataclass
+class Overview:
+    samples: list[Sample]
+    cortisol_days: list[CortisolDayRow]
+    recordings: list[Recording]
+    comparisons: list[VisitComparison]
+    nights: list[SleepNight]
+    weeks: list[SleepWeek]
+    wearable: list[WearableDay]
+    points: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.samples or self.recordings or self.nights or self.wearable)
+
+    def chart(self) -> dict[str, Any]:
+        return timeline_spec(self.points)
+
+
+def cortisol_days(samples: list[Sample]) -> list[CortisolDayRow]:
+    """CAR and diurnal slope per calendar day, from cortisol samples with a waking time."""
+    by_day: dict[dt.date, list[Sample]] = defaultdict(list)
+    for s in samples:
+        if s.analyte == "cortisol" and s.minutes_since_waking is not None:
+            by_day[_day(s.collected_at)].append(s)
+    rows = []
+    for day in sorted(by_day):
+        group = by_day[day]
+        try:
+            summary = cortisol_day(
+                [float(s.minutes_since_waking or 0) for s in group],
+                [s.canonical_value for s in group],
+            )
+        except PhysiologyError as error:
+            rows.append(CortisolDayRow(day, len(group), None, str(error)))
+        else:
+            rows.append(CortisolDayRow(day, len(group), summary))
+    return rows
+
+
+def visit_comparisons(recordings: list[Recording]) -> list[VisitComparison]:
+    """Before/after pairs of recordings around one visit (the latest of each), newest first."""
+    pairs: dict[int, dict[str, Recording]] = defaultdict(dict)
+    for r in sorted(recordings, key=lambda r: (r.recorded_at, r.pk)):
+        if r.visit_id and r.timing:
+            pairs[r.visit_id][r.timing] = r
+    out = []
+    for pair in pairs.values():
+        if Timing.BEFORE in pair and Timing.AFTER in pair:
+            before, after = pair[Timing.BEFORE], pair[Timing.AFTER]
+            assert before.visit is not None
+            out.append(
+                VisitComparison(
+                    before.visit,
+                    before,
+                    after,
+                    compare_recordings(before.metrics(), after.metrics()),
+                )
+            )
+    return sorted(out, key=lambda c: c.visit.starts_at, reverse=True)
+
+
+def client_overview(member: StaffMember, client: Client) -> Overview:
+    """Everything of the body's side for one client, in five queries."""
+    samples = list(
+        Sample.objects.for_member(member).filter(client_id=client.pk).select_related("visit")
+    )
+    recordings = list(
+        Recording.objects.for_member(member)
+        .filter(client_id=client.pk)
+        .select_related("visit")
+        .defer("rr_ms")
+    )
+    nights = list(SleepNight.objects.for_member(member).filter(client_id=client.pk))
+    wearable = list(WearableDay.objects.for_member(member).filter(client_id=client.pk))
+    weeks = weekly_summary((n.night_of, n.core()) for n in nights)
+    days = cortisol_days(samples)
+    overview = Overview(
+        samples, days, recordings, visit_comparisons(recordings), nights, weeks, wearable
+    )
+    overview.points = _points(overview, _symptom_scores(member, [client.pk]).get(client.pk, {}))
+    return overview
+
+
+def _symptom_scores(
+    member: StaffMember, client_ids: list[int] | None, *, consented_only: bool = False
+) -> dict[int, dict[str, analysis.Series]]:
+    rows = (
+        Administration.objects.for_member(member)
+        .completed()
+        .filter(instrument_id__in=SYMPTOM_INSTRUMENTS, total__isnull=False)
+        .order_by("completed_at", "pk")
+    )
+    if client_ids is not None:
+        rows = rows.filter(client_id__in=client_ids)
+    if consented_only:
+        rows = rows.filter(client__research_consent=True)
+    out: dict[int, dict[str, analysis.Series]] = defaultdict(lambda: defaultdict(list))
+    for client_id, instrument_id, completed_at, started_at, total in rows.values_list(
+        "client_id", "instrument_id", "completed_at", "started_at", "total"
+    ):
+        assert total is not None  # filtered above
+        out[client_id][instrument_id].append((_day(completed_at or started_at), float(total)))
+    return out
+
+
+def _points(overview: Overview, scores: dict[str, analysis.Series]) -> list[dict[str, Any]]:
+    points: list[dict[str, Any]] = []
+
+    def add(day: dt.date, panel: str, value: float | None, series: str = "") -> None:
+        if value is not None:
+            points.append(
+                {
+                    "date": day.isoformat(),
+                    "panel": panel,
+                    "value": round(value, 2),
+                    "series": series,
+                }
+            )
+
+    for row in overview.cortisol_days:
+        if row.summary is not None:
+            add(row.day, PANELS[0], row.summary.waking_nmol_l, "cortisol")
+            add(row.day, PANELS[1], row.summary.car_increase, "cortisol")
+            add(row.day, PANELS[2], row.summary.slope_pct_per_h, "cortisol")
+    for r in sorted(overview.recordings, key=lambda r: r.recorded_at):
+        label = {"before": "before a visit", "after": "after a visit"}.get(r.timing, "other")
+        add(_day(r.recorded_at), PANELS[3], r.rmssd, label)
+    for n in sorted(overview.nights, key=lambda n: n.night_of):
+        add(n.night_of, PANELS[4], n.se_pct, "diary")
+    for w in sorted(overview.wearable, key=lambda w: w.day):
+        add(w.day, PANELS[4], w.se_pct, "wearable")
+        add(w.day, PANELS[3], w.rmssd, "wearable")
+    for instrument_id, title in SYMPTOM_INSTRUMENTS.items():
+        for day, total in scores.get(instrument_id, []):
+            add(day, title, total, "questionnaire")
+    return points
+
+
+def timeline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """One Vega-Lite chart per measure, stacked on a shared time axis (facet rows share x)."""
+    present = [p for p in PANELS if any(pt["panel"] == p for pt in points)]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "description": "Body measures and symptom scores over time, on a shared date axis",
+        "data": {"values": points},
+        "facet": {
+            "row": {
+                "field": "panel",
+                "type": "nominal",
+                "sort": present,
+                "title": None,
+                "header": {"labelAngle": 0, "labelAlign": "left", "labelAnchor": "start"},
+            }
+        },
+        "spec": {
+            "width": 520,
+            "height": 90,
+            "mark": {"type": "line", "point": {"filled": True, "size": 50}},
+            "encoding": {
+                "x": {"field": "date", "type": "temporal", "title": "Date"},
+                "y": {"field": "value", "type": "quantitative", "title": None},
+                "color": {
+                    "field": "series",
+                    "type": "nominal",
+                    "title": "Source",
+                    "scale": {
+                        "domain": [
+                            "cortisol",
+                            "before a visit",
+                            "after a visit",
+                            "other",
+                            "diary",
+                            "wearable",
+                            "questionnaire",
+                        ],
+                        # Okabe & Ito 2008 colour-blind-safe palette.
+                        "range": [
+                            "#E69F00",
+                            "#56B4E9",
+                            "#009E73",
+                            "#999999",
+                            "#0072B2",
+                            "#CC79A7",
+                            "#1f2a30",
+                        ],
+                    },
+                },
+                "tooltip": [
+                    {"field": "date", "type": "temporal"},
+                    {"field": "panel", "title": "Measure"},
+                    {"field": "value"},
+                    {"field": "series", "title": "Source"},
+                ],
+            },
+        },
+        "resolve": {"scale": {"y": "independent"}},
+    }
+
+
+def progress_panel(member: StaffMember, client: Client) -> Overview | None:
+    """The body's side for the questionnaire progress page, or None for roles without
+    ``physiology.view`` (front desk sees questionnaires, not body measures)."""
+    if not member.can("physiology.view"):
+        return None
+    return client_overview(member, client)
+
+
+# Association --------------------------------------------------------------------------------
+
+
+def body_and_mind_series(
+    member: StaffMember, client_ids: list[int] | None = None, *, consented_only: bool = False
+) -> dict[int, dict[str, analysis.Series]]:
+    """Per client: symptom totals and body measures as dated series (four queries)."""
+    series = _symptom_scores(member, client_ids, consented_only=consented_only)
+
+    def scoped(model: Any) -> Any:
+        rows = model.objects.for_member(member)
+        if client_ids is not None:
+            rows = rows.filter(client_id__in=client_ids)
+        if consented_only:
+            rows = rows.filter(client__research_consent=True)
+        return rows
+
+    waking = scoped(Sample).filter(analyte="cortisol", minutes_since_waking__lte=5)
+    for client_id, when, value in waking.values_list(
+        "client_id", "collected_at", "canonical_value"
+    ):
+        series[client_id]["cortisol"].append((_day(when), value))
+    resting = scoped(Recording).exclude(timing=Timing.AFTER)
+    for client_id, when, value in resting.values_list("client_id", "recorded_at", "rmssd"):
+        series[client_id]["rmssd"].append((_day(when), value))
+    for client_id, day, value in scoped(SleepNight).values_list("client_id", "night_of", "se_pct"):
+        series[client_id]["se"].append((day, value))
+    return series
+
+
+def clinic_association(member: StaffMember) -> list[analysis.Row]:
+    """Clinic-level rows; researchers see consenting clients only, small n suppressed."""
+    researcher = not member.can("clients.view")
+    series = body_and_mind_series(member, consented_only=researcher)
+    return analysis.table(
+        lambda measure, symptom: analysis.clinic_pairs(series, measure, symptom),
+        min_n=MIN_CELL_COUNT if researcher else 0,
+    )
+
+
+def client_association(member: StaffMember, client: Client) -> list[analysis.Row]:
+    series = body_and_mind_series(member, [client.pk]).get(client.pk, {})
+    return analysis.table(lambda m, s: analysis.client_pairs(series, m, s))
