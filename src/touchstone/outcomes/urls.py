@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from touchstone.outcomes import views
 
 app_name = "outcomes"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export.csv", views.export, name="export"),
+    path("research/", views.research, name="research"),
+    path("research/export.csv", views.research_export, name="research_export"),
+]

@@ -1,0 +1,38 @@
+"""``touchstone fit-trajectories``: refit every clinic's expected-trajectory models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from tqdm import tqdm
+
+from touchstone.accounts.models import Clinic
+from touchstone.outcomes.actions import do_fit_trajectory
+from touchstone.outcomes.trajectories import TRAJECTORY_INSTRUMENTS
+
+
+class Command(BaseCommand):
+    help = "Fit the expected-trajectory model (PHQ-9, GAD-7) of every clinic, or of one."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--clinic", help="Slug of one clinic (default: all)")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        clinics = Clinic.objects.order_by("pk")
+        if options["clinic"]:
+            clinics = clinics.filter(slug=options["clinic"])
+        jobs = [(c, i) for c in clinics for i in TRAJECTORY_INSTRUMENTS]
+        for clinic, instrument_id in tqdm(
+            jobs, desc="trajectory fits", unit="fit", disable=options["no_progress"]
+        ):
+            try:
+                fit = do_fit_trajectory(clinic, instrument_id, channel="cli")
+            except ValueError as error:
+                self.stdout.write(f"{clinic.slug} {instrument_id}: not fitted ({error})")
+                continue
+            self.stdout.write(
+                f"{clinic.slug} {instrument_id}: {fit.n_clients} clients, "
+                f"{fit.n_observations} scores, {fit.seconds:.2f} s"
+            )

@@ -1,0 +1,41 @@
+"""The owner reads the clinic outcomes dashboard and pools studies on the synthesis page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from touchstone.conftest import Cast
+from touchstone.outcomes.tests.factories import build_outcomes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _sign_in(page: Any, live_server: Any, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Good to see you").wait_for()
+
+
+def test_the_owner_reads_outcomes_and_pools_studies(
+    cast: Cast, live_server: Any, page: Any, screenshot: Any
+):
+    build_outcomes(cast.harbour, [cast.tess, cast.alice], 40)
+    _sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/outcomes/")
+    page.get_by_role("heading", name="Patient Health Questionnaire-9 (PHQ-9)").wait_for()
+    page.locator(".chart svg, .chart canvas").first.wait_for()
+    assert page.get_by_text("Pre–post effect size").first.is_visible()
+    screenshot("outcomes-dashboard")
+    page.goto(f"{live_server.url}/evidence/synthesis/?domain=")
+    page.get_by_label("Hou 2010").check()
+    page.get_by_label("Jane 2011").check()
+    page.get_by_label("Add this clinic's practice-based estimate").select_option("phq9")
+    page.get_by_role("button", name="Run the meta-analysis").click()
+    page.get_by_role("heading", name="Pooled estimate").wait_for()
+    assert page.locator("figure.meta-figure svg").count() == 2
+    assert page.get_by_text("practice-based, uncontrolled pre–post").is_visible()
+    screenshot("evidence-synthesis")
