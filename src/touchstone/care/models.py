@@ -540,3 +540,7 @@ class AdverseEvent(ClinicOwned):
 
 
 ADVERSE_EVENT_FIELDS = ["kind", "severity", "description", "follow_up", "resolved"]
+
+
+# Self-reported health-care use during care lives in its own module (see its docstring).
+from touchstone.care.healthcare_use import HealthcareUse  # noqa: E402, F401

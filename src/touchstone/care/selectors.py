@@ -25,7 +25,7 @@ from touchstone.clients.models import Client
 LAST_VISITS = 5
 
 
-def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     return start, start + dt.timedelta(days=1)
 
@@ -35,7 +35,7 @@ def visits_today(member: StaffMember, day: dt.date) -> list[Visit]:
 
     One query (client and therapist joined).
     """
-    start, end = _day_bounds(day)
+    start, end = day_bounds(day)
     return list(
         Visit.objects.for_member(member)
         .filter(starts_at__gte=start, starts_at__lt=end)
@@ -154,3 +154,13 @@ def ratings_series(member: StaffMember, client: Client) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def visit_timeline(member: StaffMember, client: Client) -> list[Visit]:
+    """Every visit of the client, newest first, with its therapist. One query."""
+    return list(
+        Visit.objects.for_member(member)
+        .filter(client_id=client.pk)
+        .select_related("therapist__user")
+        .order_by("-starts_at", "-id")
+    )

@@ -1,0 +1,251 @@
+"""Import QuestionnaireResponses from another system into a client's record.
+
+Accepts a QuestionnaireResponse, or a Bundle holding QuestionnaireResponses and (optionally)
+the Questionnaires they answer. Each response is matched to a built-in instrument:
+
+1. its ``questionnaire`` canonical is a built-in instrument's URL (Touchstone's own export);
+2. the Questionnaire it names is in the Bundle (or contained in the response): it is imported
+   with ``science.instruments.import_questionnaire``, which maps it onto the built-in
+   instrument with the same panel code (e.g. LOINC 44249-1) or the same weighted items (the
+   SDC PHQ-9 example, mapped by order and weights);
+3. its item linkIds are the LOINC item codes of one built-in instrument (US Core's PHQ-9
+   example: ``/44250-9`` …) with LOINC answer codes.
+
+The answers, re-keyed to the built-in linkIds, then go through ``measures.actions``
+(``do_start_administration`` with mode IMPORT and ``do_save_answers``): scored by the
+instrument engine, risk alerts raised as on any other path. All or nothing: the first
+problem raises :class:`FhirImportError` naming the entry, and the transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from touchstone.accounts.models import StaffMember
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.clients.models import Client
+from touchstone.measures import actions as measures_actions
+from touchstone.measures.models import Administration, Mode
+from touchstone.science.instruments import (
+    AnswerError,
+    Instrument,
+    QuestionnaireImportError,
+    all_instruments,
+    import_questionnaire,
+)
+from touchstone.science.instruments.fhir import response_values
+
+
+class FhirImportError(ValueError):
+    """The file cannot be imported; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    administration: Administration
+    instrument_id: str
+    total: int | None
+    alerts: int
+
+
+def _canonical(url: str) -> str:
+    return url.split("|", 1)[0].strip()
+
+
+def _responses(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    kind = data.get("resourceType") if isinstance(data, Mapping) else None
+    if kind == "QuestionnaireResponse":
+        return [dict(data)], {}
+    if kind != "Bundle":
+        raise FhirImportError(
+            "Expected a QuestionnaireResponse or a Bundle, "
+            f"not {kind or 'a file without resourceType'}."
+        )
+    responses, questionnaires = [], {}
+    for index, entry in enumerate(data.get("entry") or []):
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        if not isinstance(resource, Mapping):
+            raise FhirImportError(f"Bundle entry {index + 1} has no resource.")
+        if resource.get("resourceType") == "QuestionnaireResponse":
+            responses.append(dict(resource))
+        elif resource.get("resourceType") == "Questionnaire" and resource.get("url"):
+            questionnaires[_canonical(resource["url"])] = dict(resource)
+    if not responses:
+        raise FhirImportError("The Bundle holds no QuestionnaireResponse.")
+    return responses, questionnaires
+
+
+def _by_url() -> dict[str, Instrument]:
+    return {_canonical(i.url): i for i in all_instruments().values() if i.url}
+
+
+def _rekey(
+    template: Instrument, mapped: Instrument, values: dict[str, int | None]
+) -> dict[str, int]:
+    """Values of a mapped (imported) instrument, keyed by the built-in linkIds."""
+    pairs = list(zip(template.scored_items, mapped.scored_items, strict=True))
+    by_code = {c.code: it for it in mapped.items for c in it.codes}
+    for t_item in template.items:
+        if t_item.scored:
+            continue
+        match = next((by_code[c.code] for c in t_item.codes if c.code in by_code), None)
+        if match is not None:
+            pairs.append((t_item, match))
+    out: dict[str, int] = {}
+    for t_item, m_item in pairs:
+        value = values.get(m_item.link_id)
+        if value is None:
+            continue
+        if t_item.scored and t_item.reverse:  # imported weights are item scores
+            value = next(
+                v
+                for v in range(t_item.min_value, t_item.max_value + 1)
+                if t_item.item_score(v) == value
+            )
+        out[t_item.link_id] = value
+    return out
+
+
+def _loinc_linkids(qr: Mapping[str, Any]) -> tuple[Instrument, dict[str, Any]] | None:
+    """US Core style: linkIds are '/<LOINC item code>' with LOINC answer codes."""
+    answers: dict[str, Any] = {}
+    for item in qr.get("item") or []:
+        code = str(item.get("linkId", "")).lstrip("/")
+        given = item.get("answer") or []
+        if given and "valueCoding" in given[0]:
+            answers[code] = given[0]["valueCoding"].get("code")
+        elif given and "valueInteger" in given[0]:
+            answers[code] = given[0]["valueInteger"]
+    best: tuple[int, Instrument, dict[str, Any]] | None = None
+    for inst in all_instruments().values():  # the largest instrument answered (PHQ-9 over PHQ-2)
+        codes = {c.code for it in inst.items for c in it.codes}
+        scored = {c.code for it in inst.scored_items for c in it.codes}
+        if scored and scored <= set(answers) and (best is None or len(scored) > best[0]):
+            best = (len(scored), inst, {k: v for k, v in answers.items() if k in codes})
+    return (best[1], best[2]) if best else None
+
+
+def _mapped(questionnaire: Mapping[str, Any]) -> Instrument:
+    """The Questionnaire mapped onto a built-in instrument: by its panel code, else onto the
+    one validated instrument whose weighted items it matches (count and weights)."""
+    plain = import_questionnaire(questionnaire)
+    if plain.source_file == "<imported>" and plain.validated:
+        return plain  # mapped by its code
+    matches = []
+    for inst in all_instruments().values():
+        if not inst.validated:
+            continue
+        try:
+            matches.append(import_questionnaire(questionnaire, like=inst))
+        except QuestionnaireImportError:
+            continue
+    return matches[0] if len(matches) == 1 else plain
+
+
+def resolve(
+    qr: Mapping[str, Any], questionnaires: Mapping[str, Mapping[str, Any]]
+) -> tuple[Instrument, dict[str, Any]]:
+    """The built-in instrument a response answers, and its answers keyed for that instrument."""
+    url = _canonical(str(qr.get("questionnaire") or ""))
+    builtin = _by_url().get(url)
+    if builtin is not None:
+        return builtin, {k: v for k, v in response_values(builtin, qr).items() if v is not None}
+    contained = {
+        _canonical(r.get("url", "")): r
+        for r in qr.get("contained") or []
+        if r.get("resourceType") == "Questionnaire"
+    }
+    questionnaire = questionnaires.get(url) or contained.get(url)
+    if questionnaire is not None:
+        mapped = _mapped(questionnaire)
+        template = all_instruments().get(mapped.id)
+        if template is None or mapped.source_file != "<imported>" or not mapped.validated:
+            raise FhirImportError(
+                f"The Questionnaire {url} matches no instrument Touchstone scores; "
+                "only validated instruments are imported into a record."
+            )
+        return template, _rekey(template, mapped, response_values(mapped, qr))
+    found = _loinc_linkids(qr)
+    if found is not None:
+        return found
+    raise FhirImportError(
+        f"The Questionnaire {url or '(none named)'} is unknown: include it in the Bundle."
+    )
+
+
+def _authored(qr: Mapping[str, Any]) -> dt.datetime | None:
+    raw = str(qr.get("authored") or "")
+    when = parse_datetime(raw)
+    if when is None and parse_date(raw) is not None:
+        when = dt.datetime.combine(parse_date(raw), dt.time(12, 0))  # type: ignore[arg-type]
+    if when is not None and timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    if when is not None and when > timezone.now() + dt.timedelta(minutes=5):
+        raise FhirImportError("A QuestionnaireResponse is authored in the future.")
+    return when
+
+
+def do_import_fhir(
+    client: Client,
+    data: Mapping[str, Any],
+    member: StaffMember | None,
+    request: HttpRequest | None,
+    *,
+    channel: str | None = None,
+) -> list[Imported]:
+    """Import every QuestionnaireResponse in ``data`` into ``client``'s record, or none."""
+    responses, questionnaires = _responses(data)
+    actor = member.user if member else None
+    imported: list[Imported] = []
+    try:
+        with transaction.atomic():
+            for number, qr in enumerate(responses, start=1):
+                if qr.get("status") not in (None, "completed", "amended"):
+                    raise FhirImportError(
+                        f"Response {number}: status {qr.get('status')!r} is not completed."
+                    )
+                try:
+                    definition, answers = resolve(qr, questionnaires)
+                    authored = _authored(qr)
+                    administration = measures_actions.do_start_administration(
+                        client, definition.id, Mode.IMPORT, member, request
+                    )
+                    alerts = measures_actions.do_save_answers(
+                        administration, answers, complete=True, actor=actor, request=request
+                    )
+                except (AnswerError, QuestionnaireImportError) as error:
+                    raise FhirImportError(f"Response {number}: {error}") from None
+                except ValidationError as error:
+                    raise FhirImportError(
+                        f"Response {number}: {' '.join(error.messages)}"
+                    ) from None
+                except FhirImportError as error:
+                    raise FhirImportError(f"Response {number}: {error}") from None
+                if authored is not None:
+                    administration.started_at = authored
+                    administration.completed_at = authored
+                    administration.save(update_fields=["started_at", "completed_at"])
+                imported.append(
+                    Imported(administration, definition.id, administration.total, len(alerts))
+                )
+            record(
+                request,
+                Action.CREATE,
+                client,
+                actor=actor,
+                detail=f"fhir import, {len(imported)} responses",
+                channel=channel,
+            )
+    except FhirImportError:
+        raise
+    return imported

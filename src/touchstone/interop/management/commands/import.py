@@ -1,0 +1,71 @@
+"""``touchstone import fhir FILE.json --client CLIENT_ID`` (a contract other tools rely on) and
+``touchstone import research DIR [DIR ...] [--db FILE.duckdb]``: pool research exports of
+several clinics and print the pooled outcome rates as JSON. Bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
+from touchstone.interop.research import (
+    ResearchImportError,
+    load_exports,
+    pooled_outcomes,
+    to_duckdb,
+)
+from touchstone.reports.cli import add_clinic_argument, bad, cli_request, client_of, clinic_for
+
+
+class Command(BaseCommand):
+    help = "Import FHIR QuestionnaireResponses into a client's record, or pool research exports."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="kind", required=True)
+        p = sub.add_parser("fhir")
+        p.add_argument("file", type=Path)
+        p.add_argument("--client", required=True, type=int, dest="client_id")
+        add_clinic_argument(p)
+        p = sub.add_parser("research")
+        p.add_argument("directories", nargs="+", type=Path)
+        p.add_argument("--db", type=Path, default=None, help="Write the pooled tables to DuckDB.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["kind"] == "research":
+            self._research(options["directories"], options["db"])
+            return
+        clinic = clinic_for(options["clinic"])
+        client = client_of(clinic, options["client_id"])
+        path: Path = options["file"]
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise bad(f"{path}: no such file") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise bad(f"{path}: not JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise bad(f"{path}: not a FHIR resource")
+        try:
+            imported = do_import_fhir(client, data, None, cli_request(), channel="cli")
+        except FhirImportError as error:
+            raise bad(f"{path}: nothing imported: {error}") from None
+        for item in imported:
+            total = "not computable" if item.total is None else item.total
+            alerts = f", {item.alerts} risk alert(s)" if item.alerts else ""
+            self.stdout.write(f"{item.instrument_id}: total {total}{alerts}")
+
+    def _research(self, directories: list[Path], db: Path | None) -> None:
+        for directory in directories:
+            if not directory.is_dir():
+                raise bad(f"{directory} is not a directory")
+        try:
+            frames = load_exports(directories)
+        except ResearchImportError as error:
+            raise bad(str(error)) from None
+        if db is not None:
+            to_duckdb(frames, db)
+        self.stdout.write(json.dumps(pooled_outcomes(frames), indent=2))

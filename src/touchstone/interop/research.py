@@ -1,0 +1,358 @@
+"""De-identified research export (HIPAA Safe Harbor) and the research network's import.
+
+Export (``touchstone export research --out DIR``, or the owner's download): the clinic's
+clients **with research consent only**, as four tables, each in CSV and Parquet:
+
+* ``clients``: pseudonymous id, site id, age at the first episode ("90+" above 89), 3-digit ZIP;
+* ``episodes``: shifted start/end dates, ICD-10-CM codes entered by licensed clinicians;
+* ``scores``: instrument, shifted date, total, severity;
+* ``visits``: shifted date, minutes, modality, pressure, the five 0-10 ratings before/after.
+
+No name, address, city, phone, e-mail, date of birth, record id, free text (notes could hold
+identifiers) or exact date leaves. Dates move by the client's secret offset
+(``science.deid.date_offset_days``, never exported). Plus ``data_dictionary.csv``,
+``redcap_data_dictionary.csv`` (REDCap's 18-column instrument format) and ``manifest.json``.
+
+Import (``touchstone import research DIR [DIR ...]``): stacks several clinics' exports into
+one DuckDB file (or pandas frames) and computes the pooled outcome rates with the science core
+(``science.change_batch`` + ``science.outcomes.rate_table``), using the same unit of analysis
+as ``outcomes.analytics``: per episode and instrument, the first score within 30 days of the
+episode's start against the last score after it, up to the episode's end.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from touchstone.accounts.models import Clinic
+from touchstone.accounts.roles import Role
+from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
+from touchstone.clients.models import Client
+from touchstone.interop.models import ResearchExportKey
+from touchstone.measures.instruments import instrument
+from touchstone.measures.models import Administration
+from touchstone.science import deid
+from touchstone.science.change_batch import CLASSES, change_batch
+from touchstone.science.outcomes import rate_table
+
+TABLES = ("clients", "episodes", "scores", "visits")
+RATING_COLUMNS = [
+    f"{name}_{when}"
+    for name in ("tension", "anxiety", "mood", "pain", "relaxation")
+    for when in ("before", "after")
+]
+#: The outcomes analytics' baseline window (outcomes.analytics.BASELINE_WINDOW_DAYS).
+BASELINE_WINDOW_DAYS = 30
+
+#: table -> [(column, type, description)]: the data dictionary, and the REDCap one.
+DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
+    "clients": [
+        (
+            "pid",
+            "text",
+            "Pseudonymous client id (HMAC-SHA256 under the clinic's secret key)",
+        ),
+        ("site", "text", "Pseudonymous site (clinic) id"),
+        (
+            "age",
+            "text",
+            "Age in years at the start of the first episode; 90+ above 89 (Safe Harbor)",
+        ),
+        (
+            "zip3",
+            "text",
+            "3-digit ZIP; 000 for areas of 20,000 people or fewer; blank: not US",
+        ),
+    ],
+    "episodes": [
+        ("pid", "text", "Pseudonymous client id"),
+        ("episode", "text", "Pseudonymous episode id"),
+        ("start", "date", "Episode start, shifted by the client's secret offset"),
+        ("end", "date", "Episode end, shifted (blank: ongoing at export)"),
+        ("diagnoses", "text", "ICD-10-CM codes entered by licensed clinicians, separated by ;"),
+    ],
+    "scores": [
+        ("pid", "text", "Pseudonymous client id"),
+        ("instrument", "text", "Instrument id (e.g. phq9, gad7)"),
+        ("date", "date", "Completion date, shifted"),
+        ("total", "integer", "Total score (blank when not computable)"),
+        ("severity", "text", "Severity band"),
+    ],
+    "visits": [
+        ("pid", "text", "Pseudonymous client id"),
+        ("episode", "text", "Pseudonymous episode id"),
+        ("date", "date", "Session date, shifted"),
+        ("minutes", "integer", "Session length in minutes"),
+        ("modality", "text", "Massage modality"),
+        ("pressure", "text", "Pressure"),
+        *[(c, "integer", f"Session rating 0-10: {c.replace('_', ' ')}") for c in RATING_COLUMNS],
+    ],
+}
+
+
+def export_key(clinic: Clinic) -> bytes:
+    row, _ = ResearchExportKey.objects.get_or_create(clinic=clinic)
+    return row.key.encode()
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    directory: Path
+    files: tuple[Path, ...]
+    counts: dict[str, int]
+
+
+def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
+    clients = list(Client.objects.filter(clinic_id=clinic.pk, research_consent=True).order_by("pk"))
+    ids = [c.pk for c in clients]
+    scope = clinic.slug
+    pid = {c.pk: deid.pseudonym(key, scope, c.pk, prefix="P") for c in clients}
+    shift = {c.pk: deid.date_offset_days(key, scope, c.pk) for c in clients}
+    episodes = list(Episode.objects.filter(clinic_id=clinic.pk, client_id__in=ids).order_by("pk"))
+    codes: dict[int, list[str]] = {}
+    for episode_id, code in Diagnosis.objects.filter(
+        clinic_id=clinic.pk, episode__client_id__in=ids, entered_by__role=Role.CLINICIAN
+    ).values_list("episode_id", "code"):
+        codes.setdefault(episode_id, []).append(code)
+    first_start: dict[int, dt.date] = {}
+    for e in episodes:
+        first_start.setdefault(e.client_id, e.started_on)
+    eid = {e.pk: deid.pseudonym(key, scope, f"episode-{e.pk}", prefix="E") for e in episodes}
+
+    def day(client_id: int, value: dt.date | dt.datetime | None) -> str:
+        shifted = deid.shift_date(value, shift[client_id])
+        return shifted.isoformat() if shifted else ""
+
+    frames = {
+        "clients": pd.DataFrame(
+            [
+                {
+                    "pid": pid[c.pk],
+                    "site": deid.pseudonym(key, "site", scope, prefix="S"),
+                    "age": deid.age_category(
+                        deid.age_years(c.date_of_birth, first_start[c.pk])
+                        if c.pk in first_start
+                        else None
+                    ),
+                    "zip3": deid.zip3(c.postal_code),
+                }
+                for c in clients
+            ],
+            columns=[c for c, _, _ in DICTIONARY["clients"]],
+        ),
+        "episodes": pd.DataFrame(
+            [
+                {
+                    "pid": pid[e.client_id],
+                    "episode": eid[e.pk],
+                    "start": day(e.client_id, e.started_on),
+                    "end": day(e.client_id, e.ended_on),
+                    "diagnoses": ";".join(codes.get(e.pk, [])),
+                }
+                for e in episodes
+            ],
+            columns=[c for c, _, _ in DICTIONARY["episodes"]],
+        ),
+    }
+    from django.utils import timezone
+
+    scores = Administration.objects.filter(clinic_id=clinic.pk, client_id__in=ids).completed()
+    frames["scores"] = pd.DataFrame(
+        [
+            {
+                "pid": pid[client_id],
+                "instrument": instrument_id,
+                "date": day(client_id, timezone.localtime(when).date()),
+                "total": total,
+                "severity": severity,
+            }
+            for client_id, instrument_id, when, total, severity in scores.order_by(
+                "client_id", "completed_at", "pk"
+            ).values_list("client_id", "instrument_id", "completed_at", "total", "severity")
+        ],
+        columns=[c for c, _, _ in DICTIONARY["scores"]],
+    ).astype({"total": "Int64"})
+    visits = Visit.objects.filter(
+        clinic_id=clinic.pk, client_id__in=ids, status=VisitStatus.COMPLETED
+    ).order_by("client_id", "starts_at", "pk")
+    frames["visits"] = pd.DataFrame(
+        [
+            {
+                "pid": pid[row["client_id"]],
+                "episode": eid.get(row["episode_id"], ""),
+                "date": day(row["client_id"], timezone.localtime(row["starts_at"]).date()),
+                "minutes": row["duration_min"],
+                "modality": row["modality"],
+                "pressure": row["pressure"],
+                **{c: row[c] for c in RATING_COLUMNS},
+            }
+            for row in visits.values(
+                "client_id",
+                "episode_id",
+                "starts_at",
+                "duration_min",
+                "modality",
+                "pressure",
+                *RATING_COLUMNS,
+            )
+        ],
+        columns=[c for c, _, _ in DICTIONARY["visits"]],
+    ).astype({c: "Int64" for c in RATING_COLUMNS})
+    return frames
+
+
+def _redcap_rows() -> list[list[str]]:
+    """REDCap data dictionary rows (its 18 columns), one form per table."""
+    header = [
+        "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
+        "Choices, Calculations, OR Slider Labels", "Field Note",
+        "Text Validation Type OR Show Slider Number", "Text Validation Min",
+        "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
+        "Required Field?", "Custom Alignment", "Question Number (surveys only)",
+        "Matrix Group Name", "Matrix Ranking?", "Field Annotation",
+    ]  # fmt: skip
+    validation = {"date": "date_ymd", "integer": "integer", "text": ""}
+    rows = [header]
+    seen: set[str] = set()
+    for table, columns in DICTIONARY.items():
+        for column, kind, label in columns:
+            name = column if table == "clients" and column == "pid" else f"{table}_{column}"
+            if name in seen:
+                continue
+            seen.add(name)
+            rows.append(
+                [name, table, "", "text", label, "", "", validation[kind], "", "", "", "",
+                 "y" if column == "pid" else "", "", "", "", "", ""]
+            )  # fmt: skip
+    rows[1][0] = "record_id"  # REDCap's first field is the record id: our pseudonym
+    return rows
+
+
+def export_research(
+    clinic: Clinic, out: Path, *, progress: Callable[[str], None] | None = None
+) -> ExportResult:
+    """Write the de-identified export of ``clinic`` into the directory ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    frames = _frames(clinic, export_key(clinic))
+    files: list[Path] = []
+    for name in TABLES:
+        frame = frames[name]
+        frame.to_csv(out / f"{name}.csv", index=False)
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+        files += [out / f"{name}.csv", out / f"{name}.parquet"]
+        if progress:
+            progress(name)
+    with (out / "data_dictionary.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["table", "column", "type", "description"])
+        for table, columns in DICTIONARY.items():
+            writer.writerows([table, c, k, d] for c, k, d in columns)
+    with (out / "redcap_data_dictionary.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows(_redcap_rows())
+    counts = {name: len(frames[name]) for name in TABLES}
+    manifest = {
+        "format": "touchstone-research-export",
+        "version": 1,
+        "deidentification": "HIPAA Safe Harbor, 45 CFR 164.514(b)(2); dates shifted per client",
+        "tables": list(TABLES),
+        "counts": counts,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    files += [
+        out / "data_dictionary.csv",
+        out / "redcap_data_dictionary.csv",
+        out / "manifest.json",
+    ]
+    return ExportResult(out, tuple(files), counts)
+
+
+# --- the research network's side ------------------------------------------------------------
+
+
+class ResearchImportError(ValueError):
+    """A directory is not a Touchstone research export."""
+
+
+def load_exports(directories: Sequence[Path]) -> dict[str, pd.DataFrame]:
+    """Stack the tables of several exports (one per clinic)."""
+    stacked: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    for directory in directories:
+        manifest = directory / "manifest.json"
+        if not manifest.is_file():
+            raise ResearchImportError(f"{directory}: no manifest.json; not a research export")
+        for name in TABLES:
+            path = directory / f"{name}.parquet"
+            if not path.is_file():
+                raise ResearchImportError(f"{directory}: {name}.parquet is missing")
+            stacked[name].append(pd.read_parquet(path))
+    return {name: pd.concat(frames, ignore_index=True) for name, frames in stacked.items()}
+
+
+def to_duckdb(frames: dict[str, pd.DataFrame], path: Path) -> None:
+    """Write the pooled tables into a DuckDB file (replacing tables of the same name)."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        for name, frame in frames.items():
+            con.register("frame", frame)
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM frame")  # noqa: S608
+            con.unregister("frame")
+
+
+def episode_pairs(frames: dict[str, pd.DataFrame], instrument_id: str) -> pd.DataFrame:
+    """Baseline and follow-up per episode for one instrument (see the module docstring)."""
+    episodes = frames["episodes"].copy()
+    scores = frames["scores"]
+    scores = scores[(scores["instrument"] == instrument_id) & scores["total"].notna()].copy()
+    if episodes.empty or scores.empty:
+        return pd.DataFrame(columns=["episode", "pre", "post"])
+    episodes["start"] = pd.to_datetime(episodes["start"])
+    episodes["end"] = pd.to_datetime(episodes["end"].replace("", None))
+    scores["date"] = pd.to_datetime(scores["date"])
+    merged = episodes.merge(scores, on="pid").sort_values(["episode", "date"], kind="stable")
+    window = pd.Timedelta(days=BASELINE_WINDOW_DAYS)
+    in_window = merged[(merged["date"] - merged["start"]).abs() <= window]
+    baseline = in_window.groupby("episode").first()[["date", "total"]]
+    baseline.columns = ["pre_date", "pre"]
+    merged = merged.join(baseline, on="episode", how="inner")
+    later = merged[
+        (merged["date"] > merged["pre_date"])
+        & (merged["end"].isna() | (merged["date"] <= merged["end"]))
+    ]
+    follow = later.groupby("episode").last()[["total"]].rename(columns={"total": "post"})
+    out = baseline.join(follow, how="inner").reset_index()
+    return out[["episode", "pre", "post"]]
+
+
+def pooled_outcomes(
+    frames: dict[str, pd.DataFrame], instrument_ids: Iterable[str] = ("phq9", "gad7")
+) -> dict[str, Any]:
+    """Classification rates with Wilson intervals per instrument, over all pooled sites."""
+    out: dict[str, Any] = {"sites": int(frames["clients"]["site"].nunique()), "instruments": {}}
+    for instrument_id in instrument_ids:
+        pairs = episode_pairs(frames, instrument_id)
+        if pairs.empty:
+            out["instruments"][instrument_id] = {"n": 0}
+            continue
+        batch = change_batch(
+            instrument(instrument_id),
+            pairs["pre"].astype(float).to_numpy(),
+            pairs["post"].astype(float).to_numpy(),
+        )
+        labels = [label for label in batch.labels() if label is not None]
+        counts = {c: labels.count(c) for c in CLASSES}
+        table = rate_table(counts) if labels else None
+        out["instruments"][instrument_id] = {
+            "n": len(labels),
+            "counts": counts,
+            "rates": table.to_dict() if table else None,
+        }
+    return out

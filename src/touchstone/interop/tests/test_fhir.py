@@ -1,0 +1,171 @@
+"""FHIR R4 export (validated), import of third-party responses, round trip, CLI and API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from touchstone.accounts.actions import do_create_token
+from touchstone.conftest import Cast, make_client
+from touchstone.interop.fhir_export import client_bundle, validate
+from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
+from touchstone.measures.models import Administration, Mode, RiskAlert
+from touchstone.reports.tests.factories import full_client
+
+FIXTURES = Path(__file__).resolve().parents[2] / "science" / "instruments" / "tests" / "fixtures"
+
+
+def _load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def _resources(bundle: dict, kind: str) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def _codes(resource: dict) -> set[str]:
+    return {c["code"] for c in resource["code"]["coding"]}
+
+
+def test_it_exports_a_valid_bundle_with_loinc_scores_and_vitals(cast: Cast):
+    client, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=2)
+    bundle = client_bundle(cast.harbour, client, with_diagnoses=True)
+    validate(bundle)
+    assert bundle["type"] == "collection"
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert kinds >= {
+        "Patient",
+        "Condition",
+        "Procedure",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Observation",
+    }
+    condition = _resources(bundle, "Condition")[0]
+    coding = condition["code"]["coding"][0]
+    assert (coding["system"], coding["code"]) == ("http://hl7.org/fhir/sid/icd-10-cm", "F32.1")
+    assert "97124" in _codes(_resources(bundle, "Procedure")[0])
+    observations = _resources(bundle, "Observation")
+    scores = [o for o in observations if _codes(o) & {"44261-6", "70274-6"}]
+    assert sorted(o["valueQuantity"]["value"] for o in scores if "44261-6" in _codes(o)) == [5, 18]
+    assert {o["valueQuantity"]["code"] for o in scores} == {"{score}"}
+    assert any("8867-4" in _codes(o) for o in observations)
+    panel = next(o for o in observations if "85354-9" in _codes(o))
+    assert [c["code"]["coding"][0]["code"] for c in panel["component"]] == ["8480-6", "8462-4"]
+
+
+def test_it_leaves_conditions_out_for_roles_that_may_not_read_diagnoses(cast: Cast):
+    client, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=1)
+    response = cast.browser_for(cast.tess).get(f"/interop/clients/{client.pk}/fhir.json")
+    assert response.status_code == 200
+    assert not _resources(json.loads(response.content), "Condition")
+    assert (
+        cast.browser_for(cast.charlie).get(f"/interop/clients/{client.pk}/fhir.json").status_code
+        == 404
+    )
+
+
+def test_it_imports_the_us_core_phq9_response_and_scores_it(cast: Cast):
+    client = make_client(cast.harbour)
+    [item] = do_import_fhir(
+        client, _load("QuestionnaireResponse-phq-9-example.json"), cast.bob, None
+    )
+    administration = Administration.objects.get(pk=item.administration.pk)
+    # The example's own total item (LOINC 44261-6) says 12.
+    assert (administration.instrument_id, administration.total, administration.mode) == (
+        "phq9",
+        12,
+        Mode.IMPORT,
+    )
+
+
+def test_it_imports_the_sdc_example_with_its_questionnaire_and_raises_the_risk_alert(cast: Cast):
+    client = make_client(cast.harbour)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": _load("questionnaire-sdc-profile-example-PHQ9.json")},
+            {"resource": _load("questionnaireresponse-sdc-profile-example-PHQ9.json")},
+        ],
+    }
+    [item] = do_import_fhir(client, bundle, cast.bob, None)
+    assert item.instrument_id == "phq9"
+    # Item 9 answered "Several days": the risk item raises an alert as on every other path.
+    assert RiskAlert.objects.filter(client=client, item="phq9-9").exists()
+    assert item.alerts >= 1
+
+
+def test_it_imports_all_or_nothing_with_a_clear_error(cast: Cast):
+    client = make_client(cast.harbour)
+    good = _load("QuestionnaireResponse-phq-9-example.json")
+    bad = json.loads(json.dumps(good))
+    bad["item"][0]["answer"][0]["valueCoding"]["code"] = "LA9999-9"
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": good}, {"resource": bad}],
+    }
+    with pytest.raises(FhirImportError, match="Response 2"):
+        do_import_fhir(client, bundle, cast.bob, None)
+    assert not Administration.objects.filter(client=client).exists()
+    with pytest.raises(FhirImportError, match="Expected a QuestionnaireResponse or a Bundle"):
+        do_import_fhir(client, {"resourceType": "Patient"}, cast.bob, None)
+
+
+def test_it_round_trips_scores_through_export_and_import(cast: Cast):
+    source, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=2)
+    target = make_client(cast.northside)
+    bundle = client_bundle(cast.harbour, source, with_diagnoses=True)
+    do_import_fhir(target, bundle, cast.charlie, None)
+
+    def scores(client):
+        return sorted(
+            (a.instrument_id, a.total, a.completed_at)
+            for a in Administration.objects.filter(client=client)
+        )
+
+    assert scores(target) == scores(source)
+
+
+def test_it_exports_and_imports_on_the_command_line(cast: Cast, tmp_path):
+    client, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=1)
+    out = tmp_path / "b.json"
+    call_command("export", "fhir", str(client.pk), "--out", str(out), "--clinic", "harbour")
+    other = make_client(cast.harbour, given_name="Other")
+    call_command("import", "fhir", str(out), "--client", str(other.pk), "--clinic", "harbour")
+    assert Administration.objects.filter(client=other).count() == 3
+    (tmp_path / "x.json").write_text("not json")
+    with pytest.raises(CommandError) as error:
+        call_command(
+            "import",
+            "fhir",
+            str(tmp_path / "x.json"),
+            "--client",
+            str(other.pk),
+            "--clinic",
+            "harbour",
+        )
+    assert error.value.returncode == 2
+
+
+def test_it_exchanges_fhir_through_the_api(cast: Cast):
+    from django.test import Client as HttpClient
+
+    client = make_client(cast.harbour)
+    _, token = do_create_token(cast.bob.user, "t", None)
+    http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+    url = f"/api/v1/interop/clients/{client.pk}/fhir"
+    posted = http.post(
+        url, _load("QuestionnaireResponse-phq-9-example.json"), content_type="application/json"
+    )
+    assert posted.status_code == 201, posted.content
+    assert posted.json()[0]["total"] == 12
+    bad = http.post(url, {"resourceType": "Patient"}, content_type="application/json")
+    assert bad.status_code == 422
+    assert http.get(url).json()["resourceType"] == "Bundle"
+    assert http.get(f"/api/v1/reports/clients/{client.pk}/progress.pdf").status_code == 422

@@ -1,0 +1,145 @@
+"""De-identified research export: consent, Safe Harbor, the identifier scan, pooling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from touchstone.audit.models import Action, AuditEvent
+from touchstone.care.models import Episode, Visit
+from touchstone.clients.models import Client
+from touchstone.conftest import Cast
+from touchstone.interop.research import export_research, load_exports, pooled_outcomes
+from touchstone.measures.models import Administration
+from touchstone.reports.tests.factories import full_client
+
+PEOPLE = [
+    dict(given_name="Zebediah", family_name="Quillfeather", date_of_birth=dt.date(1930, 3, 14),
+         email="zeb.quill@example.net", phone="617-555-0199", address="42 Wisteria Lane",
+         city="Marblehead", postal_code="03601"),
+    dict(given_name="Ottoline", family_name="Brackenridge", date_of_birth=dt.date(1988, 11, 5),
+         email="otto.brack@example.net", phone="617-555-0142", address="7 Larkspur Court",
+         city="Swampscott", postal_code="02139-4307"),
+]  # fmt: skip
+
+
+def _consented(cast: Cast, clinic, person: dict) -> Client:
+    today = dt.date.today()  # noqa: DTZ011
+    client, _ = full_client(
+        clinic, cast.bob if clinic == cast.harbour else cast.charlie,
+        cast.tess if clinic == cast.harbour else cast.charlie,
+        research_consent=True, research_consent_on=today - dt.timedelta(days=30), **person,
+    )  # fmt: skip
+    return client
+
+
+def _all_text(directory: Path) -> str:
+    parts = []
+    for path in sorted(directory.iterdir()):
+        if path.suffix == ".parquet":
+            parts.append(pd.read_parquet(path).to_csv(index=False))
+        else:
+            parts.append(path.read_text())
+    return "\n".join(parts)
+
+
+def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tmp_path):
+    clients = [_consented(cast, cast.harbour, p) for p in PEOPLE]
+    refuser, _ = full_client(cast.harbour, cast.bob, cast.tess, given_name="Refusenik")
+    result = export_research(cast.harbour, tmp_path)
+    assert result.counts["clients"] == 2
+    text = _all_text(tmp_path)
+    for client in [*clients, refuser]:
+        identifiers = [
+            client.given_name, client.family_name, client.email, client.phone, client.address,
+            client.city, client.postal_code, client.date_of_birth.isoformat(),
+            client.date_of_birth.strftime("%m/%d/%Y"),
+        ]  # fmt: skip
+        for value in filter(None, identifiers):
+            assert value not in text, f"{value!r} leaked"
+    # Every exported date is shifted: no row carries its own record's exact date.
+    frames = {p.stem: pd.read_parquet(p) for p in tmp_path.glob("*.parquet")}
+    pids = dict(zip(frames["clients"]["pid"], ["Zebediah", "Ottoline"], strict=True))
+    for client in clients:
+        pid = next(p for p, name in pids.items() if name == client.given_name)
+        episodes = Episode.objects.filter(client=client).order_by("pk")
+        visits = Visit.objects.filter(client=client).order_by("starts_at", "pk")
+        scores = Administration.objects.filter(client=client).order_by("completed_at", "pk")
+        real = {
+            "episodes": [e.started_on for e in episodes],
+            "visits": [timezone.localtime(v.starts_at).date() for v in visits],
+            "scores": [timezone.localtime(a.completed_at).date() for a in scores],
+        }
+        for name, days in real.items():
+            column = "start" if name == "episodes" else "date"
+            shown = list(frames[name][frames[name]["pid"] == pid][column])
+            assert len(shown) == len(days)
+            assert all(s != d.isoformat() for s, d in zip(shown, days, strict=True)), name
+            offsets = {
+                (dt.date.fromisoformat(s) - d).days for s, d in zip(shown, days, strict=True)
+            }
+            assert len(offsets) == 1 and 0 < abs(offsets.pop()) <= 365
+    # Record ids never appear in id columns.
+    record_ids = {str(c.pk) for c in clients} | {str(e.pk) for e in Episode.objects.all()}
+    for name in ("clients", "episodes", "scores", "visits"):
+        for column in ("pid", "episode", "site"):
+            if column in frames[name]:
+                assert not record_ids & set(frames[name][column].astype(str))
+    assert "90+" in set(frames["clients"]["age"])  # born 1930: over 89
+    assert set(frames["clients"]["zip3"]) == {"000", "021"}
+    redcap = (tmp_path / "redcap_data_dictionary.csv").read_text().splitlines()
+    assert redcap[0].startswith("Variable / Field Name,Form Name,Section Header,Field Type")
+    assert redcap[1].startswith("record_id,clients")
+    assert json.loads((tmp_path / "manifest.json").read_text())["counts"]["clients"] == 2
+    assert not re.search(r"\bRefusenik\b", text)
+
+
+def test_it_keeps_pseudonyms_stable_across_exports_of_one_clinic(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    export_research(cast.harbour, tmp_path / "a")
+    export_research(cast.harbour, tmp_path / "b")
+    a = pd.read_parquet(tmp_path / "a" / "scores.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "scores.parquet")
+    assert a.equals(b)
+
+
+def test_it_pools_exports_of_two_clinics_and_computes_outcome_rates(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    _consented(cast, cast.harbour, PEOPLE[1])
+    _consented(cast, cast.northside, {**PEOPLE[1], "given_name": "Northy"})
+    call_command(
+        "export", "research", "--out", str(tmp_path / "h"), "--clinic", "harbour", "--no-progress"
+    )
+    call_command(
+        "export", "research", "--out", str(tmp_path / "n"), "--clinic", "northside", "--no-progress"
+    )
+    assert AuditEvent.objects.filter(action=Action.EXPORT, channel="cli").count() == 2
+    frames = load_exports([tmp_path / "h", tmp_path / "n"])
+    pooled = pooled_outcomes(frames)
+    assert pooled["sites"] == 2
+    # Each synthetic episode goes from PHQ-9 18 to 5: recovered (Jacobson & Truax).
+    assert pooled["instruments"]["phq9"]["counts"]["recovered"] == 3
+    assert pooled["instruments"]["phq9"]["n"] == 3
+    db = tmp_path / "pool.duckdb"
+    call_command("import", "research", str(tmp_path / "h"), str(tmp_path / "n"), "--db", str(db))
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("select count(*) from clients").fetchone()[0] == 3
+
+
+def test_it_lets_only_the_owner_download_the_research_zip(cast: Cast):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    response = cast.browser_for(cast.alice).post("/interop/research/export.zip")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert cast.browser_for(cast.rita).post("/interop/research/export.zip").status_code == 403
+    with pytest.raises(AssertionError):
+        assert b"Quillfeather" in response.content

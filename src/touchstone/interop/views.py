@@ -1,0 +1,105 @@
+"""FHIR export and import for one client, and the de-identified research export.
+
+All synchronous: a demo client's Bundle takes well under a second and the demo clinic's
+research export about a second (docs/benchmarks.md); links show "Preparing…" meanwhile.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from touchstone.accounts.access import MemberRequest, requires
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.clients.views import get_client_for
+from touchstone.interop.fhir_export import client_bundle
+from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
+from touchstone.interop.research import export_research
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class FhirUploadForm(forms.Form):
+    file = forms.FileField(help_text="A FHIR R4 QuestionnaireResponse or Bundle (JSON).")
+
+    def clean_file(self) -> dict:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        try:
+            data = json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise forms.ValidationError("The file is not JSON.") from None
+        if not isinstance(data, dict):
+            raise forms.ValidationError("The file does not hold a FHIR resource.")
+        return data
+
+
+@requires("interop.fhir")
+def fhir_export(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    bundle = client_bundle(
+        request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
+    )
+    record(request, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries")
+    response = HttpResponse(json.dumps(bundle, indent=1), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="client-{client.pk}-fhir.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires("interop.fhir")
+def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    form = FhirUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            imported = do_import_fhir(client, form.cleaned_data["file"], request.member, request)
+        except FhirImportError as error:
+            form.add_error("file", f"Nothing was imported: {error}")
+        else:
+            alerts = sum(i.alerts for i in imported)
+            messages.success(
+                request,
+                f"Imported {len(imported)} questionnaire(s)"
+                + (f"; {alerts} risk alert(s) raised." if alerts else "."),
+            )
+            return redirect("measures:progress", client_id=client.pk)
+    return render(request, "interop/fhir_import.html", {"client": client, "form": form})
+
+
+@requires("interop.research_export")
+def research(request: MemberRequest) -> HttpResponse:
+    return render(request, "interop/research.html", {})
+
+
+@requires("interop.research_export")
+@require_POST
+def research_download(request: MemberRequest) -> HttpResponse:
+    clinic = request.member.clinic
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = export_research(clinic, Path(tmp))
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in result.files:
+                archive.write(path, path.name)
+    record(
+        request,
+        Action.EXPORT,
+        object_type="interop.research_export",
+        detail=f"research export, {result.counts['clients']} clients",
+    )
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="research-export.zip"'
+    response["Cache-Control"] = "no-store"
+    return response

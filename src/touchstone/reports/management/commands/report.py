@@ -1,0 +1,92 @@
+"""``touchstone report progress CLIENT_ID --out FILE.pdf`` (a contract other tools rely on),
+``touchstone report superbill CLIENT_ID --out FILE.pdf`` and
+``touchstone report payer --start DATE --end DATE --out FILE.pdf``. ``--clinic SLUG`` names
+the clinic (default: the only one). Bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.reports.cli import add_clinic_argument, bad, cli_request, client_of, clinic_for
+from touchstone.reports.payer import build_payer_report
+from touchstone.reports.pdf import render_pdf
+from touchstone.reports.progress import ReportError, build_progress_report
+from touchstone.reports.superbill import SuperbillError, build_superbill
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise bad(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+class Command(BaseCommand):
+    help = "Write a progress report, superbill or payer outcome report as PDF."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="kind", required=True)
+        for name in ("progress", "superbill"):
+            p = sub.add_parser(name)
+            p.add_argument("client_id", type=int)
+            p.add_argument("--out", required=True, type=Path)
+            p.add_argument("--episode", type=int, default=None)
+            add_clinic_argument(p)
+        p = sub.add_parser("payer")
+        p.add_argument("--start", required=True)
+        p.add_argument("--end", required=True)
+        p.add_argument("--out", required=True, type=Path)
+        add_clinic_argument(p)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        clinic = clinic_for(options["clinic"])
+        out: Path = options["out"]
+        if not out.parent.is_dir():
+            raise bad(f"{out.parent} is not a directory")
+        request = cli_request()
+        kind = options["kind"]
+        try:
+            if kind == "progress":
+                client = client_of(clinic, options["client_id"])
+                report = build_progress_report(
+                    clinic,
+                    client,
+                    episode_id=options["episode"],
+                    with_diagnoses=True,
+                    prepared_by=clinic.name,
+                    prepared_role="command line",
+                )
+                pdf = render_pdf("reports/progress_pdf.html", {"r": report})
+                record(request, Action.EXPORT, client, detail="progress report pdf", clinic=clinic)
+            elif kind == "superbill":
+                client = client_of(clinic, options["client_id"])
+                bill = build_superbill(clinic, client, episode_id=options["episode"])
+                pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
+                record(request, Action.EXPORT, client, detail="superbill pdf", clinic=clinic)
+            else:
+                start, end = _date(options["start"]), _date(options["end"])
+                if end < start or end > timezone.localdate() + dt.timedelta(days=366):
+                    raise bad("the period's end must follow its start")
+                rep = build_payer_report(clinic, start, end)
+                pdf = render_pdf("reports/payer_pdf.html", {"rep": rep})
+                record(
+                    request,
+                    Action.EXPORT,
+                    object_type="reports.payer",
+                    detail="payer report pdf",
+                    clinic=clinic,
+                )
+        except SuperbillError as error:
+            raise bad(" ".join(error.problems)) from None
+        except ReportError as error:
+            raise bad(str(error)) from None
+        out.write_bytes(pdf)
+        self.stdout.write(f"{out} ({len(pdf):,} bytes)")

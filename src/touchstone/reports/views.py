@@ -1,0 +1,174 @@
+"""Progress reports, superbills and the payer report, as HTML pages and PDF downloads.
+
+Every document is audited as an export (identifiers only). Generation takes well under a
+second for a demo client (bench/report_progress.py), so the response is synchronous and the
+page shows "Preparing…" while the download runs (static/touchstone/reports.js).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+
+from touchstone.accounts.access import MemberRequest, requires
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
+from touchstone.care.healthcare_use import HealthcareUse
+from touchstone.care.models import Intake
+from touchstone.clients.models import Client
+from touchstone.clients.views import get_client_for
+from touchstone.reports import actions
+from touchstone.reports.forms import HealthcareUseForm, PeriodForm
+from touchstone.reports.payer import PayerReport, build_payer_report
+from touchstone.reports.pdf import render_pdf
+from touchstone.reports.progress import ProgressReport, ReportError, build_progress_report
+from touchstone.reports.superbill import Superbill, SuperbillError, build_superbill
+
+
+def _episode_id(request: MemberRequest) -> int | None:
+    raw = request.GET.get("episode", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _problem(
+    request: MemberRequest, title: str, problems: list[str], back: str = ""
+) -> HttpResponse:
+    return render(
+        request,
+        "reports/problem.html",
+        {"title": title, "problems": problems, "back": back},
+        status=422,
+    )
+
+
+def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def progress_for(request: MemberRequest, client: Client) -> ProgressReport:
+    member = request.member
+    return build_progress_report(
+        member.clinic,
+        client,
+        episode_id=_episode_id(request),
+        with_diagnoses=member.can("diagnoses.view"),
+        prepared_by=member.display_name,
+        prepared_role=member.get_role_display(),
+    )
+
+
+@requires("reports.progress")
+def progress(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    try:
+        report = progress_for(request, client)
+    except ReportError as error:
+        return _problem(request, "Progress report", [str(error)])
+    record(
+        request, Action.EXPORT, client, detail=f"progress report html, episode {report.episode.pk}"
+    )
+    return render(
+        request,
+        "reports/progress.html",
+        {"client": client, "r": report, "can_superbill": request.member.can("reports.superbill")},
+    )
+
+
+@requires("reports.progress")
+def progress_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    try:
+        report = progress_for(request, client)
+    except ReportError as error:
+        return _problem(request, "Progress report", [str(error)])
+    pdf = render_pdf("reports/progress_pdf.html", {"r": report})
+    record(
+        request, Action.EXPORT, client, detail=f"progress report pdf, episode {report.episode.pk}"
+    )
+    return pdf_response(pdf, f"progress-{client.pk}-{report.episode.pk}.pdf")
+
+
+def _superbill(request: MemberRequest, client: Client) -> Superbill:
+    return build_superbill(request.member.clinic, client, episode_id=_episode_id(request))
+
+
+@requires("reports.superbill")
+def superbill(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    try:
+        bill = _superbill(request, client)
+    except SuperbillError as error:
+        return _problem(request, "Superbill", error.problems)
+    except ReportError as error:
+        return _problem(request, "Superbill", [str(error)])
+    record(request, Action.EXPORT, client, detail=f"superbill html, episode {bill.episode.pk}")
+    return render(request, "reports/superbill.html", {"client": client, "bill": bill})
+
+
+@requires("reports.superbill")
+def superbill_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    try:
+        bill = _superbill(request, client)
+    except SuperbillError as error:
+        return _problem(request, "Superbill", error.problems)
+    except ReportError as error:
+        return _problem(request, "Superbill", [str(error)])
+    pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
+    record(request, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
+    return pdf_response(pdf, f"superbill-{client.pk}-{bill.episode.pk}.pdf")
+
+
+def _payer(request: MemberRequest) -> tuple[PeriodForm, PayerReport | None]:
+    form = PeriodForm(request.GET or None, initial=PeriodForm.default_initial())
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, build_payer_report(request.member.clinic, data["start"], data["end"])
+
+
+@requires("reports.payer")
+def payer(request: MemberRequest) -> HttpResponse:
+    form, report = _payer(request)
+    if report is not None:
+        record(request, Action.EXPORT, object_type="reports.payer", detail="payer report html")
+    return render(request, "reports/payer.html", {"form": form, "rep": report})
+
+
+@requires("reports.payer")
+def payer_pdf(request: MemberRequest) -> HttpResponse:
+    form, report = _payer(request)
+    if report is None:
+        problems = [f"{name}: {' '.join(map(str, errs))}" for name, errs in form.errors.items()]
+        return _problem(request, "Payer outcome report", problems or ["Choose a period."])
+    pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
+    record(request, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
+    return pdf_response(pdf, f"payer-{report.start:%Y%m%d}-{report.end:%Y%m%d}.pdf")
+
+
+@requires("care.edit")
+def healthcare_use(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, client_id)
+    form = HealthcareUseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_record_healthcare_use(request.member, client, form.cleaned_data, request)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Health-care use recorded.")
+            return redirect("reports:healthcare_use", client_id=client.pk)
+    rows = HealthcareUse.objects.for_member(request.member).filter(client_id=client.pk)
+    intake = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
+    record(request, Action.READ, client, detail="health-care use")
+    return render(
+        request,
+        "reports/healthcare_use.html",
+        {"client": client, "form": form, "rows": rows, "intake": intake},
+    )
