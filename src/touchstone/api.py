@@ -137,6 +137,16 @@ def _register_routers() -> None:
     from touchstone.care.api import router as care_router
 
     api.add_router("/care", care_router)
+
+    from touchstone.physiology.api import router as physiology_router
+
+    api.add_router("/physiology", physiology_router)
+
+    from touchstone.interop.api import router as interop_router
+    from touchstone.reports.api import router as reports_router
+
+    api.add_router("/reports", reports_router)
+    api.add_router("/interop", interop_router)
     api.add_router("/", measures_router)
 
 

@@ -177,6 +177,8 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
 WHITENOISE_USE_FINDERS = not PRODUCTION  # development serves straight from the app folders
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -223,7 +225,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Error reports must never carry client data: hide every POST value and local variable.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "touchstone.logging.NoClientDataExceptionFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "touchstone.error_reports.NoClientDataExceptionFilter"
 
 LOGGING = {
     "version": 1,

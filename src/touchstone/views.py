@@ -7,11 +7,14 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from touchstone.accounts.access import MemberRequest, public, requires
+from touchstone.care.selectors import visits_today
 from touchstone.clients.models import Client
-from touchstone.measures.selectors import open_alerts, reliably_deteriorated
+from touchstone.measures.selectors import open_alerts, questionnaires_due, reliably_deteriorated
+from touchstone.outcomes.trajectories import not_on_track
 
 
 @requires("account.self")
@@ -26,6 +29,12 @@ def home(request: MemberRequest) -> HttpResponse:
         context["alerts"] = open_alerts(member)
     if member.can("measures.view"):
         context["deteriorated"] = reliably_deteriorated(member)
+        context["due"] = questionnaires_due(member, timezone.localdate())
+    if member.can("clients.view"):
+        context["visits_today"] = visits_today(member, timezone.localdate())
+    if member.can("outcomes.view") and member.can("clients.view"):
+        off_track = not_on_track(member)
+        context["off_track"], context["off_track_count"] = off_track[:10], len(off_track)
     return render(request, "home.html", context)
 
 

@@ -33,7 +33,17 @@ class StaffChangeForm(forms.Form):
 class ClinicSettingsForm(forms.ModelForm):
     class Meta:
         model = Clinic
-        fields = ["name", "require_two_factor", "crisis_line", "emergency_number"]
+        fields = [
+            "name",
+            "require_two_factor",
+            "crisis_line",
+            "emergency_number",
+            "address",
+            "phone",
+            "npi",
+            "tax_id",
+            "fee_97124",
+        ]
 
 
 class TokenForm(forms.Form):

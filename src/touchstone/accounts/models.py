@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from touchstone.accounts.roles import Role, role_has
+
+#: An Employer Identification Number as printed: two digits, a hyphen, seven digits.
+EIN_RE = re.compile(r"^\d{2}-?\d{7}$")
 
 
 class Clinic(models.Model):
@@ -30,10 +35,45 @@ class Clinic(models.Model):
     is_synthetic = models.BooleanField(
         default=False, help_text="Demo data made by `touchstone demo`; not real people."
     )
+    # Identity on reports and superbills (reports app).
+    address = models.CharField(max_length=250, blank=True, help_text="Street, city, state, ZIP.")
+    phone = models.CharField(max_length=30, blank=True)
+    npi = models.CharField(
+        "Organisation NPI",
+        max_length=10,
+        blank=True,
+        help_text="The clinic's type 2 (organisation) National Provider Identifier, 10 digits.",
+    )
+    tax_id = models.CharField(
+        "Tax ID (EIN)", max_length=10, blank=True, help_text="Employer Identification Number."
+    )
+    fee_97124 = models.DecimalField(
+        "Fee per 97124 unit",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Charge per 15-minute unit of CPT 97124 (massage) on superbills.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from touchstone.care.models import npi_is_valid  # care imports accounts: import late
+
+        errors: dict[str, str] = {}
+        self.npi = (self.npi or "").strip()
+        if self.npi and not npi_is_valid(self.npi):
+            errors["npi"] = "This is not a valid NPI: 10 digits with a correct check digit."
+        self.tax_id = (self.tax_id or "").strip()
+        if self.tax_id and not EIN_RE.match(self.tax_id):
+            errors["tax_id"] = "Enter the EIN as 12-3456789."
+        if self.fee_97124 is not None and self.fee_97124 < 0:
+            errors["fee_97124"] = "A fee cannot be negative."
+        if errors:
+            raise ValidationError(errors)
 
 
 class StaffMemberQuerySet(models.QuerySet["StaffMember"]):

@@ -43,8 +43,26 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "staff.manage": frozenset({Role.OWNER}),
     "clinic.settings": frozenset({Role.OWNER}),
     "audit.view": frozenset({Role.OWNER}),
+    # The body's side (biomarkers, HRV, sleep, wearables): the people who treat.
+    "physiology.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    "physiology.edit": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    # Clinic-level body-and-mind associations (researchers: small cells suppressed).
+    "physiology.aggregates": frozenset({Role.OWNER, Role.CLINICIAN, Role.RESEARCHER}),
+    # Reports and exchange (reports, interop): progress reports and FHIR exchange for the
+    # people who treat (diagnoses only appear for clinicians); superbills carry diagnoses, so
+    # licensed clinicians; payer reports and the de-identified research export, the owner.
+    "reports.progress": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    "reports.superbill": frozenset({Role.CLINICIAN}),
+    "reports.payer": frozenset({Role.OWNER, Role.CLINICIAN}),
+    "interop.fhir": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    "interop.research_export": frozenset({Role.OWNER}),
     # De-identified aggregates.
     "research.aggregates": frozenset({Role.OWNER, Role.RESEARCHER}),
+    # The clinic outcomes dashboard with its "not on track" list (client names).
+    "outcomes.view": frozenset({Role.OWNER, Role.CLINICIAN}),
+    # The evidence library: every staff role reads it; owners add studies.
+    "evidence.view": _EVERYONE,
+    "evidence.edit": frozenset({Role.OWNER}),
     # Everyone manages their own login, two-factor devices and API tokens.
     "account.self": _EVERYONE,
 }

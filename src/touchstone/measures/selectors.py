@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
 from touchstone.clients.models import Client
@@ -60,3 +64,59 @@ def reliably_deteriorated(member: StaffMember) -> list[Deterioration]:
         if client_id in clients
         for instrument_id, baseline, latest in found
     ]
+
+
+@dataclass(frozen=True)
+class Due:
+    client: Client
+    episode_id: int
+    instrument_id: str
+    reason: str
+    days_overdue: int
+
+
+def questionnaires_due(member: StaffMember, today: dt.date) -> list[Due]:
+    """Questionnaires the open episodes' measurement plans make due today (three queries)."""
+    from touchstone.care.models import Episode, Visit
+    from touchstone.care.plans import instruments_due
+    from touchstone.care.selectors import day_bounds
+
+    episodes = list(
+        Episode.objects.for_member(member)
+        .filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=today),
+            started_on__lte=today,
+            client__archived_at__isnull=True,
+        )
+        .select_related("client")
+    )
+    if not episodes:
+        return []
+    client_ids = {e.client_id for e in episodes}
+    last = (
+        Administration.objects.for_member(member)
+        .completed()
+        .filter(client_id__in=client_ids)
+        .values("client_id", "instrument_id")
+        .annotate(last=Max("completed_at"))
+    )
+    done: dict[int, dict[str, dt.date]] = defaultdict(dict)
+    for row in last:
+        done[row["client_id"]][row["instrument_id"]] = timezone.localtime(row["last"]).date()
+    start, end = day_bounds(today)
+    visiting = set(
+        Visit.objects.for_member(member)
+        .filter(client_id__in=client_ids, starts_at__gte=start, starts_at__lt=end)
+        .exclude(status="cancelled")
+        .values_list("client_id", flat=True)
+    )
+    due = []
+    for episode in episodes:
+        completed = {k: v for k, v in done[episode.client_id].items() if v >= episode.started_on}
+        for item in instruments_due(
+            episode, today, completed, visit_today=episode.client_id in visiting
+        ):
+            due.append(
+                Due(episode.client, episode.pk, item.instrument_id, item.reason, item.days_overdue)
+            )
+    return sorted(due, key=lambda d: (-d.days_overdue, d.client.family_name))

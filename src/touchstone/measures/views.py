@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,8 +14,9 @@ from django.views.decorators.http import require_POST
 from touchstone.accounts.access import TABLET_LOCK, MemberRequest, get_for, requires, tablet_ok
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.care import selectors as care_selectors
 from touchstone.clients.views import get_client_for
-from touchstone.measures import actions
+from touchstone.measures import actions, care_charts
 from touchstone.measures.forms import AnswersForm, CloseAlertForm, PortalLinkForm, StartForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
@@ -203,19 +205,36 @@ def progress(request: MemberRequest, client_id: int) -> HttpResponse:
     administrations = (
         Administration.objects.for_member(request.member).completed().filter(client=client)
     )
-    series = client_series(administrations)
+    context: dict[str, Any] = {
+        "client": client,
+        "series": client_series(administrations),
+        "in_progress": Administration.objects.for_member(request.member).filter(
+            client=client, status=Status.IN_PROGRESS
+        ),
+    }
+    if request.member.can("care.view"):  # the massage record: not for the front desk
+        body_rows = care_selectors.body_map_series(request.member, client)
+        rating_rows = care_selectors.ratings_series(request.member, client)
+        dates, body_table = care_charts.body_map_table(body_rows)
+        context.update(
+            {
+                "show_care": True,
+                "body_chart": care_charts.body_map_chart(body_rows),
+                "body_dates": dates,
+                "body_table": body_table,
+                "ratings_chart": care_charts.ratings_chart(rating_rows),
+                "ratings": rating_rows,
+                "visits": care_selectors.visit_timeline(request.member, client),
+            }
+        )
+    from touchstone.outcomes.trajectories import client_trajectories  # expected bands
+
+    context["trajectories"] = client_trajectories(request.member, client)
+    from touchstone.physiology.selectors import progress_panel  # body measures
+
+    context["physiology"] = progress_panel(request.member, client)
     record(request, Action.READ, client, detail="progress")
-    return render(
-        request,
-        "measures/progress.html",
-        {
-            "client": client,
-            "series": series,
-            "in_progress": Administration.objects.for_member(request.member).filter(
-                client=client, status=Status.IN_PROGRESS
-            ),
-        },
-    )
+    return render(request, "measures/progress.html", context)
 
 
 @requires("measures.give")

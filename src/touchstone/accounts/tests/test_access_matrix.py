@@ -21,6 +21,8 @@ from touchstone.accounts.roles import PERMISSIONS, Role, role_has
 from touchstone.api import api
 from touchstone.care.tests import factories as care_factories
 from touchstone.conftest import Cast, make_client, make_member
+from touchstone.evidence.tests import factories as evidence_factories
+from touchstone.physiology.tests import factories as physiology_factories
 
 
 # kwarg name -> builds an object in the given clinic and returns its id.
@@ -53,6 +55,9 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     "visit_id": lambda clinic: care_factories.make_visit(clinic).pk,
     "medication_id": lambda clinic: care_factories.make_medication(clinic).pk,
     "adverse_event_id": lambda clinic: care_factories.make_adverse_event(clinic).pk,
+    "sample_id": lambda clinic: physiology_factories.make_sample(clinic).pk,
+    "recording_id": lambda clinic: physiology_factories.make_recording(clinic).pk,
+    "sleep_night_id": lambda clinic: physiology_factories.make_sleep_night(clinic).pk,
     "staff_id": lambda clinic: (
         make_member(
             clinic,
@@ -60,6 +65,8 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
             Role.THERAPIST,
         ).pk
     ),
+    "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
+    "synthesis_id": lambda clinic: evidence_factories.make_synthesis(clinic).pk,
     "token_id": lambda clinic: (
         do_create_token(StaffMember.objects.filter(clinic=clinic).first().user, "matrix", None)[
             0
@@ -79,6 +86,19 @@ EXAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "VisitPatch": {"status": "completed"},
     "AdministrationIn": {"instrument_id": "phq2", "answers": {"phq2-1": 1}},
     "CloseIn": {"action_taken": "probe"},
+    "FhirResourceIn": {"resourceType": "QuestionnaireResponse", "status": "completed"},
+    "SampleIn": {"value": 12.5, "unit": "nmol/L", "collected_at": "2025-01-06T07:00:00+00:00"},
+    "RecordingIn": {"recorded_at": "2025-01-06T10:00:00+00:00", "rr_text": "800\n" * 20},
+    "SleepNightIn": {
+        "night_of": "2025-01-06",
+        "in_bed": "23:00",
+        "tried_sleep": "23:10",
+        "sol_min": 15,
+        "awakenings": 1,
+        "waso_min": 10,
+        "final_wake": "06:30",
+        "out_of_bed": "06:45",
+    },
 }
 
 

@@ -9,6 +9,7 @@
       var spec = JSON.parse(source.textContent);
       vegaEmbed(el, spec, {
         actions: false, renderer: "svg", ast: true, defaultStyle: false,
+        tooltip: { disableDefaultStyle: true },
         expr: window.vegaExpressionInterpreter
       }).then(function () { el.setAttribute("data-rendered", "true"); })
         .catch(function (err) { el.textContent = "The chart could not be drawn; the table below has the numbers."; console.error(err); });

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from touchstone.care.tests.factories import make_episode, make_visit
+from touchstone.conftest import Cast, make_client
+from touchstone.measures.selectors import questionnaires_due
+from touchstone.measures.tests.factories import answered
+
+
+def _plan(cast: Cast, **fields: object) -> object:
+    values = {
+        "started_on": timezone.localdate() - dt.timedelta(days=30),
+        "plan_intake": ["phq9", "gad7"],
+        "plan_periodic": ["phq9"],
+        "plan_every_weeks": 2,
+        "plan_each_visit": ["rating-tension"],
+    }
+    values.update(fields)
+    return make_episode(cast.harbour, make_client(cast.harbour, family_name="Planned"), **values)
+
+
+def test_it_lists_questionnaires_the_plan_makes_due(cast: Cast):
+    episode = _plan(cast)
+    answered(episode.client, cast.tess, "gad7", [0] * 7)
+    due = {(d.instrument_id, d.reason) for d in questionnaires_due(cast.bob, timezone.localdate())}
+    assert due == {("phq9", "intake")}  # GAD-7 was done; PHQ-9 never was
+
+
+def test_a_visit_today_makes_the_session_instruments_due(cast: Cast):
+    episode = _plan(cast, plan_intake=[], plan_periodic=[])
+    make_visit(cast.harbour, episode.client, starts_at=timezone.now())
+    due = questionnaires_due(cast.bob, timezone.localdate())
+    assert [(d.instrument_id, d.reason) for d in due] == [("rating-tension", "session")]
+
+
+def test_the_home_page_shows_todays_sessions_and_due_questionnaires(cast: Cast):
+    episode = _plan(cast)
+    make_visit(cast.harbour, episode.client, starts_at=timezone.now(), therapist=cast.tess)
+    page = cast.browser_for(cast.tess).get("/").content.decode()
+    assert "Today's sessions" in page and "Planned" in page
+    assert "Questionnaires due" in page and "PHQ9" in page
+
+
+def test_the_home_page_query_count_does_not_grow_with_episodes_and_visits(cast: Cast):
+    http = cast.browser_for(cast.bob)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            http.get("/")
+        return len(queries)
+
+    for _ in range(2):
+        make_visit(cast.harbour, _plan(cast).client, starts_at=timezone.now())
+    few = count()
+    for _ in range(10):
+        make_visit(cast.harbour, _plan(cast).client, starts_at=timezone.now())
+    assert count() == few
