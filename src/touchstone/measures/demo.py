@@ -58,11 +58,16 @@ def build_demo_measures(context: DemoContext) -> None:
     therapist, clinician = staff[Role.THERAPIST], staff[Role.CLINICIAN]
     tz = timezone.get_current_timezone()
     rows: list[Administration] = []
+    # Follow each episode's measurement plan (PHQ-9 and GAD-7 at intake, then every two
+    # weeks) from the day the care demo opened it; clients without an episode get none.
+    from touchstone.care.models import Episode  # care builds its demo first (INSTALLED_APPS)
+
+    started = dict(Episode.objects.filter(clinic=clinic).values_list("client_id", "started_on"))
     for client in context.clients:
-        if rng.random() > 0.85:
+        if client.pk not in started:
             continue
-        weeks = rng.randint(12, 16)
-        start = today - dt.timedelta(weeks=weeks)
+        start = started[client.pk]
+        weeks = max(2, (today - start).days // 7)
         course = _course(rng)
         base = {"phq9": rng.uniform(8, 21), "gad7": rng.uniform(6, 17)}
         risky_visit = rng.randrange(0, weeks // 2 + 1) if rng.random() < 0.05 else None
