@@ -1,6 +1,18 @@
 import os
+import threading
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchstone.settings")
 application = get_wsgi_application()
+
+
+def _warm_up_pdf_engine() -> None:
+    from touchstone.reports.pdf import warm_up
+
+    warm_up()
+
+
+# In the web server only: load the PDF engine in the background at start, so the first
+# report request does not pay WeasyPrint's one-time start-up.
+threading.Thread(target=_warm_up_pdf_engine, name="pdf-warm-up", daemon=True).start()

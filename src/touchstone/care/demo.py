@@ -54,7 +54,8 @@ PRECAUTION_ITEMS = [
     ("neuropathy", "Lighter pressure on the feet; check the skin."),
 ]
 CLEARANCE_ITEMS = ["recent_surgery", "hypertension", "cancer_treatment"]
-DIAGNOSES = ["F41.1", "F32.1", "F33.1", "F43.23", "F41.9", "F32.A", "F51.01", "F53.0"]
+# The demo has no sex or pregnancy data, so no postpartum code (F53.0) is drawn here.
+DIAGNOSES = ["F41.1", "F32.1", "F33.1", "F43.23", "F41.9", "F32.A", "F51.01"]
 TENSE_REGIONS = [
     "neck_back",
     "upper_trapezius_l",

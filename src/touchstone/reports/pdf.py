@@ -31,3 +31,11 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     pdf = HTML(string=html, base_url=str(PRINT_CSS.parent)).write_pdf(stylesheets=[_stylesheet()])
     assert pdf is not None  # write_pdf without a target returns the bytes
     return pdf
+
+
+def warm_up() -> None:
+    """Load WeasyPrint and its fonts once, so the first report a person asks for is as
+    fast as the rest (measured: first PDF 2.9 s cold, 1.2 s warm; docs/benchmarks.md)."""
+    from weasyprint import HTML
+
+    HTML(string="<p>warm-up</p>").write_pdf(stylesheets=[_stylesheet()])

@@ -1,0 +1,66 @@
+"""axe-core over the main pages the end-to-end flow does not pass through, for the two
+roles that see most of them. No serious or critical violation is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from touchstone.care.tests.factories import make_episode, make_visit
+from touchstone.conftest import Cast, make_client
+from touchstone.measures.tests.factories import answered
+from touchstone.tests.browser.axe import serious_violations
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _sign_in(page: Any, url: str, username: str) -> None:
+    page.goto(f"{url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Good to see you").wait_for()
+
+
+def _client_with_history(cast: Cast) -> Any:
+    client = make_client(cast.harbour, given_name="Lena", family_name="Marsh")
+    make_episode(cast.harbour, client, plan_intake=["phq9", "gad7"])
+    make_visit(cast.harbour, client, starts_at=timezone.now(), body_map={"neck_back": 2})
+    answered(client, cast.tess, "phq9", [3, 2, 2, 2, 2, 2, 1, 1, 0])
+    answered(client, cast.tess, "phq9", [1, 1, 1, 0, 0, 0, 0, 0, 0])
+    answered(client, cast.tess, "gad7", [2, 2, 2, 1, 1, 1, 1])
+    return client
+
+
+@pytest.mark.parametrize("username", ["bob", "alice"])
+def test_the_main_pages_have_no_serious_accessibility_violations(
+    cast: Cast, live_server: Any, page: Any, screenshot: Any, username: str
+):
+    client = _client_with_history(cast)
+    _sign_in(page, live_server.url, username)
+    pages = {
+        "clients": "/clients/",
+        "client": f"/clients/{client.pk}/",
+        "alerts": "/measures/alerts/",
+        "progress": f"/measures/clients/{client.pk}/progress/",
+        "outcomes": "/outcomes/",
+        "evidence": "/evidence/",
+        "body-measures": f"/physiology/clients/{client.pk}/",
+        "progress-report": f"/reports/clients/{client.pk}/progress/",
+        "account": "/accounts/profile/",
+    }
+    if username == "alice":
+        pages.update(
+            {"audit": "/audit/", "staff": "/accounts/staff/", "clinic": "/accounts/clinic/"}
+        )
+    problems = []
+    for name, path in pages.items():
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status < 400, f"{path}: {response.status}"
+        if page.locator("[data-chart]").count():
+            page.locator("[data-chart][data-rendered=true]").first.wait_for()
+        screenshot(f"a11y-{username}-{name}")
+        problems.extend(f"{path}: {v}" for v in serious_violations(page))
+    assert problems == [], "\n".join(problems)
