@@ -16,7 +16,14 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from touchstone.accounts import actions
-from touchstone.accounts.access import MemberRequest, get_for, is_verified, public, requires
+from touchstone.accounts.access import (
+    TABLET_LOCK,
+    MemberRequest,
+    get_for,
+    is_verified,
+    public,
+    requires,
+)
 from touchstone.accounts.forms import (
     ClinicSettingsForm,
     InviteForm,
@@ -107,6 +114,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     """Set up (or replace) the user's TOTP device: scan, confirm with one code."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
+    if request.session.get(TABLET_LOCK):  # public, so ``requires`` does not apply the lock
+        return redirect("measures:handback")
     if user_has_device(request.user) and not is_verified(request.user):
         return redirect(f"{reverse_lazy('accounts:verify')}?next={request.path}")
     device, _ = TOTPDevice.objects.get_or_create(

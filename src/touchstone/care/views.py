@@ -110,6 +110,8 @@ def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, "Intake saved.")
             return redirect("care:intake", client_id=client.pk)
+    elif existing is not None:
+        record(request, Action.READ, existing, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -165,6 +167,8 @@ def medication_edit(request: MemberRequest, medication_id: int) -> HttpResponse:
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:intake", client_id=medication.client_id)
+    else:
+        record(request, Action.READ, medication, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -318,6 +322,8 @@ def episode_edit(request: MemberRequest, episode_id: int) -> HttpResponse:
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:episode", episode_id=episode_id)
+    else:
+        record(request, Action.READ, episode, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -521,6 +527,8 @@ def adverse_event_edit(request: MemberRequest, adverse_event_id: int) -> HttpRes
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:visit", visit_id=event.visit_id)
+    else:
+        record(request, Action.READ, event, detail="edit form")
     return render(
         request,
         "care/form.html",

@@ -33,10 +33,16 @@ class SynthesisRun:
 
 
 def clinic_row(clinic: Clinic, instrument_id: str) -> dict[str, Any] | None:
-    """The clinic's pre-post Hedges' g (metafor SMCR) for one instrument, as a study row."""
+    """The clinic's pre-post Hedges' g (metafor SMCR) for one instrument, as a study row.
+
+    None below 11 episodes: every staff role (researchers included) reads syntheses, so the
+    estimate follows the de-identified outcomes' small-cell rule.
+    """
     from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
 
-    report = clinic_outcomes(clinic, OutcomeFilters(instrument_ids=(instrument_id,)))
+    report = clinic_outcomes(
+        clinic, OutcomeFilters(instrument_ids=(instrument_id,)), deidentified=True
+    )
     effect = report.instrument(instrument_id).effect
     if effect is None:
         return None

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -68,7 +69,8 @@ def start(request: MemberRequest, client_id: int) -> HttpResponse:
 def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
     administration = get_administration_for(request, administration_id)
     tablet = administration.mode == Mode.TABLET
-    if tablet and request.session.get(TABLET_LOCK) not in (None, administration.pk):
+    if request.session.get(TABLET_LOCK) not in (None, administration.pk):
+        # A client holds the tablet: their own form only, never another administration.
         return redirect("measures:handback")
     if administration.status != Status.IN_PROGRESS:
         return redirect("measures:result", administration_id=administration.pk)
@@ -122,7 +124,14 @@ def handback(request: MemberRequest) -> HttpResponse:
         return redirect("home")
     error = ""
     if request.method == "POST":
-        if request.user.check_password(request.POST.get("password", "")):
+        # authenticate(), not check_password(): failed guesses count towards django-axes'
+        # lockout like failed sign-ins, so the client holding the tablet cannot brute-force.
+        user = authenticate(
+            request,
+            username=request.user.get_username(),
+            password=request.POST.get("password", ""),
+        )
+        if user is not None and user.pk == request.user.pk:
             del request.session[TABLET_LOCK]
             administration = (
                 Administration.objects.for_member(request.member).filter(pk=locked).first()

@@ -40,6 +40,7 @@ def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) 
             client,
             episode_id=q.episode,
             with_diagnoses=member.can("diagnoses.view"),
+            with_alert_details=member.can("alerts.handle"),
             prepared_by=member.display_name,
             prepared_role=member.get_role_display(),
         )

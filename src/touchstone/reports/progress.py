@@ -62,6 +62,8 @@ class ProgressReport:
     screen: ContraindicationScreen | None
     last_plan: str
     therapists: list[str] = field(default_factory=list)
+    #: Why each alert was raised and the action taken: licensed clinicians only (DESIGN.md).
+    alert_details: bool = False
 
     @property
     def total_minutes(self) -> int:
@@ -115,6 +117,7 @@ def build_progress_report(
     *,
     episode_id: int | None = None,
     with_diagnoses: bool,
+    with_alert_details: bool = False,
     prepared_by: str,
     prepared_role: str,
 ) -> ProgressReport:
@@ -180,4 +183,5 @@ def build_progress_report(
         screen=screen,
         last_plan=next((v.plan for v in reversed(visits) if v.plan.strip()), ""),
         therapists=sorted({s.therapist for s in sessions}),
+        alert_details=with_alert_details,
     )

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
@@ -43,6 +44,11 @@ def _problem(
     )
 
 
+def _back_to(client: Client) -> str:
+    """Where a refused client document sends the reader: the client's page, to fix the cause."""
+    return reverse("clients:detail", args=[client.pk])
+
+
 def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -57,6 +63,7 @@ def progress_for(request: MemberRequest, client: Client) -> ProgressReport:
         client,
         episode_id=_episode_id(request),
         with_diagnoses=member.can("diagnoses.view"),
+        with_alert_details=member.can("alerts.handle"),
         prepared_by=member.display_name,
         prepared_role=member.get_role_display(),
     )
@@ -68,7 +75,7 @@ def progress(request: MemberRequest, client_id: int) -> HttpResponse:
     try:
         report = progress_for(request, client)
     except ReportError as error:
-        return _problem(request, "Progress report", [str(error)])
+        return _problem(request, "Progress report", [str(error)], _back_to(client))
     record(
         request, Action.EXPORT, client, detail=f"progress report html, episode {report.episode.pk}"
     )
@@ -85,7 +92,7 @@ def progress_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
     try:
         report = progress_for(request, client)
     except ReportError as error:
-        return _problem(request, "Progress report", [str(error)])
+        return _problem(request, "Progress report", [str(error)], _back_to(client))
     pdf = render_pdf("reports/progress_pdf.html", {"r": report})
     record(
         request, Action.EXPORT, client, detail=f"progress report pdf, episode {report.episode.pk}"
@@ -103,9 +110,9 @@ def superbill(request: MemberRequest, client_id: int) -> HttpResponse:
     try:
         bill = _superbill(request, client)
     except SuperbillError as error:
-        return _problem(request, "Superbill", error.problems)
+        return _problem(request, "Superbill", error.problems, _back_to(client))
     except ReportError as error:
-        return _problem(request, "Superbill", [str(error)])
+        return _problem(request, "Superbill", [str(error)], _back_to(client))
     record(request, Action.EXPORT, client, detail=f"superbill html, episode {bill.episode.pk}")
     return render(request, "reports/superbill.html", {"client": client, "bill": bill})
 
@@ -116,9 +123,9 @@ def superbill_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
     try:
         bill = _superbill(request, client)
     except SuperbillError as error:
-        return _problem(request, "Superbill", error.problems)
+        return _problem(request, "Superbill", error.problems, _back_to(client))
     except ReportError as error:
-        return _problem(request, "Superbill", [str(error)])
+        return _problem(request, "Superbill", [str(error)], _back_to(client))
     pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
     record(request, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
     return pdf_response(pdf, f"superbill-{client.pk}-{bill.episode.pk}.pdf")
@@ -145,7 +152,8 @@ def payer_pdf(request: MemberRequest) -> HttpResponse:
     form, report = _payer(request)
     if report is None:
         problems = [f"{name}: {' '.join(map(str, errs))}" for name, errs in form.errors.items()]
-        return _problem(request, "Payer outcome report", problems or ["Choose a period."])
+        problems = problems or ["Choose a period."]
+        return _problem(request, "Payer outcome report", problems, reverse("reports:payer"))
     pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
     record(request, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
     return pdf_response(pdf, f"payer-{report.start:%Y%m%d}-{report.end:%Y%m%d}.pdf")

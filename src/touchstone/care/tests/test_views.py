@@ -365,3 +365,23 @@ def test_it_shows_the_care_panel_on_the_client_page(cast: Cast):
     make_medication(cast.harbour, client=client)
     page = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/").content
     assert b"Sleep and tension" in page and b"Sertraline (psychotropic)" in page
+
+
+def test_it_audits_opening_an_edit_form_that_shows_the_clinical_record(cast: Cast):
+    from touchstone.care.tests.factories import make_adverse_event
+
+    client = make_client(cast.harbour)
+    Intake.objects.create(clinic=cast.harbour, client=client, presenting_concerns="Low mood")
+    medication = make_medication(cast.harbour, client)
+    episode = make_episode(cast.harbour, client)
+    event = make_adverse_event(cast.harbour, make_visit(cast.harbour, client))
+    http = cast.browser_for(cast.tess)
+    for url, object_type in (
+        (f"/care/clients/{client.pk}/intake/edit/", "care.intake"),
+        (f"/care/medications/{medication.pk}/edit/", "care.medication"),
+        (f"/care/episodes/{episode.pk}/edit/", "care.episode"),
+        (f"/care/adverse-events/{event.pk}/edit/", "care.adverseevent"),
+    ):
+        assert http.get(url).status_code == 200
+        read = AuditEvent.objects.filter(object_type=object_type, action="read")
+        assert read.filter(detail="edit form").exists(), url

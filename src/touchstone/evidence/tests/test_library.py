@@ -156,6 +156,19 @@ def test_it_adds_the_clinic_as_a_labelled_practice_based_study(cast: Cast):
     assert "practice-based, uncontrolled pre–post" in response.content.decode()
 
 
+def test_it_adds_no_clinic_estimate_resting_on_fewer_than_11_episodes(cast: Cast):
+    # Every role reads the library and saved syntheses (researchers, front desk): a pre-post
+    # effect of a handful of episodes would give individual clients' changes away.
+    build_outcomes(cast.harbour, [cast.tess], 4)
+    do_seed_library(cast.harbour)
+    for member in (cast.rita, cast.alice):
+        response = _synthesize(
+            cast.browser_for(member), studies=["hou2010", "jane2011"], clinic="phq9"
+        )
+        assert "too few pre-post scores" in response.content.decode()
+        assert "run" not in response.context
+
+
 def test_it_saves_a_synthesis_and_exports_csv_and_svg(cast: Cast):
     do_seed_library(cast.harbour)
     http = cast.browser_for(cast.rita)

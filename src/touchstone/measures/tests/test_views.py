@@ -117,3 +117,49 @@ def test_the_alert_list_queries_do_not_grow(cast: Cast, django_assert_max_num_qu
     tess = cast.browser_for(cast.tess)
     with django_assert_max_num_queries(10):
         tess.get("/measures/alerts/")
+
+
+def _tablet_locked(cast: Cast) -> tuple[HttpClient, Administration]:
+    http = cast.browser_for(cast.tess)
+    holder = make_client(cast.harbour, given_name="Holder")
+    http.post(f"/measures/clients/{holder.pk}/start/", {"instrument_id": "phq9", "mode": "tablet"})
+    return http, Administration.objects.get(client=holder)
+
+
+def test_it_keeps_the_tablet_on_its_own_form_not_another_clients_in_clinic_form(cast: Cast):
+    other = make_client(cast.harbour, given_name="Olive")
+    in_clinic = answered(other, cast.tess, "gad7", [2, 2, 2] + [None] * 4, complete=False)
+    http, _ = _tablet_locked(cast)
+    response = http.get(f"/measures/administrations/{in_clinic.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == "/measures/tablet/hand-back/"
+    posted = http.post(f"/measures/administrations/{in_clinic.pk}/", {"gad7-4": "3", "save": "1"})
+    assert posted["Location"] == "/measures/tablet/hand-back/"
+    in_clinic.refresh_from_db()
+    assert "gad7-4" not in in_clinic.answers
+
+
+def test_it_keeps_two_factor_setup_out_of_reach_while_a_client_holds_the_tablet(cast: Cast):
+    http, _ = _tablet_locked(cast)
+    response = http.get("/accounts/two-factor/")
+    assert response.status_code == 302
+    assert response["Location"] == "/measures/tablet/hand-back/"
+
+
+def test_it_throttles_password_guesses_on_the_hand_back_screen(cast: Cast, settings: Any):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+    http, _ = _tablet_locked(cast)
+    for _ in range(3):
+        http.post("/measures/tablet/hand-back/", {"password": "guess"})
+    http.post("/measures/tablet/hand-back/", {"password": "correct horse battery"})
+    assert http.get("/clients/")["Location"] == "/measures/tablet/hand-back/"
+
+
+def test_it_shows_the_alert_reason_on_the_result_page_only_to_clinicians(cast: Cast):
+    a = answered(make_client(cast.harbour), cast.tess, "phq9", [0] * 8 + [2])
+    url = f"/measures/administrations/{a.pk}/result/"
+    for member in (cast.tess, cast.fiona, cast.alice):
+        page = cast.browser_for(member).get(url).content.decode()
+        assert "Risk alert" in page and "Risk item answered positively" not in page
+    assert "Risk item answered positively" in cast.browser_for(cast.bob).get(url).content.decode()

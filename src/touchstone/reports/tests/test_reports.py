@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from touchstone.audit.models import Action, AuditEvent
 from touchstone.care.healthcare_use import HealthcareUse
@@ -67,6 +68,24 @@ def test_it_keeps_diagnoses_from_roles_that_may_not_read_them(harbour: Cast):
         b"F32.1"
         in harbour.browser_for(harbour.bob).get(f"/reports/clients/{client.pk}/progress/").content
     )
+
+
+def test_it_shows_why_an_alert_was_raised_and_what_was_done_only_to_clinicians(harbour: Cast):
+    from touchstone.measures.actions import do_close_alert
+    from touchstone.measures.models import RiskAlert
+    from touchstone.reports.tests.factories import give
+
+    client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess)
+    noon = dt.datetime.combine(episode.started_on + dt.timedelta(days=3), dt.time(12))
+    give(client, harbour.tess, "phq9", [0] * 8 + [2], timezone.make_aware(noon))
+    do_close_alert(RiskAlert.objects.get(), harbour.bob, "Same-day safety plan.", None)
+    url = f"/reports/clients/{client.pk}/progress/"
+    for member in (harbour.tess, harbour.alice):
+        page = harbour.browser_for(member).get(url).content.decode()
+        assert "Risk events" in page
+        assert "Risk item answered positively" not in page and "safety plan" not in page
+    page = harbour.browser_for(harbour.bob).get(url).content.decode()
+    assert "Risk item answered positively" in page and "Same-day safety plan." in page
 
 
 def test_it_serves_the_progress_pdf_and_audits_the_export(harbour: Cast):
@@ -221,3 +240,18 @@ def test_it_writes_the_progress_pdf_from_the_command_line(harbour: Cast, tmp_pat
     assert error.value.returncode == 2
     with pytest.raises(CommandError, match="more than one clinic"):
         call_command("report", "progress", str(client.pk), "--out", str(out))
+
+
+def test_it_links_a_refused_document_back_to_where_the_cause_can_be_fixed(harbour: Cast):
+    client, _ = full_client(harbour.harbour, harbour.bob, harbour.tess, diagnosis=False)
+    bare = make_client(harbour.harbour)
+    http = harbour.browser_for(harbour.bob)
+    for url, back in (
+        (f"/reports/clients/{client.pk}/superbill/", f"/clients/{client.pk}/"),
+        (f"/reports/clients/{client.pk}/superbill.pdf", f"/clients/{client.pk}/"),
+        (f"/reports/clients/{bare.pk}/progress/", f"/clients/{bare.pk}/"),
+        ("/reports/payer.pdf?start=nonsense", "/reports/payer/"),
+    ):
+        page = http.get(url)
+        assert page.status_code == 422, url
+        assert f'href="{back}"' in page.content.decode(), url

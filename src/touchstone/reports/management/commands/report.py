@@ -61,6 +61,7 @@ class Command(BaseCommand):
                     client,
                     episode_id=options["episode"],
                     with_diagnoses=True,
+                    with_alert_details=True,
                     prepared_by=clinic.name,
                     prepared_role="command line",
                 )
