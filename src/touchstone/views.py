@@ -29,6 +29,7 @@ def home(request: MemberRequest) -> HttpResponse:
         context["alerts"] = open_alerts(member)
     if member.can("measures.view"):
         context["deteriorated"] = reliably_deteriorated(member)
+    if member.can("measures.give"):
         context["due"] = questionnaires_due(member, timezone.localdate())
     if member.can("clients.view"):
         context["visits_today"] = visits_today(member, timezone.localdate())

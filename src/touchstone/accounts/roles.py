@@ -28,7 +28,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "clients.history": frozenset({Role.OWNER, Role.CLINICIAN}),
     # Questionnaires: giving them, reading scores and progress, sending portal links.
     "measures.give": _CARE_TEAM,
-    "measures.view": _CARE_TEAM,
+    # Scores, answers and progress are clinical information: not for the front desk, who
+    # hand out questionnaires and links but never read the answers.
+    "measures.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
     # Risk alerts: the whole care team sees that one is open and who handles it.
     "alerts.view": _CARE_TEAM,
     # The clinical record of care (intake, medications, screens, episodes, visit notes):

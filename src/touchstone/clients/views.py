@@ -16,6 +16,7 @@ from touchstone.care.selectors import client_care_summary
 from touchstone.clients import actions
 from touchstone.clients.forms import ClientForm, ClientSearchForm
 from touchstone.clients.models import EDITABLE_FIELDS, Client
+from touchstone.portal.models import PortalLink
 
 PAGE_SIZE = 25
 
@@ -81,7 +82,14 @@ def client_detail(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, client_id)
     record(request, Action.READ, client)
     care = client_care_summary(request.member, client)
-    return render(request, "clients/detail.html", {"client": client, "care": care})
+    links = (
+        PortalLink.objects.for_member(request.member).open().filter(client=client)
+        if request.member.can("measures.give")
+        else []
+    )
+    return render(
+        request, "clients/detail.html", {"client": client, "care": care, "open_links": links}
+    )
 
 
 @requires("clients.edit")

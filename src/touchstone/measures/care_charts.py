@@ -26,6 +26,9 @@ def body_map_chart(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "description": "Tension per body region at each visit",
         "width": "container",
+        # A fixed height (Vega-Lite's 20 px step per region row), not a discrete one: with a
+        # discrete height, fitting the width makes Vega-Lite warn on every progress page.
+        "height": 20 * len({v["region"] for v in values}),
         "data": {"values": values},
         "mark": {"type": "rect", "stroke": "#ffffff"},
         "encoding": {

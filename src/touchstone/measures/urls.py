@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("administrations/<int:administration_id>/", views.fill, name="fill"),
     path("administrations/<int:administration_id>/result/", views.result, name="result"),
+    path("links/<int:link_id>/revoke/", views.link_revoke, name="link_revoke"),
     path("tablet/hand-back/", views.handback, name="handback"),
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<int:alert_id>/", views.alert_detail, name="alert"),

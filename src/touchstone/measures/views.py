@@ -22,8 +22,8 @@ from touchstone.measures.forms import AnswersForm, CloseAlertForm, PortalLinkFor
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
 from touchstone.measures.progress import client_series
-from touchstone.portal.actions import do_create_portal_link
-from touchstone.portal.models import Purpose
+from touchstone.portal.actions import do_create_portal_link, do_revoke_portal_link
+from touchstone.portal.models import PortalLink, Purpose
 
 
 def get_administration_for(request: MemberRequest, administration_id: int) -> Administration:
@@ -64,6 +64,14 @@ def start(request: MemberRequest, client_id: int) -> HttpResponse:
     return render(request, "measures/start.html", {"form": form, "client": client})
 
 
+def _finished(request: MemberRequest, administration: Administration) -> HttpResponseBase:
+    """Where staff land after a questionnaire: its result, or — for roles that give
+    questionnaires but may not read scores (front desk) — the client's page."""
+    if request.member.can("measures.view"):
+        return redirect("measures:result", administration_id=administration.pk)
+    return redirect("clients:detail", client_id=administration.client_id)
+
+
 @requires("measures.give")
 @tablet_ok
 def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
@@ -73,7 +81,7 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
         # A client holds the tablet: their own form only, never another administration.
         return redirect("measures:handback")
     if administration.status != Status.IN_PROGRESS:
-        return redirect("measures:result", administration_id=administration.pk)
+        return _finished(request, administration)
     definition = instrument(administration.instrument_id)
     form = AnswersForm(definition, request.POST or None, initial=administration.answers)
     if request.method == "POST" and form.is_valid():
@@ -97,7 +105,7 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
                 )
             if complete:
                 messages.success(request, "Saved and scored.")
-                return redirect("measures:result", administration_id=administration.pk)
+                return _finished(request, administration)
             messages.success(request, "Answers kept. The questionnaire stays in progress.")
             return redirect("measures:fill", administration_id=administration.pk)
     template = "measures/fill_tablet.html" if tablet else "measures/fill.html"
@@ -117,7 +125,7 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
 
 @requires("account.self")
 @tablet_ok
-def handback(request: MemberRequest) -> HttpResponse:
+def handback(request: MemberRequest) -> HttpResponseBase:
     """Staff take the tablet back by entering their password; the lock lifts."""
     locked = request.session.get(TABLET_LOCK)
     if not locked:
@@ -137,7 +145,7 @@ def handback(request: MemberRequest) -> HttpResponse:
                 Administration.objects.for_member(request.member).filter(pk=locked).first()
             )
             if administration is not None:
-                return redirect("measures:result", administration_id=administration.pk)
+                return _finished(request, administration)
             return redirect("home")
         error = "That is not your password."
     return render(request, "measures/handback.html", {"error": error})
@@ -281,3 +289,12 @@ def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse
     return render(
         request, "measures/link_created.html", {"client": client, "link": link, "url": url}
     )
+
+
+@requires("measures.give")
+@require_POST
+def link_revoke(request: MemberRequest, link_id: int) -> HttpResponse:
+    link = get_for(request.member, PortalLink.objects.select_related("client"), pk=link_id)
+    do_revoke_portal_link(link, request.member, request)
+    messages.success(request, "The link no longer works.")
+    return redirect("clients:detail", client_id=link.client_id)

@@ -61,3 +61,15 @@ def do_use_portal_link(link: PortalLink, request: HttpRequest | None) -> None:
     with transaction.atomic():
         link.save(update_fields=["used_at"])
         record(request, Action.UPDATE, link, detail="submitted", channel="portal")
+
+
+def do_revoke_portal_link(
+    link: PortalLink, member: StaffMember, request: HttpRequest | None
+) -> None:
+    """Stop a link working at once (sent to the wrong number, client asked, …)."""
+    if link.revoked_at is not None:
+        return
+    link.revoked_at = timezone.now()
+    with transaction.atomic():
+        link.save(update_fields=["revoked_at"])
+        record(request, Action.REVOKE, link, actor=member.user, detail="portal link")

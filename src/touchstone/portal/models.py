@@ -9,7 +9,7 @@ from django.core import signing
 from django.db import models
 from django.utils import timezone
 
-from touchstone.accounts.access import ClinicOwned
+from touchstone.accounts.access import ClinicOwned, ClinicOwnedQuerySet
 from touchstone.accounts.models import StaffMember
 from touchstone.clients.models import Client
 from touchstone.measures.models import Administration
@@ -21,6 +21,14 @@ class Purpose(models.TextChoices):
     QUESTIONNAIRES = "questionnaires", "Questionnaires to fill"
     PROGRESS = "progress", "The client's own progress"
     SLEEP_DIARY = "sleep_diary", "Daily sleep diary"
+
+
+class PortalLinkQuerySet(ClinicOwnedQuerySet["PortalLink"]):
+    def open(self) -> PortalLinkQuerySet:
+        """Links a client could still open: not revoked, not expired, not spent."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).exclude(
+            purpose=Purpose.QUESTIONNAIRES, used_at__isnull=False
+        )
 
 
 class PortalLink(ClinicOwned):
@@ -39,6 +47,8 @@ class PortalLink(ClinicOwned):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PortalLinkQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
@@ -64,7 +74,8 @@ class PortalLink(ClinicOwned):
 
 
 def find_link(token: str) -> PortalLink | None:
-    """The usable link behind ``token``, or None (bad signature, revoked, used, expired)."""
+    """The usable link behind ``token``, or None (bad signature, revoked, used, expired,
+    or the client archived)."""
     try:
         data = signing.loads(token, salt=SALT)
     except signing.BadSignature:
@@ -73,7 +84,7 @@ def find_link(token: str) -> PortalLink | None:
         return None
     link = (
         PortalLink.objects.select_related("client", "clinic")
-        .filter(pk=data["id"], nonce=str(data.get("n", "")))
+        .filter(pk=data["id"], nonce=str(data.get("n", "")), client__archived_at__isnull=True)
         .first()
     )
     return link if link is not None and link.usable else None

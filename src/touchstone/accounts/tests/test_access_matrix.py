@@ -8,12 +8,14 @@ write operation with a new body schema, add an example to ``EXAMPLE_BODIES``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import ApiToken, Clinic, StaffMember
@@ -47,10 +49,23 @@ def _alert(clinic: Clinic) -> Any:
     )
 
 
+def _portal_link(clinic: Clinic) -> Any:
+    from touchstone.portal.models import PortalLink
+
+    return PortalLink.objects.create(
+        clinic=clinic,
+        client=make_client(clinic),
+        purpose="progress",
+        created_by=StaffMember.objects.filter(clinic=clinic).first(),
+        expires_at=timezone.now() + dt.timedelta(days=1),
+    )
+
+
 OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     "client_id": lambda clinic: make_client(clinic).pk,
     "administration_id": lambda clinic: _administration(clinic).pk,
     "alert_id": lambda clinic: _alert(clinic).pk,
+    "link_id": lambda clinic: _portal_link(clinic).pk,
     "episode_id": lambda clinic: care_factories.make_episode(clinic).pk,
     "visit_id": lambda clinic: care_factories.make_visit(clinic).pk,
     "medication_id": lambda clinic: care_factories.make_medication(clinic).pk,

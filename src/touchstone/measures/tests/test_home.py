@@ -38,11 +38,11 @@ def test_a_visit_today_makes_the_session_instruments_due(cast: Cast):
     assert [(d.instrument_id, d.reason) for d in due] == [("rating-tension", "session")]
 
 
-def test_the_home_page_shows_todays_sessions_and_due_questionnaires(cast: Cast):
+def test_the_home_page_shows_todays_visits_and_due_questionnaires(cast: Cast):
     episode = _plan(cast)
     make_visit(cast.harbour, episode.client, starts_at=timezone.now(), therapist=cast.tess)
     page = cast.browser_for(cast.tess).get("/").content.decode()
-    assert "Today's sessions" in page and "Planned" in page
+    assert "Today's visits" in page and "Planned" in page
     assert "Questionnaires due" in page and "PHQ9" in page
 
 

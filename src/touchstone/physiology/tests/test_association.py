@@ -122,3 +122,12 @@ def test_level_near_averages_within_the_window_only():
     ]
     assert analysis.level_near(series, day, dt.timedelta(days=7)) == 15.0
     assert analysis.level_near(series, day - dt.timedelta(days=30), dt.timedelta(days=7)) is None
+
+
+def test_it_links_the_clinic_page_from_the_outcomes_pages_and_the_researchers_home(cast: Cast):
+    link = 'href="/physiology/association/"'
+    for member, url in ((cast.alice, "/outcomes/"), (cast.bob, "/outcomes/"),
+                        (cast.alice, "/outcomes/research/"), (cast.rita, "/outcomes/research/"),
+                        (cast.rita, "/")):  # fmt: skip
+        assert link in cast.browser_for(member).get(url).content.decode(), (member, url)
+    assert link not in cast.browser_for(cast.tess).get("/").content.decode()

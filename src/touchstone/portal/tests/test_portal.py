@@ -100,3 +100,33 @@ def test_a_progress_link_shows_the_client_their_own_scores_in_words(cast: Cast):
     page = HttpClient().get(url).content.decode()
     assert "Your progress, Dana" in page and "improved by more than day-to-day" in page
     assert "not a diagnosis" in page
+
+
+def test_staff_revoke_a_link_and_it_stops_working_at_once(cast: Cast):
+    path, link = _send(cast, "phq9")
+    page = cast.browser_for(cast.tess).get(f"/clients/{link.client_id}/").content.decode()
+    assert "Private links that still work" in page
+    cast.browser_for(cast.fiona).post(f"/measures/links/{link.pk}/revoke/")
+    assert HttpClient().get(path).status_code == 404
+    assert AuditEvent.objects.filter(action="revoke", object_type="portal.portallink").exists()
+
+
+def test_a_link_stops_working_when_the_client_is_archived(cast: Cast):
+    path, link = _send(cast, "phq9")
+    cast.browser_for(cast.alice).post(f"/clients/{link.client_id}/archive/")
+    assert HttpClient().get(path).status_code == 404
+
+
+def test_the_front_desk_gives_questionnaires_but_does_not_read_scores(cast: Cast):
+    client = make_client(cast.harbour)
+    answered(client, cast.tess, "phq9", [1] * 9)
+    fiona = cast.browser_for(cast.fiona)
+    a = Administration.objects.get()
+    assert fiona.get(f"/measures/administrations/{a.pk}/result/").status_code == 403
+    assert fiona.get(f"/measures/clients/{client.pk}/progress/").status_code == 403
+    fiona.post(f"/measures/clients/{client.pk}/start/", {"instrument_id": "gad2", "mode": "clinic"})
+    new = Administration.objects.get(instrument_id="gad2")
+    done = fiona.post(
+        f"/measures/administrations/{new.pk}/", {"gad2-1": "1", "gad2-2": "0", "finish": "1"}
+    )
+    assert done["Location"] == f"/clients/{client.pk}/"
