@@ -449,6 +449,9 @@ class Visit(ClinicOwned):
             errors["episode"] = "This episode belongs to another client."
         if self.therapist_id and self.therapist and self.therapist.clinic_id != self.clinic_id:
             errors["therapist"] = "Choose a therapist of this clinic."
+        elif self.therapist_id and self.therapist and not self.therapist.can("care.edit"):
+            # Only people who treat (the roles holding care.edit) give massage sessions.
+            errors["therapist"] = "Choose a member of staff who treats clients."
         if self.starts_at and timezone.is_naive(self.starts_at):
             errors["starts_at"] = "The time needs a time zone."
         self.modality_other = (self.modality_other or "").strip()

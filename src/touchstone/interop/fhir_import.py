@@ -65,6 +65,7 @@ def _canonical(url: str) -> str:
 def _responses(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     kind = data.get("resourceType") if isinstance(data, Mapping) else None
     if kind == "QuestionnaireResponse":
+        _check_structure(data, "Response 1")
         return [dict(data)], {}
     if kind != "Bundle":
         raise FhirImportError(
@@ -82,7 +83,24 @@ def _responses(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
             questionnaires[_canonical(resource["url"])] = dict(resource)
     if not responses:
         raise FhirImportError("The Bundle holds no QuestionnaireResponse.")
+    for number, resource in enumerate(responses, start=1):
+        _check_structure(resource, f"Response {number}")
+    for url, resource in questionnaires.items():
+        _check_structure(resource, f"Questionnaire {url}")
     return responses, questionnaires
+
+
+def _check_structure(resource: Mapping[str, Any], label: str) -> None:
+    """Refuse a resource that is not structurally FHIR (R4B models of fhir.resources), with
+    the first offending path, before anything reads it."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        get_fhir_model_class(str(resource["resourceType"])).model_validate(dict(resource))
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        first = str(error).splitlines()
+        detail = "; ".join(line.strip() for line in first[1:3]) or str(error)
+        raise FhirImportError(f"{label} is not valid FHIR: {detail}") from None
 
 
 def _by_url() -> dict[str, Instrument]:

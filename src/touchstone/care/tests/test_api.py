@@ -126,3 +126,17 @@ def test_it_reads_intake_and_medications(cast: Cast):
     assert meds["items"][0]["is_psychotropic"] is True
     fiona, fiona_auth = _api(cast.fiona)
     assert fiona.get(f"/api/v1/care/clients/{client.pk}/intake", **fiona_auth).status_code == 403
+
+
+def test_it_refuses_a_visit_given_by_someone_who_does_not_treat(cast: Cast):
+    client = make_client(cast.harbour)
+    http, auth = _api(cast.tess)
+    response = http.post(
+        f"/api/v1/care/clients/{client.pk}/visits",
+        {"starts_at": "2025-01-06T10:00:00+00:00", "therapist_id": cast.fiona.pk},
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code == 422
+    assert "treats clients" in " ".join(response.json()["error"]["fields"]["therapist"])
+    assert not Visit.objects.exists()

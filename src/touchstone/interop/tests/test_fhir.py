@@ -169,3 +169,20 @@ def test_it_exchanges_fhir_through_the_api(cast: Cast):
     assert bad.status_code == 422
     assert http.get(url).json()["resourceType"] == "Bundle"
     assert http.get(f"/api/v1/reports/clients/{client.pk}/progress.pdf").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda qr: qr.__setitem__("item", ["not an item"]),
+        lambda qr: qr["item"][0].__setitem__("answer", {"valueInteger": 1}),
+        lambda qr: qr.__setitem__("status", 7),
+    ],
+)
+def test_it_refuses_structurally_broken_fhir_with_a_message_not_a_crash(cast: Cast, damage):
+    client = make_client(cast.harbour)
+    broken = _load("QuestionnaireResponse-phq-9-example.json")
+    damage(broken)
+    with pytest.raises(FhirImportError, match="Response 1 is not valid FHIR"):
+        do_import_fhir(client, broken, cast.bob, None)
+    assert not Administration.objects.filter(client=client).exists()
