@@ -20,3 +20,13 @@ def administrable() -> list[Instrument]:
 
 def choices() -> list[tuple[str, str]]:
     return [(i.id, i.title) for i in administrable()]
+
+
+def short_name(instrument_id: str) -> str:
+    """A label for tables: the abbreviation in a validated instrument's title ("PHQ-9"), or
+    the title without its parenthesis for Touchstone's own ratings ("... rating: anxiety")."""
+    definition = instrument(instrument_id)
+    title = definition.title
+    if definition.validated and title.endswith(")") and "(" in title:
+        return title[title.rindex("(") + 1 : -1]
+    return title.split(" (", 1)[0]

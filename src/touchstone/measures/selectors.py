@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
 from touchstone.clients.models import Client
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import instrument, short_name
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.science.instruments import change
 
@@ -73,6 +73,18 @@ class Due:
     instrument_id: str
     reason: str
     days_overdue: int
+
+    @property
+    def name(self) -> str:
+        return short_name(self.instrument_id)
+
+    @property
+    def why(self) -> str:
+        return {
+            "intake": "at intake",
+            "periodic": "periodic, by the plan",
+            "session": "at today's visit",
+        }.get(self.reason, self.reason)
 
 
 def questionnaires_due(member: StaffMember, today: dt.date) -> list[Due]:

@@ -43,7 +43,7 @@ def test_the_home_page_shows_todays_visits_and_due_questionnaires(cast: Cast):
     make_visit(cast.harbour, episode.client, starts_at=timezone.now(), therapist=cast.tess)
     page = cast.browser_for(cast.tess).get("/").content.decode()
     assert "Today's visits" in page and "Planned" in page
-    assert "Questionnaires due" in page and "PHQ9" in page
+    assert "Questionnaires due" in page and "PHQ-9" in page and "at intake" in page
 
 
 def test_the_home_page_query_count_does_not_grow_with_episodes_and_visits(cast: Cast):
