@@ -140,3 +140,23 @@ def do_revoke_token(user: Any, token: ApiToken, request: HttpRequest | None) -> 
             clinic=member.clinic if member else None,
             detail="api token",
         )
+
+
+def do_confirm_two_factor(user: Any, device: Any, request: HttpRequest | None) -> None:
+    """Make ``device`` the user's one confirmed authenticator, replacing any older one."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    member = getattr(user, "staff_member", None)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record(
+            request,
+            Action.GRANT,
+            object_type="otp_totp.totpdevice",
+            object_id=device.pk,
+            actor=user,
+            clinic=member.clinic if member else None,
+            detail="two-factor device confirmed",
+        )

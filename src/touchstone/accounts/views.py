@@ -124,17 +124,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     form = OTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
-            TOTPDevice.objects.filter(user=request.user, confirmed=True).delete()
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            actions.do_confirm_two_factor(request.user, device, request)
             otp_login(request, device)
-            record(
-                request,
-                Action.GRANT,
-                object_type="otp_totp.totpdevice",
-                object_id=device.pk,
-                detail="two-factor device confirmed",
-            )
             messages.success(request, "Two-factor sign-in is on.")
             return redirect("accounts:profile")
         form.add_error("code", "That code does not match. Scan again and use the newest code.")
