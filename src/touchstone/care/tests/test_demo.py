@@ -1,9 +1,8 @@
-"""The demo clinic's care data: deterministic, plausible, fast enough."""
+"""The demo clinic's care data: deterministic and plausible."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from django.db import transaction
@@ -23,9 +22,7 @@ def test_it_builds_deterministic_care_data_quickly():
     runs = []
     for _ in range(2):
         with transaction.atomic():
-            started = time.perf_counter()
             build_demo_clinic(seed=3, n_clients=40, today=TODAY)
-            elapsed = time.perf_counter() - started
             runs.append(_fingerprint())
             episodes = Episode.objects.count()
             visits = Visit.objects.filter(status="completed")
@@ -39,5 +36,4 @@ def test_it_builds_deterministic_care_data_quickly():
             assert sum(b - a for b, a in tension) > 0  # after is better on average
             assert Visit.history.count() == Visit.objects.count()
             transaction.set_rollback(True)
-        assert elapsed < 10
     assert runs[0] == runs[1] and runs[0]

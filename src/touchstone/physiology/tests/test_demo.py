@@ -1,9 +1,8 @@
-"""The demo clinic's body measures: deterministic, plausible, analysable, fast."""
+"""The demo clinic's body measures: deterministic, plausible, analysable."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from django.db import transaction
@@ -25,9 +24,7 @@ def test_it_builds_deterministic_body_measures_that_the_analysis_can_use():
     runs = []
     for _ in range(2):
         with transaction.atomic():
-            started = time.perf_counter()
             context = build_demo_clinic(seed=3, n_clients=60, today=TODAY)
-            elapsed = time.perf_counter() - started
             runs.append(_fingerprint())
             assert context is not None
             with_diary = SleepNight.objects.values("client").distinct().count()
@@ -46,5 +43,4 @@ def test_it_builds_deterministic_body_measures_that_the_analysis_can_use():
             assert se.result.n >= 10 and se.result.pearson_r is not None
             assert se.result.pearson_r < 0  # sleep efficiency rose as PHQ-9 fell
             transaction.set_rollback(True)
-        assert elapsed < 15
     assert runs[0] == runs[1] and runs[0]
