@@ -43,6 +43,9 @@ def _from_shipped(clinic: Clinic, s: ShippedStudy) -> Study:
         outcome=s.outcome,
         result=s.result,
         measure=effect.measure if effect else "",
+        effect_domain=effect.domain if effect else "",
+        scale=effect.scale if effect else "",
+        effect_design=effect.design if effect else "",
         yi=effect.yi if effect else None,
         vi=effect.vi if effect else None,
         effect_derived=effect.derived if effect else False,
@@ -54,22 +57,46 @@ def _from_shipped(clinic: Clinic, s: ShippedStudy) -> Study:
     )
 
 
+#: The fields of a shipped study's effect that a newer ``studies.json`` may correct; the
+#: clinic's copy follows the file (an owner cannot edit shipped studies).
+EFFECT_FIELDS = (
+    "measure", "effect_domain", "scale", "effect_design", "yi", "vi", "effect_derived",
+    "effect_note", "extraction_note", "source", "unverified",
+)  # fmt: skip
+
+
 def do_seed_library(clinic: Clinic, request: HttpRequest | None = None) -> int:
-    """Add the shipped studies the clinic does not have yet; returns how many were added."""
+    """Add the shipped studies the clinic does not have yet, and bring the effect data of the
+    shipped studies it has up to the shipped file; returns how many rows were added or
+    updated."""
     with transaction.atomic():
-        have = set(Study.objects.filter(clinic=clinic).values_list("key", flat=True))
-        rows = [_from_shipped(clinic, s) for s in shipped_studies() if s.id not in have]
-        if not rows:
+        have = {s.key: s for s in Study.objects.filter(clinic=clinic, shipped=True)}
+        taken = set(Study.objects.filter(clinic=clinic).values_list("key", flat=True))
+        rows = [_from_shipped(clinic, s) for s in shipped_studies() if s.id not in taken]
+        changed = []
+        for shipped in shipped_studies():
+            mine = have.get(shipped.id)
+            if mine is None:
+                continue
+            fresh = _from_shipped(clinic, shipped)
+            if any(getattr(mine, f) != getattr(fresh, f) for f in EFFECT_FIELDS):
+                for f in EFFECT_FIELDS:
+                    setattr(mine, f, getattr(fresh, f))
+                changed.append(mine)
+        if rows:
+            Study.objects.bulk_create(rows)
+        if changed:
+            Study.objects.bulk_update(changed, list(EFFECT_FIELDS))
+        if not rows and not changed:
             return 0
-        Study.objects.bulk_create(rows)
         record(
             request,
-            Action.CREATE,
+            Action.CREATE if rows else Action.UPDATE,
             object_type="evidence.study",
-            detail=f"seeded {len(rows)} shipped studies",
+            detail=f"seeded {len(rows)} shipped studies, updated the effect data of {len(changed)}",
             clinic=clinic,
         )
-    return len(rows)
+    return len(rows) + len(changed)
 
 
 def _unique_key(clinic: Clinic, citation: str, year: int | None) -> str:

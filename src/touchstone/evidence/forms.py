@@ -5,11 +5,14 @@ from typing import Any
 from django import forms
 
 from touchstone.evidence.models import Measure, Study
+from touchstone.evidence.synthesis import PRACTICE_INSTRUMENTS
+from touchstone.science.meta.compat import check_poolable
 from touchstone.science.meta.effects import smd
 
 STUDY_FIELDS = [
     "citation", "doi", "year", "domain", "design", "population", "n", "outcome", "result",
-    "measure", "yi", "vi", "effect_note", "extraction_note", "source",
+    "measure", "effect_domain", "scale", "effect_design", "yi", "vi", "effect_note",
+    "extraction_note", "source",
 ]  # fmt: skip
 GROUP_FIELDS = ("m1", "sd1", "n1", "m2", "sd2", "n2")
 
@@ -68,7 +71,10 @@ class StudyForm(forms.ModelForm):
 
     def study_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in STUDY_FIELDS}
-        for name in ("doi", "population", "measure", "effect_note", "extraction_note", "source"):
+        for name in (
+            "doi", "population", "measure", "effect_domain", "scale", "effect_design",
+            "effect_note", "extraction_note", "source",
+        ):  # fmt: skip
             data[name] = data[name] or ""
         data["effect_derived"] = self.instance.effect_derived
         critique = (self.cleaned_data.get("critique") or "").strip()
@@ -83,7 +89,11 @@ METHODS = [
     ("FE", "Fixed (common) effect"),
 ]
 TESTS = [("z", "Normal (z)"), ("knha", "Hartung-Knapp-Sidik-Jonkman (t)")]
-CLINIC_INSTRUMENTS = [("", "No"), ("phq9", "Yes: PHQ-9 pre-post"), ("gad7", "Yes: GAD-7 pre-post")]
+CLINIC_INSTRUMENTS = [
+    ("", "No"),
+    ("phq9", "Yes: PHQ-9 pre-post (depression)"),
+    ("gad7", "Yes: GAD-7 pre-post (anxiety)"),
+]
 
 
 class SynthesisForm(forms.Form):
@@ -94,7 +104,8 @@ class SynthesisForm(forms.Form):
     method = forms.ChoiceField(label="Model", choices=METHODS, initial="REML")
     test = forms.ChoiceField(label="Test and intervals", choices=TESTS, initial="z")
     clinic = forms.ChoiceField(
-        label="Add this clinic's practice-based estimate (SMD only)",
+        label="Show this clinic's practice-based estimate beside the pooled one (SMD only; "
+        "never pooled)",
         choices=CLINIC_INSTRUMENTS,
         required=False,
     )
@@ -104,7 +115,11 @@ class SynthesisForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.study_rows = {s.key: s for s in studies if s.poolable}
         self.fields["studies"].choices = [  # type: ignore[attr-defined]
-            (s.key, f"{s.label} — {s.get_domain_display()}, {s.measure} {s.yi:.2f}")
+            (
+                s.key,
+                f"{s.label} — {s.get_effect_domain_display()}, {s.scale}, "
+                f"{s.get_effect_design_display().lower()}, {s.measure} {s.yi:.2f}",
+            )
             for s in self.study_rows.values()
         ]
 
@@ -117,8 +132,24 @@ class SynthesisForm(forms.Form):
             self.add_error("studies", f"Not on the {measure} scale: {', '.join(wrong)}.")
         if data.get("clinic") and measure != Measure.SMD:
             self.add_error("clinic", "The clinic's estimate is a standardized mean change (SMD).")
-        k = len(chosen) + (1 if data.get("clinic") else 0)
-        if k < 2:
-            self.add_error("studies", "Choose at least two studies (or one and the clinic).")
+        if len(chosen) < 2:
+            self.add_error(
+                "studies",
+                "Choose at least two studies: the clinic's own estimate is shown beside the "
+                "pooled estimate, never pooled.",
+            )
+        elif not wrong:
+            verdict = check_poolable([s.as_poolable() for s in chosen])
+            if not verdict.ok:
+                self.add_error("studies", verdict.message)
+            elif data.get("clinic") in PRACTICE_INSTRUMENTS:
+                practice_domain = PRACTICE_INSTRUMENTS[data["clinic"]][0]
+                if chosen[0].effect_domain != practice_domain:
+                    self.add_error(
+                        "clinic",
+                        f"The clinic's {data['clinic'].upper()} estimate measures "
+                        f"{practice_domain}; the chosen studies measure "
+                        f"{chosen[0].effect_domain}.",
+                    )
         data["chosen"] = chosen
         return data

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from touchstone.accounts.access import ClinicOwned
 from touchstone.accounts.models import StaffMember
+from touchstone.science.meta.compat import RAW_UNIT_MEASURES, VARIOUS, PoolableEffect, same_scale
 
 #: A DOI: "10." + registrant code (4-9 digits) + "/" + suffix (Crossref's recommended pattern,
 #: https://www.crossref.org/blog/dois-and-matching-regular-expressions/); the same rule as
@@ -30,6 +31,14 @@ class Domain(models.TextChoices):
     CORTISOL = "cortisol", "Cortisol"
     SLEEP = "sleep", "Sleep"
     COST = "cost", "Cost"
+
+
+class EffectDesign(models.TextChoices):
+    """What the effect compares (``science.meta.compat.DESIGNS``): never pooled across."""
+
+    CONTROLLED = "controlled", "Controlled between-group effect"
+    PRE_POST = "pre_post", "Uncontrolled pre-post change"
+    META_SUMMARY = "meta_summary", "Meta-analytic summary"
 
 
 class Measure(models.TextChoices):
@@ -58,6 +67,19 @@ class Study(ClinicOwned):
     outcome = models.CharField(max_length=300)
     result = models.TextField()
     measure = models.CharField(max_length=3, choices=Measure.choices, blank=True)
+    effect_domain = models.CharField(
+        "Effect's outcome domain", max_length=12, choices=Domain.choices, blank=True
+    )
+    scale = models.CharField(
+        "Instrument or scale",
+        max_length=80,
+        blank=True,
+        help_text='e.g. HAM-A, BDI, STAI-T, PSQI, salivary cortisol nmol/L; "various" for an '
+        "SMD summary over several instruments",
+    )
+    effect_design = models.CharField(
+        "Effect design", max_length=12, choices=EffectDesign.choices, blank=True
+    )
     yi = models.FloatField("Effect size", null=True, blank=True)
     vi = models.FloatField("Sampling variance", null=True, blank=True)
     effect_derived = models.BooleanField(default=False)
@@ -90,7 +112,23 @@ class Study(ClinicOwned):
 
     @property
     def poolable(self) -> bool:
-        return bool(self.measure) and self.yi is not None and self.vi is not None
+        """Has an effect with everything the compatibility rules need."""
+        return (
+            bool(self.measure and self.effect_domain and self.scale and self.effect_design)
+            and self.yi is not None
+            and self.vi is not None
+        )
+
+    def as_poolable(self) -> PoolableEffect:
+        """The effect as ``science.meta.compat`` sees it."""
+        return PoolableEffect(
+            label=self.label,
+            domain=self.effect_domain,
+            scale=self.scale,
+            design=self.effect_design,
+            measure=self.measure,
+            study=self.key,
+        )
 
     def is_unverified(self, field: str) -> bool:
         return field in (self.unverified or [])
@@ -115,10 +153,28 @@ class Study(ClinicOwned):
                 errors["vi"] = "The sampling variance must be a positive number."
             if not self.measure:
                 errors["measure"] = "Say which measure the effect size is on."
+            errors.update(self._effect_tag_errors())
         elif self.measure:
             errors["yi"] = "Give the effect size and its variance, or no measure."
         if errors:
             raise ValidationError(errors)
+
+    def _effect_tag_errors(self) -> dict[str, str]:
+        """An effect must say what it measured, on which scale, from which design, so that
+        ``science.meta.compat`` can refuse to pool it with what it cannot be combined with."""
+        errors: dict[str, str] = {}
+        self.scale = " ".join((self.scale or "").split())
+        if not self.effect_domain:
+            errors["effect_domain"] = "Say which outcome domain the effect measures."
+        elif self.effect_domain == Domain.COST:
+            errors["effect_domain"] = "Cost is not an outcome an effect size is pooled on."
+        if not self.scale:
+            errors["scale"] = 'Name the instrument or scale (e.g. HAM-A), or "various".'
+        elif self.measure in RAW_UNIT_MEASURES and same_scale(self.scale, VARIOUS):
+            errors["scale"] = "A mean difference is in one instrument's points: name it."
+        if not self.effect_design:
+            errors["effect_design"] = "Say whether the effect is controlled, pre-post or a summary."
+        return errors
 
 
 class Synthesis(ClinicOwned):

@@ -133,11 +133,11 @@ def synthesis_page(request: MemberRequest) -> HttpResponse:
             if own is None:
                 form.add_error("clinic", "This clinic has too few pre-post scores for an estimate.")
             else:
-                rows.append(own)
+                rows.append(own)  # shown beside the pooled estimate, never pooled
         if not form.errors:
             try:
                 run = synthesis.run(rows, data["measure"], data["method"], data["test"])
-            except ValueError as error:
+            except ValueError as error:  # synthesis.Refused included: nothing is stored
                 form.add_error(None, str(error))
             else:
                 options = {k: data[k] for k in ("measure", "method", "test", "clinic")}
@@ -161,15 +161,30 @@ def synthesis_page(request: MemberRequest) -> HttpResponse:
 
 def _saved_run(
     request: MemberRequest, synthesis_id: int
-) -> tuple[Synthesis, synthesis.SynthesisRun]:
+) -> tuple[Synthesis, synthesis.SynthesisRun | str]:
+    """The saved synthesis re-run, or the reason it cannot be pooled (a synthesis saved before
+    the compatibility rules may mix domains, scales or designs: it is shown refused)."""
     saved: Synthesis = get_for(request.member, Synthesis.objects, pk=synthesis_id)
     o = saved.options
-    return saved, synthesis.run(saved.rows, o["measure"], o["method"], o["test"])
+    try:
+        return saved, synthesis.run(saved.rows, o["measure"], o["method"], o["test"])
+    except ValueError as error:
+        return saved, str(error)
+
+
+def _refused(saved: Synthesis, reason: str) -> HttpResponse:
+    return HttpResponse(
+        f"Synthesis {saved.pk} cannot be pooled: {reason}\n",
+        status=409,
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 @requires("evidence.view")
 def synthesis_detail(request: MemberRequest, synthesis_id: int) -> HttpResponse:
     saved, run = _saved_run(request, synthesis_id)
+    if isinstance(run, str):
+        return render(request, "evidence/synthesis_detail.html", {"saved": saved, "refused": run})
     return render(
         request,
         "evidence/synthesis_detail.html",
@@ -180,12 +195,19 @@ def synthesis_detail(request: MemberRequest, synthesis_id: int) -> HttpResponse:
 @requires("evidence.view")
 def synthesis_csv(request: MemberRequest, synthesis_id: int) -> HttpResponse:
     saved, run = _saved_run(request, synthesis_id)
+    if isinstance(run, str):
+        return _refused(saved, run)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="synthesis-{saved.pk}.csv"'
     writer = csv.writer(response)
-    writer.writerow(["row", "label", "kind", "yi", "vi", "n"])
-    for i, r in enumerate(run.rows, start=1):
-        writer.writerow([i, r["label"], r["kind"], r["yi"], r["vi"], r.get("n") or ""])
+    writer.writerow(["row", "label", "kind", "pooled", "domain", "scale", "design", "yi", "vi",
+                     "n"])  # fmt: skip
+    for i, r in enumerate([*run.rows, *run.practice], start=1):
+        writer.writerow([
+            i, r["label"], r["kind"], "no" if r["kind"] == "practice" else "yes",
+            r.get("domain", ""), r.get("scale", ""), r.get("design", ""), r["yi"], r["vi"],
+            r.get("n") or "",
+        ])  # fmt: skip
     writer.writerow([])
     writer.writerow(["statistic", "value"])
     for key, value in run.result.to_dict().items():
@@ -196,6 +218,8 @@ def synthesis_csv(request: MemberRequest, synthesis_id: int) -> HttpResponse:
 
 def _svg(request: MemberRequest, synthesis_id: int, which: str) -> HttpResponse:
     saved, run = _saved_run(request, synthesis_id)
+    if isinstance(run, str):
+        return _refused(saved, run)
     response = HttpResponse(getattr(run, which), content_type="image/svg+xml")
     response["Content-Disposition"] = f'attachment; filename="synthesis-{saved.pk}-{which}.svg"'
     record(request, Action.EXPORT, saved, detail=f"synthesis {which} svg")

@@ -20,6 +20,9 @@ def make_study(clinic: Clinic, **fields: object) -> Study:
         "outcome": "PHQ-9",
         "result": "Probe.",
         "measure": "SMD",
+        "effect_domain": "depression",
+        "scale": "PHQ-9",
+        "effect_design": "controlled",
         "yi": 0.3,
         "vi": 0.04,
     }
@@ -28,10 +31,13 @@ def make_study(clinic: Clinic, **fields: object) -> Study:
 
 
 def make_synthesis(clinic: Clinic) -> Synthesis:
+    tags = {"domain": "depression", "scale": "BDI", "design": "controlled", "measure": "SMD"}
     rows = [
-        {"key": "a", "label": "A 2001", "yi": 0.2, "vi": 0.04, "kind": "published", "n": 50},
-        {"key": "b", "label": "B 2005", "yi": 0.5, "vi": 0.09, "kind": "published", "n": 30},
-    ]
+        {"key": "a", "label": "A 2001", "yi": 0.2, "vi": 0.04, "kind": "published", "n": 50,
+         **tags},
+        {"key": "b", "label": "B 2005", "yi": 0.5, "vi": 0.09, "kind": "published", "n": 30,
+         **tags},
+    ]  # fmt: skip
     return Synthesis.objects.create(
         clinic=clinic,
         title="Probe",

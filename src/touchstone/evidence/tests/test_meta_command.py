@@ -154,3 +154,28 @@ def test_it_rejects_an_unreadable_file(tmp_path: Path) -> None:
 def test_it_allows_a_single_study_for_a_fixed_effect_model(tmp_path: Path) -> None:
     result = _run(_csv(tmp_path, "yi,vi\n0.3,0.04\n"), "--measure", "GEN", "--method", "FE")
     assert result["k"] == 1 and result["se"] == pytest.approx(0.2)
+
+
+def test_it_refuses_tagged_studies_that_cannot_be_pooled(tmp_path: Path) -> None:
+    mixed = _csv(
+        tmp_path,
+        "study,yi,vi,domain,scale,design\n"
+        "Rapaport 2016,-3.26,2.2082,anxiety,HAM-A,controlled\n"
+        "Ko 2014,-3.97,0.1849,sleep,PSQI,controlled\n",
+    )
+    with pytest.raises(
+        CommandError, match=r"cannot be pooled: .*anxiety: Rapaport 2016; sleep"
+    ) as err:
+        _run(mixed, "--measure", "GEN")
+    assert err.value.returncode == 2
+    same = _csv(
+        tmp_path,
+        "study,yi,vi,domain,scale,design\n"
+        "A 2001,0.42,0.05,depression,BDI,controlled\n"
+        "B 2005,0.18,0.03,depression,CES-D,controlled\n",
+        name="same.csv",
+    )
+    assert _run(same, "--measure", "GEN")["k"] == 2
+    partial = _csv(tmp_path, "yi,vi,domain\n0.1,0.01,sleep\n0.2,0.02,sleep\n", name="p.csv")
+    with pytest.raises(CommandError, match="column 'scale, design': give domain, scale and"):
+        _run(partial, "--measure", "GEN")

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from touchstone.science.meta.compat import DESIGNS, RAW_UNIT_MEASURES, VARIOUS, same_scale
 from touchstone.science.meta.effects import smd
 
 DOMAINS = ("depression", "anxiety", "cortisol", "sleep", "cost")
+#: Version 2 added ``domain``, ``scale`` and ``design`` to every effect.
+SCHEMA_VERSION = 2
 #: Fields a study may list as UNVERIFIED (evidence.md's marker), besides its own keys.
 UNVERIFIABLE = frozenset(
     {
@@ -60,13 +63,22 @@ class StudyDataError(ValueError):
 
 @dataclass(frozen=True)
 class Effect:
-    """Poolable effect data of one study: ``yi``/``vi`` on the scale of ``measure``."""
+    """Poolable effect data of one study: ``yi``/``vi`` on the scale of ``measure``.
+
+    ``domain`` (what was measured: depression, anxiety, sleep, cortisol...), ``scale`` (the
+    instrument, e.g. "HAM-A", "PSQI"; "various" for an SMD summary over several instruments)
+    and ``design`` (a key of ``compat.DESIGNS``) decide what it may be pooled with
+    (:func:`touchstone.science.meta.compat.check_poolable`).
+    """
 
     measure: str
     yi: float
     vi: float
     derived: bool
     note: str
+    domain: str
+    scale: str
+    design: str
 
 
 @dataclass(frozen=True)
@@ -116,13 +128,25 @@ def _effect(sid: str, raw: Any) -> Effect | None:
     if measure not in ("SMD", "MD", "RR", "OR"):
         raise _fail(sid, "effect.measure", "must be SMD, MD, RR or OR")
     derived, note = bool(raw.get("derived", False)), str(raw.get("note", ""))
+    domain, scale, design = raw.get("domain"), raw.get("scale"), raw.get("design")
+    if domain not in DOMAINS or domain == "cost":
+        raise _fail(sid, "effect.domain", f"must be one of {', '.join(DOMAINS[:-1])}")
+    if not isinstance(scale, str) or not scale.strip():
+        raise _fail(sid, "effect.scale", "must name the instrument/scale (or 'various')")
+    if design not in DESIGNS:
+        raise _fail(sid, "effect.design", f"must be one of {', '.join(DESIGNS)}")
+    if measure in RAW_UNIT_MEASURES and same_scale(scale, VARIOUS):
+        raise _fail(sid, "effect.scale", "a mean difference needs one named instrument")
+    if not note.strip():
+        raise _fail(sid, "effect.note", "must say where each figure comes from")
+    tags = (domain, scale.strip(), design)
     if "yi" not in raw:  # group summaries: compute Hedges' g as metafor's escalc("SMD")
         keys = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
         vals = [_number(sid, raw, key) for key in keys]
         if measure != "SMD":
             raise _fail(sid, "effect.measure", "group summaries are supported for SMD only")
         es = smd([vals[0]], [vals[1]], [vals[2]], [vals[3]], [vals[4]], [vals[5]])
-        return Effect(measure, float(es.yi[0]), float(es.vi[0]), True, note)
+        return Effect(measure, float(es.yi[0]), float(es.vi[0]), True, note, *tags)
     yi, vi = _number(sid, raw, "yi"), _number(sid, raw, "vi", positive=True)
     if "ci_lb" in raw or "ci_ub" in raw:
         lb, ub = _number(sid, raw, "ci_lb"), _number(sid, raw, "ci_ub")
@@ -131,7 +155,7 @@ def _effect(sid: str, raw: Any) -> Effect | None:
         implied = ((ub - lb) / (2 * _Z975)) ** 2
         if abs(implied - vi) > 0.02 * implied:  # 2 %: CIs are printed to 2 decimals
             raise _fail(sid, "effect.vi", f"does not match the CI (implies {implied:.6f})")
-    return Effect(measure, yi, vi, derived, note)
+    return Effect(measure, yi, vi, derived, note, *tags)
 
 
 def _study(raw: Any, index: int) -> Study:
@@ -188,6 +212,10 @@ def parse_studies(data: Any) -> tuple[Study, ...]:
     """
     if not isinstance(data, dict) or not isinstance(data.get("studies"), list):
         raise StudyDataError("the document needs a 'studies' list")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise StudyDataError(
+            f"schema_version must be {SCHEMA_VERSION} (effects carry domain, scale and design)"
+        )
     studies = tuple(_study(raw, i) for i, raw in enumerate(data["studies"]))
     ids = [s.id for s in studies]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})

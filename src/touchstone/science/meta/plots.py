@@ -69,6 +69,8 @@ def forest_svg(
     xlabel: str = "Effect size",
     title: str = "Forest plot",
     uid: str = "forest",
+    beside: Sequence[tuple[str, float, float]] = (),
+    beside_title: str = "Not pooled",
 ) -> str:
     """Forest plot of the studies and, if given, the pooled estimate.
 
@@ -87,6 +89,10 @@ def forest_svg(
         Axis label and the accessible title.
     uid : str
         Prefix for element ids; give each plot on a page its own.
+    beside : sequence of (label, yi, vi)
+        Estimates shown for comparison below the pooled estimate, under ``beside_title``, as
+        open squares of fixed size: they are not part of the model (e.g. a clinic's
+        uncontrolled pre-post change beside pooled controlled trials).
 
     Returns
     -------
@@ -106,6 +112,11 @@ def forest_svg(
     se = np.sqrt(v)
     lows, highs = y - z * se, y + z * se
     lo, hi = float(lows.min()), float(highs.max())
+    extra = [(str(lab), float(b), float(bv)) for lab, b, bv in beside]
+    for _, b, bv in extra:
+        if not (math.isfinite(b) and math.isfinite(bv) and bv > 0):
+            raise ValueError("a row shown beside needs a finite effect and a positive variance")
+        lo, hi = min(lo, b - z * math.sqrt(bv)), max(hi, b + z * math.sqrt(bv))
     if result is not None:
         lo = min(lo, result.ci_lb, result.pi_lb)
         hi = max(hi, result.ci_ub, result.pi_ub)
@@ -115,7 +126,7 @@ def forest_svg(
     lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
     left, plot_w, right = 200, 320, 190
     width = left + plot_w + right
-    n_rows = y.size + (2 if result is not None else 0)
+    n_rows = y.size + (2 if result is not None else 0) + (len(extra) + 2 if extra else 0)
     top = 34
     height = top + n_rows * _ROW + 50
 
@@ -130,6 +141,12 @@ def forest_svg(
             f" Pooled estimate {_fmt(result.estimate, transf)} "
             f"(95% CI {_fmt(result.ci_lb, transf)} to {_fmt(result.ci_ub, transf)}), "
             f"{result.method} model, I squared {result.i2:.1f}%."
+        )
+    if extra:
+        summary += (
+            f" Shown below, not pooled ({beside_title}): "
+            + "; ".join(f"{lab} {_fmt(b, transf)}" for lab, b, _ in extra)
+            + "."
         )
     desc = f"{y.size} studies; squares are study estimates sized by weight.{summary}"
     out = _svg_open(width, height, title, desc, uid)
@@ -184,6 +201,28 @@ def forest_svg(
             f'<text x="{width - 8}" y="{cy + 4:.1f}" text-anchor="end" font-weight="bold">'
             f"{est}</text></g>"
         )
+    if extra:
+        first = y.size + (2 if result is not None else 0) + 1
+        head_y = top + first * _ROW + _ROW / 2
+        out.append(
+            f'<g class="beside"><text x="8" y="{head_y + 4:.1f}" font-style="italic">'
+            f"{escape(beside_title)}</text>"
+        )
+        for j, (lab, b, bv) in enumerate(extra, start=1):
+            cy = head_y + j * _ROW
+            lo_b, hi_b = b - z * math.sqrt(bv), b + z * math.sqrt(bv)
+            label = escape(lab)
+            est = f"{_fmt(b, transf)} [{_fmt(lo_b, transf)}, {_fmt(hi_b, transf)}]"
+            out.append(
+                f'<g class="not-pooled"><title>{label} (not pooled): {est}</title>'
+                f'<text x="8" y="{cy + 4:.1f}">{label}</text>'
+                f'<line x1="{px(lo_b):.1f}" y1="{cy:.1f}" x2="{px(hi_b):.1f}" y2="{cy:.1f}" '
+                f'stroke="currentColor" stroke-dasharray="2 2"/>'
+                f'<rect x="{px(b) - 4:.1f}" y="{cy - 4:.1f}" width="8" height="8" fill="none" '
+                f'stroke="currentColor"/>'
+                f'<text x="{width - 8}" y="{cy + 4:.1f}" text-anchor="end">{est}</text></g>'
+            )
+        out.append("</g>")
     out.extend(_x_axis(ticks, px, bottom, xlabel, transf, (left + plot_w / 2)))
     out.append("</svg>")
     return "\n".join(out)

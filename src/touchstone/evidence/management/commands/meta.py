@@ -7,6 +7,12 @@ JSON object: ``MetaResult.to_dict()`` (``k, estimate, se, zval/tval, pval, ci_lb
 tau2_ci_lb, tau2_ci_ub, i2, h2, q, q_df, q_p, pi_lb, pi_ub, method, test, converged, ...``)
 plus ``measure``; ratio measures stay on the log scale, as metafor reports them.
 
+Optional columns ``domain``, ``scale`` and ``design`` (``controlled``, ``pre_post``,
+``meta_summary``) tag each study: when the file has them, the studies are pooled only if
+``science.meta.compat.check_poolable`` allows it (one outcome domain, one design, mean
+differences on one scale, no study twice when a ``study`` column names them); otherwise the
+command exits 2 naming the studies and what differs.
+
 Bad input exits 2 with one line naming the file line and column: missing columns,
 non-numeric or non-finite values, negative variances / SDs / counts, group sizes that are not
 positive whole numbers, fewer than two studies for a random-effects model, an empty or
@@ -25,6 +31,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from touchstone.science.meta.compat import PoolableEffect, check_poolable
 from touchstone.science.meta.effects import escalc
 from touchstone.science.meta.models import rma
 
@@ -93,8 +100,16 @@ def _row_checks(path: Path, measure: str, line: int, row: dict[str, float]) -> N
         raise _bad(path, line, "sd1i, sd2i", "both standard deviations are 0 (variance 0)")
 
 
-def read_studies(path: Path, measure: str) -> tuple[dict[str, list[float]], list[int]]:
-    """Read the columns ``measure`` needs; return them and each study's file line number."""
+TAGS = ("domain", "scale", "design")
+
+
+def read_studies(
+    path: Path, measure: str, tags: list[PoolableEffect] | None = None
+) -> tuple[dict[str, list[float]], list[int]]:
+    """Read the columns ``measure`` needs; return them and each study's file line number.
+
+    If ``tags`` is a list and the file has the ``domain``/``scale``/``design`` columns, each
+    study's tags are appended to it (for the compatibility rules)."""
     needed = COLUMNS[measure]
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -107,6 +122,12 @@ def read_studies(path: Path, measure: str) -> tuple[dict[str, list[float]], list
             if missing:
                 raise _bad(path, 1, ", ".join(missing), f"missing column(s) for {measure}")
             reader.fieldnames = names
+            tagged = [t for t in TAGS if t in names]
+            if tagged and len(tagged) < len(TAGS):
+                missing_tags = [t for t in TAGS if t not in names]
+                raise _bad(
+                    path, 1, ", ".join(missing_tags), "give domain, scale and design together"
+                )
             columns: dict[str, list[float]] = {c: [] for c in needed}
             lines: list[int] = []
             for record in reader:
@@ -118,6 +139,19 @@ def read_studies(path: Path, measure: str) -> tuple[dict[str, list[float]], list
                     text = record.get(c)
                     row[c] = _value(path, line, c, text if isinstance(text, str) else "")
                 _row_checks(path, measure, line, row)
+                if tagged and tags is not None:
+                    values = {t: (record.get(t) or "").strip() for t in TAGS}
+                    study = (record.get("study") or "").strip()
+                    tags.append(
+                        PoolableEffect(
+                            label=study or f"line {line}",
+                            domain=values["domain"],
+                            scale=values["scale"],
+                            design=values["design"],
+                            measure=measure,
+                            study=study,
+                        )
+                    )
                 for c in needed:
                     columns[c].append(row[c])
                 lines.append(line)
@@ -151,9 +185,14 @@ class Command(BaseCommand):
         measure, method, test = options["measure"], options["method"], options["test"]
         if not 0 < options["level"] < 100:
             raise CommandError("--level must be between 0 and 100", returncode=2)
-        columns, lines = read_studies(path, measure)
+        tags: list[PoolableEffect] = []
+        columns, lines = read_studies(path, measure, tags)
         if not lines:
             raise _bad(path, None, None, "no studies (the file has a header but no data rows)")
+        if tags:
+            verdict = check_poolable(tags, minimum=1)
+            if not verdict.ok:
+                raise _bad(path, None, None, f"cannot be pooled: {verdict.message}")
         if method != "FE" and len(lines) < 2:
             raise _bad(
                 path,

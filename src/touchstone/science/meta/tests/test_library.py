@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from touchstone.science.meta.effects import smd
 from touchstone.science.meta.library import StudyDataError, load_studies, parse_studies
 
 STUDIES = Path(__file__).resolve().parents[3] / "evidence" / "data" / "studies.json"
@@ -78,6 +79,13 @@ def _broken(path: str, value: Any) -> dict[str, Any]:
         ("effect.vi", -1, "field 'effect.vi'"),
         ("effect.vi", 0.5, "does not match the CI"),
         ("effect.yi", 2.0, "outside its confidence interval"),
+        ("effect.domain", "mood", "field 'effect.domain'"),
+        ("effect.domain", "cost", "field 'effect.domain'"),
+        ("effect.domain", None, "field 'effect.domain'"),
+        ("effect.scale", " ", "field 'effect.scale'"),
+        ("effect.design", "rct", "field 'effect.design'"),
+        ("effect.design", None, "field 'effect.design'"),
+        ("effect.note", "", "field 'effect.note'"),
     ],
 )
 def test_it_rejects_malformed_entries_naming_study_and_field(
@@ -86,6 +94,66 @@ def test_it_rejects_malformed_entries_naming_study_and_field(
     with pytest.raises(StudyDataError, match=message) as err:
         parse_studies(_broken(path, value))
     assert "hou2010" in str(err.value)
+
+
+def test_it_tags_every_effect_with_domain_scale_and_design() -> None:
+    studies = _by_id()
+    tags = {
+        sid: (s.effect.domain, s.effect.scale, s.effect.design, s.effect.measure)
+        for sid, s in studies.items()
+        if s.effect is not None
+    }
+    assert tags == {
+        "hou2010": ("depression", "various", "meta_summary", "SMD"),
+        "rapaport2016": ("anxiety", "HAM-A", "controlled", "MD"),
+        "ko2014": ("sleep", "PSQI", "controlled", "MD"),
+        "jane2011": ("sleep", "RCSQ", "controlled", "SMD"),
+    }
+
+
+def test_each_effect_equals_the_arithmetic_on_its_recorded_inputs() -> None:
+    studies = _by_id()
+    raw = {s["id"]: s for s in RAW["studies"]}
+    # Rapaport 2016 abstract: week-6 HARS change -11.67 (SEM 1.09) vs -8.41 (SEM 1.01)
+    rap = studies["rapaport2016"].effect
+    assert rap is not None
+    assert rap.yi == pytest.approx(-11.67 - (-8.41), abs=1e-12)
+    assert rap.vi == pytest.approx(1.09**2 + 1.01**2, abs=1e-4)
+    # Ko 2014 abstract: GEE B = -3.97, SE = 0.43
+    ko = studies["ko2014"].effect
+    assert ko is not None and ko.yi == -3.97 and ko.vi == pytest.approx(0.43**2, abs=1e-12)
+    # Hou 2010 abstract: random-effects SMD 0.73 (0.52-0.93)
+    hou = raw["hou2010"]["effect"]
+    assert hou["vi"] == pytest.approx(((hou["ci_ub"] - hou["ci_lb"]) / (2 * 1.959964)) ** 2,
+                                      rel=1e-3)  # fmt: skip
+    # Jane 2011 (Samuel 2021 Table 1): g recomputed from the stored group summaries
+    e = raw["jane2011"]["effect"]
+    es = smd([e["m1i"]], [e["sd1i"]], [e["n1i"]], [e["m2i"]], [e["sd2i"]], [e["n2i"]])
+    jane = studies["jane2011"].effect
+    assert jane is not None
+    assert (jane.yi, jane.vi) == (float(es.yi[0]), float(es.vi[0]))
+    assert (e["m1i"], e["sd1i"], e["n1i"], e["m2i"], e["sd2i"], e["n2i"]) == (
+        32.8, 11.4, 36, 30.2, 14.4, 36,
+    )  # fmt: skip
+    # every stored figure names where it comes from
+    for s in studies.values():
+        if s.effect is not None:
+            assert s.effect.note.strip(), s.id
+
+
+def test_it_refuses_a_mean_difference_on_various_scales() -> None:
+    data = copy.deepcopy(RAW)
+    rap = next(s for s in data["studies"] if s["id"] == "rapaport2016")
+    rap["effect"]["scale"] = "various"
+    with pytest.raises(StudyDataError, match=r"rapaport2016.*one named instrument"):
+        parse_studies(data)
+
+
+def test_it_refuses_a_file_of_the_old_schema() -> None:
+    data = copy.deepcopy(RAW)
+    data["schema_version"] = 1
+    with pytest.raises(StudyDataError, match="schema_version must be 2"):
+        parse_studies(data)
 
 
 def test_it_rejects_duplicate_ids() -> None:

@@ -62,3 +62,31 @@ def test_it_is_deterministic() -> None:
 def test_it_needs_one_label_per_study() -> None:
     with pytest.raises(ValueError, match="labels"):
         forest_svg([0.1, 0.2], [0.01, 0.02], ["only one"])
+
+
+def test_it_draws_rows_beside_the_pooled_estimate_apart_from_the_studies() -> None:
+    res = rma(BCG["yi"], BCG["vi"])
+    labels = [str(i) for i in range(13)]
+    beside = [("Practice-based study (this clinic)", -0.4, 0.02)]
+    title = "Not pooled: uncontrolled practice-based data"
+    root = _parse(forest_svg(BCG["yi"], BCG["vi"], labels, res, beside=beside, beside_title=title))
+    assert len(root.findall("svg:g[@class='study']", NS)) == 13
+    group = root.find("svg:g[@class='beside']", NS)
+    assert group is not None
+    rows = group.findall("svg:g[@class='not-pooled']", NS)
+    assert len(rows) == 1
+    title = rows[0].find("svg:title", NS)
+    assert title is not None and "(not pooled)" in (title.text or "")
+    desc = root.find("svg:desc", NS)
+    assert desc is not None and "Shown below, not pooled" in (desc.text or "")
+    # the summary is the same model with or without the row beside it
+    plain = _parse(forest_svg(BCG["yi"], BCG["vi"], labels, res))
+    plain_desc = plain.find("svg:desc", NS)
+    assert plain_desc is not None and plain_desc.text
+    assert (desc.text or "").startswith(plain_desc.text)
+    summary = root.find("svg:g[@class='summary']/svg:title", NS)
+    plain_summary = plain.find("svg:g[@class='summary']/svg:title", NS)
+    assert summary is not None and plain_summary is not None
+    assert summary.text == plain_summary.text
+    with pytest.raises(ValueError, match="beside"):
+        forest_svg([0.1, 0.2], [0.01, 0.02], ["a", "b"], beside=[("x", 0.1, 0.0)])
