@@ -5,27 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
 from touchstone.audit.models import Action, AuditEvent
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address.
-
-    Behind a reverse proxy (``TRUST_X_FORWARDED_FOR``), the last address in
-    X-Forwarded-For: the one our own proxy appended, which a client cannot forge.
-    """
-    if request is None:
-        return None
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return request.META.get("REMOTE_ADDR") or None
+from touchstone.lib.http import client_address
 
 
 def record(
@@ -60,7 +44,7 @@ def record(
         object_id=str(object_id) if object_id not in (None, "") else "",
         detail=detail[:300],
         channel=channel or str(getattr(request, "audit_channel", "web")),
-        ip_address=client_ip(request),
+        ip_address=client_address(request),
     )
 
 

@@ -25,6 +25,7 @@ from touchstone.clients.views import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
 from touchstone.interop.research import export_research
+from touchstone.lib.http import download
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -52,10 +53,9 @@ def fhir_export(request: MemberRequest, client_id: int) -> HttpResponse:
         request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
     )
     record(request, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries")
-    response = HttpResponse(json.dumps(bundle, indent=1), content_type="application/fhir+json")
-    response["Content-Disposition"] = f'attachment; filename="client-{client.pk}-fhir.json"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return download(
+        json.dumps(bundle, indent=1), "application/fhir+json", f"client-{client.pk}-fhir.json"
+    )
 
 
 @requires("interop.fhir")
@@ -99,7 +99,4 @@ def research_download(request: MemberRequest) -> HttpResponse:
         object_type="interop.research_export",
         detail=f"research export, {result.counts['clients']} clients",
     )
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = 'attachment; filename="research-export.zip"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return download(buffer.getvalue(), "application/zip", "research-export.zip")

@@ -11,11 +11,11 @@ from touchstone.api import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.views import get_client_for
+from touchstone.lib.http import download
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ReportError, build_progress_report
 from touchstone.reports.superbill import SuperbillError, build_superbill
-from touchstone.reports.views import pdf_response
 
 router = Router(tags=["reports"])
 
@@ -50,7 +50,7 @@ def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) 
     record(
         request, Action.EXPORT, client, detail=f"progress report pdf, episode {report.episode.pk}"
     )
-    return pdf_response(pdf, f"progress-{client.pk}-{report.episode.pk}.pdf")
+    return download(pdf, "application/pdf", f"progress-{client.pk}-{report.episode.pk}.pdf")
 
 
 @router.get("/clients/{client_id}/superbill.pdf", summary="A superbill of a client's episode")
@@ -67,7 +67,7 @@ def superbill_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery])
         raise HttpError(422, str(error)) from None
     pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
     record(request, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
-    return pdf_response(pdf, f"superbill-{client.pk}-{bill.episode.pk}.pdf")
+    return download(pdf, "application/pdf", f"superbill-{client.pk}-{bill.episode.pk}.pdf")
 
 
 @router.get("/payer.pdf", summary="The payer outcome report for a period (default: 26 weeks)")
@@ -80,4 +80,4 @@ def payer_pdf(request: MemberRequest, q: Query[PeriodQuery]) -> HttpResponse:
     report = build_payer_report(request.member.clinic, start, end)
     pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
     record(request, Action.EXPORT, object_type="reports.payer", detail="payer report pdf, api")
-    return pdf_response(pdf, f"payer-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+    return download(pdf, "application/pdf", f"payer-{start:%Y%m%d}-{end:%Y%m%d}.pdf")

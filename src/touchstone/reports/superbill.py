@@ -7,7 +7,7 @@ date, place of service 11 (office, CMS Place of Service code set), CPT 97124, di
 pointers, units (CMS 8-minute rule, ``science.billing``), fee per unit, charge; total.
 
 Validated before anything is drawn: no superbill without a diagnosis entered by a licensed
-clinician, without a valid NPI (Luhn check digit over 80840 + NPI, ``care.models.npi_is_valid``),
+clinician, without a valid NPI (Luhn check digit over 80840 + NPI, ``lib.npi.npi_is_valid``),
 a tax ID, a fee per unit, or a completed session.
 """
 
@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import Role
-from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus, npi_is_valid
+from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
+from touchstone.lib.npi import npi_is_valid
 from touchstone.reports.progress import ReportError, choose_episode
 from touchstone.science.billing import MASSAGE_CPT, MASSAGE_CPT_TEXT, cms_timed_units, line_fee
 

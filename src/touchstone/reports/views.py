@@ -20,6 +20,7 @@ from touchstone.care.healthcare_use import HealthcareUse
 from touchstone.care.models import Intake
 from touchstone.clients.models import Client
 from touchstone.clients.views import get_client_for
+from touchstone.lib.http import download
 from touchstone.reports import actions
 from touchstone.reports.forms import HealthcareUseForm, PeriodForm
 from touchstone.reports.payer import PayerReport, build_payer_report
@@ -47,13 +48,6 @@ def _problem(
 def _back_to(client: Client) -> str:
     """Where a refused client document sends the reader: the client's page, to fix the cause."""
     return reverse("clients:detail", args=[client.pk])
-
-
-def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def progress_for(request: MemberRequest, client: Client) -> ProgressReport:
@@ -97,7 +91,7 @@ def progress_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
     record(
         request, Action.EXPORT, client, detail=f"progress report pdf, episode {report.episode.pk}"
     )
-    return pdf_response(pdf, f"progress-{client.pk}-{report.episode.pk}.pdf")
+    return download(pdf, "application/pdf", f"progress-{client.pk}-{report.episode.pk}.pdf")
 
 
 def _superbill(request: MemberRequest, client: Client) -> Superbill:
@@ -128,7 +122,7 @@ def superbill_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
         return _problem(request, "Superbill", [str(error)], _back_to(client))
     pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
     record(request, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
-    return pdf_response(pdf, f"superbill-{client.pk}-{bill.episode.pk}.pdf")
+    return download(pdf, "application/pdf", f"superbill-{client.pk}-{bill.episode.pk}.pdf")
 
 
 def _payer(request: MemberRequest) -> tuple[PeriodForm, PayerReport | None]:
@@ -156,7 +150,7 @@ def payer_pdf(request: MemberRequest) -> HttpResponse:
         return _problem(request, "Payer outcome report", problems, reverse("reports:payer"))
     pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
     record(request, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
-    return pdf_response(pdf, f"payer-{report.start:%Y%m%d}-{report.end:%Y%m%d}.pdf")
+    return download(pdf, "application/pdf", f"payer-{report.start:%Y%m%d}-{report.end:%Y%m%d}.pdf")
 
 
 @requires("care.edit")
