@@ -8,8 +8,8 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
+from touchstone.accounts.api_auth import api_requires
 from touchstone.accounts.models import StaffMember
-from touchstone.api import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care import actions

@@ -8,7 +8,7 @@ from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients import actions

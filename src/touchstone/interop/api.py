@@ -8,7 +8,7 @@ from ninja.errors import HttpError
 from pydantic import ConfigDict, Field
 
 from touchstone.accounts.access import MemberRequest
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.views import get_client_for

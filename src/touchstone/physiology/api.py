@@ -11,7 +11,7 @@ from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Visit

@@ -7,7 +7,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from touchstone.accounts.access import MemberRequest
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.views import get_client_for
