@@ -25,7 +25,7 @@ from touchstone.care.models import (
     Visit,
     VisitStatus,
 )
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 
 router = Router(tags=["care"])
 
@@ -228,7 +228,7 @@ def _visit_data(request: MemberRequest, payload: Any, *, unset: bool) -> dict[st
 @api_requires("care.view")
 @paginate(PageNumberPagination, page_size=50)
 def list_episodes(request: MemberRequest, client_id: int) -> Any:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     record(request, Action.LIST, object_type="care.episode", detail=f"client {client.pk}")
     episodes = (
         Episode.objects.for_member(request.member)
@@ -241,7 +241,7 @@ def list_episodes(request: MemberRequest, client_id: int) -> Any:
 @router.post("/clients/{client_id}/episodes", response={201: EpisodeOut}, summary="Open an episode")
 @api_requires("care.edit")
 def create_episode(request: MemberRequest, client_id: int, payload: EpisodeIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     episode = actions.do_create_episode(request.member, client, payload.dict(), request)
     return Status(201, _episode_out(request, episode))
 
@@ -276,7 +276,7 @@ def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn)
 @api_requires("care.view")
 @paginate(PageNumberPagination, page_size=50)
 def list_visits(request: MemberRequest, client_id: int) -> Any:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     record(request, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
     return Visit.objects.for_member(request.member).filter(client_id=client.pk)
 
@@ -284,7 +284,7 @@ def list_visits(request: MemberRequest, client_id: int) -> Any:
 @router.post("/clients/{client_id}/visits", response={201: VisitOut}, summary="Record a visit")
 @api_requires("care.edit")
 def create_visit(request: MemberRequest, client_id: int, payload: VisitIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     data = _visit_data(request, payload, unset=False)
     return Status(201, actions.do_create_visit(request.member, client, data, request))
 
@@ -310,7 +310,7 @@ def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> 
 @router.get("/clients/{client_id}/intake", response=IntakeOut, summary="A client's intake")
 @api_requires("care.view")
 def get_intake(request: MemberRequest, client_id: int) -> Intake:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     intake = get_for(request.member, Intake.objects, client_id=client.pk)
     record(request, Action.READ, intake)
     return intake
@@ -320,6 +320,6 @@ def get_intake(request: MemberRequest, client_id: int) -> Intake:
 @api_requires("care.view")
 @paginate(PageNumberPagination, page_size=50)
 def list_medications(request: MemberRequest, client_id: int) -> Any:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     record(request, Action.LIST, object_type="care.medication", detail=f"client {client.pk}")
     return Medication.objects.for_member(request.member).filter(client_id=client.pk)

@@ -18,6 +18,7 @@ from touchstone.accounts.access import MemberRequest, get_for, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care import actions, bodymap, contraindications, icd10
+from touchstone.care.access import get_episode_for, get_visit_for
 from touchstone.care.forms import (
     AdverseEventForm,
     DiagnosisForm,
@@ -40,8 +41,8 @@ from touchstone.care.models import (
     Visit,
 )
 from touchstone.care.selectors import current_screen
+from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
-from touchstone.clients.views import get_client_for
 
 PAGE_SIZE = 25
 
@@ -56,24 +57,12 @@ def _save(form: BaseForm, fields: list[str], save: Callable[[dict[str, Any]], An
         return None
 
 
-def _episode_for(request: MemberRequest, episode_id: int) -> Episode:
-    return get_for(request.member, Episode.objects.select_related("client"), pk=episode_id)
-
-
-def _visit_for(request: MemberRequest, visit_id: int) -> Visit:
-    return get_for(
-        request.member,
-        Visit.objects.select_related("client", "episode", "therapist__user"),
-        pk=visit_id,
-    )
-
-
 # Intake, medications, screens ------------------------------------------------------------
 
 
 @requires("care.view")
 def intake(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     row = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
     medications = list(Medication.objects.for_member(request.member).filter(client_id=client.pk))
     screens = list(
@@ -97,7 +86,7 @@ def intake(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     existing = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
     instance = existing or Intake(clinic_id=client.clinic_id, client=client)
     form = IntakeForm(request.POST or None, instance=instance)
@@ -126,7 +115,7 @@ def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def medication_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = MedicationForm(
         request.POST or None, instance=Medication(clinic_id=client.clinic_id, client=client)
     )
@@ -205,7 +194,7 @@ def medication_history(request: MemberRequest, medication_id: int) -> HttpRespon
 
 @requires("care.edit")
 def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     previous = current_screen(request.member, client)
     initial = {}
     if previous is not None:
@@ -245,7 +234,7 @@ def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = EpisodeForm(
         request.POST or None,
         instance=Episode(clinic_id=client.clinic_id, client=client),
@@ -274,7 +263,7 @@ def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("care.view")
 def episode_detail(request: MemberRequest, episode_id: int) -> HttpResponse:
-    episode = _episode_for(request, episode_id)
+    episode = get_episode_for(request.member, episode_id)
     can_see_diagnoses = request.member.can("diagnoses.view")
     diagnoses = (
         list(
@@ -310,10 +299,10 @@ def episode_detail(request: MemberRequest, episode_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def episode_edit(request: MemberRequest, episode_id: int) -> HttpResponse:
-    episode = _episode_for(request, episode_id)
+    episode = get_episode_for(request.member, episode_id)
     form = EpisodeForm(request.POST or None, instance=episode)
     if request.method == "POST" and form.is_valid():
-        fresh = _episode_for(request, episode_id)
+        fresh = get_episode_for(request.member, episode_id)
         changed = _save(
             form,
             list(form.fields),
@@ -338,7 +327,7 @@ def episode_edit(request: MemberRequest, episode_id: int) -> HttpResponse:
 
 @requires("diagnoses.edit")
 def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
-    episode = _episode_for(request, episode_id)
+    episode = get_episode_for(request.member, episode_id)
     form = DiagnosisForm(
         request.POST or None,
         instance=Diagnosis(clinic_id=episode.clinic_id, episode=episode, entered_by=request.member),
@@ -369,7 +358,7 @@ def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
 
 @requires("care.view")
 def visit_list(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     visits = (
         Visit.objects.for_member(request.member)
         .filter(client_id=client.pk)
@@ -405,7 +394,7 @@ def _visit_form_page(
 
 @requires("care.edit")
 def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     open_episode = (
         Episode.objects.for_member(request.member)
         .filter(client_id=client.pk, ended_on__isnull=True)
@@ -438,7 +427,7 @@ def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("care.view")
 def visit_detail(request: MemberRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_for(request, visit_id)
+    visit = get_visit_for(request.member, visit_id)
     events = list(AdverseEvent.objects.for_member(request.member).filter(visit_id=visit.pk))
     regions = [
         {"region": region, "level": visit.body_map.get(region.code, 0)}
@@ -463,12 +452,12 @@ def visit_detail(request: MemberRequest, visit_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def visit_edit(request: MemberRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_for(request, visit_id)
+    visit = get_visit_for(request.member, visit_id)
     form = VisitForm(
         request.POST or None, instance=visit, member=request.member, client=visit.client
     )
     if request.method == "POST" and form.is_valid():
-        fresh = _visit_for(request, visit_id)
+        fresh = get_visit_for(request.member, visit_id)
         changed = _save(
             form,
             VISIT_FIELDS,
@@ -484,7 +473,7 @@ def visit_edit(request: MemberRequest, visit_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def adverse_event_create(request: MemberRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_for(request, visit_id)
+    visit = get_visit_for(request.member, visit_id)
     form = AdverseEventForm(
         request.POST or None, instance=AdverseEvent(clinic_id=visit.clinic_id, visit=visit)
     )

@@ -12,8 +12,8 @@ from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients import actions
+from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
-from touchstone.clients.views import get_client_for
 
 router = Router(tags=["clients"])
 
@@ -98,7 +98,7 @@ def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
 @router.get("/{client_id}", response=ClientOut, summary="Get one client")
 @api_requires("clients.view")
 def get_client(request: MemberRequest, client_id: int) -> Client:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     record(request, Action.READ, client)
     return client
 
@@ -112,7 +112,7 @@ def create_client(request: MemberRequest, payload: ClientIn) -> Status:
 @router.patch("/{client_id}", response=ClientOut, summary="Change a client's details")
 @api_requires("clients.edit")
 def update_client(request: MemberRequest, client_id: int, payload: ClientPatch) -> Client:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     actions.do_update_client(request.member, client, payload.dict(exclude_unset=True), request)
     return client
 
@@ -120,6 +120,6 @@ def update_client(request: MemberRequest, client_id: int, payload: ClientPatch) 
 @router.post("/{client_id}/archive", response=ClientOut, summary="Archive a client")
 @api_requires("clients.archive")
 def archive_client(request: MemberRequest, client_id: int) -> Client:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     actions.do_archive_client(request.member, client, request)
     return client

@@ -9,21 +9,17 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import MemberRequest, get_for, requires
+from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.selectors import client_care_summary
 from touchstone.clients import actions
+from touchstone.clients.access import get_client_for
 from touchstone.clients.forms import ClientForm, ClientSearchForm
 from touchstone.clients.models import EDITABLE_FIELDS, Client
 from touchstone.portal.models import PortalLink
 
 PAGE_SIZE = 25
-
-
-def get_client_for(request: MemberRequest, client_id: int) -> Client:
-    """The client ``client_id`` of the user's clinic, or 404."""
-    return get_for(request.member, Client.objects, pk=client_id)
 
 
 def _form_data(form: ClientForm) -> dict[str, Any]:
@@ -79,7 +75,7 @@ def client_create(request: MemberRequest) -> HttpResponse:
 
 @requires("clients.view")
 def client_detail(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     record(request, Action.READ, client)
     care = client_care_summary(request.member, client)
     links = (
@@ -94,10 +90,12 @@ def client_detail(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("clients.edit")
 def client_edit(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = ClientForm(request.POST or None, instance=client)
     if request.method == "POST" and form.is_valid():
-        fresh = get_client_for(request, client_id)  # form.is_valid() mutated `client` already
+        fresh = get_client_for(
+            request.member, client_id
+        )  # form.is_valid() mutated `client` already
         changed = _save_with_model_errors(
             form,
             lambda data: actions.do_update_client(request.member, fresh, data, request),
@@ -113,7 +111,7 @@ def client_edit(request: MemberRequest, client_id: int) -> HttpResponse:
 @requires("clients.archive")
 @require_POST
 def client_archive(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     actions.do_archive_client(request.member, client, request)
     messages.success(request, "Client archived. Nothing was deleted; restore at any time.")
     return redirect("clients:detail", client_id=client_id)
@@ -122,7 +120,7 @@ def client_archive(request: MemberRequest, client_id: int) -> HttpResponse:
 @requires("clients.archive")
 @require_POST
 def client_restore(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     actions.do_restore_client(request.member, client, request)
     messages.success(request, "Client restored.")
     return redirect("clients:detail", client_id=client_id)
@@ -130,7 +128,7 @@ def client_restore(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("clients.history")
 def client_history(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     versions = list(client.history.select_related("history_user").order_by("-history_date"))
     rows = []
     for newer, older in zip(versions, [*versions[1:], None], strict=True):

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
 from touchstone.interop.research import export_research
@@ -48,7 +48,7 @@ class FhirUploadForm(forms.Form):
 
 @requires("interop.fhir")
 def fhir_export(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     bundle = client_bundle(
         request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
     )
@@ -60,7 +60,7 @@ def fhir_export(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("interop.fhir")
 def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = FhirUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -33,6 +33,7 @@ def install(api: NinjaAPI) -> None:
     ) -> HttpResponse:
         return api.create_response(request, error_body(code, message, fields), status=status)
 
+    @api.exception_handler(NinjaValidationError)
     def invalid_schema(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields: dict[str, list[str]] = {}
         for item in exc.errors:
@@ -44,25 +45,23 @@ def install(api: NinjaAPI) -> None:
             )
         return reply(request, 422, "validation_error", "The request is not valid.", fields)
 
+    @api.exception_handler(DjangoValidationError)
     def invalid_model(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         return reply(request, 422, "validation_error", "The request is not valid.", fields)
 
+    @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return reply(request, 404, "not_found", "Not found.")
 
+    @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return reply(request, 403, "forbidden", "Your role does not allow this.")
 
+    @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return reply(request, 401, "unauthenticated", "Send a valid token: Authorization: Bearer …")
 
+    @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return reply(request, exc.status_code, "error", str(exc))
-
-    api.add_exception_handler(NinjaValidationError, invalid_schema)
-    api.add_exception_handler(DjangoValidationError, invalid_model)
-    api.add_exception_handler(Http404, not_found)
-    api.add_exception_handler(PermissionDenied, forbidden)
-    api.add_exception_handler(AuthenticationError, unauthenticated)
-    api.add_exception_handler(HttpError, http_error)

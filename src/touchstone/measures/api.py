@@ -11,10 +11,10 @@ from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.measures import actions
+from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.models import Administration, Mode, RiskAlert
-from touchstone.measures.views import get_administration_for, get_alert_for
 
 router = Router(tags=["questionnaires"])
 
@@ -98,7 +98,7 @@ def list_administrations(request: MemberRequest, filters: Query[AdministrationFi
 )
 @api_requires("measures.view")
 def get_administration(request: MemberRequest, administration_id: int) -> Administration:
-    administration = get_administration_for(request, administration_id)
+    administration = get_administration_for(request.member, administration_id)
     record(request, Action.READ, administration)
     return administration
 
@@ -112,7 +112,7 @@ def get_administration(request: MemberRequest, administration_id: int) -> Admini
 def create_administration(
     request: MemberRequest, client_id: int, payload: AdministrationIn
 ) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     with transaction.atomic():
         administration = actions.do_start_administration(
             client, payload.instrument_id, Mode.API, request.member, request
@@ -137,7 +137,7 @@ def list_alerts(request: MemberRequest) -> Any:
 @router.get("/alerts/{alert_id}", response=AlertOut, summary="One alert, with its reason")
 @api_requires("alerts.handle")
 def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
-    alert = get_alert_for(request, alert_id)
+    alert = get_alert_for(request.member, alert_id)
     record(request, Action.READ, alert)
     return alert
 
@@ -149,6 +149,6 @@ def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
 )
 @api_requires("alerts.handle")
 def close_alert(request: MemberRequest, alert_id: int, payload: CloseIn) -> RiskAlert:
-    alert = get_alert_for(request, alert_id)
+    alert = get_alert_for(request.member, alert_id)
     actions.do_close_alert(alert, request.member, payload.action_taken, request)
     return alert

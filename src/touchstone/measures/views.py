@@ -16,8 +16,9 @@ from touchstone.accounts.access import TABLET_LOCK, MemberRequest, get_for, requ
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care import selectors as care_selectors
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.measures import actions, care_charts
+from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.forms import AnswersForm, CloseAlertForm, PortalLinkForm, StartForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
@@ -26,25 +27,9 @@ from touchstone.portal.actions import do_create_portal_link, do_revoke_portal_li
 from touchstone.portal.models import PortalLink, Purpose
 
 
-def get_administration_for(request: MemberRequest, administration_id: int) -> Administration:
-    return get_for(
-        request.member, Administration.objects.select_related("client"), pk=administration_id
-    )
-
-
-def get_alert_for(request: MemberRequest, alert_id: int) -> RiskAlert:
-    return get_for(
-        request.member,
-        RiskAlert.objects.select_related(
-            "client", "administration", "assigned_to__user", "closed_by__user"
-        ),
-        pk=alert_id,
-    )
-
-
 @requires("measures.give")
 def start(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = StartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -75,7 +60,7 @@ def _finished(request: MemberRequest, administration: Administration) -> HttpRes
 @requires("measures.give")
 @tablet_ok
 def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
-    administration = get_administration_for(request, administration_id)
+    administration = get_administration_for(request.member, administration_id)
     tablet = administration.mode == Mode.TABLET
     if request.session.get(TABLET_LOCK) not in (None, administration.pk):
         # A client holds the tablet: their own form only, never another administration.
@@ -153,7 +138,7 @@ def handback(request: MemberRequest) -> HttpResponseBase:
 
 @requires("measures.view")
 def result(request: MemberRequest, administration_id: int) -> HttpResponse:
-    administration = get_administration_for(request, administration_id)
+    administration = get_administration_for(request.member, administration_id)
     record(request, Action.READ, administration)
     definition = instrument(administration.instrument_id)
     answers = [(item, administration.answers.get(item.link_id)) for item in definition.items]
@@ -183,7 +168,7 @@ def alert_list(request: MemberRequest) -> HttpResponse:
 
 @requires("alerts.handle")
 def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
-    alert = get_alert_for(request, alert_id)
+    alert = get_alert_for(request.member, alert_id)
     form = CloseAlertForm(request.POST or None)
     if request.method == "POST":
         try:
@@ -218,7 +203,7 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
 
 @requires("measures.view")
 def progress(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     administrations = (
         Administration.objects.for_member(request.member).completed().filter(client=client)
     )
@@ -256,7 +241,7 @@ def progress(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("measures.give")
 def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = PortalLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -281,7 +266,7 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
 @requires("measures.give")
 @require_POST
 def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     link = do_create_portal_link(
         client, request.member, Purpose.PROGRESS, [], timezone.now() + timedelta(days=7), request
     )

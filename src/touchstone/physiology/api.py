@@ -15,7 +15,7 @@ from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Visit
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.physiology import actions
 from touchstone.physiology.models import Entry, Recording, Sample, SleepNight, Timing
 
@@ -163,7 +163,7 @@ def get_sample(request: MemberRequest, sample_id: int) -> Sample:
 )
 @api_requires("physiology.edit")
 def create_sample(request: MemberRequest, client_id: int, payload: SampleIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     data = payload.dict(exclude={"visit_id"})
     data["timing"] = data["timing"] or ""
     data["visit"] = _visit(request, payload.visit_id)
@@ -193,7 +193,7 @@ def get_recording(request: MemberRequest, recording_id: int) -> Recording:
 )
 @api_requires("physiology.edit")
 def create_recording(request: MemberRequest, client_id: int, payload: RecordingIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     if (payload.rr_text is None) == (payload.rr_base64 is None):
         raise ValidationError({"rr_text": ["Send exactly one of rr_text and rr_base64."]})
     if payload.rr_text is not None:
@@ -243,7 +243,7 @@ def get_sleep_night(request: MemberRequest, sleep_night_id: int) -> SleepNight:
 )
 @api_requires("physiology.edit")
 def create_sleep_night(request: MemberRequest, client_id: int, payload: SleepNightIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     night = actions.do_save_sleep_night(
         client, payload.dict(), request.member, request, entered=Entry.API
     )

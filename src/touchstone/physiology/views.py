@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from touchstone.accounts.access import MemberRequest, get_for, public, requires
+from touchstone.accounts.access import MemberRequest, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.physiology import actions, selectors, wearables
+from touchstone.physiology.access import get_recording_for
 from touchstone.physiology.forms import (
     DiaryLinkForm,
     ImportUploadForm,
@@ -48,17 +49,9 @@ def _model_errors(form: BaseForm, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def get_recording_for(request: MemberRequest, recording_id: int) -> Recording:
-    return get_for(
-        request.member,
-        Recording.objects.select_related("client", "visit").defer("rr_ms"),
-        pk=recording_id,
-    )
-
-
 @requires("physiology.view")
 def overview(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     data = selectors.client_overview(request.member, client)
     record(request, Action.READ, client, detail="physiology")
     return render(
@@ -70,7 +63,7 @@ def overview(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def sample_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = SampleForm(request.POST or None, member=request.member, client=client)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in actions.SAMPLE_FIELDS}
@@ -93,7 +86,7 @@ def sample_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = RecordingForm(
         request.POST or None, request.FILES or None, member=request.member, client=client
     )
@@ -120,7 +113,7 @@ def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.view")
 def recording_detail(request: MemberRequest, recording_id: int) -> HttpResponse:
-    recording = get_recording_for(request, recording_id)
+    recording = get_recording_for(request.member, recording_id)
     record(request, Action.READ, recording)
     comparison = None
     if recording.visit_id:
@@ -141,7 +134,7 @@ def recording_detail(request: MemberRequest, recording_id: int) -> HttpResponse:
 
 @requires("physiology.view")
 def sleep(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     nights = list(SleepNight.objects.for_member(request.member).filter(client_id=client.pk))
     weeks = weekly_summary((n.night_of, n.core()) for n in nights)
     record(request, Action.READ, client, detail="sleep diary")
@@ -160,7 +153,7 @@ def sleep(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def sleep_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     initial = {"night_of": timezone.localdate() - dt.timedelta(days=1)}
     form = SleepNightForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -181,7 +174,7 @@ def sleep_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def diary_link(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = DiaryLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -242,7 +235,7 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
 
 @requires("physiology.edit")
 def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -272,7 +265,7 @@ def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     pending = request.session.get(IMPORT_SESSION_KEY)
     if not pending or pending.get("client_id") != client.pk:
         messages.info(request, "Upload the export first.")
@@ -317,7 +310,7 @@ def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
 
 @requires("physiology.view")
 def client_association(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     rows = selectors.client_association(request.member, client)
     record(request, Action.READ, client, detail="body and mind")
     return render(

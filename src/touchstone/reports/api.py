@@ -10,7 +10,7 @@ from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.lib.http import download
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.pdf import render_pdf
@@ -32,7 +32,7 @@ class PeriodQuery(Schema):
 )
 @api_requires("reports.progress")
 def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     member = request.member
     try:
         report = build_progress_report(
@@ -56,7 +56,7 @@ def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) 
 @router.get("/clients/{client_id}/superbill.pdf", summary="A superbill of a client's episode")
 @api_requires("reports.superbill")
 def superbill_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         bill = build_superbill(
             request.member.clinic, client, episode_id=q.episode, start=q.start, end=q.end

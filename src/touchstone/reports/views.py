@@ -18,8 +18,8 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.healthcare_use import HealthcareUse
 from touchstone.care.models import Intake
+from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
-from touchstone.clients.views import get_client_for
 from touchstone.lib.http import download
 from touchstone.reports import actions
 from touchstone.reports.forms import HealthcareUseForm, PeriodForm
@@ -65,7 +65,7 @@ def progress_for(request: MemberRequest, client: Client) -> ProgressReport:
 
 @requires("reports.progress")
 def progress(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         report = progress_for(request, client)
     except ReportError as error:
@@ -82,7 +82,7 @@ def progress(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("reports.progress")
 def progress_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         report = progress_for(request, client)
     except ReportError as error:
@@ -100,7 +100,7 @@ def _superbill(request: MemberRequest, client: Client) -> Superbill:
 
 @requires("reports.superbill")
 def superbill(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         bill = _superbill(request, client)
     except SuperbillError as error:
@@ -113,7 +113,7 @@ def superbill(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("reports.superbill")
 def superbill_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         bill = _superbill(request, client)
     except SuperbillError as error:
@@ -155,7 +155,7 @@ def payer_pdf(request: MemberRequest) -> HttpResponse:
 
 @requires("care.edit")
 def healthcare_use(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = HealthcareUseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
