@@ -15,7 +15,7 @@ urlpatterns = [
     path("evidence/", include("touchstone.evidence.urls")),
     path("reports/", include("touchstone.reports.urls")),
     path("interop/", include("touchstone.interop.urls")),
-    path("p/", include("touchstone.portal.urls")),
+    path("", include("touchstone.portal.urls")),
     path("audit/", include("touchstone.audit.urls")),
     path("api/v1/", api.urls),
 ]

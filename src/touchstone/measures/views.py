@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -8,23 +7,18 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import TABLET_LOCK, MemberRequest, get_for, requires, tablet_ok
+from touchstone.accounts.access import TABLET_LOCK, MemberRequest, requires, tablet_ok
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care import selectors as care_selectors
 from touchstone.clients.access import get_client_for
 from touchstone.measures import actions, care_charts
 from touchstone.measures.access import get_administration_for, get_alert_for
-from touchstone.measures.forms import AnswersForm, CloseAlertForm, PortalLinkForm, StartForm
+from touchstone.measures.forms import AnswersForm, CloseAlertForm, StartForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
 from touchstone.measures.progress import client_series
-from touchstone.portal.actions import do_create_portal_link, do_revoke_portal_link
-from touchstone.portal.models import PortalLink, Purpose
 
 
 @requires("measures.give")
@@ -237,49 +231,3 @@ def progress(request: MemberRequest, client_id: int) -> HttpResponse:
     context["physiology"] = progress_panel(request.member, client)
     record(request, Action.READ, client, detail="progress")
     return render(request, "measures/progress.html", context)
-
-
-@requires("measures.give")
-def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request.member, client_id)
-    form = PortalLinkForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            link = do_create_portal_link(
-                client,
-                request.member,
-                Purpose.QUESTIONNAIRES,
-                form.cleaned_data["instrument_ids"],
-                timezone.now() + timedelta(days=form.cleaned_data["valid_days"]),
-                request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            url = request.build_absolute_uri(reverse("portal:open", args=[link.token]))
-            return render(
-                request, "measures/link_created.html", {"client": client, "link": link, "url": url}
-            )
-    return render(request, "measures/link_form.html", {"form": form, "client": client})
-
-
-@requires("measures.give")
-@require_POST
-def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request.member, client_id)
-    link = do_create_portal_link(
-        client, request.member, Purpose.PROGRESS, [], timezone.now() + timedelta(days=7), request
-    )
-    url = request.build_absolute_uri(reverse("portal:open", args=[link.token]))
-    return render(
-        request, "measures/link_created.html", {"client": client, "link": link, "url": url}
-    )
-
-
-@requires("measures.give")
-@require_POST
-def link_revoke(request: MemberRequest, link_id: int) -> HttpResponse:
-    link = get_for(request.member, PortalLink.objects.select_related("client"), pk=link_id)
-    do_revoke_portal_link(link, request.member, request)
-    messages.success(request, "The link no longer works.")
-    return redirect("clients:detail", client_id=link.client_id)

@@ -22,7 +22,7 @@ ITEM_9 = {f"a{{pk}}-phq9-{i}": "0" for i in range(1, 9)} | {"a{pk}-phq9-9": "1"}
 def _send(cast: Cast, *instrument_ids: str) -> tuple[str, PortalLink]:
     client = make_client(cast.harbour)
     response = cast.browser_for(cast.tess).post(
-        f"/measures/clients/{client.pk}/link/",
+        f"/clients/{client.pk}/links/new/",
         {"instrument_ids": list(instrument_ids), "valid_days": "3"},
     )
     url = re.search(r'value="(http[^"]+/p/[^"]+)"', response.content.decode()).group(1)
@@ -95,7 +95,7 @@ def test_a_progress_link_shows_the_client_their_own_scores_in_words(cast: Cast):
     client = make_client(cast.harbour)
     answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0])
     answered(client, cast.tess, "phq9", [0, 1, 0, 1, 0, 0, 0, 0, 0])
-    response = cast.browser_for(cast.tess).post(f"/measures/clients/{client.pk}/progress-link/")
+    response = cast.browser_for(cast.tess).post(f"/clients/{client.pk}/links/progress/")
     url = re.search(r'value="http://testserver([^"]+)"', response.content.decode()).group(1)
     page = HttpClient().get(url).content.decode()
     assert "Your progress, Dana" in page and "improved by more than day-to-day" in page
@@ -106,7 +106,7 @@ def test_staff_revoke_a_link_and_it_stops_working_at_once(cast: Cast):
     path, link = _send(cast, "phq9")
     page = cast.browser_for(cast.tess).get(f"/clients/{link.client_id}/").content.decode()
     assert "Private links that still work" in page
-    cast.browser_for(cast.fiona).post(f"/measures/links/{link.pk}/revoke/")
+    cast.browser_for(cast.fiona).post(f"/links/{link.pk}/revoke/")
     assert HttpClient().get(path).status_code == 404
     assert AuditEvent.objects.filter(action="revoke", object_type="portal.portallink").exists()
 

@@ -105,7 +105,7 @@ def test_a_clinician_and_a_client_go_through_a_course_of_care(
     _page_ok(page, screenshot, "flow-10-session", problems)
 
     # A private link for PHQ-9.
-    page.goto(f"{url}/measures/clients/{client_id}/link/")
+    page.goto(f"{url}/clients/{client_id}/links/new/")
     page.get_by_label(re.compile(r"PHQ-9\)")).check()
     page.get_by_role("button", name="Create link").click()
     link = page.locator("#portal-link").input_value()
