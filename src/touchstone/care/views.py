@@ -256,7 +256,7 @@ def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
             "client": client,
             "form": form,
             "title": "New episode of care",
-            "cancel": ("clients:detail", client.pk),
+            "cancel": ("record:client", client.pk),
         },
     )
 

@@ -12,12 +12,10 @@ from django.views.decorators.http import require_POST
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.care.selectors import client_care_summary
 from touchstone.clients import actions
 from touchstone.clients.access import get_client_for
 from touchstone.clients.forms import ClientForm, ClientSearchForm
 from touchstone.clients.models import EDITABLE_FIELDS, Client
-from touchstone.portal.models import PortalLink
 
 PAGE_SIZE = 25
 
@@ -69,23 +67,8 @@ def client_create(request: MemberRequest) -> HttpResponse:
         )
         if client is not None:
             messages.success(request, "Client created.")
-            return redirect("clients:detail", client_id=client.pk)
+            return redirect("record:client", client_id=client.pk)
     return render(request, "clients/form.html", {"form": form, "client": None})
-
-
-@requires("clients.view")
-def client_detail(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request.member, client_id)
-    record(request, Action.READ, client)
-    care = client_care_summary(request.member, client)
-    links = (
-        PortalLink.objects.for_member(request.member).open().filter(client=client)
-        if request.member.can("measures.give")
-        else []
-    )
-    return render(
-        request, "clients/detail.html", {"client": client, "care": care, "open_links": links}
-    )
 
 
 @requires("clients.edit")
@@ -102,7 +85,7 @@ def client_edit(request: MemberRequest, client_id: int) -> HttpResponse:
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
-            return redirect("clients:detail", client_id=client_id)
+            return redirect("record:client", client_id=client_id)
     else:
         record(request, Action.READ, client, detail="edit form")
     return render(request, "clients/form.html", {"form": form, "client": client})
@@ -114,7 +97,7 @@ def client_archive(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     actions.do_archive_client(request.member, client, request)
     messages.success(request, "Client archived. Nothing was deleted; restore at any time.")
-    return redirect("clients:detail", client_id=client_id)
+    return redirect("record:client", client_id=client_id)
 
 
 @requires("clients.archive")
@@ -123,7 +106,7 @@ def client_restore(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     actions.do_restore_client(request.member, client, request)
     messages.success(request, "Client restored.")
-    return redirect("clients:detail", client_id=client_id)
+    return redirect("record:client", client_id=client_id)
 
 
 @requires("clients.history")

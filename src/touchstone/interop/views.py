@@ -74,7 +74,7 @@ def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
                 f"Imported {len(imported)} questionnaire(s)"
                 + (f"; {alerts} risk alert(s) raised." if alerts else "."),
             )
-            return redirect("measures:progress", client_id=client.pk)
+            return redirect("record:progress", client_id=client.pk)
     return render(request, "interop/fhir_import.html", {"client": client, "form": form})
 
 

@@ -1,14 +1,14 @@
 from django.urls import path
 
+from touchstone.lib.urls import client_scoped
 from touchstone.measures import views
 
 app_name = "measures"
 urlpatterns = [
-    path("clients/<int:client_id>/start/", views.start, name="start"),
-    path("clients/<int:client_id>/progress/", views.progress, name="progress"),
-    path("administrations/<int:administration_id>/", views.fill, name="fill"),
-    path("administrations/<int:administration_id>/result/", views.result, name="result"),
-    path("tablet/hand-back/", views.handback, name="handback"),
-    path("alerts/", views.alert_list, name="alerts"),
-    path("alerts/<int:alert_id>/", views.alert_detail, name="alert"),
+    *client_scoped([path("questionnaires/new/", views.start, name="start")]),
+    path("measures/administrations/<int:administration_id>/", views.fill, name="fill"),
+    path("measures/administrations/<int:administration_id>/result/", views.result, name="result"),
+    path("measures/tablet/hand-back/", views.handback, name="handback"),
+    path("measures/alerts/", views.alert_list, name="alerts"),
+    path("measures/alerts/<int:alert_id>/", views.alert_detail, name="alert"),
 ]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
@@ -11,14 +9,12 @@ from django.shortcuts import redirect, render
 from touchstone.accounts.access import TABLET_LOCK, MemberRequest, requires, tablet_ok
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.care import selectors as care_selectors
 from touchstone.clients.access import get_client_for
-from touchstone.measures import actions, care_charts
+from touchstone.measures import actions
 from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.forms import AnswersForm, CloseAlertForm, StartForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
-from touchstone.measures.progress import client_series
 
 
 @requires("measures.give")
@@ -48,7 +44,7 @@ def _finished(request: MemberRequest, administration: Administration) -> HttpRes
     questionnaires but may not read scores (front desk) — the client's page."""
     if request.member.can("measures.view"):
         return redirect("measures:result", administration_id=administration.pk)
-    return redirect("clients:detail", client_id=administration.client_id)
+    return redirect("record:client", client_id=administration.client_id)
 
 
 @requires("measures.give")
@@ -193,41 +189,3 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
             "answer": alert.administration.answers.get(alert.item) if alert.item else None,
         },
     )
-
-
-@requires("measures.view")
-def progress(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request.member, client_id)
-    administrations = (
-        Administration.objects.for_member(request.member).completed().filter(client=client)
-    )
-    context: dict[str, Any] = {
-        "client": client,
-        "series": client_series(administrations),
-        "in_progress": Administration.objects.for_member(request.member).filter(
-            client=client, status=Status.IN_PROGRESS
-        ),
-    }
-    if request.member.can("care.view"):  # the massage record: not for the front desk
-        body_rows = care_selectors.body_map_series(request.member, client)
-        rating_rows = care_selectors.ratings_series(request.member, client)
-        dates, body_table = care_charts.body_map_table(body_rows)
-        context.update(
-            {
-                "show_care": True,
-                "body_chart": care_charts.body_map_chart(body_rows),
-                "body_dates": dates,
-                "body_table": body_table,
-                "ratings_chart": care_charts.ratings_chart(rating_rows),
-                "ratings": rating_rows,
-                "visits": care_selectors.visit_timeline(request.member, client),
-            }
-        )
-    from touchstone.outcomes.trajectories import client_trajectories  # expected bands
-
-    context["trajectories"] = client_trajectories(request.member, client)
-    from touchstone.physiology.selectors import progress_panel  # body measures
-
-    context["physiology"] = progress_panel(request.member, client)
-    record(request, Action.READ, client, detail="progress")
-    return render(request, "measures/progress.html", context)

@@ -145,4 +145,4 @@ def link_revoke(request: MemberRequest, link_id: int) -> HttpResponse:
     link = get_for(request.member, PortalLink.objects.select_related("client"), pk=link_id)
     do_revoke_portal_link(link, request.member, request)
     messages.success(request, "The link no longer works.")
-    return redirect("clients:detail", client_id=link.client_id)
+    return redirect("record:client", client_id=link.client_id)

@@ -47,7 +47,7 @@ def _problem(
 
 def _back_to(client: Client) -> str:
     """Where a refused client document sends the reader: the client's page, to fix the cause."""
-    return reverse("clients:detail", args=[client.pk])
+    return reverse("record:client", args=[client.pk])
 
 
 def progress_for(request: MemberRequest, client: Client) -> ProgressReport:

@@ -60,13 +60,10 @@ def test_it_exports_a_valid_bundle_with_loinc_scores_and_vitals(cast: Cast):
 
 def test_it_leaves_conditions_out_for_roles_that_may_not_read_diagnoses(cast: Cast):
     client, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=1)
-    response = cast.browser_for(cast.tess).get(f"/interop/clients/{client.pk}/fhir.json")
+    response = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/fhir.json")
     assert response.status_code == 200
     assert not _resources(json.loads(response.content), "Condition")
-    assert (
-        cast.browser_for(cast.charlie).get(f"/interop/clients/{client.pk}/fhir.json").status_code
-        == 404
-    )
+    assert cast.browser_for(cast.charlie).get(f"/clients/{client.pk}/fhir.json").status_code == 404
 
 
 def test_it_imports_the_us_core_phq9_response_and_scores_it(cast: Cast):

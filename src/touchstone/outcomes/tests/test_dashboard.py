@@ -202,7 +202,7 @@ def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
     assert worse.client_id in {f.client.pk for f in flagged if f.instrument_id == "phq9"}
     mine = next(f for f in flagged if f.client.pk == worse.client_id)
     assert mine.latest == 22 and mine.latest > mine.upper
-    page = cast.browser_for(cast.bob).get(f"/measures/clients/{worse.client_id}/progress/")
+    page = cast.browser_for(cast.bob).get(f"/clients/{worse.client_id}/progress/")
     assert "Not on track" in page.content.decode()
     assert worse.client_id not in {f.client.pk for f in not_on_track(cast.charlie)}
 

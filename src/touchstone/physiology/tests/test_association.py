@@ -104,7 +104,7 @@ def test_one_clients_association_uses_intervals_between_scores(cast: Cast):
         make_recording(
             cast.harbour, client, rmssd=rmssd, recorded_at=NOW - dt.timedelta(days=days_ago)
         )
-    response = cast.browser_for(cast.tess).get(f"/physiology/clients/{client.pk}/association/")
+    response = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/physiology/association/")
     row = next(r for r in response.context["rows"] if (r.measure, r.symptom) == ("rmssd", "phq9"))
     d_body = [b[2] - a[2] for a, b in itertools.pairwise(pairs)]
     d_mind = [b[1] - a[1] for a, b in itertools.pairwise(pairs)]

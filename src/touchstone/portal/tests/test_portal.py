@@ -123,8 +123,10 @@ def test_the_front_desk_gives_questionnaires_but_does_not_read_scores(cast: Cast
     fiona = cast.browser_for(cast.fiona)
     a = Administration.objects.get()
     assert fiona.get(f"/measures/administrations/{a.pk}/result/").status_code == 403
-    assert fiona.get(f"/measures/clients/{client.pk}/progress/").status_code == 403
-    fiona.post(f"/measures/clients/{client.pk}/start/", {"instrument_id": "gad2", "mode": "clinic"})
+    assert fiona.get(f"/clients/{client.pk}/progress/").status_code == 403
+    fiona.post(
+        f"/clients/{client.pk}/questionnaires/new/", {"instrument_id": "gad2", "mode": "clinic"}
+    )
     new = Administration.objects.get(instrument_id="gad2")
     done = fiona.post(
         f"/measures/administrations/{new.pk}/", {"gad2-1": "1", "gad2-2": "0", "finish": "1"}
