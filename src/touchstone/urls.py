@@ -20,7 +20,6 @@ urlpatterns = [
     path("", include("touchstone.reports.urls")),
     path("", include("touchstone.interop.urls")),
     path("", include("touchstone.portal.urls")),
-    path("audit/", include("touchstone.audit.urls")),
     path("api/v1/", api.urls),
 ]
 

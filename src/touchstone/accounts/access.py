@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Protocol, Self, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponseBase
@@ -94,7 +95,7 @@ def requires(permission: str) -> Callable[[ViewFunc], ViewFunc]:
                 raise PermissionDenied("Your role does not allow this.")
             if request.session.get(TABLET_LOCK) and not getattr(view, "tablet_ok", False):
                 # A client holds the tablet: nothing but their form until staff take it back.
-                return redirect("measures:handback")
+                return redirect(settings.TABLET_HANDBACK_URL)
             return view(request, *args, **kwargs)
 
         wrapped.touchstone_permission = permission  # type: ignore[attr-defined]

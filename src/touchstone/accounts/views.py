@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
 from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -25,6 +29,7 @@ from touchstone.accounts.access import (
     requires,
 )
 from touchstone.accounts.forms import (
+    AuditFilterForm,
     ClinicSettingsForm,
     InviteForm,
     OTPCodeForm,
@@ -33,7 +38,7 @@ from touchstone.accounts.forms import (
 )
 from touchstone.accounts.models import ApiToken, StaffMember
 from touchstone.audit.log import record
-from touchstone.audit.models import Action
+from touchstone.audit.models import Action, AuditEvent
 
 # --- Signing in and out, passwords (Django's views, marked as deliberately public) -------
 login = public(
@@ -115,7 +120,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     if request.session.get(TABLET_LOCK):  # public, so ``requires`` does not apply the lock
-        return redirect("measures:handback")
+        return redirect(settings.TABLET_HANDBACK_URL)
     if user_has_device(request.user) and not is_verified(request.user):
         return redirect(f"{reverse_lazy('accounts:verify')}?next={request.path}")
     device, _ = TOTPDevice.objects.get_or_create(
@@ -221,3 +226,28 @@ def clinic_settings(request: MemberRequest) -> HttpResponse:
         messages.success(request, "Clinic settings saved.")
         return redirect("accounts:clinic")
     return render(request, "accounts/clinic.html", {"form": form})
+
+
+@requires("audit.view")
+def audit_log(request: MemberRequest) -> HttpResponse:
+    """The clinic's audit log, newest first, filterable. Read-only by construction."""
+    events = AuditEvent.objects.for_member(request.member).select_related("actor")
+    form = AuditFilterForm(request.GET or None)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        if data["object_type"]:
+            events = events.filter(object_type=data["object_type"])
+        if data["object_id"]:
+            events = events.filter(object_id=data["object_id"])
+        if data["actor"]:
+            events = events.filter(actor_label__iexact=data["actor"])
+        tz = timezone.get_current_timezone()
+        if data["since"]:
+            events = events.filter(at__gte=dt.datetime.combine(data["since"], dt.time(), tz))
+        if data["until"]:
+            end = dt.datetime.combine(data["until"] + dt.timedelta(days=1), dt.time(), tz)
+            events = events.filter(at__lt=end)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "audit/list.html", {"page": page, "form": form})

@@ -25,6 +25,7 @@ from touchstone.care.models import (
     Visit,
 )
 from touchstone.clients.forms import DateInput
+from touchstone.science.instruments import all_instruments
 
 TREATING_ROLES = (Role.OWNER, Role.CLINICIAN, Role.THERAPIST)
 
@@ -85,8 +86,6 @@ class ScreenForm(forms.ModelForm):
 
 
 def _instrument_choices() -> list[tuple[str, str]]:
-    from touchstone.science.instruments import all_instruments
-
     return sorted((i.id, i.title) for i in all_instruments().values())
 
 

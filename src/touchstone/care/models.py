@@ -22,6 +22,7 @@ from touchstone.accounts.models import StaffMember
 from touchstone.care import bodymap, contraindications, icd10
 from touchstone.clients.models import Client
 from touchstone.lib.npi import INVALID_NPI, npi_is_valid
+from touchstone.science.instruments import instrument_ids
 
 
 class Intake(ClinicOwned):
@@ -204,8 +205,6 @@ class FrequencyUnit(models.TextChoices):
 
 
 def _instrument_ids() -> set[str]:
-    from touchstone.science.instruments import instrument_ids
-
     return set(instrument_ids())
 
 

@@ -24,6 +24,7 @@ from touchstone.care.models import Diagnosis, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
+from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.science.billing import MASSAGE_CPT, MASSAGE_CPT_TEXT
 from touchstone.science.instruments import to_fhir_questionnaire, to_questionnaire_response
 
@@ -255,8 +256,6 @@ def physiology_resources(
     clinic: Clinic, client: Client, subject: str
 ) -> list[tuple[str, dict[str, Any]]]:
     """Cortisol samples, HRV recordings and sleep-diary nights (physiology app)."""
-    from touchstone.physiology.models import Recording, Sample, SleepNight
-
     out: list[tuple[str, dict[str, Any]]] = []
     for s in Sample.objects.filter(clinic_id=clinic.pk, client_id=client.pk).order_by(
         "collected_at", "id"

@@ -82,15 +82,15 @@ def test_owners_browse_and_filter_their_clinics_log(cast: Cast, as_alice: HttpCl
     record(None, "read", client, actor=cast.bob.user)
     record(None, "update", client, actor=cast.alice.user)
     record(None, "read", make_client(cast.northside), actor=cast.charlie.user)
-    page = as_alice.get("/audit/", {"action": "read"}).content.decode()
+    page = as_alice.get("/accounts/audit/", {"action": "read"}).content.decode()
     assert "bob" in page and "charlie" not in page
-    only_alices_updates = as_alice.get("/audit/", {"actor": "alice", "action": "update"})
+    only_alices_updates = as_alice.get("/accounts/audit/", {"actor": "alice", "action": "update"})
     assert only_alices_updates.context["page"].paginator.count == 1
 
 
 @pytest.mark.parametrize("who", ["bob", "tess", "fiona", "rita"])
 def test_only_owners_see_the_audit_log(cast: Cast, who: str):
-    assert cast.browser_for(getattr(cast, who)).get("/audit/").status_code == 403
+    assert cast.browser_for(getattr(cast, who)).get("/accounts/audit/").status_code == 403
 
 
 def test_the_audit_page_does_a_fixed_number_of_queries(
@@ -99,7 +99,7 @@ def test_the_audit_page_does_a_fixed_number_of_queries(
     for _ in range(60):
         record(None, "read", make_client(cast.harbour), actor=cast.bob.user)
     with django_assert_max_num_queries(12):
-        as_alice.get("/audit/")
+        as_alice.get("/accounts/audit/")
 
 
 def test_it_takes_the_address_the_proxy_appended_when_behind_one(

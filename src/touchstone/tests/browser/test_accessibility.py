@@ -53,7 +53,11 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     }
     if username == "alice":
         pages.update(
-            {"audit": "/audit/", "staff": "/accounts/staff/", "clinic": "/accounts/clinic/"}
+            {
+                "audit": "/accounts/audit/",
+                "staff": "/accounts/staff/",
+                "clinic": "/accounts/clinic/",
+            }
         )
     problems = []
     for name, path in pages.items():
