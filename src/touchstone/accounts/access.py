@@ -25,6 +25,7 @@ from django.urls import reverse
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import PERMISSIONS
+from touchstone.audit.actor import Actor
 
 M = TypeVar("M", bound=models.Model)
 #: Session key set while a client fills a questionnaire on a staff member's tablet.
@@ -33,9 +34,11 @@ ViewFunc = Callable[..., HttpResponseBase]
 
 
 class MemberRequest(HttpRequest):
-    """A request that passed ``requires``: it carries the caller's clinic membership."""
+    """A request that passed ``requires``: it carries the caller's clinic membership and the
+    ``Actor`` its actions and audited reads take."""
 
     member: StaffMember
+    actor: Actor
 
 
 class ClinicOwnedQuerySet(models.QuerySet[M]):

@@ -18,6 +18,8 @@ from ninja.security import HttpBearer
 
 from touchstone.accounts.models import ApiToken, StaffMember, hash_token
 from touchstone.accounts.roles import PERMISSIONS
+from touchstone.audit.actor import Actor
+from touchstone.lib.http import client_address
 
 
 class TokenAuth(HttpBearer):
@@ -38,7 +40,7 @@ class TokenAuth(HttpBearer):
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
         request.user = row.user
         request.member = member  # type: ignore[attr-defined]
-        request.audit_channel = "api"  # type: ignore[attr-defined]
+        request.actor = Actor.of_member(member, "api", client_address(request))  # type: ignore[attr-defined]
         return member
 
 

@@ -36,6 +36,7 @@ from touchstone.accounts.forms import (
     StaffChangeForm,
     TokenForm,
 )
+from touchstone.accounts.middleware import web_actor
 from touchstone.accounts.models import ApiToken, StaffMember
 from touchstone.audit.log import record
 from touchstone.audit.models import Action, AuditEvent
@@ -96,7 +97,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             record(
-                request,
+                web_actor(request),
                 Action.LOGIN,
                 object_type="auth.user",
                 object_id=request.user.pk,
@@ -129,7 +130,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     form = OTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
-            actions.do_confirm_two_factor(request.user, device, request)
+            actions.do_confirm_two_factor(web_actor(request), device)
             otp_login(request, device)
             messages.success(request, "Two-factor sign-in is on.")
             return redirect("accounts:profile")
@@ -164,7 +165,7 @@ def token_create(request: MemberRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Give the token a name (up to 100 characters).")
         return redirect("accounts:profile")
-    _, secret = actions.do_create_token(request.user, form.cleaned_data["name"], request)
+    _, secret = actions.do_create_token(request.actor, form.cleaned_data["name"])
     return render(request, "accounts/token_created.html", {"secret": secret})
 
 
@@ -172,7 +173,7 @@ def token_create(request: MemberRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: MemberRequest, token_id: int) -> HttpResponse:
     token = get_for(request.member, ApiToken.objects, pk=token_id)
-    actions.do_revoke_token(request.user, token, request)
+    actions.do_revoke_token(request.actor, token)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("accounts:profile")
 
@@ -188,7 +189,9 @@ def staff_list(request: MemberRequest) -> HttpResponse:
 def staff_invite(request: MemberRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        member = actions.do_invite_staff(request.member, form.cleaned_data, request)
+        member = actions.do_invite_staff(
+            request.actor, form.cleaned_data, request.build_absolute_uri("/")[:-1]
+        )
         messages.success(request, f"Invitation sent to {member.user.email}.")
         return redirect("accounts:staff")
     return render(request, "accounts/staff_invite.html", {"form": form})
@@ -203,11 +206,10 @@ def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_change_staff(
-                request.member,
+                request.actor,
                 colleague,
                 form.cleaned_data["role"],
                 form.cleaned_data["is_active"],
-                request,
             )
         except ValueError as error:
             form.add_error(None, str(error))
@@ -222,7 +224,7 @@ def clinic_settings(request: MemberRequest) -> HttpResponse:
     clinic = request.member.clinic
     form = ClinicSettingsForm(request.POST or None, instance=clinic)
     if request.method == "POST" and form.is_valid():
-        actions.do_update_clinic(request.member, form.instance, form.changed_data, request)
+        actions.do_update_clinic(request.actor, form.instance, form.changed_data)
         messages.success(request, "Clinic settings saved.")
         return redirect("accounts:clinic")
     return render(request, "accounts/clinic.html", {"form": form})

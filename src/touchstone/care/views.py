@@ -70,7 +70,7 @@ def intake(request: MemberRequest, client_id: int) -> HttpResponse:
         .filter(client_id=client.pk)
         .select_related("screened_by__user")[:10]
     )
-    record(request, Action.READ, row or client, detail="intake")
+    record(request.actor, Action.READ, row or client, detail="intake")
     return render(
         request,
         "care/intake.html",
@@ -94,13 +94,13 @@ def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
         saved = _save(
             form,
             INTAKE_FIELDS,
-            lambda data: actions.do_save_intake(request.member, client, data, request),
+            lambda data: actions.do_save_intake(request.actor, client, data),
         )
         if saved is not None:
             messages.success(request, "Intake saved.")
             return redirect("care:intake", client_id=client.pk)
     elif existing is not None:
-        record(request, Action.READ, existing, detail="edit form")
+        record(request.actor, Action.READ, existing, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -123,7 +123,7 @@ def medication_create(request: MemberRequest, client_id: int) -> HttpResponse:
         saved = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_create_medication(request.member, client, data, request),
+            lambda data: actions.do_create_medication(request.actor, client, data),
         )
         if saved is not None:
             messages.success(request, "Medication added.")
@@ -151,13 +151,13 @@ def medication_edit(request: MemberRequest, medication_id: int) -> HttpResponse:
         changed = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_update_medication(request.member, fresh, data, request),
+            lambda data: actions.do_update_medication(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:intake", client_id=medication.client_id)
     else:
-        record(request, Action.READ, medication, detail="edit form")
+        record(request.actor, Action.READ, medication, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -180,7 +180,7 @@ def medication_history(request: MemberRequest, medication_id: int) -> HttpRespon
     for newer, older in zip(versions, [*versions[1:], None], strict=True):
         changes = newer.diff_against(older).changes if older is not None else []
         rows.append({"version": newer, "changes": changes})
-    record(request, Action.READ, medication, detail="history")
+    record(request.actor, Action.READ, medication, detail="history")
     return render(
         request,
         "care/medication_history.html",
@@ -213,7 +213,7 @@ def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
         saved = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_record_screen(request.member, client, data, request),
+            lambda data: actions.do_record_screen(request.actor, client, data),
         )
         if saved is not None:
             messages.success(request, f"Screen recorded: {saved.get_result_display()}.")
@@ -244,7 +244,7 @@ def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
         episode = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_create_episode(request.member, client, data, request),
+            lambda data: actions.do_create_episode(request.actor, client, data),
         )
         if episode is not None:
             messages.success(request, "Episode of care opened.")
@@ -280,7 +280,7 @@ def episode_detail(request: MemberRequest, episode_id: int) -> HttpResponse:
         .select_related("therapist__user")
         .order_by("-starts_at")[:50]
     )
-    record(request, Action.READ, episode)
+    record(request.actor, Action.READ, episode)
     return render(
         request,
         "care/episode_detail.html",
@@ -306,13 +306,13 @@ def episode_edit(request: MemberRequest, episode_id: int) -> HttpResponse:
         changed = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_update_episode(request.member, fresh, data, request),
+            lambda data: actions.do_update_episode(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:episode", episode_id=episode_id)
     else:
-        record(request, Action.READ, episode, detail="edit form")
+        record(request.actor, Action.READ, episode, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -336,7 +336,7 @@ def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
         saved = _save(
             form,
             ["code", "source"],
-            lambda data: actions.do_add_diagnosis(request.member, episode, data, request),
+            lambda data: actions.do_add_diagnosis(request.actor, episode, data),
         )
         if saved is not None:
             messages.success(request, f"Diagnosis {saved.code} recorded.")
@@ -367,7 +367,7 @@ def visit_list(request: MemberRequest, client_id: int) -> HttpResponse:
     )
     page = Paginator(visits, PAGE_SIZE).get_page(request.GET.get("page"))
     record(
-        request,
+        request.actor,
         Action.LIST,
         object_type="care.visit",
         detail=f"client {client.pk}, page {page.number}, {len(page.object_list)} rows",
@@ -417,7 +417,7 @@ def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
         visit = _save(
             form,
             VISIT_FIELDS,
-            lambda data: actions.do_create_visit(request.member, client, data, request),
+            lambda data: actions.do_create_visit(request.actor, client, data),
         )
         if visit is not None:
             messages.success(request, "Visit saved.")
@@ -433,7 +433,7 @@ def visit_detail(request: MemberRequest, visit_id: int) -> HttpResponse:
         {"region": region, "level": visit.body_map.get(region.code, 0)}
         for region in bodymap.REGIONS
     ]
-    record(request, Action.READ, visit)
+    record(request.actor, Action.READ, visit)
     return render(
         request,
         "care/visit_detail.html",
@@ -461,13 +461,13 @@ def visit_edit(request: MemberRequest, visit_id: int) -> HttpResponse:
         changed = _save(
             form,
             VISIT_FIELDS,
-            lambda data: actions.do_update_visit(request.member, fresh, data, request),
+            lambda data: actions.do_update_visit(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:visit", visit_id=visit_id)
     else:
-        record(request, Action.READ, visit, detail="edit form")
+        record(request.actor, Action.READ, visit, detail="edit form")
     return _visit_form_page(request, form, visit.client, visit)
 
 
@@ -481,7 +481,7 @@ def adverse_event_create(request: MemberRequest, visit_id: int) -> HttpResponse:
         saved = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_record_adverse_event(request.member, visit, data, request),
+            lambda data: actions.do_record_adverse_event(request.actor, visit, data),
         )
         if saved is not None:
             messages.success(request, "Adverse event recorded.")
@@ -511,13 +511,13 @@ def adverse_event_edit(request: MemberRequest, adverse_event_id: int) -> HttpRes
         changed = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_update_adverse_event(request.member, fresh, data, request),
+            lambda data: actions.do_update_adverse_event(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:visit", visit_id=event.visit_id)
     else:
-        record(request, Action.READ, event, detail="edit form")
+        record(request.actor, Action.READ, event, detail="edit form")
     return render(
         request,
         "care/form.html",

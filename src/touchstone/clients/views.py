@@ -45,7 +45,7 @@ def client_list(request: MemberRequest) -> HttpResponse:
         clients = clients.search(text)
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     record(
-        request,
+        request.actor,
         Action.LIST,
         object_type="clients.client",
         detail=f"page {page.number}, {len(page.object_list)} rows",
@@ -63,7 +63,7 @@ def client_create(request: MemberRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         client = _save_with_model_errors(
             form,
-            lambda data: actions.do_create_client(request.member, data, request),
+            lambda data: actions.do_create_client(request.actor, data),
         )
         if client is not None:
             messages.success(request, "Client created.")
@@ -81,13 +81,13 @@ def client_edit(request: MemberRequest, client_id: int) -> HttpResponse:
         )  # form.is_valid() mutated `client` already
         changed = _save_with_model_errors(
             form,
-            lambda data: actions.do_update_client(request.member, fresh, data, request),
+            lambda data: actions.do_update_client(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("record:client", client_id=client_id)
     else:
-        record(request, Action.READ, client, detail="edit form")
+        record(request.actor, Action.READ, client, detail="edit form")
     return render(request, "clients/form.html", {"form": form, "client": client})
 
 
@@ -95,7 +95,7 @@ def client_edit(request: MemberRequest, client_id: int) -> HttpResponse:
 @require_POST
 def client_archive(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    actions.do_archive_client(request.member, client, request)
+    actions.do_archive_client(request.actor, client)
     messages.success(request, "Client archived. Nothing was deleted; restore at any time.")
     return redirect("record:client", client_id=client_id)
 
@@ -104,7 +104,7 @@ def client_archive(request: MemberRequest, client_id: int) -> HttpResponse:
 @require_POST
 def client_restore(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    actions.do_restore_client(request.member, client, request)
+    actions.do_restore_client(request.actor, client)
     messages.success(request, "Client restored.")
     return redirect("record:client", client_id=client_id)
 
@@ -117,5 +117,5 @@ def client_history(request: MemberRequest, client_id: int) -> HttpResponse:
     for newer, older in zip(versions, [*versions[1:], None], strict=True):
         changes = newer.diff_against(older).changes if older is not None else []
         rows.append({"version": newer, "changes": changes})
-    record(request, Action.READ, client, detail="history")
+    record(request.actor, Action.READ, client, detail="history")
     return render(request, "clients/history.html", {"client": client, "rows": rows})

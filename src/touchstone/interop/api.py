@@ -42,7 +42,9 @@ def export_fhir(request: MemberRequest, client_id: int) -> dict[str, Any]:
     bundle = client_bundle(
         request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
     )
-    record(request, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries")
+    record(
+        request.actor, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries"
+    )
     return bundle
 
 
@@ -56,7 +58,7 @@ def import_fhir(request: MemberRequest, client_id: int, payload: FhirResourceIn)
     client = get_client_for(request.member, client_id)
     try:
         # The schema checks the envelope; the resource itself is read whole from the body.
-        imported = do_import_fhir(client, json.loads(request.body), request.member, request)
+        imported = do_import_fhir(request.actor, client, json.loads(request.body))
     except FhirImportError as error:
         raise HttpError(422, str(error)) from None
     return Status(

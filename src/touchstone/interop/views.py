@@ -52,7 +52,9 @@ def fhir_export(request: MemberRequest, client_id: int) -> HttpResponse:
     bundle = client_bundle(
         request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
     )
-    record(request, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries")
+    record(
+        request.actor, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries"
+    )
     return download(
         json.dumps(bundle, indent=1), "application/fhir+json", f"client-{client.pk}-fhir.json"
     )
@@ -64,7 +66,7 @@ def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
     form = FhirUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            imported = do_import_fhir(client, form.cleaned_data["file"], request.member, request)
+            imported = do_import_fhir(request.actor, client, form.cleaned_data["file"])
         except FhirImportError as error:
             form.add_error("file", f"Nothing was imported: {error}")
         else:
@@ -94,7 +96,7 @@ def research_download(request: MemberRequest) -> HttpResponse:
             for path in result.files:
                 archive.write(path, path.name)
     record(
-        request,
+        request.actor,
         Action.EXPORT,
         object_type="interop.research_export",
         detail=f"research export, {result.counts['clients']} clients",

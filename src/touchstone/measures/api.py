@@ -87,7 +87,7 @@ def list_administrations(request: MemberRequest, filters: Query[AdministrationFi
         rows = rows.filter(client_id=filters.client_id)
     if filters.instrument_id:
         rows = rows.filter(instrument_id=filters.instrument_id)
-    record(request, Action.LIST, object_type="measures.administration", detail="api list")
+    record(request.actor, Action.LIST, object_type="measures.administration", detail="api list")
     return rows
 
 
@@ -99,7 +99,7 @@ def list_administrations(request: MemberRequest, filters: Query[AdministrationFi
 @api_requires("measures.view")
 def get_administration(request: MemberRequest, administration_id: int) -> Administration:
     administration = get_administration_for(request.member, administration_id)
-    record(request, Action.READ, administration)
+    record(request.actor, Action.READ, administration)
     return administration
 
 
@@ -115,14 +115,10 @@ def create_administration(
     client = get_client_for(request.member, client_id)
     with transaction.atomic():
         administration = actions.do_start_administration(
-            client, payload.instrument_id, Mode.API, request.member, request
+            request.actor, client, payload.instrument_id, Mode.API
         )
         actions.do_save_answers(
-            administration,
-            payload.answers,
-            complete=payload.complete,
-            actor=request.user,
-            request=request,
+            request.actor, administration, payload.answers, complete=payload.complete
         )
     return Status(201, administration)
 
@@ -130,7 +126,7 @@ def create_administration(
 @router.get("/alerts", response=list[AlertSummary], summary="Open risk alerts")
 @api_requires("alerts.view")
 def list_alerts(request: MemberRequest) -> Any:
-    record(request, Action.LIST, object_type="measures.riskalert", detail="api open alerts")
+    record(request.actor, Action.LIST, object_type="measures.riskalert", detail="api open alerts")
     return RiskAlert.objects.for_member(request.member).open().select_related("assigned_to__user")
 
 
@@ -138,7 +134,7 @@ def list_alerts(request: MemberRequest) -> Any:
 @api_requires("alerts.handle")
 def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
     alert = get_alert_for(request.member, alert_id)
-    record(request, Action.READ, alert)
+    record(request.actor, Action.READ, alert)
     return alert
 
 
@@ -150,5 +146,5 @@ def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
 @api_requires("alerts.handle")
 def close_alert(request: MemberRequest, alert_id: int, payload: CloseIn) -> RiskAlert:
     alert = get_alert_for(request.member, alert_id)
-    actions.do_close_alert(alert, request.member, payload.action_taken, request)
+    actions.do_close_alert(request.actor, alert, payload.action_taken)
     return alert

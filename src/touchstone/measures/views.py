@@ -24,11 +24,10 @@ def start(request: MemberRequest, client_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             administration = actions.do_start_administration(
+                request.actor,
                 client,
                 form.cleaned_data["instrument_id"],
                 form.cleaned_data["mode"],
-                request.member,
-                request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -63,11 +62,7 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
         complete = "finish" in request.POST
         try:
             actions.do_save_answers(
-                administration,
-                form.answers(),
-                complete=complete,
-                actor=request.user,
-                request=request,
+                request.actor, administration, form.answers(), complete=complete
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -85,7 +80,7 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
             return redirect("measures:fill", administration_id=administration.pk)
     template = "measures/fill_tablet.html" if tablet else "measures/fill.html"
     if not tablet:
-        record(request, Action.READ, administration, detail="form")
+        record(request.actor, Action.READ, administration, detail="form")
     return render(
         request,
         template,
@@ -129,7 +124,7 @@ def handback(request: MemberRequest) -> HttpResponseBase:
 @requires("measures.view")
 def result(request: MemberRequest, administration_id: int) -> HttpResponse:
     administration = get_administration_for(request.member, administration_id)
-    record(request, Action.READ, administration)
+    record(request.actor, Action.READ, administration)
     definition = instrument(administration.instrument_id)
     answers = [(item, administration.answers.get(item.link_id)) for item in definition.items]
     return render(
@@ -152,7 +147,7 @@ def alert_list(request: MemberRequest) -> HttpResponse:
         .open()
         .select_related("client", "assigned_to__user", "administration")
     )
-    record(request, Action.LIST, object_type="measures.riskalert", detail="open alerts")
+    record(request.actor, Action.LIST, object_type="measures.riskalert", detail="open alerts")
     return render(request, "measures/alerts.html", {"alerts": alerts})
 
 
@@ -163,19 +158,17 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if "take" in request.POST:
-                actions.do_take_alert(alert, request.member, request)
+                actions.do_take_alert(request.actor, alert)
                 messages.success(request, "You are handling this alert.")
                 return redirect("measures:alert", alert_id=alert.pk)
             if form.is_valid():
-                actions.do_close_alert(
-                    alert, request.member, form.cleaned_data["action_taken"], request
-                )
+                actions.do_close_alert(request.actor, alert, form.cleaned_data["action_taken"])
                 messages.success(request, "Action recorded; the alert is closed.")
                 return redirect("home")
         except ValidationError as error:
             form.add_error(None, error)
     else:
-        record(request, Action.READ, alert)
+        record(request.actor, Action.READ, alert)
     definition = instrument(alert.administration.instrument_id)
     item = definition.item(alert.item) if alert.item else None
     return render(

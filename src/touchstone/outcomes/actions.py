@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.outcomes.models import TrajectoryFit
@@ -18,13 +18,7 @@ from touchstone.outcomes.trajectories import FIT_MAX_AGE, TRAJECTORY_INSTRUMENTS
 from touchstone.science.trajectories.params import model_params
 
 
-def do_fit_trajectory(
-    clinic: Clinic,
-    instrument_id: str,
-    request: HttpRequest | None = None,
-    *,
-    channel: str | None = None,
-) -> TrajectoryFit:
+def do_fit_trajectory(actor: Actor, clinic: Clinic, instrument_id: str) -> TrajectoryFit:
     """Fit the clinic's expected-trajectory model for one instrument and store it (insert or
     replace).
 
@@ -46,17 +40,16 @@ def do_fit_trajectory(
             },
         )
         record(
-            request,
+            actor,
             Action.UPDATE,
             fit,
             detail=f"trajectory fit {instrument_id}: {fit.n_clients} clients",
             clinic=clinic,
-            channel=channel,
         )
     return fit
 
 
-def do_refresh_trajectories(clinic: Clinic, request: HttpRequest | None = None) -> None:
+def do_refresh_trajectories(actor: Actor, clinic: Clinic) -> None:
     """Refit the clinic's missing or stale models (older than ``FIT_MAX_AGE``) where the
     history allows; a clinic with too thin a history keeps no model."""
     fitted_at = dict(
@@ -67,6 +60,6 @@ def do_refresh_trajectories(clinic: Clinic, request: HttpRequest | None = None) 
         if when is not None and timezone.now() - when <= FIT_MAX_AGE:
             continue
         try:
-            do_fit_trajectory(clinic, instrument_id, request)
+            do_fit_trajectory(actor, clinic, instrument_id)
         except ValueError:
             continue

@@ -9,4 +9,4 @@ from touchstone.outcomes.actions import do_refresh_trajectories
 
 
 def fit_demo_trajectories(context: Any) -> None:
-    do_refresh_trajectories(context.clinic)
+    do_refresh_trajectories(context.actor, context.clinic)

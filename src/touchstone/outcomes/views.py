@@ -81,10 +81,10 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
     form, report = _report(request, research=research)
     off_track: list[OffTrack] = []
     if not research:
-        actions.do_refresh_trajectories(request.member.clinic, request)
+        actions.do_refresh_trajectories(request.actor, request.member.clinic)
         off_track = not_on_track(request.member)
     record(
-        request,
+        request.actor,
         Action.LIST,
         object_type="outcomes.report",
         detail="research aggregates" if research else f"dashboard; {len(off_track)} not on track",
@@ -142,7 +142,7 @@ def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
         for row in rows:
             writer.writerow([name, *("" if row[c] is None else row[c] for c in columns)])
     record(
-        request,
+        request.actor,
         Action.EXPORT,
         object_type="outcomes.report",
         detail=f"csv {'research ' if research else ''}table={wanted}",

@@ -31,7 +31,8 @@ from touchstone.physiology.forms import (
     SampleForm,
     SleepNightForm,
 )
-from touchstone.physiology.models import SLEEP_FIELDS, Entry, Recording, SleepNight, WearableDay
+from touchstone.physiology.models import SLEEP_FIELDS, Recording, SleepNight, WearableDay
+from touchstone.portal.access import portal_actor
 from touchstone.portal.models import Purpose, find_link
 from touchstone.science.physiology.association import CAUSATION_NOTE
 from touchstone.science.physiology.sleep import weekly_summary
@@ -53,7 +54,7 @@ def _model_errors(form: BaseForm, error: ValidationError) -> None:
 def overview(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     data = selectors.client_overview(request.member, client)
-    record(request, Action.READ, client, detail="physiology")
+    record(request.actor, Action.READ, client, detail="physiology")
     return render(
         request,
         "physiology/overview.html",
@@ -68,7 +69,7 @@ def sample_create(request: MemberRequest, client_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in actions.SAMPLE_FIELDS}
         try:
-            sample = actions.do_create_sample(request.member, client, data, request)
+            sample = actions.do_create_sample(request.actor, client, data)
         except ValidationError as error:
             _model_errors(form, error)
         else:
@@ -96,9 +97,7 @@ def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
         try:
             if upload.size > actions.MAX_RR_BYTES:
                 raise ValidationError({"file": "The file is larger than 4 MB."})
-            recording = actions.do_create_recording(
-                request.member, client, upload.read(), data, request
-            )
+            recording = actions.do_create_recording(request.actor, client, upload.read(), data)
         except ValidationError as error:
             _model_errors(form, error)
         else:
@@ -114,7 +113,7 @@ def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
 @requires("physiology.view")
 def recording_detail(request: MemberRequest, recording_id: int) -> HttpResponse:
     recording = get_recording_for(request.member, recording_id)
-    record(request, Action.READ, recording)
+    record(request.actor, Action.READ, recording)
     comparison = None
     if recording.visit_id:
         siblings = list(
@@ -137,7 +136,7 @@ def sleep(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     nights = list(SleepNight.objects.for_member(request.member).filter(client_id=client.pk))
     weeks = weekly_summary((n.night_of, n.core()) for n in nights)
-    record(request, Action.READ, client, detail="sleep diary")
+    record(request.actor, Action.READ, client, detail="sleep diary")
     return render(
         request,
         "physiology/sleep.html",
@@ -159,7 +158,7 @@ def sleep_create(request: MemberRequest, client_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SLEEP_FIELDS}
         try:
-            night = actions.do_save_sleep_night(client, data, request.member, request)
+            night = actions.do_save_sleep_night(request.actor, client, data)
         except ValidationError as error:
             _model_errors(form, error)
         else:
@@ -179,7 +178,7 @@ def diary_link(request: MemberRequest, client_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             link = actions.do_create_diary_link(
-                client, request.member, form.cleaned_data["valid_days"], request
+                request.actor, client, form.cleaned_data["valid_days"]
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -204,20 +203,20 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
     link = find_link(token)
     if link is None or link.purpose != Purpose.SLEEP_DIARY:
         return render(request, "portal/gone.html", status=404)
-    request.audit_channel = "portal"  # type: ignore[attr-defined]
+    actor = portal_actor(request, link)
     initial = {"night_of": timezone.localdate() - dt.timedelta(days=1)}
     form = SleepNightForm(request.POST or None, initial=initial)
     saved = None
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SLEEP_FIELDS}
         try:
-            saved = actions.do_save_sleep_night(link.client, data, None, request, Entry.PORTAL)
+            saved = actions.do_save_sleep_night(actor, link.client, data)
         except ValidationError as error:
             _model_errors(form, error)
         else:
             form = SleepNightForm(initial=initial)
     else:
-        record(request, Action.READ, link, clinic=link.clinic, detail="portal sleep diary")
+        record(actor, Action.READ, link, detail="portal sleep diary")
     entered = list(
         SleepNight.objects.filter(clinic=link.clinic, client=link.client)
         .order_by("-night_of")
@@ -287,7 +286,7 @@ def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
         )
         report = wearables.validate(table, mapping, client, existing.values_list("day", flat=True))
         if report.ok:
-            count = actions.do_import_wearable(request.member, client, report.rows, request)
+            count = actions.do_import_wearable(request.actor, client, report.rows)
             del request.session[IMPORT_SESSION_KEY]
             messages.success(request, f"Imported {count} rows.")
             return redirect("physiology:overview", client_id=client.pk)
@@ -312,7 +311,7 @@ def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
 def client_association(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     rows = selectors.client_association(request.member, client)
-    record(request, Action.READ, client, detail="body and mind")
+    record(request.actor, Action.READ, client, detail="body and mind")
     return render(
         request,
         "physiology/association.html",
@@ -323,7 +322,7 @@ def client_association(request: MemberRequest, client_id: int) -> HttpResponse:
 @requires("physiology.aggregates")
 def clinic_association(request: MemberRequest) -> HttpResponse:
     rows = selectors.clinic_association(request.member)
-    record(request, Action.READ, object_type="physiology.association", detail="clinic")
+    record(request.actor, Action.READ, object_type="physiology.association", detail="clinic")
     context: dict[str, Any] = {
         "rows": rows,
         "note": CAUSATION_NOTE,

@@ -23,6 +23,7 @@ from touchstone.measures.forms import AnswersForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
+from touchstone.portal.access import portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
     do_revoke_portal_link,
@@ -42,11 +43,11 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     link = find_link(token)
     if link is None:
         return _gone(request)
-    request.audit_channel = "portal"  # type: ignore[attr-defined]
+    actor = portal_actor(request, link)
     if link.purpose == Purpose.SLEEP_DIARY:
         return redirect("physiology:diary", token=token)
     if link.purpose == Purpose.PROGRESS:
-        record(request, Action.READ, link.client, clinic=link.clinic, detail="portal progress")
+        record(actor, Action.READ, link.client, detail="portal progress")
         completed = Administration.objects.filter(
             clinic=link.clinic, client=link.client, status=Status.COMPLETED
         )
@@ -74,17 +75,15 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         finish = "finish" in request.POST
         try:
             for administration, form in forms:
-                do_save_answers(
-                    administration, form.answers(), complete=finish, actor=None, request=request
-                )
+                do_save_answers(actor, administration, form.answers(), complete=finish)
         except ValidationError as error:
             forms[0][1].add_error(None, error)
         else:
             risk = any(a.risk_flags for a in administrations)
             if finish:
-                do_use_portal_link(link, request)
+                do_use_portal_link(actor, link)
                 return render(request, "portal/thanks.html", {"clinic": link.clinic, "risk": risk})
-    record(request, Action.READ, link, clinic=link.clinic, detail="portal form")
+    record(actor, Action.READ, link, detail="portal form")
     return render(
         request,
         "portal/fill.html",
@@ -115,12 +114,11 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             link = do_create_portal_link(
+                request.actor,
                 client,
-                request.member,
                 Purpose.QUESTIONNAIRES,
                 form.cleaned_data["instrument_ids"],
                 timezone.now() + timedelta(days=form.cleaned_data["valid_days"]),
-                request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -134,7 +132,7 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
 def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     link = do_create_portal_link(
-        client, request.member, Purpose.PROGRESS, [], timezone.now() + timedelta(days=7), request
+        request.actor, client, Purpose.PROGRESS, [], timezone.now() + timedelta(days=7)
     )
     return _created(request, link)
 
@@ -143,6 +141,6 @@ def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse
 @require_POST
 def link_revoke(request: MemberRequest, link_id: int) -> HttpResponse:
     link = get_for(request.member, PortalLink.objects.select_related("client"), pk=link_id)
-    do_revoke_portal_link(link, request.member, request)
+    do_revoke_portal_link(request.actor, link)
     messages.success(request, "The link no longer works.")
     return redirect("record:client", client_id=link.client_id)

@@ -22,7 +22,7 @@ from touchstone.portal.selectors import open_links
 def client_page(request: MemberRequest, client_id: int) -> HttpResponse:
     member = request.member
     client = get_client_for(member, client_id)
-    record(request, Action.READ, client)
+    record(request.actor, Action.READ, client)
     context: dict[str, Any] = {
         "client": client,
         "care": client_care_summary(member, client),
@@ -44,5 +44,5 @@ def progress_page(request: MemberRequest, client_id: int) -> HttpResponse:
         "physiology": progress_panel(member, client),
         "massage": massage_progress(member, client),
     }
-    record(request, Action.READ, client, detail="progress")
+    record(request.actor, Action.READ, client, detail="progress")
     return render(request, "record/progress.html", context)

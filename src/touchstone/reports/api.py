@@ -48,7 +48,10 @@ def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) 
         raise HttpError(422, str(error)) from None
     pdf = render_pdf("reports/progress_pdf.html", {"r": report})
     record(
-        request, Action.EXPORT, client, detail=f"progress report pdf, episode {report.episode.pk}"
+        request.actor,
+        Action.EXPORT,
+        client,
+        detail=f"progress report pdf, episode {report.episode.pk}",
     )
     return download(pdf, "application/pdf", f"progress-{client.pk}-{report.episode.pk}.pdf")
 
@@ -66,7 +69,7 @@ def superbill_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery])
     except ReportError as error:
         raise HttpError(422, str(error)) from None
     pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
-    record(request, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
+    record(request.actor, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
     return download(pdf, "application/pdf", f"superbill-{client.pk}-{bill.episode.pk}.pdf")
 
 
@@ -79,5 +82,7 @@ def payer_pdf(request: MemberRequest, q: Query[PeriodQuery]) -> HttpResponse:
         raise HttpError(422, "The end of the period cannot be before its start.")
     report = build_payer_report(request.member.clinic, start, end)
     pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
-    record(request, Action.EXPORT, object_type="reports.payer", detail="payer report pdf, api")
+    record(
+        request.actor, Action.EXPORT, object_type="reports.payer", detail="payer report pdf, api"
+    )
     return download(pdf, "application/pdf", f"payer-{start:%Y%m%d}-{end:%Y%m%d}.pdf")

@@ -71,7 +71,10 @@ def progress(request: MemberRequest, client_id: int) -> HttpResponse:
     except ReportError as error:
         return _problem(request, "Progress report", [str(error)], _back_to(client))
     record(
-        request, Action.EXPORT, client, detail=f"progress report html, episode {report.episode.pk}"
+        request.actor,
+        Action.EXPORT,
+        client,
+        detail=f"progress report html, episode {report.episode.pk}",
     )
     return render(
         request,
@@ -89,7 +92,10 @@ def progress_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
         return _problem(request, "Progress report", [str(error)], _back_to(client))
     pdf = render_pdf("reports/progress_pdf.html", {"r": report})
     record(
-        request, Action.EXPORT, client, detail=f"progress report pdf, episode {report.episode.pk}"
+        request.actor,
+        Action.EXPORT,
+        client,
+        detail=f"progress report pdf, episode {report.episode.pk}",
     )
     return download(pdf, "application/pdf", f"progress-{client.pk}-{report.episode.pk}.pdf")
 
@@ -107,7 +113,9 @@ def superbill(request: MemberRequest, client_id: int) -> HttpResponse:
         return _problem(request, "Superbill", error.problems, _back_to(client))
     except ReportError as error:
         return _problem(request, "Superbill", [str(error)], _back_to(client))
-    record(request, Action.EXPORT, client, detail=f"superbill html, episode {bill.episode.pk}")
+    record(
+        request.actor, Action.EXPORT, client, detail=f"superbill html, episode {bill.episode.pk}"
+    )
     return render(request, "reports/superbill.html", {"client": client, "bill": bill})
 
 
@@ -121,7 +129,7 @@ def superbill_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
     except ReportError as error:
         return _problem(request, "Superbill", [str(error)], _back_to(client))
     pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
-    record(request, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
+    record(request.actor, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
     return download(pdf, "application/pdf", f"superbill-{client.pk}-{bill.episode.pk}.pdf")
 
 
@@ -137,7 +145,9 @@ def _payer(request: MemberRequest) -> tuple[PeriodForm, PayerReport | None]:
 def payer(request: MemberRequest) -> HttpResponse:
     form, report = _payer(request)
     if report is not None:
-        record(request, Action.EXPORT, object_type="reports.payer", detail="payer report html")
+        record(
+            request.actor, Action.EXPORT, object_type="reports.payer", detail="payer report html"
+        )
     return render(request, "reports/payer.html", {"form": form, "rep": report})
 
 
@@ -149,7 +159,7 @@ def payer_pdf(request: MemberRequest) -> HttpResponse:
         problems = problems or ["Choose a period."]
         return _problem(request, "Payer outcome report", problems, reverse("reports:payer"))
     pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
-    record(request, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
+    record(request.actor, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
     return download(pdf, "application/pdf", f"payer-{report.start:%Y%m%d}-{report.end:%Y%m%d}.pdf")
 
 
@@ -159,7 +169,7 @@ def healthcare_use(request: MemberRequest, client_id: int) -> HttpResponse:
     form = HealthcareUseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_record_healthcare_use(request.member, client, form.cleaned_data, request)
+            actions.do_record_healthcare_use(request.actor, client, form.cleaned_data)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -168,7 +178,7 @@ def healthcare_use(request: MemberRequest, client_id: int) -> HttpResponse:
             return redirect("reports:healthcare_use", client_id=client.pk)
     rows = HealthcareUse.objects.for_member(request.member).filter(client_id=client.pk)
     intake = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
-    record(request, Action.READ, client, detail="health-care use")
+    record(request.actor, Action.READ, client, detail="health-care use")
     return render(
         request,
         "reports/healthcare_use.html",

@@ -22,7 +22,7 @@ from touchstone.accounts.models import ApiToken, Clinic, StaffMember
 from touchstone.accounts.roles import PERMISSIONS, Role, role_has
 from touchstone.api import api
 from touchstone.care.tests import factories as care_factories
-from touchstone.conftest import Cast, make_client, make_member
+from touchstone.conftest import Cast, actor_of, make_client, make_member
 from touchstone.evidence.tests import factories as evidence_factories
 from touchstone.physiology.tests import factories as physiology_factories
 
@@ -83,9 +83,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
     "synthesis_id": lambda clinic: evidence_factories.make_synthesis(clinic).pk,
     "token_id": lambda clinic: (
-        do_create_token(StaffMember.objects.filter(clinic=clinic).first().user, "matrix", None)[
-            0
-        ].pk
+        do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
     ),
 }
 # Kwargs that are not tenant objects (signed tokens of Django's password reset).
@@ -274,7 +272,7 @@ def test_it_keeps_other_clinics_objects_out_of_reach_in_the_api(cast: Cast, role
 
     member = cast.charlie if role == "outsider" else cast.by_role()[role]
     victim = cast.harbour if role == "outsider" else cast.northside
-    _, token = do_create_token(member.user, "matrix", None)
+    _, token = do_create_token(actor_of(member), "matrix")
     http = HttpClient()
     failures = []
     for method, route, operation in _api_operations():

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from touchstone.audit.models import AuditEvent
-from touchstone.conftest import Cast
+from touchstone.conftest import Cast, actor_of
 from touchstone.evidence.actions import do_seed_library, shipped_studies
 from touchstone.evidence.models import Study, Synthesis
 from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_seeds_the_shipped_studies_once_per_clinic(cast: Cast):
-    assert do_seed_library(cast.harbour) == len(shipped_studies())
-    assert do_seed_library(cast.harbour) == 0
+    assert do_seed_library(actor_of(cast.alice), cast.harbour) == len(shipped_studies())
+    assert do_seed_library(actor_of(cast.alice), cast.harbour) == 0
     assert Study.objects.filter(clinic=cast.harbour, shipped=True).count() == len(shipped_studies())
     assert not Study.objects.filter(clinic=cast.northside).exists()
 
@@ -39,7 +39,7 @@ def test_it_lets_every_role_read_the_library_with_unverified_marks(cast: Cast):
 
 
 def test_it_shows_critiques_next_to_the_claims(cast: Cast):
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     hou = Study.objects.get(clinic=cast.harbour, key="hou2010")
     html = cast.browser_for(cast.tess).get(f"/evidence/studies/{hou.pk}/").content.decode()
     assert "Critiques and caveats" in html
@@ -120,7 +120,7 @@ def _synthesize(http: Any, **fields: Any) -> Any:
 
 
 def test_it_pools_studies_exactly_as_the_science_core(cast: Cast):
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     http = cast.browser_for(cast.tess)
     response = _synthesize(http, studies=["hou2010", "jane2011"], method="DL", test="knha")
     run = response.context["run"]
@@ -139,7 +139,7 @@ def test_it_pools_studies_exactly_as_the_science_core(cast: Cast):
 
 def test_it_adds_the_clinic_as_a_labelled_practice_based_study(cast: Cast):
     build_outcomes(cast.harbour, [cast.tess], 30)
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     http = cast.browser_for(cast.alice)
     response = _synthesize(http, studies=["hou2010", "jane2011"], clinic="phq9")
     rows = response.context["run"].rows
@@ -160,7 +160,7 @@ def test_it_adds_no_clinic_estimate_resting_on_fewer_than_11_episodes(cast: Cast
     # Every role reads the library and saved syntheses (researchers, front desk): a pre-post
     # effect of a handful of episodes would give individual clients' changes away.
     build_outcomes(cast.harbour, [cast.tess], 4)
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     for member in (cast.rita, cast.alice):
         response = _synthesize(
             cast.browser_for(member), studies=["hou2010", "jane2011"], clinic="phq9"
@@ -170,7 +170,7 @@ def test_it_adds_no_clinic_estimate_resting_on_fewer_than_11_episodes(cast: Cast
 
 
 def test_it_saves_a_synthesis_and_exports_csv_and_svg(cast: Cast):
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     http = cast.browser_for(cast.rita)
     response = _synthesize(
         http, studies=["hou2010", "jane2011"], method="PM", title="Depression and sleep", save="1"

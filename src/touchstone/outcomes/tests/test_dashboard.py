@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from touchstone.audit.models import AuditEvent
-from touchstone.conftest import Cast
+from touchstone.conftest import Cast, actor_of
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, Status
 from touchstone.outcomes.actions import do_refresh_trajectories
@@ -197,7 +197,7 @@ def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
         )
         for j, total in enumerate([12, 14, 16, 19, 22])
     )  # fmt: skip
-    do_refresh_trajectories(cast.harbour)
+    do_refresh_trajectories(actor_of(cast.bob), cast.harbour)
     flagged = not_on_track(cast.bob)
     assert worse.client_id in {f.client.pk for f in flagged if f.instrument_id == "phq9"}
     mine = next(f for f in flagged if f.client.pk == worse.client_id)

@@ -10,7 +10,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from touchstone.audit.models import AuditEvent
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.measures.tests.factories import answered
 from touchstone.portal.actions import do_create_portal_link
@@ -82,12 +82,11 @@ def test_a_forged_or_damaged_link_shows_nothing(cast: Cast, tamper: str):
 def test_a_link_must_expire_within_two_weeks(cast: Cast):
     with pytest.raises(ValidationError, match="14 days"):
         do_create_portal_link(
+            actor_of(cast.tess),
             make_client(cast.harbour),
-            cast.tess,
             "questionnaires",
             ["phq9"],
             timezone.now() + dt.timedelta(days=30),
-            None,
         )
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from touchstone.audit.models import Action, AuditEvent
 from touchstone.care.healthcare_use import HealthcareUse
 from touchstone.care.models import Diagnosis, Intake, Medication
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.progress import build_progress_report
 from touchstone.reports.superbill import SuperbillError, build_superbill
@@ -78,7 +78,7 @@ def test_it_shows_why_an_alert_was_raised_and_what_was_done_only_to_clinicians(h
     client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess)
     noon = dt.datetime.combine(episode.started_on + dt.timedelta(days=3), dt.time(12))
     give(client, harbour.tess, "phq9", [0] * 8 + [2], timezone.make_aware(noon))
-    do_close_alert(RiskAlert.objects.get(), harbour.bob, "Same-day safety plan.", None)
+    do_close_alert(actor_of(harbour.bob), RiskAlert.objects.get(), "Same-day safety plan.")
     url = f"/clients/{client.pk}/reports/progress/"
     for member in (harbour.tess, harbour.alice):
         page = harbour.browser_for(member).get(url).content.decode()
