@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from touchstone.accounts.models import ApiToken, Clinic, StaffMember, hash_token
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import role_has
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import fields_detail, record
@@ -60,7 +60,7 @@ def do_change_staff(actor: Actor, member: StaffMember, role: str, is_active: boo
     """Change a colleague's role or deactivate them. An owner cannot demote or lock out
     themselves, so a clinic always keeps at least one active owner."""
     owner = actor.staff
-    if member.pk == owner.pk and (role != Role.OWNER or not is_active):
+    if member.pk == owner.pk and (not role_has(role, "staff.manage") or not is_active):
         raise ValueError("You cannot remove your own owner role or deactivate yourself.")
     changed = [n for n, v in (("role", role), ("is_active", is_active)) if getattr(member, n) != v]
     if not changed:

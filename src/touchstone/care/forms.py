@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from touchstone.accounts.models import StaffMember
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import roles_with
 from touchstone.care import bodymap, contraindications, icd10
 from touchstone.care.models import (
     ADVERSE_EVENT_FIELDS,
@@ -27,7 +27,8 @@ from touchstone.care.models import (
 from touchstone.clients.forms import DateInput
 from touchstone.science.instruments import all_instruments
 
-TREATING_ROLES = (Role.OWNER, Role.CLINICIAN, Role.THERAPIST)
+#: Who may be a visit's therapist: the staff whose role records care.
+TREATING_ROLES = roles_with("care.edit")
 
 
 class DateTimeInput(forms.DateTimeInput):

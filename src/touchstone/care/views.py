@@ -404,7 +404,7 @@ def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
         "starts_at": timezone.localtime().replace(second=0, microsecond=0),
         "episode": open_episode,
     }
-    if request.member.role != "front_desk":
+    if request.member.can("care.edit"):  # the caller treats: default them as therapist
         initial["therapist"] = request.member
     form = VisitForm(
         request.POST or None,

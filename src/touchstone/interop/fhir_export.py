@@ -19,7 +19,7 @@ from typing import Any
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import instrument
@@ -334,7 +334,9 @@ def client_bundle(clinic: Clinic, client: Client, *, with_diagnoses: bool) -> di
     entries: list[tuple[str, dict[str, Any]]] = [(subject, patient(clinic, client))]
     if with_diagnoses:
         for d in Diagnosis.objects.filter(
-            clinic_id=clinic.pk, episode__client_id=client.pk, entered_by__role=Role.CLINICIAN
+            clinic_id=clinic.pk,
+            episode__client_id=client.pk,
+            entered_by__role__in=roles_with("diagnoses.edit"),
         ).select_related("episode"):
             entries.append((urn(clinic, "condition", d.pk), condition(clinic, d, subject)))
     visits = list(

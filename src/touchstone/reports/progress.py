@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import roles_with
 from touchstone.care.models import (
     AdverseEvent,
     ContraindicationScreen,
@@ -131,7 +131,9 @@ def build_progress_report(
         # Only diagnoses a licensed clinician entered (DESIGN.md: licensed work).
         diagnoses = list(
             Diagnosis.objects.filter(
-                clinic_id=clinic.pk, episode_id=episode.pk, entered_by__role=Role.CLINICIAN
+                clinic_id=clinic.pk,
+                episode_id=episode.pk,
+                entered_by__role__in=roles_with("diagnoses.edit"),
             ).select_related("entered_by__user")
         )
     visits = list(

@@ -21,7 +21,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.lib.npi import npi_is_valid
@@ -104,7 +104,9 @@ def build_superbill(
     episode = choose_episode(clinic, client, episode_id)
     diagnoses = list(
         Diagnosis.objects.filter(
-            clinic_id=clinic.pk, episode_id=episode.pk, entered_by__role=Role.CLINICIAN
+            clinic_id=clinic.pk,
+            episode_id=episode.pk,
+            entered_by__role__in=roles_with("diagnoses.edit"),
         ).order_by("entered_at", "id")[:MAX_DIAGNOSES]
     )
     if not diagnoses:
