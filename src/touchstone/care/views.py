@@ -99,8 +99,8 @@ def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, "Intake saved.")
             return redirect("care:intake", client_id=client.pk)
-    elif existing is not None:
-        record(request.actor, Action.READ, existing, detail="edit form")
+    elif request.method != "POST":
+        record(request.actor, Action.READ, existing or client, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -128,6 +128,8 @@ def medication_create(request: MemberRequest, client_id: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, "Medication added.")
             return redirect("care:intake", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new medication form")
     return render(
         request,
         "care/form.html",
@@ -218,6 +220,8 @@ def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, f"Screen recorded: {saved.get_result_display()}.")
             return redirect("care:intake", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new screen form")
     return render(
         request,
         "care/screen_form.html",
@@ -249,6 +253,8 @@ def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
         if episode is not None:
             messages.success(request, "Episode of care opened.")
             return redirect("care:episode", episode_id=episode.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new episode form")
     return render(
         request,
         "care/form.html",
@@ -341,6 +347,8 @@ def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, f"Diagnosis {saved.code} recorded.")
             return redirect("care:episode", episode_id=episode.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, episode, detail="new diagnosis form")
     return render(
         request,
         "care/diagnosis_form.html",
@@ -422,6 +430,8 @@ def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
         if visit is not None:
             messages.success(request, "Visit saved.")
             return redirect("care:visit", visit_id=visit.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new visit form")
     return _visit_form_page(request, form, client, None)
 
 
@@ -486,6 +496,8 @@ def adverse_event_create(request: MemberRequest, visit_id: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, "Adverse event recorded.")
             return redirect("care:visit", visit_id=visit.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, visit, detail="new adverse event form")
     return render(
         request,
         "care/form.html",

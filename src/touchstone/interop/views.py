@@ -77,6 +77,8 @@ def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
                 + (f"; {alerts} risk alert(s) raised." if alerts else "."),
             )
             return redirect("record:progress", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="fhir import form")
     return render(request, "interop/fhir_import.html", {"client": client, "form": form})
 
 

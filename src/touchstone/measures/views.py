@@ -35,6 +35,8 @@ def start(request: MemberRequest, client_id: int) -> HttpResponse:
             if administration.mode == Mode.TABLET:
                 request.session[TABLET_LOCK] = administration.pk
             return redirect("measures:fill", administration_id=administration.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="questionnaire form")
     return render(request, "measures/start.html", {"form": form, "client": client})
 
 

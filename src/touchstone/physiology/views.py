@@ -78,6 +78,8 @@ def sample_create(request: MemberRequest, client_id: int) -> HttpResponse:
                 f"Sample saved: {sample.canonical_value:.4g} {sample.canonical_unit}.",
             )
             return redirect("physiology:overview", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new sample form")
     return render(
         request,
         "physiology/form.html",
@@ -103,6 +105,8 @@ def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Recording analysed: {recording.n_beats} beats.")
             return redirect("physiology:recording", recording_id=recording.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new recording form")
     return render(
         request,
         "physiology/form.html",
@@ -164,6 +168,8 @@ def sleep_create(request: MemberRequest, client_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Night saved: sleep efficiency {night.se_pct:.0f} %.")
             return redirect("physiology:sleep", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new sleep night form")
     return render(
         request,
         "physiology/form.html",
@@ -189,6 +195,8 @@ def diary_link(request: MemberRequest, client_id: int) -> HttpResponse:
                 "physiology/link_created.html",
                 {"client": client, "link": link, "url": url},
             )
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="diary link form")
     return render(
         request,
         "physiology/form.html",
@@ -255,6 +263,8 @@ def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
                 "text": text,
             }
             return redirect("physiology:import_map", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="wearable upload form")
     return render(
         request,
         "physiology/form.html",

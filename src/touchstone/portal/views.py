@@ -124,6 +124,8 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             return _created(request, link)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="private link form")
     return render(request, "portal/link_form.html", {"form": form, "client": client})
 
 
