@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from touchstone.audit.models import Action, AuditEvent
 from touchstone.care.healthcare_use import HealthcareUse
-from touchstone.care.models import Diagnosis, Intake, Medication
+from touchstone.care.models import Diagnosis, Intake, Medication, Visit
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.progress import build_progress_report
@@ -118,6 +118,30 @@ def test_it_gathers_the_report_in_a_fixed_number_of_queries(harbour: Cast):
             _report(harbour, client)
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 9
+
+
+def test_every_report_counts_units_per_service_day_with_the_one_units_function(harbour: Cast):
+    """Two 10-minute visits on one day are one unit (20 minutes), not two of nothing; a lone
+    7-minute visit is none (CMS Pub. 100-04 ch. 5 §20.2): the progress report, the superbill
+    and the payer report all count with ``science.billing.units_per_day``."""
+    client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess, n_visits=0)
+    day = timezone.localtime().replace(hour=9, minute=0) - dt.timedelta(days=3)
+    for starts_at, minutes in (
+        (day, 10),
+        (day + dt.timedelta(hours=2), 10),
+        (day - dt.timedelta(days=1), 7),
+    ):
+        Visit.objects.create(
+            clinic=harbour.harbour, client=client, episode=episode, therapist=harbour.tess,
+            starts_at=starts_at, duration_min=minutes, status="completed",
+        )  # fmt: skip
+    assert [s.units for s in _report(harbour, client).sessions] == [0, 1, 0]
+    assert [
+        (line.minutes, line.units) for line in build_superbill(harbour.harbour, client).lines
+    ] == [(20, 1)]
+    today = timezone.localdate()
+    payer = build_payer_report(harbour.harbour, today - dt.timedelta(days=30), today)
+    assert (payer.n_sessions, payer.n_units) == (3, 1)
 
 
 def test_it_bills_each_service_day_with_units_fees_and_diagnosis_pointers(harbour: Cast):
