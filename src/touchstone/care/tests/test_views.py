@@ -17,7 +17,12 @@ from touchstone.care.models import (
     Medication,
     Visit,
 )
-from touchstone.care.tests.factories import make_episode, make_medication, make_visit
+from touchstone.care.tests.factories import (
+    make_adverse_event,
+    make_episode,
+    make_medication,
+    make_visit,
+)
 from touchstone.conftest import Cast, make_client
 
 
@@ -368,8 +373,6 @@ def test_it_shows_the_care_panel_on_the_client_page(cast: Cast):
 
 
 def test_it_audits_opening_an_edit_form_that_shows_the_clinical_record(cast: Cast):
-    from touchstone.care.tests.factories import make_adverse_event
-
     client = make_client(cast.harbour)
     Intake.objects.create(clinic=cast.harbour, client=client, presenting_concerns="Low mood")
     medication = make_medication(cast.harbour, client)

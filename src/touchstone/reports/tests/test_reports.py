@@ -17,10 +17,12 @@ from touchstone.audit.models import Action, AuditEvent
 from touchstone.care.healthcare_use import HealthcareUse
 from touchstone.care.models import Diagnosis, Intake, Medication, Visit
 from touchstone.conftest import Cast, actor_of, make_client
+from touchstone.measures.actions import do_close_alert
+from touchstone.measures.models import RiskAlert
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.progress import build_progress_report
 from touchstone.reports.superbill import SuperbillError, build_superbill
-from touchstone.reports.tests.factories import full_client, set_identity
+from touchstone.reports.tests.factories import full_client, give, set_identity
 
 
 @pytest.fixture
@@ -71,10 +73,6 @@ def test_it_keeps_diagnoses_from_roles_that_may_not_read_them(harbour: Cast):
 
 
 def test_it_shows_why_an_alert_was_raised_and_what_was_done_only_to_clinicians(harbour: Cast):
-    from touchstone.measures.actions import do_close_alert
-    from touchstone.measures.models import RiskAlert
-    from touchstone.reports.tests.factories import give
-
     client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess)
     noon = dt.datetime.combine(episode.started_on + dt.timedelta(days=3), dt.time(12))
     give(client, harbour.tess, "phq9", [0] * 8 + [2], timezone.make_aware(noon))
