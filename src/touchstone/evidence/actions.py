@@ -3,8 +3,6 @@ synthesis. Each validates with ``full_clean()``, runs in a transaction and is au
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -16,16 +14,8 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.evidence.models import Study, Synthesis
+from touchstone.evidence.selectors import shipped_studies
 from touchstone.science.meta.library import Study as ShippedStudy
-from touchstone.science.meta.library import load_studies
-
-STUDIES_FILE = Path(__file__).resolve().parent / "data" / "studies.json"
-
-
-@cache
-def shipped_studies() -> tuple[ShippedStudy, ...]:
-    """The studies shipped with Touchstone (validated by the science core's loader)."""
-    return load_studies(STUDIES_FILE)
 
 
 def _from_shipped(clinic: Clinic, s: ShippedStudy) -> Study:

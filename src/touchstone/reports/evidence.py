@@ -12,12 +12,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-from touchstone.science.meta.library import load_studies
+from touchstone.evidence.selectors import shipped_studies
 from touchstone.science.meta.models import rma
 
-STUDIES = Path(__file__).resolve().parent.parent / "evidence" / "data" / "studies.json"
 _Z975 = 1.959963984540054
 
 
@@ -36,7 +34,7 @@ class PooledEstimate:
 @cache
 def pooled_estimates() -> tuple[PooledEstimate, ...]:
     groups: dict[tuple[str, str], list] = defaultdict(list)
-    for study in load_studies(STUDIES):
+    for study in shipped_studies():
         if study.effect is not None:
             groups[(study.domain, study.effect.measure)].append(study)
     out = []

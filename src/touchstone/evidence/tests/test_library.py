@@ -11,8 +11,9 @@ import pytest
 
 from touchstone.audit.models import AuditEvent
 from touchstone.conftest import Cast, actor_of
-from touchstone.evidence.actions import do_seed_library, shipped_studies
+from touchstone.evidence.actions import do_seed_library
 from touchstone.evidence.models import Study, Synthesis
+from touchstone.evidence.selectors import shipped_studies
 from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
 from touchstone.outcomes.tests.factories import build_outcomes
 from touchstone.science.meta.effects import smd
