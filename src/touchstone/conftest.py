@@ -16,6 +16,7 @@ from django.test import Client as HttpClient
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import Role
+from touchstone.audit.actor import Actor, Channel
 from touchstone.clients.models import Client
 
 
@@ -40,6 +41,11 @@ def make_member(clinic: Clinic, username: str, role: str, **user_fields: Any) ->
         **user_fields,
     )
     return StaffMember.objects.create(user=user, clinic=clinic, role=role)
+
+
+def actor_of(member: StaffMember, channel: Channel = "web") -> Actor:
+    """The ``Actor`` of a cast member, for tests that call actions directly."""
+    return Actor.of_member(member, channel)
 
 
 def make_client(clinic: Clinic, **fields: Any) -> Client:

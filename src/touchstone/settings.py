@@ -91,6 +91,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "touchstone.urls"
+# Where every staff page sends a session whose tablet a client holds (accounts.access): the
+# hand-back screen of tablet mode. A URL name, resolved here at the edge, so the tenant layer
+# does not name a page of the measures app.
+TABLET_HANDBACK_URL = "measures:handback"
 WSGI_APPLICATION = "touchstone.wsgi.application"
 
 TEMPLATES = [

@@ -1,3 +1,6 @@
+"""The URL tree. Every app is included once at the root and names its own prefix; every
+page about one client hangs under /clients/<id>/ (``lib.urls.client_scoped``)."""
+
 from django.urls import include, path
 
 from touchstone import views
@@ -7,16 +10,16 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("touchstone.accounts.urls")),
-    path("clients/", include("touchstone.clients.urls")),
-    path("care/", include("touchstone.care.urls")),
-    path("measures/", include("touchstone.measures.urls")),
-    path("physiology/", include("touchstone.physiology.urls")),
+    path("", include("touchstone.record.urls")),
+    path("", include("touchstone.clients.urls")),
+    path("", include("touchstone.care.urls")),
+    path("", include("touchstone.measures.urls")),
+    path("", include("touchstone.physiology.urls")),
     path("outcomes/", include("touchstone.outcomes.urls")),
     path("evidence/", include("touchstone.evidence.urls")),
-    path("reports/", include("touchstone.reports.urls")),
-    path("interop/", include("touchstone.interop.urls")),
-    path("p/", include("touchstone.portal.urls")),
-    path("audit/", include("touchstone.audit.urls")),
+    path("", include("touchstone.reports.urls")),
+    path("", include("touchstone.interop.urls")),
+    path("", include("touchstone.portal.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from touchstone.accounts.access import MemberRequest, public, requires
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
 from touchstone.care.selectors import visits_today
 from touchstone.clients.models import Client
 from touchstone.measures.selectors import open_alerts, questionnaires_due, reliably_deteriorated
@@ -36,6 +38,9 @@ def home(request: MemberRequest) -> HttpResponse:
     if member.can("outcomes.view") and member.can("clients.view"):
         off_track = not_on_track(member)
         context["off_track"], context["off_track_count"] = off_track[:10], len(off_track)
+    if member.can("clients.view"):
+        # The home page lists clients (recent, due, alerts, visits today): an audited read.
+        record(request.actor, Action.LIST, object_type="clients.client", detail="home page")
     return render(request, "home.html", context)
 
 

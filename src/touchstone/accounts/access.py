@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Protocol, Self, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponseBase
@@ -24,6 +25,7 @@ from django.urls import reverse
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import PERMISSIONS
+from touchstone.audit.actor import Actor
 
 M = TypeVar("M", bound=models.Model)
 #: Session key set while a client fills a questionnaire on a staff member's tablet.
@@ -32,9 +34,11 @@ ViewFunc = Callable[..., HttpResponseBase]
 
 
 class MemberRequest(HttpRequest):
-    """A request that passed ``requires``: it carries the caller's clinic membership."""
+    """A request that passed ``requires``: it carries the caller's clinic membership and the
+    ``Actor`` its actions and audited reads take."""
 
     member: StaffMember
+    actor: Actor
 
 
 class ClinicOwnedQuerySet(models.QuerySet[M]):
@@ -94,7 +98,7 @@ def requires(permission: str) -> Callable[[ViewFunc], ViewFunc]:
                 raise PermissionDenied("Your role does not allow this.")
             if request.session.get(TABLET_LOCK) and not getattr(view, "tablet_ok", False):
                 # A client holds the tablet: nothing but their form until staff take it back.
-                return redirect("measures:handback")
+                return redirect(settings.TABLET_HANDBACK_URL)
             return view(request, *args, **kwargs)
 
         wrapped.touchstone_permission = permission  # type: ignore[attr-defined]

@@ -8,24 +8,26 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from touchstone.accounts.models import ApiToken, Clinic, StaffMember, hash_token
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import role_has
+from touchstone.audit import writes
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import fields_detail, record
 from touchstone.audit.models import Action
 
 User = get_user_model()
 
 
-def do_invite_staff(
-    owner: StaffMember, data: dict[str, Any], request: HttpRequest | None
-) -> StaffMember:
-    """Create a login with no usable password and e-mail a link to set one."""
+def do_invite_staff(actor: Actor, data: dict[str, Any], site: str = "") -> StaffMember:
+    """Create a login with no usable password and e-mail a link to set one (``site`` is the
+    scheme and host the link starts with, e.g. ``https://touchstone.example.org``)."""
+    owner = actor.staff
     with transaction.atomic():
         user = User.objects.create_user(
             username=data["username"],
@@ -36,14 +38,7 @@ def do_invite_staff(
         user.set_unusable_password()
         user.save(update_fields=["password"])
         member = StaffMember.objects.create(user=user, clinic=owner.clinic, role=data["role"])
-        record(
-            request,
-            Action.CREATE,
-            member,
-            clinic=owner.clinic,
-            actor=owner.user,
-            detail=f"role {member.role}",
-        )
+        record(actor, Action.CREATE, member, clinic=owner.clinic, detail=f"role {member.role}")
     link = reverse(
         "accounts:password_reset_confirm",
         kwargs={
@@ -51,27 +46,21 @@ def do_invite_staff(
             "token": default_token_generator.make_token(user),
         },
     )
-    base = request.build_absolute_uri("/")[:-1] if request is not None else ""
     send_mail(
         f"You are invited to {owner.clinic.name} on Touchstone",
         f"{owner.display_name} invited you as {member.get_role_display()}.\n\n"
-        f"Your username is {user.username}. Choose a password here:\n{base}{link}\n",
+        f"Your username is {user.username}. Choose a password here:\n{site}{link}\n",
         None,
         [user.email],
     )
     return member
 
 
-def do_change_staff(
-    owner: StaffMember,
-    member: StaffMember,
-    role: str,
-    is_active: bool,
-    request: HttpRequest | None,
-) -> None:
+def do_change_staff(actor: Actor, member: StaffMember, role: str, is_active: bool) -> None:
     """Change a colleague's role or deactivate them. An owner cannot demote or lock out
     themselves, so a clinic always keeps at least one active owner."""
-    if member.pk == owner.pk and (role != Role.OWNER or not is_active):
+    owner = actor.staff
+    if member.pk == owner.pk and (not role_has(role, "staff.manage") or not is_active):
         raise ValueError("You cannot remove your own owner role or deactivate yourself.")
     changed = [n for n, v in (("role", role), ("is_active", is_active)) if getattr(member, n) != v]
     if not changed:
@@ -81,82 +70,42 @@ def do_change_staff(
         member.save(update_fields=["role", "is_active"])
         if not is_active:
             member.user.api_tokens.active().update(revoked_at=timezone.now())
-        record(
-            request,
-            Action.UPDATE,
-            member,
-            clinic=owner.clinic,
-            actor=owner.user,
-            detail=fields_detail(changed),
-        )
+        record(actor, Action.UPDATE, member, clinic=owner.clinic, detail=fields_detail(changed))
 
 
-def do_update_clinic(
-    owner: StaffMember, clinic: Clinic, changed: list[str], request: HttpRequest | None
-) -> None:
-    with transaction.atomic():
-        clinic.save()
-        record(
-            request,
-            Action.UPDATE,
-            clinic,
-            clinic=clinic,
-            actor=owner.user,
-            detail=fields_detail(changed),
-        )
+def do_update_clinic(actor: Actor, clinic: Clinic, changed: list[str]) -> None:
+    writes.save(actor, clinic, Action.UPDATE, detail=fields_detail(changed))
 
 
-def do_create_token(user: Any, name: str, request: HttpRequest | None) -> tuple[ApiToken, str]:
-    """A new API token; returns the row and the secret, which is never stored or shown again."""
+def do_create_token(actor: Actor, name: str) -> tuple[ApiToken, str]:
+    """A new API token of the acting user; returns the row and the secret, which is never
+    stored or shown again."""
     secret, prefix = ApiToken.new_secret()
-    member = getattr(user, "staff_member", None)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, key_prefix=prefix, key_hash=hash_token(secret)
+            user=actor.user, name=name, key_prefix=prefix, key_hash=hash_token(secret)
         )
-        record(
-            request,
-            Action.GRANT,
-            token,
-            actor=user,
-            clinic=member.clinic if member else None,
-            detail="api token",
-        )
+        record(actor, Action.GRANT, token, detail="api token")
     return token, secret
 
 
-def do_revoke_token(user: Any, token: ApiToken, request: HttpRequest | None) -> None:
+def do_revoke_token(actor: Actor, token: ApiToken) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = timezone.now()
-    member = getattr(user, "staff_member", None)
+    writes.save(actor, token, Action.REVOKE, update_fields=["revoked_at"], detail="api token")
+
+
+def do_confirm_two_factor(actor: Actor, device: Any) -> None:
+    """Make ``device`` the acting user's one confirmed authenticator, replacing any older."""
     with transaction.atomic():
-        token.save(update_fields=["revoked_at"])
-        record(
-            request,
-            Action.REVOKE,
-            token,
-            actor=user,
-            clinic=member.clinic if member else None,
-            detail="api token",
-        )
-
-
-def do_confirm_two_factor(user: Any, device: Any, request: HttpRequest | None) -> None:
-    """Make ``device`` the user's one confirmed authenticator, replacing any older one."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    member = getattr(user, "staff_member", None)
-    with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+        TOTPDevice.objects.filter(user=actor.user, confirmed=True).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         record(
-            request,
+            actor,
             Action.GRANT,
             object_type="otp_totp.totpdevice",
             object_id=device.pk,
-            actor=user,
-            clinic=member.clinic if member else None,
             detail="two-factor device confirmed",
         )

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import Role
+from touchstone.audit.models import Action
 
 User = get_user_model()
 
@@ -68,7 +69,5 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from touchstone.audit.models import Action
-
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", "any"), *Action.choices]  # type: ignore[attr-defined]

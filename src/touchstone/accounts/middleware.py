@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
 from touchstone.accounts.models import StaffMember
+from touchstone.audit.actor import Actor
+from touchstone.lib.http import client_address
 
 
 def _member_of(request: HttpRequest) -> StaffMember | None:
@@ -14,12 +16,25 @@ def _member_of(request: HttpRequest) -> StaffMember | None:
     return StaffMember.objects.select_related("clinic", "user").filter(user=request.user).first()
 
 
+def web_actor(request: HttpRequest) -> Actor:
+    """Who acts in a web request: the signed-in user and their membership, or an anonymous
+    visitor; with the caller's address."""
+    address = client_address(request)
+    member = getattr(request, "member", None)
+    if member:
+        return Actor("web", member.clinic, member, request.user, address)
+    return Actor.of_user(request.user, "web", address)
+
+
 class MembershipMiddleware:
-    """Attach ``request.member``: the signed-in user's clinic membership (or None)."""
+    """Attach ``request.member`` (the signed-in user's clinic membership, or None) and
+    ``request.actor`` (the ``Actor`` every action and audited read of this request takes).
+    Both are lazy: a request that never needs them costs no query."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.member = SimpleLazyObject(lambda: _member_of(request))  # type: ignore[attr-defined]
+        request.actor = SimpleLazyObject(lambda: web_actor(request))  # type: ignore[attr-defined]
         return self.get_response(request)

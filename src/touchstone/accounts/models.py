@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from touchstone.accounts.roles import Role, role_has
+from touchstone.lib.npi import INVALID_NPI, npi_is_valid
 
 #: An Employer Identification Number as printed: two digits, a hyphen, seven digits.
 EIN_RE = re.compile(r"^\d{2}-?\d{7}$")
@@ -61,12 +62,10 @@ class Clinic(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from touchstone.care.models import npi_is_valid  # care imports accounts: import late
-
         errors: dict[str, str] = {}
         self.npi = (self.npi or "").strip()
         if self.npi and not npi_is_valid(self.npi):
-            errors["npi"] = "This is not a valid NPI: 10 digits with a correct check digit."
+            errors["npi"] = INVALID_NPI
         self.tax_id = (self.tax_id or "").strip()
         if self.tax_id and not EIN_RE.match(self.tax_id):
             errors["tax_id"] = "Enter the EIN as 12-3456789."

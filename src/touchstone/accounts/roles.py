@@ -70,6 +70,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+def roles_with(permission: str) -> frozenset[Role]:
+    """The roles that hold ``permission``: for queries that ask who did something with the
+    standing it needs (e.g. diagnoses entered by someone who may enter them)."""
+    try:
+        return PERMISSIONS[permission]
+    except KeyError:
+        raise KeyError(f"unknown permission {permission!r}; add it to accounts.roles") from None
+
+
 def role_has(role: str, permission: str) -> bool:
     """Whether ``role`` holds ``permission``; an unknown permission is a programming error."""
     try:

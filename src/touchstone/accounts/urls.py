@@ -24,4 +24,5 @@ urlpatterns = [
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<int:staff_id>/", views.staff_edit, name="staff_edit"),
     path("clinic/", views.clinic_settings, name="clinic"),
+    path("audit/", views.audit_log, name="audit"),
 ]

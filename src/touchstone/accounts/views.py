@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
 from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -25,15 +29,17 @@ from touchstone.accounts.access import (
     requires,
 )
 from touchstone.accounts.forms import (
+    AuditFilterForm,
     ClinicSettingsForm,
     InviteForm,
     OTPCodeForm,
     StaffChangeForm,
     TokenForm,
 )
+from touchstone.accounts.middleware import web_actor
 from touchstone.accounts.models import ApiToken, StaffMember
 from touchstone.audit.log import record
-from touchstone.audit.models import Action
+from touchstone.audit.models import Action, AuditEvent
 
 # --- Signing in and out, passwords (Django's views, marked as deliberately public) -------
 login = public(
@@ -91,7 +97,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             record(
-                request,
+                web_actor(request),
                 Action.LOGIN,
                 object_type="auth.user",
                 object_id=request.user.pk,
@@ -115,7 +121,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     if request.session.get(TABLET_LOCK):  # public, so ``requires`` does not apply the lock
-        return redirect("measures:handback")
+        return redirect(settings.TABLET_HANDBACK_URL)
     if user_has_device(request.user) and not is_verified(request.user):
         return redirect(f"{reverse_lazy('accounts:verify')}?next={request.path}")
     device, _ = TOTPDevice.objects.get_or_create(
@@ -124,7 +130,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     form = OTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
-            actions.do_confirm_two_factor(request.user, device, request)
+            actions.do_confirm_two_factor(web_actor(request), device)
             otp_login(request, device)
             messages.success(request, "Two-factor sign-in is on.")
             return redirect("accounts:profile")
@@ -159,7 +165,7 @@ def token_create(request: MemberRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Give the token a name (up to 100 characters).")
         return redirect("accounts:profile")
-    _, secret = actions.do_create_token(request.user, form.cleaned_data["name"], request)
+    _, secret = actions.do_create_token(request.actor, form.cleaned_data["name"])
     return render(request, "accounts/token_created.html", {"secret": secret})
 
 
@@ -167,7 +173,7 @@ def token_create(request: MemberRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: MemberRequest, token_id: int) -> HttpResponse:
     token = get_for(request.member, ApiToken.objects, pk=token_id)
-    actions.do_revoke_token(request.user, token, request)
+    actions.do_revoke_token(request.actor, token)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("accounts:profile")
 
@@ -183,7 +189,9 @@ def staff_list(request: MemberRequest) -> HttpResponse:
 def staff_invite(request: MemberRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        member = actions.do_invite_staff(request.member, form.cleaned_data, request)
+        member = actions.do_invite_staff(
+            request.actor, form.cleaned_data, request.build_absolute_uri("/")[:-1]
+        )
         messages.success(request, f"Invitation sent to {member.user.email}.")
         return redirect("accounts:staff")
     return render(request, "accounts/staff_invite.html", {"form": form})
@@ -198,11 +206,10 @@ def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_change_staff(
-                request.member,
+                request.actor,
                 colleague,
                 form.cleaned_data["role"],
                 form.cleaned_data["is_active"],
-                request,
             )
         except ValueError as error:
             form.add_error(None, str(error))
@@ -217,7 +224,32 @@ def clinic_settings(request: MemberRequest) -> HttpResponse:
     clinic = request.member.clinic
     form = ClinicSettingsForm(request.POST or None, instance=clinic)
     if request.method == "POST" and form.is_valid():
-        actions.do_update_clinic(request.member, form.instance, form.changed_data, request)
+        actions.do_update_clinic(request.actor, form.instance, form.changed_data)
         messages.success(request, "Clinic settings saved.")
         return redirect("accounts:clinic")
     return render(request, "accounts/clinic.html", {"form": form})
+
+
+@requires("audit.view")
+def audit_log(request: MemberRequest) -> HttpResponse:
+    """The clinic's audit log, newest first, filterable. Read-only by construction."""
+    events = AuditEvent.objects.for_member(request.member).select_related("actor")
+    form = AuditFilterForm(request.GET or None)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        if data["object_type"]:
+            events = events.filter(object_type=data["object_type"])
+        if data["object_id"]:
+            events = events.filter(object_id=data["object_id"])
+        if data["actor"]:
+            events = events.filter(actor_label__iexact=data["actor"])
+        tz = timezone.get_current_timezone()
+        if data["since"]:
+            events = events.filter(at__gte=dt.datetime.combine(data["since"], dt.time(), tz))
+        if data["until"]:
+            end = dt.datetime.combine(data["until"] + dt.timedelta(days=1), dt.time(), tz)
+            events = events.filter(at__lt=end)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "audit/list.html", {"page": page, "form": form})

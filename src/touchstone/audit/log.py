@@ -1,35 +1,19 @@
-"""Recording audit events. Every action and every read of client data calls ``record``."""
+"""Recording audit events. Every action and every read of client data calls ``record`` with
+the ``Actor`` who did it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db import models
-from django.http import HttpRequest
 
+from touchstone.audit.actor import Actor
 from touchstone.audit.models import Action, AuditEvent
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address.
-
-    Behind a reverse proxy (``TRUST_X_FORWARDED_FOR``), the last address in
-    X-Forwarded-For: the one our own proxy appended, which a client cannot forge.
-    """
-    if request is None:
-        return None
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def record(
-    request: HttpRequest | None,
+    actor: Actor,
     action: Action | str,
     obj: models.Model | None = None,
     *,
@@ -37,30 +21,28 @@ def record(
     object_id: Any = "",
     detail: str = "",
     clinic: Any = None,
-    actor: Any = None,
-    channel: str | None = None,
 ) -> AuditEvent:
-    """Append one event. ``obj`` gives type and id; ``detail`` must never hold client data."""
-    user = actor if actor is not None else getattr(request, "user", None)
-    if user is not None and not getattr(user, "is_authenticated", False):
-        user = None
+    """Append one event: who (``actor``), what (``action``), which record (``obj``, or
+    ``object_type`` and ``object_id``). ``detail`` must never hold client data.
+
+    The clinic is ``clinic`` if given, else the object's, else the actor's.
+    """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk
         clinic = clinic if clinic is not None else getattr(obj, "clinic", None)
-    if clinic is None and request is not None:
-        member = getattr(request, "member", None)
-        clinic = member.clinic if member else None
+    if clinic is None:
+        clinic = actor.clinic
     return AuditEvent.objects.create(
         clinic=clinic,
-        actor=user,
-        actor_label=user.get_username() if user is not None else "",
+        actor=actor.user,
+        actor_label=actor.label,
         action=str(action),
         object_type=object_type or "",
         object_id=str(object_id) if object_id not in (None, "") else "",
         detail=detail[:300],
-        channel=channel or str(getattr(request, "audit_channel", "web")),
-        ip_address=client_ip(request),
+        channel=actor.channel,
+        ip_address=actor.address,
     )
 
 

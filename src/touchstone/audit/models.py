@@ -8,8 +8,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from touchstone.accounts.models import Clinic
-
 
 class AppendOnlyError(RuntimeError):
     """Raised on any attempt to change or remove an audit event."""
@@ -46,7 +44,9 @@ class AuditEvent(models.Model):
     """One audited action. Holds identifiers only — never names or answers — so the log
     itself is not a second copy of client data."""
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, related_name="+")
+    clinic = models.ForeignKey(
+        "accounts.Clinic", on_delete=models.PROTECT, null=True, related_name="+"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )

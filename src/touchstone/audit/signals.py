@@ -7,38 +7,26 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.lib.http import client_address
 
 
-def _clinic_of(user: Any) -> Any:
-    member = getattr(user, "staff_member", None) if user is not None else None
-    return member.clinic if member is not None else None
+def _actor(request: Any, user: Any) -> Actor:
+    """The user signing in or out (the request's own actor may predate the sign-in)."""
+    return Actor.of_user(user, "web", client_address(request))
 
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    record(
-        request,
-        Action.LOGIN,
-        object_type="auth.user",
-        object_id=user.pk,
-        actor=user,
-        clinic=_clinic_of(user),
-    )
+    record(_actor(request, user), Action.LOGIN, object_type="auth.user", object_id=user.pk)
 
 
 @receiver(user_logged_out)
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        record(
-            request,
-            Action.LOGOUT,
-            object_type="auth.user",
-            object_id=user.pk,
-            actor=user,
-            clinic=_clinic_of(user),
-        )
+        record(_actor(request, user), Action.LOGOUT, object_type="auth.user", object_id=user.pk)
 
 
 @receiver(user_login_failed)
@@ -47,7 +35,7 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
     # keep only its length.
     username = str(credentials.get("username", ""))
     record(
-        request,
+        _actor(request, None),
         Action.LOGIN_FAILED,
         object_type="auth.user",
         detail=f"username length {len(username)}",

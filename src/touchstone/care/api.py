@@ -8,8 +8,8 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
+from touchstone.accounts.api_auth import api_requires
 from touchstone.accounts.models import StaffMember
-from touchstone.api import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care import actions
@@ -25,7 +25,7 @@ from touchstone.care.models import (
     Visit,
     VisitStatus,
 )
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 
 router = Router(tags=["care"])
 
@@ -228,8 +228,8 @@ def _visit_data(request: MemberRequest, payload: Any, *, unset: bool) -> dict[st
 @api_requires("care.view")
 @paginate(PageNumberPagination, page_size=50)
 def list_episodes(request: MemberRequest, client_id: int) -> Any:
-    client = get_client_for(request, client_id)
-    record(request, Action.LIST, object_type="care.episode", detail=f"client {client.pk}")
+    client = get_client_for(request.member, client_id)
+    record(request.actor, Action.LIST, object_type="care.episode", detail=f"client {client.pk}")
     episodes = (
         Episode.objects.for_member(request.member)
         .filter(client_id=client.pk)
@@ -241,8 +241,8 @@ def list_episodes(request: MemberRequest, client_id: int) -> Any:
 @router.post("/clients/{client_id}/episodes", response={201: EpisodeOut}, summary="Open an episode")
 @api_requires("care.edit")
 def create_episode(request: MemberRequest, client_id: int, payload: EpisodeIn) -> Status:
-    client = get_client_for(request, client_id)
-    episode = actions.do_create_episode(request.member, client, payload.dict(), request)
+    client = get_client_for(request.member, client_id)
+    episode = actions.do_create_episode(request.actor, client, payload.dict())
     return Status(201, _episode_out(request, episode))
 
 
@@ -250,7 +250,7 @@ def create_episode(request: MemberRequest, client_id: int, payload: EpisodeIn) -
 @api_requires("care.view")
 def get_episode(request: MemberRequest, episode_id: int) -> Any:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
-    record(request, Action.READ, episode)
+    record(request.actor, Action.READ, episode)
     return _episode_out(request, episode)
 
 
@@ -258,7 +258,7 @@ def get_episode(request: MemberRequest, episode_id: int) -> Any:
 @api_requires("care.edit")
 def update_episode(request: MemberRequest, episode_id: int, payload: EpisodePatch) -> Any:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
-    actions.do_update_episode(request.member, episode, payload.dict(exclude_unset=True), request)
+    actions.do_update_episode(request.actor, episode, payload.dict(exclude_unset=True))
     return _episode_out(request, episode)
 
 
@@ -268,7 +268,7 @@ def update_episode(request: MemberRequest, episode_id: int, payload: EpisodePatc
 @api_requires("diagnoses.edit")
 def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn) -> Status:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
-    actions.do_add_diagnosis(request.member, episode, payload.dict(), request)
+    actions.do_add_diagnosis(request.actor, episode, payload.dict())
     return Status(201, _episode_out(request, episode))
 
 
@@ -276,24 +276,24 @@ def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn)
 @api_requires("care.view")
 @paginate(PageNumberPagination, page_size=50)
 def list_visits(request: MemberRequest, client_id: int) -> Any:
-    client = get_client_for(request, client_id)
-    record(request, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
+    client = get_client_for(request.member, client_id)
+    record(request.actor, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
     return Visit.objects.for_member(request.member).filter(client_id=client.pk)
 
 
 @router.post("/clients/{client_id}/visits", response={201: VisitOut}, summary="Record a visit")
 @api_requires("care.edit")
 def create_visit(request: MemberRequest, client_id: int, payload: VisitIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     data = _visit_data(request, payload, unset=False)
-    return Status(201, actions.do_create_visit(request.member, client, data, request))
+    return Status(201, actions.do_create_visit(request.actor, client, data))
 
 
 @router.get("/visits/{visit_id}", response=VisitOut, summary="Get one visit")
 @api_requires("care.view")
 def get_visit(request: MemberRequest, visit_id: int) -> Visit:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
-    record(request, Action.READ, visit)
+    record(request.actor, Action.READ, visit)
     return visit
 
 
@@ -301,18 +301,16 @@ def get_visit(request: MemberRequest, visit_id: int) -> Visit:
 @api_requires("care.edit")
 def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> Visit:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
-    actions.do_update_visit(
-        request.member, visit, _visit_data(request, payload, unset=True), request
-    )
+    actions.do_update_visit(request.actor, visit, _visit_data(request, payload, unset=True))
     return visit
 
 
 @router.get("/clients/{client_id}/intake", response=IntakeOut, summary="A client's intake")
 @api_requires("care.view")
 def get_intake(request: MemberRequest, client_id: int) -> Intake:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     intake = get_for(request.member, Intake.objects, client_id=client.pk)
-    record(request, Action.READ, intake)
+    record(request.actor, Action.READ, intake)
     return intake
 
 
@@ -320,6 +318,6 @@ def get_intake(request: MemberRequest, client_id: int) -> Intake:
 @api_requires("care.view")
 @paginate(PageNumberPagination, page_size=50)
 def list_medications(request: MemberRequest, client_id: int) -> Any:
-    client = get_client_for(request, client_id)
-    record(request, Action.LIST, object_type="care.medication", detail=f"client {client.pk}")
+    client = get_client_for(request.member, client_id)
+    record(request.actor, Action.LIST, object_type="care.medication", detail=f"client {client.pk}")
     return Medication.objects.for_member(request.member).filter(client_id=client.pk)

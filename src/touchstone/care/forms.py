@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from touchstone.accounts.models import StaffMember
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import roles_with
 from touchstone.care import bodymap, contraindications, icd10
 from touchstone.care.models import (
     ADVERSE_EVENT_FIELDS,
@@ -25,8 +25,10 @@ from touchstone.care.models import (
     Visit,
 )
 from touchstone.clients.forms import DateInput
+from touchstone.science.instruments import all_instruments
 
-TREATING_ROLES = (Role.OWNER, Role.CLINICIAN, Role.THERAPIST)
+#: Who may be a visit's therapist: the staff whose role records care.
+TREATING_ROLES = roles_with("care.edit")
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -85,8 +87,6 @@ class ScreenForm(forms.ModelForm):
 
 
 def _instrument_choices() -> list[tuple[str, str]]:
-    from touchstone.science.instruments import all_instruments
-
     return sorted((i.id, i.title) for i in all_instruments().values())
 
 

@@ -21,27 +21,8 @@ from touchstone.accounts.access import ClinicOwned
 from touchstone.accounts.models import StaffMember
 from touchstone.care import bodymap, contraindications, icd10
 from touchstone.clients.models import Client
-
-NPI_PREFIX = "80840"
-
-
-def npi_is_valid(npi: str) -> bool:
-    """The NPI check digit: Luhn over the prefix 80840 and the first nine digits.
-
-    Source: CMS, "Requirements for National Provider Identifier (NPI) and NPI Enumeration"
-    (check-digit algorithm, ISO/IEC 7812 Luhn with prefix 80840), from memory. CMS's worked
-    example 1234567893 is valid.
-    """
-    if len(npi) != 10 or not npi.isdigit():
-        return False
-    digits = [int(c) for c in NPI_PREFIX + npi]
-    total = 0
-    for position, digit in enumerate(reversed(digits)):
-        if position % 2 == 1:
-            digit *= 2
-            digit = digit - 9 if digit > 9 else digit
-        total += digit
-    return total % 10 == 0
+from touchstone.lib.npi import INVALID_NPI, npi_is_valid
+from touchstone.science.instruments import instrument_ids
 
 
 class Intake(ClinicOwned):
@@ -75,9 +56,7 @@ class Intake(ClinicOwned):
     def clean(self) -> None:
         self.referrer_npi = (self.referrer_npi or "").strip()
         if self.referrer_npi and not npi_is_valid(self.referrer_npi):
-            raise ValidationError(
-                {"referrer_npi": "This is not a valid NPI: 10 digits with a correct check digit."}
-            )
+            raise ValidationError({"referrer_npi": INVALID_NPI})
 
 
 INTAKE_FIELDS = [
@@ -226,8 +205,6 @@ class FrequencyUnit(models.TextChoices):
 
 
 def _instrument_ids() -> set[str]:
-    from touchstone.science.instruments import instrument_ids
-
     return set(instrument_ids())
 
 

@@ -1,5 +1,8 @@
-"""Read helpers for other pages (home, client detail, progress). Each issues a fixed number
-of queries, whatever the number of rows (tested)."""
+"""Read helpers for other pages (home, the client record's client and progress pages). Each
+issues a fixed number of queries, whatever the number of rows (tested).
+
+``client_care_summary`` and ``massage_progress`` are care's panels of the client record
+(``touchstone.record``): what the client page and the progress page show of care."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
+from touchstone.care import charts
 from touchstone.care.models import (
     RATINGS,
     ContraindicationScreen,
@@ -163,4 +167,35 @@ def visit_timeline(member: StaffMember, client: Client) -> list[Visit]:
         .filter(client_id=client.pk)
         .select_related("therapist__user")
         .order_by("-starts_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class MassageProgress:
+    """Care's panel on the progress page: body-map tension and the session ratings over
+    time (charts with their table alternatives) and every visit."""
+
+    body_chart: dict[str, Any] | None
+    body_dates: list[str]
+    body_table: list[tuple[str, list[Any]]]
+    ratings_chart: dict[str, Any] | None
+    ratings: list[dict[str, Any]]
+    visits: list[Visit]
+
+
+def massage_progress(member: StaffMember, client: Client) -> MassageProgress | None:
+    """The massage record over time, or None for a role that may not read it (front desk).
+    Three queries."""
+    if not member.can("care.view"):
+        return None
+    body_rows = body_map_series(member, client)
+    rating_rows = ratings_series(member, client)
+    dates, table = charts.body_map_table(body_rows)
+    return MassageProgress(
+        body_chart=charts.body_map_chart(body_rows),
+        body_dates=dates,
+        body_table=table,
+        ratings_chart=charts.ratings_chart(rating_rows),
+        ratings=rating_rows,
+        visits=visit_timeline(member, client),
     )

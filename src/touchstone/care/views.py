@@ -18,6 +18,7 @@ from touchstone.accounts.access import MemberRequest, get_for, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care import actions, bodymap, contraindications, icd10
+from touchstone.care.access import get_episode_for, get_visit_for
 from touchstone.care.forms import (
     AdverseEventForm,
     DiagnosisForm,
@@ -40,8 +41,8 @@ from touchstone.care.models import (
     Visit,
 )
 from touchstone.care.selectors import current_screen
+from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
-from touchstone.clients.views import get_client_for
 
 PAGE_SIZE = 25
 
@@ -56,24 +57,12 @@ def _save(form: BaseForm, fields: list[str], save: Callable[[dict[str, Any]], An
         return None
 
 
-def _episode_for(request: MemberRequest, episode_id: int) -> Episode:
-    return get_for(request.member, Episode.objects.select_related("client"), pk=episode_id)
-
-
-def _visit_for(request: MemberRequest, visit_id: int) -> Visit:
-    return get_for(
-        request.member,
-        Visit.objects.select_related("client", "episode", "therapist__user"),
-        pk=visit_id,
-    )
-
-
 # Intake, medications, screens ------------------------------------------------------------
 
 
 @requires("care.view")
 def intake(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     row = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
     medications = list(Medication.objects.for_member(request.member).filter(client_id=client.pk))
     screens = list(
@@ -81,7 +70,7 @@ def intake(request: MemberRequest, client_id: int) -> HttpResponse:
         .filter(client_id=client.pk)
         .select_related("screened_by__user")[:10]
     )
-    record(request, Action.READ, row or client, detail="intake")
+    record(request.actor, Action.READ, row or client, detail="intake")
     return render(
         request,
         "care/intake.html",
@@ -97,7 +86,7 @@ def intake(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     existing = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
     instance = existing or Intake(clinic_id=client.clinic_id, client=client)
     form = IntakeForm(request.POST or None, instance=instance)
@@ -105,13 +94,13 @@ def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
         saved = _save(
             form,
             INTAKE_FIELDS,
-            lambda data: actions.do_save_intake(request.member, client, data, request),
+            lambda data: actions.do_save_intake(request.actor, client, data),
         )
         if saved is not None:
             messages.success(request, "Intake saved.")
             return redirect("care:intake", client_id=client.pk)
-    elif existing is not None:
-        record(request, Action.READ, existing, detail="edit form")
+    elif request.method != "POST":
+        record(request.actor, Action.READ, existing or client, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -126,7 +115,7 @@ def intake_edit(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def medication_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = MedicationForm(
         request.POST or None, instance=Medication(clinic_id=client.clinic_id, client=client)
     )
@@ -134,11 +123,13 @@ def medication_create(request: MemberRequest, client_id: int) -> HttpResponse:
         saved = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_create_medication(request.member, client, data, request),
+            lambda data: actions.do_create_medication(request.actor, client, data),
         )
         if saved is not None:
             messages.success(request, "Medication added.")
             return redirect("care:intake", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new medication form")
     return render(
         request,
         "care/form.html",
@@ -162,13 +153,13 @@ def medication_edit(request: MemberRequest, medication_id: int) -> HttpResponse:
         changed = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_update_medication(request.member, fresh, data, request),
+            lambda data: actions.do_update_medication(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:intake", client_id=medication.client_id)
     else:
-        record(request, Action.READ, medication, detail="edit form")
+        record(request.actor, Action.READ, medication, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -191,7 +182,7 @@ def medication_history(request: MemberRequest, medication_id: int) -> HttpRespon
     for newer, older in zip(versions, [*versions[1:], None], strict=True):
         changes = newer.diff_against(older).changes if older is not None else []
         rows.append({"version": newer, "changes": changes})
-    record(request, Action.READ, medication, detail="history")
+    record(request.actor, Action.READ, medication, detail="history")
     return render(
         request,
         "care/medication_history.html",
@@ -205,7 +196,7 @@ def medication_history(request: MemberRequest, medication_id: int) -> HttpRespon
 
 @requires("care.edit")
 def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     previous = current_screen(request.member, client)
     initial = {}
     if previous is not None:
@@ -224,11 +215,13 @@ def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
         saved = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_record_screen(request.member, client, data, request),
+            lambda data: actions.do_record_screen(request.actor, client, data),
         )
         if saved is not None:
             messages.success(request, f"Screen recorded: {saved.get_result_display()}.")
             return redirect("care:intake", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new screen form")
     return render(
         request,
         "care/screen_form.html",
@@ -245,7 +238,7 @@ def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = EpisodeForm(
         request.POST or None,
         instance=Episode(clinic_id=client.clinic_id, client=client),
@@ -255,11 +248,13 @@ def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
         episode = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_create_episode(request.member, client, data, request),
+            lambda data: actions.do_create_episode(request.actor, client, data),
         )
         if episode is not None:
             messages.success(request, "Episode of care opened.")
             return redirect("care:episode", episode_id=episode.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new episode form")
     return render(
         request,
         "care/form.html",
@@ -267,14 +262,14 @@ def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
             "client": client,
             "form": form,
             "title": "New episode of care",
-            "cancel": ("clients:detail", client.pk),
+            "cancel": ("record:client", client.pk),
         },
     )
 
 
 @requires("care.view")
 def episode_detail(request: MemberRequest, episode_id: int) -> HttpResponse:
-    episode = _episode_for(request, episode_id)
+    episode = get_episode_for(request.member, episode_id)
     can_see_diagnoses = request.member.can("diagnoses.view")
     diagnoses = (
         list(
@@ -291,7 +286,7 @@ def episode_detail(request: MemberRequest, episode_id: int) -> HttpResponse:
         .select_related("therapist__user")
         .order_by("-starts_at")[:50]
     )
-    record(request, Action.READ, episode)
+    record(request.actor, Action.READ, episode)
     return render(
         request,
         "care/episode_detail.html",
@@ -310,20 +305,20 @@ def episode_detail(request: MemberRequest, episode_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def episode_edit(request: MemberRequest, episode_id: int) -> HttpResponse:
-    episode = _episode_for(request, episode_id)
+    episode = get_episode_for(request.member, episode_id)
     form = EpisodeForm(request.POST or None, instance=episode)
     if request.method == "POST" and form.is_valid():
-        fresh = _episode_for(request, episode_id)
+        fresh = get_episode_for(request.member, episode_id)
         changed = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_update_episode(request.member, fresh, data, request),
+            lambda data: actions.do_update_episode(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:episode", episode_id=episode_id)
     else:
-        record(request, Action.READ, episode, detail="edit form")
+        record(request.actor, Action.READ, episode, detail="edit form")
     return render(
         request,
         "care/form.html",
@@ -338,7 +333,7 @@ def episode_edit(request: MemberRequest, episode_id: int) -> HttpResponse:
 
 @requires("diagnoses.edit")
 def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
-    episode = _episode_for(request, episode_id)
+    episode = get_episode_for(request.member, episode_id)
     form = DiagnosisForm(
         request.POST or None,
         instance=Diagnosis(clinic_id=episode.clinic_id, episode=episode, entered_by=request.member),
@@ -347,11 +342,13 @@ def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
         saved = _save(
             form,
             ["code", "source"],
-            lambda data: actions.do_add_diagnosis(request.member, episode, data, request),
+            lambda data: actions.do_add_diagnosis(request.actor, episode, data),
         )
         if saved is not None:
             messages.success(request, f"Diagnosis {saved.code} recorded.")
             return redirect("care:episode", episode_id=episode.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, episode, detail="new diagnosis form")
     return render(
         request,
         "care/diagnosis_form.html",
@@ -369,7 +366,7 @@ def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
 
 @requires("care.view")
 def visit_list(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     visits = (
         Visit.objects.for_member(request.member)
         .filter(client_id=client.pk)
@@ -378,7 +375,7 @@ def visit_list(request: MemberRequest, client_id: int) -> HttpResponse:
     )
     page = Paginator(visits, PAGE_SIZE).get_page(request.GET.get("page"))
     record(
-        request,
+        request.actor,
         Action.LIST,
         object_type="care.visit",
         detail=f"client {client.pk}, page {page.number}, {len(page.object_list)} rows",
@@ -405,7 +402,7 @@ def _visit_form_page(
 
 @requires("care.edit")
 def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     open_episode = (
         Episode.objects.for_member(request.member)
         .filter(client_id=client.pk, ended_on__isnull=True)
@@ -415,7 +412,7 @@ def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
         "starts_at": timezone.localtime().replace(second=0, microsecond=0),
         "episode": open_episode,
     }
-    if request.member.role != "front_desk":
+    if request.member.can("care.edit"):  # the caller treats: default them as therapist
         initial["therapist"] = request.member
     form = VisitForm(
         request.POST or None,
@@ -428,23 +425,25 @@ def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
         visit = _save(
             form,
             VISIT_FIELDS,
-            lambda data: actions.do_create_visit(request.member, client, data, request),
+            lambda data: actions.do_create_visit(request.actor, client, data),
         )
         if visit is not None:
             messages.success(request, "Visit saved.")
             return redirect("care:visit", visit_id=visit.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new visit form")
     return _visit_form_page(request, form, client, None)
 
 
 @requires("care.view")
 def visit_detail(request: MemberRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_for(request, visit_id)
+    visit = get_visit_for(request.member, visit_id)
     events = list(AdverseEvent.objects.for_member(request.member).filter(visit_id=visit.pk))
     regions = [
         {"region": region, "level": visit.body_map.get(region.code, 0)}
         for region in bodymap.REGIONS
     ]
-    record(request, Action.READ, visit)
+    record(request.actor, Action.READ, visit)
     return render(
         request,
         "care/visit_detail.html",
@@ -463,28 +462,28 @@ def visit_detail(request: MemberRequest, visit_id: int) -> HttpResponse:
 
 @requires("care.edit")
 def visit_edit(request: MemberRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_for(request, visit_id)
+    visit = get_visit_for(request.member, visit_id)
     form = VisitForm(
         request.POST or None, instance=visit, member=request.member, client=visit.client
     )
     if request.method == "POST" and form.is_valid():
-        fresh = _visit_for(request, visit_id)
+        fresh = get_visit_for(request.member, visit_id)
         changed = _save(
             form,
             VISIT_FIELDS,
-            lambda data: actions.do_update_visit(request.member, fresh, data, request),
+            lambda data: actions.do_update_visit(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:visit", visit_id=visit_id)
     else:
-        record(request, Action.READ, visit, detail="edit form")
+        record(request.actor, Action.READ, visit, detail="edit form")
     return _visit_form_page(request, form, visit.client, visit)
 
 
 @requires("care.edit")
 def adverse_event_create(request: MemberRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_for(request, visit_id)
+    visit = get_visit_for(request.member, visit_id)
     form = AdverseEventForm(
         request.POST or None, instance=AdverseEvent(clinic_id=visit.clinic_id, visit=visit)
     )
@@ -492,11 +491,13 @@ def adverse_event_create(request: MemberRequest, visit_id: int) -> HttpResponse:
         saved = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_record_adverse_event(request.member, visit, data, request),
+            lambda data: actions.do_record_adverse_event(request.actor, visit, data),
         )
         if saved is not None:
             messages.success(request, "Adverse event recorded.")
             return redirect("care:visit", visit_id=visit.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, visit, detail="new adverse event form")
     return render(
         request,
         "care/form.html",
@@ -522,13 +523,13 @@ def adverse_event_edit(request: MemberRequest, adverse_event_id: int) -> HttpRes
         changed = _save(
             form,
             list(form.fields),
-            lambda data: actions.do_update_adverse_event(request.member, fresh, data, request),
+            lambda data: actions.do_update_adverse_event(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("care:visit", visit_id=event.visit_id)
     else:
-        record(request, Action.READ, event, detail="edit form")
+        record(request.actor, Action.READ, event, detail="edit form")
     return render(
         request,
         "care/form.html",

@@ -8,12 +8,12 @@ from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients import actions
+from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
-from touchstone.clients.views import get_client_for
 
 router = Router(tags=["clients"])
 
@@ -91,35 +91,35 @@ def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     clients = clients.archived() if filters.archived else clients.active()
     if filters.q:
         clients = clients.search(filters.q)
-    record(request, Action.LIST, object_type="clients.client", detail="api list")
+    record(request.actor, Action.LIST, object_type="clients.client", detail="api list")
     return clients
 
 
 @router.get("/{client_id}", response=ClientOut, summary="Get one client")
 @api_requires("clients.view")
 def get_client(request: MemberRequest, client_id: int) -> Client:
-    client = get_client_for(request, client_id)
-    record(request, Action.READ, client)
+    client = get_client_for(request.member, client_id)
+    record(request.actor, Action.READ, client)
     return client
 
 
 @router.post("/", response={201: ClientOut}, summary="Create a client")
 @api_requires("clients.edit")
 def create_client(request: MemberRequest, payload: ClientIn) -> Status:
-    return Status(201, actions.do_create_client(request.member, payload.dict(), request))
+    return Status(201, actions.do_create_client(request.actor, payload.dict()))
 
 
 @router.patch("/{client_id}", response=ClientOut, summary="Change a client's details")
 @api_requires("clients.edit")
 def update_client(request: MemberRequest, client_id: int, payload: ClientPatch) -> Client:
-    client = get_client_for(request, client_id)
-    actions.do_update_client(request.member, client, payload.dict(exclude_unset=True), request)
+    client = get_client_for(request.member, client_id)
+    actions.do_update_client(request.actor, client, payload.dict(exclude_unset=True))
     return client
 
 
 @router.post("/{client_id}/archive", response=ClientOut, summary="Archive a client")
 @api_requires("clients.archive")
 def archive_client(request: MemberRequest, client_id: int) -> Client:
-    client = get_client_for(request, client_id)
-    actions.do_archive_client(request.member, client, request)
+    client = get_client_for(request.member, client_id)
+    actions.do_archive_client(request.actor, client)
     return client

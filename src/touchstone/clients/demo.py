@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import Role
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
@@ -43,6 +44,11 @@ class DemoContext:
     clients: list[Client]
     rng: random.Random
     today: dt.date
+
+    @property
+    def actor(self) -> Actor:
+        """Who the audit log says built the demo: the command line, for the demo clinic."""
+        return Actor.system("cli", self.clinic)
 
 
 DEMO_EXTENSIONS: list[Callable[[DemoContext], None]] = []
@@ -127,7 +133,7 @@ def build_demo_clinic(
         context = DemoContext(clinic, staff, clients, random.Random(seed + 1), today)
         for extend in DEMO_EXTENSIONS:
             extend(context)
-        record(None, Action.CREATE, clinic, clinic=clinic, detail=f"demo clinic, seed {seed}")
+        record(context.actor, Action.CREATE, clinic, detail=f"demo clinic, seed {seed}")
     return context
 
 

@@ -9,21 +9,15 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import MemberRequest, get_for, requires
+from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.care.selectors import client_care_summary
 from touchstone.clients import actions
+from touchstone.clients.access import get_client_for
 from touchstone.clients.forms import ClientForm, ClientSearchForm
 from touchstone.clients.models import EDITABLE_FIELDS, Client
-from touchstone.portal.models import PortalLink
 
 PAGE_SIZE = 25
-
-
-def get_client_for(request: MemberRequest, client_id: int) -> Client:
-    """The client ``client_id`` of the user's clinic, or 404."""
-    return get_for(request.member, Client.objects, pk=client_id)
 
 
 def _form_data(form: ClientForm) -> dict[str, Any]:
@@ -51,7 +45,7 @@ def client_list(request: MemberRequest) -> HttpResponse:
         clients = clients.search(text)
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     record(
-        request,
+        request.actor,
         Action.LIST,
         object_type="clients.client",
         detail=f"page {page.number}, {len(page.object_list)} rows",
@@ -69,72 +63,59 @@ def client_create(request: MemberRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         client = _save_with_model_errors(
             form,
-            lambda data: actions.do_create_client(request.member, data, request),
+            lambda data: actions.do_create_client(request.actor, data),
         )
         if client is not None:
             messages.success(request, "Client created.")
-            return redirect("clients:detail", client_id=client.pk)
+            return redirect("record:client", client_id=client.pk)
     return render(request, "clients/form.html", {"form": form, "client": None})
-
-
-@requires("clients.view")
-def client_detail(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
-    record(request, Action.READ, client)
-    care = client_care_summary(request.member, client)
-    links = (
-        PortalLink.objects.for_member(request.member).open().filter(client=client)
-        if request.member.can("measures.give")
-        else []
-    )
-    return render(
-        request, "clients/detail.html", {"client": client, "care": care, "open_links": links}
-    )
 
 
 @requires("clients.edit")
 def client_edit(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = ClientForm(request.POST or None, instance=client)
     if request.method == "POST" and form.is_valid():
-        fresh = get_client_for(request, client_id)  # form.is_valid() mutated `client` already
+        fresh = get_client_for(
+            request.member, client_id
+        )  # form.is_valid() mutated `client` already
         changed = _save_with_model_errors(
             form,
-            lambda data: actions.do_update_client(request.member, fresh, data, request),
+            lambda data: actions.do_update_client(request.actor, fresh, data),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
-            return redirect("clients:detail", client_id=client_id)
+            return redirect("record:client", client_id=client_id)
     else:
-        record(request, Action.READ, client, detail="edit form")
+        record(request.actor, Action.READ, client, detail="edit form")
     return render(request, "clients/form.html", {"form": form, "client": client})
 
 
 @requires("clients.archive")
 @require_POST
 def client_archive(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
-    actions.do_archive_client(request.member, client, request)
+    client = get_client_for(request.member, client_id)
+    actions.do_archive_client(request.actor, client)
     messages.success(request, "Client archived. Nothing was deleted; restore at any time.")
-    return redirect("clients:detail", client_id=client_id)
+    return redirect("record:client", client_id=client_id)
 
 
 @requires("clients.archive")
 @require_POST
 def client_restore(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
-    actions.do_restore_client(request.member, client, request)
+    client = get_client_for(request.member, client_id)
+    actions.do_restore_client(request.actor, client)
     messages.success(request, "Client restored.")
-    return redirect("clients:detail", client_id=client_id)
+    return redirect("record:client", client_id=client_id)
 
 
 @requires("clients.history")
 def client_history(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     versions = list(client.history.select_related("history_user").order_by("-history_date"))
     rows = []
     for newer, older in zip(versions, [*versions[1:], None], strict=True):
         changes = newer.diff_against(older).changes if older is not None else []
         rows.append({"version": newer, "changes": changes})
-    record(request, Action.READ, client, detail="history")
+    record(request.actor, Action.READ, client, detail="history")
     return render(request, "clients/history.html", {"client": client, "rows": rows})

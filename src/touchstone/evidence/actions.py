@@ -3,28 +3,19 @@ synthesis. Each validates with ``full_clean()``, runs in a transaction and is au
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.text import slugify
 
-from touchstone.accounts.models import Clinic, StaffMember
+from touchstone.accounts.models import Clinic
+from touchstone.audit import writes
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.evidence.models import Study, Synthesis
+from touchstone.evidence.selectors import shipped_studies
 from touchstone.science.meta.library import Study as ShippedStudy
-from touchstone.science.meta.library import load_studies
-
-STUDIES_FILE = Path(__file__).resolve().parent / "data" / "studies.json"
-
-
-@cache
-def shipped_studies() -> tuple[ShippedStudy, ...]:
-    """The studies shipped with Touchstone (validated by the science core's loader)."""
-    return load_studies(STUDIES_FILE)
 
 
 def _from_shipped(clinic: Clinic, s: ShippedStudy) -> Study:
@@ -65,7 +56,7 @@ EFFECT_FIELDS = (
 )  # fmt: skip
 
 
-def do_seed_library(clinic: Clinic, request: HttpRequest | None = None) -> int:
+def do_seed_library(actor: Actor, clinic: Clinic) -> int:
     """Add the shipped studies the clinic does not have yet, and bring the effect data of the
     shipped studies it has up to the shipped file; returns how many rows were added or
     updated."""
@@ -90,7 +81,7 @@ def do_seed_library(clinic: Clinic, request: HttpRequest | None = None) -> int:
         if not rows and not changed:
             return 0
         record(
-            request,
+            actor,
             Action.CREATE if rows else Action.UPDATE,
             object_type="evidence.study",
             detail=f"seeded {len(rows)} shipped studies, updated the effect data of {len(changed)}",
@@ -110,33 +101,31 @@ def _unique_key(clinic: Clinic, citation: str, year: int | None) -> str:
     return key
 
 
-def do_create_study(
-    clinic: Clinic, data: dict[str, Any], member: StaffMember, request: HttpRequest | None = None
-) -> Study:
-    """Add a study to the clinic's library (owners; validated by the model)."""
+def do_create_study(actor: Actor, data: dict[str, Any]) -> Study:
+    """Add a study to the acting owner's library (validated by the model)."""
+    member = actor.staff
+    clinic = member.clinic
     with transaction.atomic():
         study = Study(clinic=clinic, created_by=member, shipped=False, **data)
         study.key = _unique_key(clinic, study.citation, study.year)
         study.full_clean()
-        study.save()
-        record(request, Action.CREATE, study, detail=f"study {study.key}")
+        writes.save(actor, study, Action.CREATE, detail=f"study {study.key}")
     return study
 
 
 def do_save_synthesis(
-    clinic: Clinic,
-    member: StaffMember,
+    actor: Actor,
     *,
     title: str,
     study_keys: list[str],
     options: dict[str, Any],
     result: dict[str, Any],
     rows: list[dict[str, Any]],
-    request: HttpRequest | None = None,
 ) -> Synthesis:
+    member = actor.staff
     with transaction.atomic():
         synthesis = Synthesis(
-            clinic=clinic,
+            clinic=member.clinic,
             created_by=member,
             title=title,
             study_keys=study_keys,
@@ -145,6 +134,5 @@ def do_save_synthesis(
             rows=rows,
         )
         synthesis.full_clean()
-        synthesis.save()
-        record(request, Action.CREATE, synthesis, detail=f"synthesis of {len(rows)} studies")
+        writes.save(actor, synthesis, Action.CREATE, detail=f"synthesis of {len(rows)} studies")
     return synthesis

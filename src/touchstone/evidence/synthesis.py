@@ -17,6 +17,7 @@ from typing import Any
 
 from touchstone.accounts.models import Clinic
 from touchstone.evidence.models import Study
+from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
 from touchstone.science.meta.compat import Compatibility, PoolableEffect, check_poolable
 from touchstone.science.meta.models import MetaResult, rma
 from touchstone.science.meta.plots import forest_svg, funnel_svg
@@ -59,8 +60,6 @@ def clinic_row(clinic: Clinic, instrument_id: str) -> dict[str, Any] | None:
     None below 11 episodes: every staff role (researchers included) reads syntheses, so the
     estimate follows the de-identified outcomes' small-cell rule.
     """
-    from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
-
     report = clinic_outcomes(
         clinic, OutcomeFilters(instrument_ids=(instrument_id,)), deidentified=True
     )

@@ -39,7 +39,7 @@ FIELD_LABELS = {
 
 
 def _library(request: MemberRequest) -> Any:
-    actions.do_seed_library(request.member.clinic, request)  # no-op once seeded
+    actions.do_seed_library(request.actor, request.member.clinic)  # no-op once seeded
     return Study.objects.for_member(request.member)
 
 
@@ -99,9 +99,7 @@ def study_new(request: MemberRequest) -> HttpResponse:
     form = StudyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            study = actions.do_create_study(
-                request.member.clinic, form.study_data(), request.member, request
-            )
+            study = actions.do_create_study(request.actor, form.study_data())
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -143,14 +141,12 @@ def synthesis_page(request: MemberRequest) -> HttpResponse:
                 options = {k: data[k] for k in ("measure", "method", "test", "clinic")}
                 if "save" in request.POST:
                     saved = actions.do_save_synthesis(
-                        request.member.clinic,
-                        request.member,
+                        request.actor,
                         title=data["title"] or "Untitled synthesis",
                         study_keys=[s.key for s in data["chosen"]],
                         options=options,
                         result=run.result.to_dict(),
                         rows=rows,
-                        request=request,
                     )
                     messages.success(request, "Synthesis saved.")
                     return redirect("evidence:synthesis", synthesis_id=saved.pk)
@@ -212,7 +208,7 @@ def synthesis_csv(request: MemberRequest, synthesis_id: int) -> HttpResponse:
     writer.writerow(["statistic", "value"])
     for key, value in run.result.to_dict().items():
         writer.writerow([key, "" if value is None else value])
-    record(request, Action.EXPORT, saved, detail="synthesis csv")
+    record(request.actor, Action.EXPORT, saved, detail="synthesis csv")
     return response
 
 
@@ -222,7 +218,7 @@ def _svg(request: MemberRequest, synthesis_id: int, which: str) -> HttpResponse:
         return _refused(saved, run)
     response = HttpResponse(getattr(run, which), content_type="image/svg+xml")
     response["Content-Disposition"] = f'attachment; filename="synthesis-{saved.pk}-{which}.svg"'
-    record(request, Action.EXPORT, saved, detail=f"synthesis {which} svg")
+    record(request.actor, Action.EXPORT, saved, detail=f"synthesis {which} svg")
     return response
 
 

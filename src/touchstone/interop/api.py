@@ -8,10 +8,10 @@ from ninja.errors import HttpError
 from pydantic import ConfigDict, Field
 
 from touchstone.accounts.access import MemberRequest
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
 
@@ -38,11 +38,13 @@ class ImportedOut(Schema):
 )
 @api_requires("interop.fhir")
 def export_fhir(request: MemberRequest, client_id: int) -> dict[str, Any]:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     bundle = client_bundle(
         request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
     )
-    record(request, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries")
+    record(
+        request.actor, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries"
+    )
     return bundle
 
 
@@ -53,10 +55,10 @@ def export_fhir(request: MemberRequest, client_id: int) -> dict[str, Any]:
 )
 @api_requires("interop.fhir")
 def import_fhir(request: MemberRequest, client_id: int, payload: FhirResourceIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         # The schema checks the envelope; the resource itself is read whole from the body.
-        imported = do_import_fhir(client, json.loads(request.body), request.member, request)
+        imported = do_import_fhir(request.actor, client, json.loads(request.body))
     except FhirImportError as error:
         raise HttpError(422, str(error)) from None
     return Status(

@@ -19,11 +19,12 @@ from typing import Any
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
+from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.science.billing import MASSAGE_CPT, MASSAGE_CPT_TEXT
 from touchstone.science.instruments import to_fhir_questionnaire, to_questionnaire_response
 
@@ -255,8 +256,6 @@ def physiology_resources(
     clinic: Clinic, client: Client, subject: str
 ) -> list[tuple[str, dict[str, Any]]]:
     """Cortisol samples, HRV recordings and sleep-diary nights (physiology app)."""
-    from touchstone.physiology.models import Recording, Sample, SleepNight
-
     out: list[tuple[str, dict[str, Any]]] = []
     for s in Sample.objects.filter(clinic_id=clinic.pk, client_id=client.pk).order_by(
         "collected_at", "id"
@@ -335,7 +334,9 @@ def client_bundle(clinic: Clinic, client: Client, *, with_diagnoses: bool) -> di
     entries: list[tuple[str, dict[str, Any]]] = [(subject, patient(clinic, client))]
     if with_diagnoses:
         for d in Diagnosis.objects.filter(
-            clinic_id=clinic.pk, episode__client_id=client.pk, entered_by__role=Role.CLINICIAN
+            clinic_id=clinic.pk,
+            episode__client_id=client.pk,
+            entered_by__role__in=roles_with("diagnoses.edit"),
         ).select_related("episode"):
             entries.append((urn(clinic, "condition", d.pk), condition(clinic, d, subject)))
     visits = list(

@@ -26,11 +26,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from touchstone.accounts.models import StaffMember
+from touchstone.audit import writes
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
@@ -213,17 +213,9 @@ def _authored(qr: Mapping[str, Any]) -> dt.datetime | None:
     return when
 
 
-def do_import_fhir(
-    client: Client,
-    data: Mapping[str, Any],
-    member: StaffMember | None,
-    request: HttpRequest | None,
-    *,
-    channel: str | None = None,
-) -> list[Imported]:
+def do_import_fhir(actor: Actor, client: Client, data: Mapping[str, Any]) -> list[Imported]:
     """Import every QuestionnaireResponse in ``data`` into ``client``'s record, or none."""
     responses, questionnaires = _responses(data)
-    actor = member.user if member else None
     imported: list[Imported] = []
     try:
         with transaction.atomic():
@@ -236,10 +228,10 @@ def do_import_fhir(
                     definition, answers = resolve(qr, questionnaires)
                     authored = _authored(qr)
                     administration = measures_actions.do_start_administration(
-                        client, definition.id, Mode.IMPORT, member, request
+                        actor, client, definition.id, Mode.IMPORT
                     )
                     alerts = measures_actions.do_save_answers(
-                        administration, answers, complete=True, actor=actor, request=request
+                        actor, administration, answers, complete=True
                     )
                 except (AnswerError, QuestionnaireImportError) as error:
                     raise FhirImportError(f"Response {number}: {error}") from None
@@ -252,18 +244,17 @@ def do_import_fhir(
                 if authored is not None:
                     administration.started_at = authored
                     administration.completed_at = authored
-                    administration.save(update_fields=["started_at", "completed_at"])
+                    writes.save(
+                        actor,
+                        administration,
+                        Action.UPDATE,
+                        update_fields=["started_at", "completed_at"],
+                        detail="authored time of the imported response",
+                    )
                 imported.append(
                     Imported(administration, definition.id, administration.total, len(alerts))
                 )
-            record(
-                request,
-                Action.CREATE,
-                client,
-                actor=actor,
-                detail=f"fhir import, {len(imported)} responses",
-                channel=channel,
-            )
+            record(actor, Action.CREATE, client, detail=f"fhir import, {len(imported)} responses")
     except FhirImportError:
         raise
     return imported

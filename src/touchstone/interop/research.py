@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from touchstone.accounts.models import Clinic
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.interop.models import ResearchExportKey
@@ -119,7 +119,9 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
     episodes = list(Episode.objects.filter(clinic_id=clinic.pk, client_id__in=ids).order_by("pk"))
     codes: dict[int, list[str]] = {}
     for episode_id, code in Diagnosis.objects.filter(
-        clinic_id=clinic.pk, episode__client_id__in=ids, entered_by__role=Role.CLINICIAN
+        clinic_id=clinic.pk,
+        episode__client_id__in=ids,
+        entered_by__role__in=roles_with("diagnoses.edit"),
     ).values_list("episode_id", "code"):
         codes.setdefault(episode_id, []).append(code)
     first_start: dict[int, dt.date] = {}

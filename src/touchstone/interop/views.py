@@ -21,10 +21,11 @@ from django.views.decorators.http import require_POST
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
 from touchstone.interop.research import export_research
+from touchstone.lib.http import download
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -47,24 +48,25 @@ class FhirUploadForm(forms.Form):
 
 @requires("interop.fhir")
 def fhir_export(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     bundle = client_bundle(
         request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
     )
-    record(request, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries")
-    response = HttpResponse(json.dumps(bundle, indent=1), content_type="application/fhir+json")
-    response["Content-Disposition"] = f'attachment; filename="client-{client.pk}-fhir.json"'
-    response["Cache-Control"] = "no-store"
-    return response
+    record(
+        request.actor, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries"
+    )
+    return download(
+        json.dumps(bundle, indent=1), "application/fhir+json", f"client-{client.pk}-fhir.json"
+    )
 
 
 @requires("interop.fhir")
 def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = FhirUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            imported = do_import_fhir(client, form.cleaned_data["file"], request.member, request)
+            imported = do_import_fhir(request.actor, client, form.cleaned_data["file"])
         except FhirImportError as error:
             form.add_error("file", f"Nothing was imported: {error}")
         else:
@@ -74,7 +76,9 @@ def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
                 f"Imported {len(imported)} questionnaire(s)"
                 + (f"; {alerts} risk alert(s) raised." if alerts else "."),
             )
-            return redirect("measures:progress", client_id=client.pk)
+            return redirect("record:progress", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="fhir import form")
     return render(request, "interop/fhir_import.html", {"client": client, "form": form})
 
 
@@ -94,12 +98,9 @@ def research_download(request: MemberRequest) -> HttpResponse:
             for path in result.files:
                 archive.write(path, path.name)
     record(
-        request,
+        request.actor,
         Action.EXPORT,
         object_type="interop.research_export",
         detail=f"research export, {result.counts['clients']} clients",
     )
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = 'attachment; filename="research-export.zip"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return download(buffer.getvalue(), "application/zip", "research-export.zip")

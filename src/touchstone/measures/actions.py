@@ -11,11 +11,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
-from touchstone.accounts.models import StaffMember
-from touchstone.audit.log import record
+from touchstone.audit import writes
+from touchstone.audit.actor import Actor
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import instrument
@@ -30,11 +29,7 @@ from touchstone.science.instruments import AnswerError, UnknownInstrumentError, 
 
 
 def do_start_administration(
-    client: Client,
-    instrument_id: str,
-    mode: str,
-    member: StaffMember | None,
-    request: HttpRequest | None,
+    actor: Actor, client: Client, instrument_id: str, mode: str
 ) -> Administration:
     try:
         instrument(instrument_id)
@@ -44,31 +39,22 @@ def do_start_administration(
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
     if client.is_archived:
         raise ValidationError("This client is archived; restore them before giving questionnaires.")
-    with transaction.atomic():
-        administration = Administration.objects.create(
-            clinic=client.clinic,
-            client=client,
-            instrument_id=instrument_id,
-            mode=mode,
-            created_by=member,
-        )
-        record(
-            request,
-            Action.CREATE,
-            administration,
-            actor=member.user if member else None,
-            detail=f"{instrument_id}, {mode}",
-        )
-    return administration
+    administration = Administration(
+        clinic=client.clinic,
+        client=client,
+        instrument_id=instrument_id,
+        mode=mode,
+        created_by=actor.member,
+    )
+    return writes.save(actor, administration, Action.CREATE, detail=f"{instrument_id}, {mode}")
 
 
 def do_save_answers(
+    actor: Actor,
     administration: Administration,
     answers: Mapping[str, Any],
     *,
     complete: bool,
-    actor: Any,
-    request: HttpRequest | None,
 ) -> list[RiskAlert]:
     """Validate and score ``answers`` (linkId → value), store them, and raise alerts.
 
@@ -98,22 +84,18 @@ def do_save_answers(
         administration.status = Status.COMPLETED
         administration.completed_at = timezone.now()
     with transaction.atomic():
-        administration.save()
-        record(
-            request,
-            Action.UPDATE,
+        writes.save(
+            actor,
             administration,
-            actor=actor,
+            Action.UPDATE,
             detail="completed" if complete else "answers saved",
         )
-        alerts = _raise_alerts(
-            administration, alert_band=result.alert and complete, request=request, actor=actor
-        )
+        alerts = _raise_alerts(actor, administration, alert_band=result.alert and complete)
     return alerts
 
 
 def _raise_alerts(
-    administration: Administration, *, alert_band: bool, request: HttpRequest | None, actor: Any
+    actor: Actor, administration: Administration, *, alert_band: bool
 ) -> list[RiskAlert]:
     triggers = [(AlertReason.RISK_ITEM, item) for item in administration.risk_flags]
     if alert_band:
@@ -124,36 +106,30 @@ def _raise_alerts(
             administration=administration, reason=reason, item=item
         ).exists():
             continue
+        alert = RiskAlert(
+            clinic=administration.clinic,
+            client=administration.client,
+            administration=administration,
+            reason=reason,
+            item=item,
+        )
         try:
-            with transaction.atomic():
-                alert = RiskAlert.objects.create(
-                    clinic=administration.clinic,
-                    client=administration.client,
-                    administration=administration,
-                    reason=reason,
-                    item=item,
-                )
+            writes.save(actor, alert, Action.CREATE, detail=str(reason))
         except IntegrityError:  # raised concurrently by another save of the same answers
             continue
-        record(request, Action.CREATE, alert, actor=actor, detail=str(reason))
         raised.append(alert)
     return raised
 
 
-def do_take_alert(alert: RiskAlert, member: StaffMember, request: HttpRequest | None) -> None:
+def do_take_alert(actor: Actor, alert: RiskAlert) -> None:
     """A clinician takes responsibility for an open alert."""
     if not alert.is_open:
         raise ValidationError("This alert is already closed.")
-    alert.assigned_to = member
-    alert._history_user = member.user  # type: ignore[attr-defined]
-    with transaction.atomic():
-        alert.save(update_fields=["assigned_to"])
-        record(request, Action.UPDATE, alert, actor=member.user, detail="taken")
+    alert.assigned_to = actor.staff
+    writes.save(actor, alert, Action.UPDATE, update_fields=["assigned_to"], detail="taken")
 
 
-def do_close_alert(
-    alert: RiskAlert, member: StaffMember, action_taken: str, request: HttpRequest | None
-) -> None:
+def do_close_alert(actor: Actor, alert: RiskAlert, action_taken: str) -> None:
     """Record the action taken; the alert leaves every home page."""
     action_taken = action_taken.strip()
     if not action_taken:
@@ -162,11 +138,15 @@ def do_close_alert(
         )
     if not alert.is_open:
         raise ValidationError("This alert is already closed.")
+    member = actor.staff
     alert.action_taken = action_taken
     alert.closed_by = member
     alert.assigned_to = alert.assigned_to or member
     alert.closed_at = timezone.now()
-    alert._history_user = member.user  # type: ignore[attr-defined]
-    with transaction.atomic():
-        alert.save(update_fields=["action_taken", "closed_by", "assigned_to", "closed_at"])
-        record(request, Action.UPDATE, alert, actor=member.user, detail="closed")
+    writes.save(
+        actor,
+        alert,
+        Action.UPDATE,
+        update_fields=["action_taken", "closed_by", "assigned_to", "closed_at"],
+        detail="closed",
+    )

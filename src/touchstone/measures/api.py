@@ -8,13 +8,13 @@ from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.measures import actions
+from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.models import Administration, Mode, RiskAlert
-from touchstone.measures.views import get_administration_for, get_alert_for
 
 router = Router(tags=["questionnaires"])
 
@@ -87,7 +87,7 @@ def list_administrations(request: MemberRequest, filters: Query[AdministrationFi
         rows = rows.filter(client_id=filters.client_id)
     if filters.instrument_id:
         rows = rows.filter(instrument_id=filters.instrument_id)
-    record(request, Action.LIST, object_type="measures.administration", detail="api list")
+    record(request.actor, Action.LIST, object_type="measures.administration", detail="api list")
     return rows
 
 
@@ -98,8 +98,8 @@ def list_administrations(request: MemberRequest, filters: Query[AdministrationFi
 )
 @api_requires("measures.view")
 def get_administration(request: MemberRequest, administration_id: int) -> Administration:
-    administration = get_administration_for(request, administration_id)
-    record(request, Action.READ, administration)
+    administration = get_administration_for(request.member, administration_id)
+    record(request.actor, Action.READ, administration)
     return administration
 
 
@@ -112,17 +112,13 @@ def get_administration(request: MemberRequest, administration_id: int) -> Admini
 def create_administration(
     request: MemberRequest, client_id: int, payload: AdministrationIn
 ) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     with transaction.atomic():
         administration = actions.do_start_administration(
-            client, payload.instrument_id, Mode.API, request.member, request
+            request.actor, client, payload.instrument_id, Mode.API
         )
         actions.do_save_answers(
-            administration,
-            payload.answers,
-            complete=payload.complete,
-            actor=request.user,
-            request=request,
+            request.actor, administration, payload.answers, complete=payload.complete
         )
     return Status(201, administration)
 
@@ -130,15 +126,15 @@ def create_administration(
 @router.get("/alerts", response=list[AlertSummary], summary="Open risk alerts")
 @api_requires("alerts.view")
 def list_alerts(request: MemberRequest) -> Any:
-    record(request, Action.LIST, object_type="measures.riskalert", detail="api open alerts")
+    record(request.actor, Action.LIST, object_type="measures.riskalert", detail="api open alerts")
     return RiskAlert.objects.for_member(request.member).open().select_related("assigned_to__user")
 
 
 @router.get("/alerts/{alert_id}", response=AlertOut, summary="One alert, with its reason")
 @api_requires("alerts.handle")
 def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
-    alert = get_alert_for(request, alert_id)
-    record(request, Action.READ, alert)
+    alert = get_alert_for(request.member, alert_id)
+    record(request.actor, Action.READ, alert)
     return alert
 
 
@@ -149,6 +145,6 @@ def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
 )
 @api_requires("alerts.handle")
 def close_alert(request: MemberRequest, alert_id: int, payload: CloseIn) -> RiskAlert:
-    alert = get_alert_for(request, alert_id)
-    actions.do_close_alert(alert, request.member, payload.action_taken, request)
+    alert = get_alert_for(request.member, alert_id)
+    actions.do_close_alert(request.actor, alert, payload.action_taken)
     return alert

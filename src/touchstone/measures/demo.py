@@ -13,6 +13,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from touchstone.accounts.roles import Role
+from touchstone.care.models import Episode
 from touchstone.clients.demo import DemoContext
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, AlertReason, Mode, RiskAlert, Status
@@ -60,8 +61,7 @@ def build_demo_measures(context: DemoContext) -> None:
     rows: list[Administration] = []
     # Follow each episode's measurement plan (PHQ-9 and GAD-7 at intake, then every two
     # weeks) from the day the care demo opened it; clients without an episode get none.
-    from touchstone.care.models import Episode  # care builds its demo first (INSTALLED_APPS)
-
+    # Care builds its demo first (INSTALLED_APPS order), so the episodes exist.
     started = dict(Episode.objects.filter(clinic=clinic).values_list("client_id", "started_on"))
     for client in context.clients:
         if client.pk not in started:

@@ -25,19 +25,6 @@ class StartForm(forms.Form):
         self.fields["instrument_id"].choices = instruments.choices()  # type: ignore[attr-defined]
 
 
-class PortalLinkForm(forms.Form):
-    instrument_ids = forms.MultipleChoiceField(
-        label="Questionnaires", widget=forms.CheckboxSelectMultiple
-    )
-    valid_days = forms.IntegerField(
-        min_value=1, max_value=14, initial=3, label="Link works for (days)"
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["instrument_ids"].choices = instruments.choices()  # type: ignore[attr-defined]
-
-
 def _item_field(item: Item) -> forms.Field:
     label = item.text or f"Item {item.number}"
     if item.options:

@@ -11,13 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from touchstone.lib.charts import band_colours
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
 from touchstone.science.instruments import ChangeResult, Instrument, change
-
-#: ColorBrewer YlOrBr, sequential and colour-blind safe (Brewer 2002, colorbrewer2.org);
-#: band colours always travel with a text label.
-BAND_COLOURS = ["#ffffd4", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"]
 
 #: Plain words for the classification (Jacobson & Truax), read by staff and clients alike.
 WORDS = {
@@ -168,14 +165,6 @@ def chart_spec(series: Series) -> dict[str, Any]:
         "layer": layers,
         "resolve": {"scale": {"color": "independent", "shape": "independent"}},
     }
-
-
-def band_colours(n: int) -> list[str]:
-    """``n`` colours spread over the sequential palette, lightest first."""
-    if n <= 1:
-        return BAND_COLOURS[:n]
-    step = (len(BAND_COLOURS) - 1) / (n - 1)
-    return [BAND_COLOURS[round(i * step)] for i in range(n)]
 
 
 def _change_markers(marked: list[dict[str, Any]]) -> dict[str, Any]:

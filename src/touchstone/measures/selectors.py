@@ -1,4 +1,5 @@
-"""Read-only queries for pages that summarise many clients (fixed query counts)."""
+"""Read-only queries for pages that summarise many clients, and measures' panel of the
+client record (fixed query counts)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
+from touchstone.care.models import Episode, Visit
+from touchstone.care.plans import instruments_due
+from touchstone.care.selectors import day_bounds
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import instrument, short_name
-from touchstone.measures.models import Administration, RiskAlert
+from touchstone.measures.models import Administration, RiskAlert, Status
+from touchstone.measures.progress import Series, client_series
 from touchstone.science.instruments import change
 
 #: Instruments whose reliable deterioration puts a client on the home page.
@@ -89,10 +94,6 @@ class Due:
 
 def questionnaires_due(member: StaffMember, today: dt.date) -> list[Due]:
     """Questionnaires the open episodes' measurement plans make due today (three queries)."""
-    from touchstone.care.models import Episode, Visit
-    from touchstone.care.plans import instruments_due
-    from touchstone.care.selectors import day_bounds
-
     episodes = list(
         Episode.objects.for_member(member)
         .filter(
@@ -132,3 +133,21 @@ def questionnaires_due(member: StaffMember, today: dt.date) -> list[Due]:
                 Due(episode.client, episode.pk, item.instrument_id, item.reason, item.days_overdue)
             )
     return sorted(due, key=lambda d: (-d.days_overdue, d.client.family_name))
+
+
+@dataclass(frozen=True)
+class QuestionnaireProgress:
+    """Measures' panel on the progress page: each instrument's scores against the baseline,
+    and the questionnaires still being filled."""
+
+    series: list[Series]
+    in_progress: list[Administration]
+
+
+def questionnaire_progress(member: StaffMember, client: Client) -> QuestionnaireProgress:
+    """Two queries."""
+    rows = Administration.objects.for_member(member).filter(client=client)
+    return QuestionnaireProgress(
+        series=client_series(rows.completed()),
+        in_progress=list(rows.filter(status=Status.IN_PROGRESS)),
+    )

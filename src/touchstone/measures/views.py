@@ -1,59 +1,33 @@
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import TABLET_LOCK, MemberRequest, get_for, requires, tablet_ok
+from touchstone.accounts.access import TABLET_LOCK, MemberRequest, requires, tablet_ok
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.care import selectors as care_selectors
-from touchstone.clients.views import get_client_for
-from touchstone.measures import actions, care_charts
-from touchstone.measures.forms import AnswersForm, CloseAlertForm, PortalLinkForm, StartForm
+from touchstone.clients.access import get_client_for
+from touchstone.measures import actions
+from touchstone.measures.access import get_administration_for, get_alert_for
+from touchstone.measures.forms import AnswersForm, CloseAlertForm, StartForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
-from touchstone.measures.progress import client_series
-from touchstone.portal.actions import do_create_portal_link, do_revoke_portal_link
-from touchstone.portal.models import PortalLink, Purpose
-
-
-def get_administration_for(request: MemberRequest, administration_id: int) -> Administration:
-    return get_for(
-        request.member, Administration.objects.select_related("client"), pk=administration_id
-    )
-
-
-def get_alert_for(request: MemberRequest, alert_id: int) -> RiskAlert:
-    return get_for(
-        request.member,
-        RiskAlert.objects.select_related(
-            "client", "administration", "assigned_to__user", "closed_by__user"
-        ),
-        pk=alert_id,
-    )
 
 
 @requires("measures.give")
 def start(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = StartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             administration = actions.do_start_administration(
+                request.actor,
                 client,
                 form.cleaned_data["instrument_id"],
                 form.cleaned_data["mode"],
-                request.member,
-                request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -61,6 +35,8 @@ def start(request: MemberRequest, client_id: int) -> HttpResponse:
             if administration.mode == Mode.TABLET:
                 request.session[TABLET_LOCK] = administration.pk
             return redirect("measures:fill", administration_id=administration.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="questionnaire form")
     return render(request, "measures/start.html", {"form": form, "client": client})
 
 
@@ -69,13 +45,13 @@ def _finished(request: MemberRequest, administration: Administration) -> HttpRes
     questionnaires but may not read scores (front desk) — the client's page."""
     if request.member.can("measures.view"):
         return redirect("measures:result", administration_id=administration.pk)
-    return redirect("clients:detail", client_id=administration.client_id)
+    return redirect("record:client", client_id=administration.client_id)
 
 
 @requires("measures.give")
 @tablet_ok
 def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
-    administration = get_administration_for(request, administration_id)
+    administration = get_administration_for(request.member, administration_id)
     tablet = administration.mode == Mode.TABLET
     if request.session.get(TABLET_LOCK) not in (None, administration.pk):
         # A client holds the tablet: their own form only, never another administration.
@@ -88,11 +64,7 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
         complete = "finish" in request.POST
         try:
             actions.do_save_answers(
-                administration,
-                form.answers(),
-                complete=complete,
-                actor=request.user,
-                request=request,
+                request.actor, administration, form.answers(), complete=complete
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -110,7 +82,7 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
             return redirect("measures:fill", administration_id=administration.pk)
     template = "measures/fill_tablet.html" if tablet else "measures/fill.html"
     if not tablet:
-        record(request, Action.READ, administration, detail="form")
+        record(request.actor, Action.READ, administration, detail="form")
     return render(
         request,
         template,
@@ -153,8 +125,8 @@ def handback(request: MemberRequest) -> HttpResponseBase:
 
 @requires("measures.view")
 def result(request: MemberRequest, administration_id: int) -> HttpResponse:
-    administration = get_administration_for(request, administration_id)
-    record(request, Action.READ, administration)
+    administration = get_administration_for(request.member, administration_id)
+    record(request.actor, Action.READ, administration)
     definition = instrument(administration.instrument_id)
     answers = [(item, administration.answers.get(item.link_id)) for item in definition.items]
     return render(
@@ -177,30 +149,28 @@ def alert_list(request: MemberRequest) -> HttpResponse:
         .open()
         .select_related("client", "assigned_to__user", "administration")
     )
-    record(request, Action.LIST, object_type="measures.riskalert", detail="open alerts")
+    record(request.actor, Action.LIST, object_type="measures.riskalert", detail="open alerts")
     return render(request, "measures/alerts.html", {"alerts": alerts})
 
 
 @requires("alerts.handle")
 def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
-    alert = get_alert_for(request, alert_id)
+    alert = get_alert_for(request.member, alert_id)
     form = CloseAlertForm(request.POST or None)
     if request.method == "POST":
         try:
             if "take" in request.POST:
-                actions.do_take_alert(alert, request.member, request)
+                actions.do_take_alert(request.actor, alert)
                 messages.success(request, "You are handling this alert.")
                 return redirect("measures:alert", alert_id=alert.pk)
             if form.is_valid():
-                actions.do_close_alert(
-                    alert, request.member, form.cleaned_data["action_taken"], request
-                )
+                actions.do_close_alert(request.actor, alert, form.cleaned_data["action_taken"])
                 messages.success(request, "Action recorded; the alert is closed.")
                 return redirect("home")
         except ValidationError as error:
             form.add_error(None, error)
     else:
-        record(request, Action.READ, alert)
+        record(request.actor, Action.READ, alert)
     definition = instrument(alert.administration.instrument_id)
     item = definition.item(alert.item) if alert.item else None
     return render(
@@ -214,87 +184,3 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
             "answer": alert.administration.answers.get(alert.item) if alert.item else None,
         },
     )
-
-
-@requires("measures.view")
-def progress(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
-    administrations = (
-        Administration.objects.for_member(request.member).completed().filter(client=client)
-    )
-    context: dict[str, Any] = {
-        "client": client,
-        "series": client_series(administrations),
-        "in_progress": Administration.objects.for_member(request.member).filter(
-            client=client, status=Status.IN_PROGRESS
-        ),
-    }
-    if request.member.can("care.view"):  # the massage record: not for the front desk
-        body_rows = care_selectors.body_map_series(request.member, client)
-        rating_rows = care_selectors.ratings_series(request.member, client)
-        dates, body_table = care_charts.body_map_table(body_rows)
-        context.update(
-            {
-                "show_care": True,
-                "body_chart": care_charts.body_map_chart(body_rows),
-                "body_dates": dates,
-                "body_table": body_table,
-                "ratings_chart": care_charts.ratings_chart(rating_rows),
-                "ratings": rating_rows,
-                "visits": care_selectors.visit_timeline(request.member, client),
-            }
-        )
-    from touchstone.outcomes.trajectories import client_trajectories  # expected bands
-
-    context["trajectories"] = client_trajectories(request.member, client)
-    from touchstone.physiology.selectors import progress_panel  # body measures
-
-    context["physiology"] = progress_panel(request.member, client)
-    record(request, Action.READ, client, detail="progress")
-    return render(request, "measures/progress.html", context)
-
-
-@requires("measures.give")
-def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
-    form = PortalLinkForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            link = do_create_portal_link(
-                client,
-                request.member,
-                Purpose.QUESTIONNAIRES,
-                form.cleaned_data["instrument_ids"],
-                timezone.now() + timedelta(days=form.cleaned_data["valid_days"]),
-                request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            url = request.build_absolute_uri(reverse("portal:open", args=[link.token]))
-            return render(
-                request, "measures/link_created.html", {"client": client, "link": link, "url": url}
-            )
-    return render(request, "measures/link_form.html", {"form": form, "client": client})
-
-
-@requires("measures.give")
-@require_POST
-def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
-    link = do_create_portal_link(
-        client, request.member, Purpose.PROGRESS, [], timezone.now() + timedelta(days=7), request
-    )
-    url = request.build_absolute_uri(reverse("portal:open", args=[link.token]))
-    return render(
-        request, "measures/link_created.html", {"client": client, "link": link, "url": url}
-    )
-
-
-@requires("measures.give")
-@require_POST
-def link_revoke(request: MemberRequest, link_id: int) -> HttpResponse:
-    link = get_for(request.member, PortalLink.objects.select_related("client"), pk=link_id)
-    do_revoke_portal_link(link, request.member, request)
-    messages.success(request, "The link no longer works.")
-    return redirect("clients:detail", client_id=link.client_id)

@@ -4,8 +4,8 @@ The model (``science.trajectories``, checked against lme4) is
 ``score ~ weeks * baseline + (weeks | client)``: follow-up scores of each client, weeks since
 their first (baseline) score, baseline severity as covariate, a random intercept and slope per
 client. It is fitted on the clinic's completed PHQ-9 and GAD-7 scores, stored as a
-``TrajectoryFit`` row (parameters only) and refitted when older than :data:`FIT_MAX_AGE` or by
-``touchstone fit-trajectories``.
+``TrajectoryFit`` row (parameters only) by ``outcomes.actions`` — refitted when older than
+:data:`FIT_MAX_AGE` or by ``touchstone fit-trajectories``.
 
 * :func:`client_trajectories` — the panel on a client's progress page (one query per page
   besides the stored fits).
@@ -17,7 +17,6 @@ client. It is fitted on the clinic's completed PHQ-9 and GAD-7 scores, stored as
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ from touchstone.measures.models import Administration, Status
 from touchstone.outcomes.analytics import raw_frame
 from touchstone.outcomes.models import TrajectoryFit
 from touchstone.science.trajectories import DEFAULT_LEVEL, TrajectoryModel, fit_trajectory_model
-from touchstone.science.trajectories.params import band_at, model_from_params, model_params
+from touchstone.science.trajectories.params import band_at, model_from_params
 
 #: Instruments with an expected-trajectory model.
 TRAJECTORY_INSTRUMENTS = ("phq9", "gad7")
@@ -111,40 +110,10 @@ def fit_model(clinic: Clinic, instrument_id: str) -> tuple[TrajectoryModel, Hist
     return model, data
 
 
-def store_fit(clinic: Clinic, instrument_id: str) -> TrajectoryFit:
-    """Fit and store (insert or replace) the clinic's model. Used by ``outcomes.actions``."""
-    started = time.perf_counter()
-    model, data = fit_model(clinic, instrument_id)
-    seconds = time.perf_counter() - started
-    row, _ = TrajectoryFit.objects.update_or_create(
-        clinic=clinic,
-        instrument_id=instrument_id,
-        defaults={
-            "params": model_params(model),
-            "n_clients": int(np.unique(data.client).size),
-            "n_observations": int(data.score.size),
-            "seconds": seconds,
-            "fitted_at": timezone.now(),
-        },
-    )
-    return row
-
-
-def stored_models(clinic: Clinic, *, refresh: bool = False) -> dict[str, TrajectoryModel]:
-    """The clinic's usable models by instrument; with ``refresh``, missing or stale fits are
-    refitted first (when the history allows)."""
-    from touchstone.outcomes.actions import do_fit_trajectory
-
-    fits = {f.instrument_id: f for f in TrajectoryFit.objects.filter(clinic=clinic)}
-    if refresh:
-        for instrument_id in TRAJECTORY_INSTRUMENTS:
-            fit = fits.get(instrument_id)
-            if fit is None or timezone.now() - fit.fitted_at > FIT_MAX_AGE:
-                try:
-                    fits[instrument_id] = do_fit_trajectory(clinic, instrument_id)
-                except ValueError:
-                    continue
-    return {key: model_from_params(fit.params) for key, fit in fits.items() if fit.params}
+def stored_models(clinic: Clinic) -> dict[str, TrajectoryModel]:
+    """The clinic's usable models by instrument (``outcomes.actions`` fits and stores them)."""
+    fits = TrajectoryFit.objects.filter(clinic=clinic)
+    return {fit.instrument_id: model_from_params(fit.params) for fit in fits if fit.params}
 
 
 # --- a client's panel ---------------------------------------------------------------------
@@ -295,14 +264,14 @@ class OffTrack:
     weeks: float
 
 
-def not_on_track(member: StaffMember, *, refresh: bool = False) -> list[OffTrack]:
+def not_on_track(member: StaffMember) -> list[OffTrack]:
     """Active clients whose latest score is worse than their expected band.
 
     Fixed query count: the stored fits, one history query per instrument and one for the
     clients. Only for roles that may read client records (the caller checks).
     """
     clinic = member.clinic
-    models = stored_models(clinic, refresh=refresh)
+    models = stored_models(clinic)
     cutoff = (timezone.now() - dt.timedelta(weeks=ACTIVE_WEEKS)).timestamp()
     found: list[tuple[int, str, float, float, float, float, float]] = []
     for instrument_id, model in models.items():

@@ -11,9 +11,10 @@ from django.shortcuts import render
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.outcomes import actions
 from touchstone.outcomes.analytics import InstrumentOutcomes, OutcomesReport, clinic_outcomes
 from touchstone.outcomes.forms import FilterForm
-from touchstone.outcomes.trajectories import not_on_track
+from touchstone.outcomes.trajectories import OffTrack, not_on_track
 
 #: The dashboard lists the clients furthest outside their band first, up to this many.
 OFF_TRACK_SHOWN = 50
@@ -78,9 +79,12 @@ def rates_chart(item: InstrumentOutcomes) -> dict[str, Any] | None:
 
 def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
     form, report = _report(request, research=research)
-    off_track = [] if research else not_on_track(request.member, refresh=True)
+    off_track: list[OffTrack] = []
+    if not research:
+        actions.do_refresh_trajectories(request.actor, request.member.clinic)
+        off_track = not_on_track(request.member)
     record(
-        request,
+        request.actor,
         Action.LIST,
         object_type="outcomes.report",
         detail="research aggregates" if research else f"dashboard; {len(off_track)} not on track",
@@ -138,7 +142,7 @@ def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
         for row in rows:
             writer.writerow([name, *("" if row[c] is None else row[c] for c in columns)])
     record(
-        request,
+        request.actor,
         Action.EXPORT,
         object_type="outcomes.report",
         detail=f"csv {'research ' if research else ''}table={wanted}",

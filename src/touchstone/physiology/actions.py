@@ -1,21 +1,20 @@
-"""Every write of body measures goes through these functions: validate with the model's
-``full_clean()`` (which runs the science core), write in one transaction (versions kept by
-django-simple-history) and record the audit event — identifiers only, never values."""
+"""Every write of body measures goes through these functions: validated with the model's
+``full_clean()`` (which runs the science core) and written in one transaction with its
+version and its audit event — identifiers only, never values — by ``audit.writes``."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.http import HttpRequest
+from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from touchstone.accounts.models import StaffMember
+from touchstone.audit import writes
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
@@ -31,8 +30,6 @@ from touchstone.portal.actions import do_create_portal_link
 from touchstone.portal.models import PortalLink, Purpose
 from touchstone.science.physiology import PhysiologyError, units
 from touchstone.science.physiology import hrv as hrv_core
-
-M = TypeVar("M", bound=models.Model)
 
 SAMPLE_FIELDS = [
     "analyte",
@@ -54,37 +51,9 @@ RECORDING_FIELDS = ["recorded_at", "visit", "timing", "device"]
 MAX_RR_BYTES = 4 * 1024 * 1024
 
 
-def _create(
-    member: StaffMember | None,
-    obj: M,
-    data: dict[str, Any],
-    fields: list[str],
-    request: HttpRequest | None,
-    channel: str | None = None,
-) -> M:
-    for name, value in data.items():
-        if name not in fields:
-            raise ValueError(f"{name} is not an editable field of {obj._meta.label}")
-        setattr(obj, name, value)
-    obj.full_clean(exclude=["clinic", "client"])
-    obj._history_user = member.user if member else None  # type: ignore[attr-defined]
-    with transaction.atomic():
-        obj.save()
-        record(
-            request,
-            Action.CREATE,
-            obj,
-            actor=member.user if member else None,
-            channel=channel,
-        )
-    return obj
-
-
-def do_create_sample(
-    member: StaffMember, client: Client, data: dict[str, Any], request: HttpRequest | None = None
-) -> Sample:
+def do_create_sample(actor: Actor, client: Client, data: dict[str, Any]) -> Sample:
     """Log a biomarker sample; the canonical value is computed in ``Sample.clean``."""
-    sample = Sample(clinic_id=client.clinic_id, client=client, created_by=member)
+    sample = Sample(clinic_id=client.clinic_id, client=client, created_by=actor.staff)
     data = dict(data)
     for name in ("unit", "reference_unit"):
         if data.get(name):
@@ -92,7 +61,7 @@ def do_create_sample(
             # given for the field's choices to reject with their own message.
             with contextlib.suppress(PhysiologyError):
                 data[name] = units.normalise_unit(data[name])
-    return _create(member, sample, data, SAMPLE_FIELDS, request)
+    return writes.create(actor, sample, data, fields=SAMPLE_FIELDS)
 
 
 def read_rr_upload(raw: bytes) -> hrv_core.RRRecording:
@@ -118,11 +87,7 @@ def read_rr_upload(raw: bytes) -> hrv_core.RRRecording:
 
 
 def do_create_recording(
-    member: StaffMember,
-    client: Client,
-    raw: bytes,
-    data: dict[str, Any],
-    request: HttpRequest | None = None,
+    actor: Actor, client: Client, raw: bytes, data: dict[str, Any]
 ) -> Recording:
     """Parse an RR file, correct artifacts and compute the metrics, then store all of it."""
     parsed = read_rr_upload(raw)
@@ -133,55 +98,42 @@ def do_create_recording(
     recording = Recording(
         clinic_id=client.clinic_id,
         client=client,
-        created_by=member,
+        created_by=actor.staff,
         source_format=parsed.format,
         rr_ms=[round(float(x), 3) for x in parsed.rr_ms],
     )
     recording.set_metrics(metrics)
-    return _create(member, recording, data, RECORDING_FIELDS, request)
+    return writes.create(actor, recording, data, fields=RECORDING_FIELDS)
 
 
-def do_save_sleep_night(
-    client: Client,
-    data: dict[str, Any],
-    member: StaffMember | None,
-    request: HttpRequest | None = None,
-    entered: str = Entry.STAFF,
-) -> SleepNight:
-    """Record one diary night, from staff (``member``) or from the client's link (None)."""
+def do_save_sleep_night(actor: Actor, client: Client, data: dict[str, Any]) -> SleepNight:
+    """Record one diary night: entered by staff, by the client's private link (the portal) or
+    through the API, as the actor's channel says."""
+    entered = {"portal": Entry.PORTAL, "api": Entry.API}.get(actor.channel, Entry.STAFF)
     night = SleepNight(
-        clinic_id=client.clinic_id, client=client, created_by=member, entered=entered
+        clinic_id=client.clinic_id, client=client, created_by=actor.member, entered=entered
     )
-    channel = "portal" if entered == Entry.PORTAL else None
-    return _create(member, night, data, SLEEP_FIELDS, request, channel)
+    return writes.create(actor, night, data, fields=SLEEP_FIELDS)
 
 
-def do_create_diary_link(
-    client: Client, member: StaffMember, days: int, request: HttpRequest | None = None
-) -> PortalLink:
+def do_create_diary_link(actor: Actor, client: Client, days: int) -> PortalLink:
     """A private link through which the client keeps the sleep diary for ``days`` days."""
     expires = timezone.now() + dt.timedelta(days=days)
-    return do_create_portal_link(client, member, Purpose.SLEEP_DIARY, [], expires, request)
+    return do_create_portal_link(actor, client, Purpose.SLEEP_DIARY, [], expires)
 
 
-def do_import_wearable(
-    member: StaffMember,
-    client: Client,
-    rows: Sequence[WearableDay],
-    request: HttpRequest | None = None,
-) -> int:
+def do_import_wearable(actor: Actor, client: Client, rows: Sequence[WearableDay]) -> int:
     """Store already-validated wearable rows, all or none, with one audit event."""
     if not rows:
         raise ValidationError("There is nothing to import.")
     with transaction.atomic():
-        bulk_create_with_history(list(rows), WearableDay, default_user=member.user)
+        writes.bulk_create(actor, WearableDay, rows)
         record(
-            request,
+            actor,
             Action.CREATE,
             client,
             object_type="physiology.wearableday",
             object_id=client.pk,
-            actor=member.user,
             detail=f"wearable import, {len(rows)} rows",
         )
     return len(rows)

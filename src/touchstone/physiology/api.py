@@ -11,13 +11,13 @@ from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Visit
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.physiology import actions
-from touchstone.physiology.models import Entry, Recording, Sample, SleepNight, Timing
+from touchstone.physiology.models import Recording, Sample, SleepNight, Timing
 
 router = Router(tags=["physiology"])
 
@@ -137,7 +137,7 @@ def _list(request: MemberRequest, model: Any, filters: ClientFilter, label: str)
     rows = model.objects.for_member(request.member)
     if filters.client_id is not None:
         rows = rows.filter(client_id=filters.client_id)
-    record(request, Action.LIST, object_type=label, detail="api list")
+    record(request.actor, Action.LIST, object_type=label, detail="api list")
     return rows
 
 
@@ -152,7 +152,7 @@ def list_samples(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
 @api_requires("physiology.view")
 def get_sample(request: MemberRequest, sample_id: int) -> Sample:
     sample = get_for(request.member, Sample.objects, pk=sample_id)
-    record(request, Action.READ, sample)
+    record(request.actor, Action.READ, sample)
     return sample
 
 
@@ -163,11 +163,11 @@ def get_sample(request: MemberRequest, sample_id: int) -> Sample:
 )
 @api_requires("physiology.edit")
 def create_sample(request: MemberRequest, client_id: int, payload: SampleIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     data = payload.dict(exclude={"visit_id"})
     data["timing"] = data["timing"] or ""
     data["visit"] = _visit(request, payload.visit_id)
-    sample = actions.do_create_sample(request.member, client, data, request)
+    sample = actions.do_create_sample(request.actor, client, data)
     return Status(201, sample)
 
 
@@ -182,7 +182,7 @@ def list_recordings(request: MemberRequest, filters: Query[ClientFilter]) -> Any
 @api_requires("physiology.view")
 def get_recording(request: MemberRequest, recording_id: int) -> Recording:
     recording = get_for(request.member, Recording.objects.defer("rr_ms"), pk=recording_id)
-    record(request, Action.READ, recording)
+    record(request.actor, Action.READ, recording)
     return recording
 
 
@@ -193,7 +193,7 @@ def get_recording(request: MemberRequest, recording_id: int) -> Recording:
 )
 @api_requires("physiology.edit")
 def create_recording(request: MemberRequest, client_id: int, payload: RecordingIn) -> Status:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     if (payload.rr_text is None) == (payload.rr_base64 is None):
         raise ValidationError({"rr_text": ["Send exactly one of rr_text and rr_base64."]})
     if payload.rr_text is not None:
@@ -210,7 +210,7 @@ def create_recording(request: MemberRequest, client_id: int, payload: RecordingI
         "device": payload.device,
     }
     try:
-        recording = actions.do_create_recording(request.member, client, raw, data, request)
+        recording = actions.do_create_recording(request.actor, client, raw, data)
     except ValidationError as error:
         if hasattr(error, "error_dict") and "file" in error.error_dict:
             field = "rr_text" if payload.rr_text is not None else "rr_base64"
@@ -232,7 +232,7 @@ def list_sleep_nights(request: MemberRequest, filters: Query[ClientFilter]) -> A
 @api_requires("physiology.view")
 def get_sleep_night(request: MemberRequest, sleep_night_id: int) -> SleepNight:
     night = get_for(request.member, SleepNight.objects, pk=sleep_night_id)
-    record(request, Action.READ, night)
+    record(request.actor, Action.READ, night)
     return night
 
 
@@ -243,8 +243,6 @@ def get_sleep_night(request: MemberRequest, sleep_night_id: int) -> SleepNight:
 )
 @api_requires("physiology.edit")
 def create_sleep_night(request: MemberRequest, client_id: int, payload: SleepNightIn) -> Status:
-    client = get_client_for(request, client_id)
-    night = actions.do_save_sleep_night(
-        client, payload.dict(), request.member, request, entered=Entry.API
-    )
+    client = get_client_for(request.member, client_id)
+    night = actions.do_save_sleep_night(request.actor, client, payload.dict())
     return Status(201, night)

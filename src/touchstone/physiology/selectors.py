@@ -1,4 +1,4 @@
-"""Read helpers for physiology pages, the progress page and the association analysis.
+"""Read helpers for physiology pages, the progress page and the association body_mind.
 
 Each issues a fixed number of queries whatever the number of rows (tested): one per kind of
 row, then the science core computes per day, per week and per visit in Python.
@@ -17,10 +17,9 @@ from touchstone.accounts.models import StaffMember
 from touchstone.care.models import Visit
 from touchstone.clients.models import Client
 from touchstone.measures.models import Administration
-from touchstone.physiology import analysis
 from touchstone.physiology.models import Recording, Sample, SleepNight, Timing, WearableDay
 from touchstone.science.outcomes import MIN_CELL_COUNT
-from touchstone.science.physiology import PhysiologyError
+from touchstone.science.physiology import PhysiologyError, body_mind
 from touchstone.science.physiology.cortisol import CortisolDay, cortisol_day
 from touchstone.science.physiology.hrv import HrvComparison, compare_recordings
 from touchstone.science.physiology.sleep import SleepWeek, weekly_summary
@@ -144,7 +143,7 @@ def client_overview(member: StaffMember, client: Client) -> Overview:
 
 def _symptom_scores(
     member: StaffMember, client_ids: list[int] | None, *, consented_only: bool = False
-) -> dict[int, dict[str, analysis.Series]]:
+) -> dict[int, dict[str, body_mind.Series]]:
     rows = (
         Administration.objects.for_member(member)
         .completed()
@@ -155,7 +154,7 @@ def _symptom_scores(
         rows = rows.filter(client_id__in=client_ids)
     if consented_only:
         rows = rows.filter(client__research_consent=True)
-    out: dict[int, dict[str, analysis.Series]] = defaultdict(lambda: defaultdict(list))
+    out: dict[int, dict[str, body_mind.Series]] = defaultdict(lambda: defaultdict(list))
     for client_id, instrument_id, completed_at, started_at, total in rows.values_list(
         "client_id", "instrument_id", "completed_at", "started_at", "total"
     ):
@@ -164,7 +163,7 @@ def _symptom_scores(
     return out
 
 
-def _points(overview: Overview, scores: dict[str, analysis.Series]) -> list[dict[str, Any]]:
+def _points(overview: Overview, scores: dict[str, body_mind.Series]) -> list[dict[str, Any]]:
     points: list[dict[str, Any]] = []
 
     def add(day: dt.date, panel: str, value: float | None, series: str = "") -> None:
@@ -271,7 +270,7 @@ def progress_panel(member: StaffMember, client: Client) -> Overview | None:
 
 def body_and_mind_series(
     member: StaffMember, client_ids: list[int] | None = None, *, consented_only: bool = False
-) -> dict[int, dict[str, analysis.Series]]:
+) -> dict[int, dict[str, body_mind.Series]]:
     """Per client: symptom totals and body measures as dated series (four queries)."""
     series = _symptom_scores(member, client_ids, consented_only=consented_only)
 
@@ -296,16 +295,16 @@ def body_and_mind_series(
     return series
 
 
-def clinic_association(member: StaffMember) -> list[analysis.Row]:
+def clinic_association(member: StaffMember) -> list[body_mind.Row]:
     """Clinic-level rows; researchers see consenting clients only, small n suppressed."""
     researcher = not member.can("clients.view")
     series = body_and_mind_series(member, consented_only=researcher)
-    return analysis.table(
-        lambda measure, symptom: analysis.clinic_pairs(series, measure, symptom),
+    return body_mind.table(
+        lambda measure, symptom: body_mind.clinic_pairs(series, measure, symptom),
         min_n=MIN_CELL_COUNT if researcher else 0,
     )
 
 
-def client_association(member: StaffMember, client: Client) -> list[analysis.Row]:
+def client_association(member: StaffMember, client: Client) -> list[body_mind.Row]:
     series = body_and_mind_series(member, [client.pk]).get(client.pk, {})
-    return analysis.table(lambda m, s: analysis.client_pairs(series, m, s))
+    return body_mind.table(lambda m, s: body_mind.client_pairs(series, m, s))

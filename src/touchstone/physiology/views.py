@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from touchstone.accounts.access import MemberRequest, get_for, public, requires
+from touchstone.accounts.access import MemberRequest, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
 from touchstone.physiology import actions, selectors, wearables
+from touchstone.physiology.access import get_recording_for
 from touchstone.physiology.forms import (
     DiaryLinkForm,
     ImportUploadForm,
@@ -30,7 +31,8 @@ from touchstone.physiology.forms import (
     SampleForm,
     SleepNightForm,
 )
-from touchstone.physiology.models import SLEEP_FIELDS, Entry, Recording, SleepNight, WearableDay
+from touchstone.physiology.models import SLEEP_FIELDS, Recording, SleepNight, WearableDay
+from touchstone.portal.access import portal_actor
 from touchstone.portal.models import Purpose, find_link
 from touchstone.science.physiology.association import CAUSATION_NOTE
 from touchstone.science.physiology.sleep import weekly_summary
@@ -48,19 +50,11 @@ def _model_errors(form: BaseForm, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def get_recording_for(request: MemberRequest, recording_id: int) -> Recording:
-    return get_for(
-        request.member,
-        Recording.objects.select_related("client", "visit").defer("rr_ms"),
-        pk=recording_id,
-    )
-
-
 @requires("physiology.view")
 def overview(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     data = selectors.client_overview(request.member, client)
-    record(request, Action.READ, client, detail="physiology")
+    record(request.actor, Action.READ, client, detail="physiology")
     return render(
         request,
         "physiology/overview.html",
@@ -70,12 +64,12 @@ def overview(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def sample_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = SampleForm(request.POST or None, member=request.member, client=client)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in actions.SAMPLE_FIELDS}
         try:
-            sample = actions.do_create_sample(request.member, client, data, request)
+            sample = actions.do_create_sample(request.actor, client, data)
         except ValidationError as error:
             _model_errors(form, error)
         else:
@@ -84,6 +78,8 @@ def sample_create(request: MemberRequest, client_id: int) -> HttpResponse:
                 f"Sample saved: {sample.canonical_value:.4g} {sample.canonical_unit}.",
             )
             return redirect("physiology:overview", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new sample form")
     return render(
         request,
         "physiology/form.html",
@@ -93,7 +89,7 @@ def sample_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = RecordingForm(
         request.POST or None, request.FILES or None, member=request.member, client=client
     )
@@ -103,14 +99,14 @@ def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
         try:
             if upload.size > actions.MAX_RR_BYTES:
                 raise ValidationError({"file": "The file is larger than 4 MB."})
-            recording = actions.do_create_recording(
-                request.member, client, upload.read(), data, request
-            )
+            recording = actions.do_create_recording(request.actor, client, upload.read(), data)
         except ValidationError as error:
             _model_errors(form, error)
         else:
             messages.success(request, f"Recording analysed: {recording.n_beats} beats.")
             return redirect("physiology:recording", recording_id=recording.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new recording form")
     return render(
         request,
         "physiology/form.html",
@@ -120,8 +116,8 @@ def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.view")
 def recording_detail(request: MemberRequest, recording_id: int) -> HttpResponse:
-    recording = get_recording_for(request, recording_id)
-    record(request, Action.READ, recording)
+    recording = get_recording_for(request.member, recording_id)
+    record(request.actor, Action.READ, recording)
     comparison = None
     if recording.visit_id:
         siblings = list(
@@ -141,10 +137,10 @@ def recording_detail(request: MemberRequest, recording_id: int) -> HttpResponse:
 
 @requires("physiology.view")
 def sleep(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     nights = list(SleepNight.objects.for_member(request.member).filter(client_id=client.pk))
     weeks = weekly_summary((n.night_of, n.core()) for n in nights)
-    record(request, Action.READ, client, detail="sleep diary")
+    record(request.actor, Action.READ, client, detail="sleep diary")
     return render(
         request,
         "physiology/sleep.html",
@@ -160,18 +156,20 @@ def sleep(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def sleep_create(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     initial = {"night_of": timezone.localdate() - dt.timedelta(days=1)}
     form = SleepNightForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SLEEP_FIELDS}
         try:
-            night = actions.do_save_sleep_night(client, data, request.member, request)
+            night = actions.do_save_sleep_night(request.actor, client, data)
         except ValidationError as error:
             _model_errors(form, error)
         else:
             messages.success(request, f"Night saved: sleep efficiency {night.se_pct:.0f} %.")
             return redirect("physiology:sleep", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new sleep night form")
     return render(
         request,
         "physiology/form.html",
@@ -181,12 +179,12 @@ def sleep_create(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def diary_link(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = DiaryLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             link = actions.do_create_diary_link(
-                client, request.member, form.cleaned_data["valid_days"], request
+                request.actor, client, form.cleaned_data["valid_days"]
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -197,6 +195,8 @@ def diary_link(request: MemberRequest, client_id: int) -> HttpResponse:
                 "physiology/link_created.html",
                 {"client": client, "link": link, "url": url},
             )
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="diary link form")
     return render(
         request,
         "physiology/form.html",
@@ -211,20 +211,20 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
     link = find_link(token)
     if link is None or link.purpose != Purpose.SLEEP_DIARY:
         return render(request, "portal/gone.html", status=404)
-    request.audit_channel = "portal"  # type: ignore[attr-defined]
+    actor = portal_actor(request, link)
     initial = {"night_of": timezone.localdate() - dt.timedelta(days=1)}
     form = SleepNightForm(request.POST or None, initial=initial)
     saved = None
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SLEEP_FIELDS}
         try:
-            saved = actions.do_save_sleep_night(link.client, data, None, request, Entry.PORTAL)
+            saved = actions.do_save_sleep_night(actor, link.client, data)
         except ValidationError as error:
             _model_errors(form, error)
         else:
             form = SleepNightForm(initial=initial)
     else:
-        record(request, Action.READ, link, clinic=link.clinic, detail="portal sleep diary")
+        record(actor, Action.READ, link, detail="portal sleep diary")
     entered = list(
         SleepNight.objects.filter(clinic=link.clinic, client=link.client)
         .order_by("-night_of")
@@ -242,7 +242,7 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
 
 @requires("physiology.edit")
 def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -263,6 +263,8 @@ def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
                 "text": text,
             }
             return redirect("physiology:import_map", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="wearable upload form")
     return render(
         request,
         "physiology/form.html",
@@ -272,7 +274,7 @@ def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("physiology.edit")
 def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     pending = request.session.get(IMPORT_SESSION_KEY)
     if not pending or pending.get("client_id") != client.pk:
         messages.info(request, "Upload the export first.")
@@ -294,7 +296,7 @@ def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
         )
         report = wearables.validate(table, mapping, client, existing.values_list("day", flat=True))
         if report.ok:
-            count = actions.do_import_wearable(request.member, client, report.rows, request)
+            count = actions.do_import_wearable(request.actor, client, report.rows)
             del request.session[IMPORT_SESSION_KEY]
             messages.success(request, f"Imported {count} rows.")
             return redirect("physiology:overview", client_id=client.pk)
@@ -317,9 +319,9 @@ def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
 
 @requires("physiology.view")
 def client_association(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     rows = selectors.client_association(request.member, client)
-    record(request, Action.READ, client, detail="body and mind")
+    record(request.actor, Action.READ, client, detail="body and mind")
     return render(
         request,
         "physiology/association.html",
@@ -330,7 +332,7 @@ def client_association(request: MemberRequest, client_id: int) -> HttpResponse:
 @requires("physiology.aggregates")
 def clinic_association(request: MemberRequest) -> HttpResponse:
     rows = selectors.clinic_association(request.member)
-    record(request, Action.READ, object_type="physiology.association", detail="clinic")
+    record(request.actor, Action.READ, object_type="physiology.association", detail="clinic")
     context: dict[str, Any] = {
         "rows": rows,
         "note": CAUSATION_NOTE,

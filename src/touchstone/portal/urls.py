@@ -1,6 +1,17 @@
 from django.urls import path
 
+from touchstone.lib.urls import client_scoped
 from touchstone.portal import views
 
 app_name = "portal"
-urlpatterns = [path("<str:token>/", views.open_link, name="open")]
+urlpatterns = [
+    *client_scoped(
+        [
+            path("links/new/", views.link_create, name="link"),
+            path("links/progress/", views.progress_link_create, name="progress_link"),
+        ]
+    ),
+    path("links/<int:link_id>/revoke/", views.link_revoke, name="link_revoke"),
+    # What clients open: /p/<token>/ (the access log masks the token).
+    path("p/<str:token>/", views.open_link, name="open"),
+]

@@ -1,23 +1,36 @@
-"""What a client sees through a private link: no account, no staff pages, nothing but
-their own questionnaires or their own progress."""
+"""Private links: staff create and revoke them; a client opens one without an account and
+sees nothing but their own questionnaires or their own progress."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import public
+from touchstone.accounts.access import MemberRequest, get_for, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.clients.access import get_client_for
 from touchstone.measures.actions import do_save_answers
 from touchstone.measures.forms import AnswersForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
-from touchstone.portal.actions import do_use_portal_link
-from touchstone.portal.models import Purpose, find_link
+from touchstone.portal.access import portal_actor
+from touchstone.portal.actions import (
+    do_create_portal_link,
+    do_revoke_portal_link,
+    do_use_portal_link,
+)
+from touchstone.portal.forms import PortalLinkForm
+from touchstone.portal.models import PortalLink, Purpose, find_link
 
 
 def _gone(request: HttpRequest) -> HttpResponse:
@@ -30,11 +43,11 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     link = find_link(token)
     if link is None:
         return _gone(request)
-    request.audit_channel = "portal"  # type: ignore[attr-defined]
+    actor = portal_actor(request, link)
     if link.purpose == Purpose.SLEEP_DIARY:
         return redirect("physiology:diary", token=token)
     if link.purpose == Purpose.PROGRESS:
-        record(request, Action.READ, link.client, clinic=link.clinic, detail="portal progress")
+        record(actor, Action.READ, link.client, detail="portal progress")
         completed = Administration.objects.filter(
             clinic=link.clinic, client=link.client, status=Status.COMPLETED
         )
@@ -62,17 +75,15 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         finish = "finish" in request.POST
         try:
             for administration, form in forms:
-                do_save_answers(
-                    administration, form.answers(), complete=finish, actor=None, request=request
-                )
+                do_save_answers(actor, administration, form.answers(), complete=finish)
         except ValidationError as error:
             forms[0][1].add_error(None, error)
         else:
             risk = any(a.risk_flags for a in administrations)
             if finish:
-                do_use_portal_link(link, request)
+                do_use_portal_link(actor, link)
                 return render(request, "portal/thanks.html", {"clinic": link.clinic, "risk": risk})
-    record(request, Action.READ, link, clinic=link.clinic, detail="portal form")
+    record(actor, Action.READ, link, detail="portal form")
     return render(
         request,
         "portal/fill.html",
@@ -84,3 +95,54 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             "saved": request.method == "POST",
         },
     )
+
+
+# Staff: create and revoke links ---------------------------------------------------------------
+
+
+def _created(request: MemberRequest, link: PortalLink) -> HttpResponse:
+    url = request.build_absolute_uri(reverse("portal:open", args=[link.token]))
+    return render(
+        request, "portal/link_created.html", {"client": link.client, "link": link, "url": url}
+    )
+
+
+@requires("measures.give")
+def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request.member, client_id)
+    form = PortalLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = do_create_portal_link(
+                request.actor,
+                client,
+                Purpose.QUESTIONNAIRES,
+                form.cleaned_data["instrument_ids"],
+                timezone.now() + timedelta(days=form.cleaned_data["valid_days"]),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _created(request, link)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="private link form")
+    return render(request, "portal/link_form.html", {"form": form, "client": client})
+
+
+@requires("measures.give")
+@require_POST
+def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request.member, client_id)
+    link = do_create_portal_link(
+        request.actor, client, Purpose.PROGRESS, [], timezone.now() + timedelta(days=7)
+    )
+    return _created(request, link)
+
+
+@requires("measures.give")
+@require_POST
+def link_revoke(request: MemberRequest, link_id: int) -> HttpResponse:
+    link = get_for(request.member, PortalLink.objects.select_related("client"), pk=link_id)
+    do_revoke_portal_link(request.actor, link)
+    messages.success(request, "The link no longer works.")
+    return redirect("record:client", client_id=link.client_id)

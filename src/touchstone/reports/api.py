@@ -7,15 +7,15 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from touchstone.accounts.access import MemberRequest
-from touchstone.api import api_requires
+from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.clients.views import get_client_for
+from touchstone.clients.access import get_client_for
+from touchstone.lib.http import download
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ReportError, build_progress_report
 from touchstone.reports.superbill import SuperbillError, build_superbill
-from touchstone.reports.views import pdf_response
 
 router = Router(tags=["reports"])
 
@@ -32,7 +32,7 @@ class PeriodQuery(Schema):
 )
 @api_requires("reports.progress")
 def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     member = request.member
     try:
         report = build_progress_report(
@@ -48,15 +48,18 @@ def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) 
         raise HttpError(422, str(error)) from None
     pdf = render_pdf("reports/progress_pdf.html", {"r": report})
     record(
-        request, Action.EXPORT, client, detail=f"progress report pdf, episode {report.episode.pk}"
+        request.actor,
+        Action.EXPORT,
+        client,
+        detail=f"progress report pdf, episode {report.episode.pk}",
     )
-    return pdf_response(pdf, f"progress-{client.pk}-{report.episode.pk}.pdf")
+    return download(pdf, "application/pdf", f"progress-{client.pk}-{report.episode.pk}.pdf")
 
 
 @router.get("/clients/{client_id}/superbill.pdf", summary="A superbill of a client's episode")
 @api_requires("reports.superbill")
 def superbill_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         bill = build_superbill(
             request.member.clinic, client, episode_id=q.episode, start=q.start, end=q.end
@@ -66,8 +69,8 @@ def superbill_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery])
     except ReportError as error:
         raise HttpError(422, str(error)) from None
     pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
-    record(request, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
-    return pdf_response(pdf, f"superbill-{client.pk}-{bill.episode.pk}.pdf")
+    record(request.actor, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
+    return download(pdf, "application/pdf", f"superbill-{client.pk}-{bill.episode.pk}.pdf")
 
 
 @router.get("/payer.pdf", summary="The payer outcome report for a period (default: 26 weeks)")
@@ -79,5 +82,7 @@ def payer_pdf(request: MemberRequest, q: Query[PeriodQuery]) -> HttpResponse:
         raise HttpError(422, "The end of the period cannot be before its start.")
     report = build_payer_report(request.member.clinic, start, end)
     pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
-    record(request, Action.EXPORT, object_type="reports.payer", detail="payer report pdf, api")
-    return pdf_response(pdf, f"payer-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+    record(
+        request.actor, Action.EXPORT, object_type="reports.payer", detail="payer report pdf, api"
+    )
+    return download(pdf, "application/pdf", f"payer-{start:%Y%m%d}-{end:%Y%m%d}.pdf")

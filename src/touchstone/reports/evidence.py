@@ -13,18 +13,16 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
+from touchstone.evidence.selectors import shipped_studies
 from touchstone.science.meta.compat import (
     RAW_UNIT_MEASURES,
     VARIOUS,
     PoolableEffect,
     check_poolable,
 )
-from touchstone.science.meta.library import load_studies
 from touchstone.science.meta.models import rma
 
-STUDIES = Path(__file__).resolve().parent.parent / "evidence" / "data" / "studies.json"
 _Z975 = 1.959963984540054
 
 
@@ -45,7 +43,7 @@ class PooledEstimate:
 @cache
 def pooled_estimates() -> tuple[PooledEstimate, ...]:
     groups: dict[tuple[str, str, str, str], list] = defaultdict(list)
-    for study in load_studies(STUDIES):
+    for study in shipped_studies():
         e = study.effect
         if e is not None:
             scale = e.scale if e.measure in RAW_UNIT_MEASURES else VARIOUS

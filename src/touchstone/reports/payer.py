@@ -28,7 +28,7 @@ from touchstone.accounts.models import Clinic
 from touchstone.care.models import Episode, HealthcareUse, Intake, Medication, Visit, VisitStatus
 from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
 from touchstone.reports.evidence import PooledEstimate, pooled_estimates
-from touchstone.science.billing import cms_timed_units
+from touchstone.science.billing import units_per_day
 from touchstone.science.outcomes import RateTable
 
 #: The payer report's instruments: depression and anxiety.
@@ -118,10 +118,13 @@ def build_payer_report(clinic: Clinic, start: dt.date, end: dt.date) -> PayerRep
             starts_at__lt=last,
         ).values_list("client_id", "starts_at", "duration_min")
     )
-    minutes: dict[tuple[int, dt.date], int] = defaultdict(int)
-    for client_id, starts_at, duration in visits:
-        minutes[(client_id, timezone.localtime(starts_at).date())] += duration
-    units = sum(cms_timed_units(m) for m in minutes.values())
+    # Units per client and service day (a clinic's day has many clients' services).
+    units = sum(
+        units_per_day(
+            ((client_id, timezone.localtime(starts_at).date()), duration)
+            for client_id, starts_at, duration in visits
+        ).values()
+    )
     clients = sorted({client_id for client_id, _, _ in visits})
     charges = None if clinic.fee_97124 is None else (clinic.fee_97124 * units)
     episodes = Episode.objects.filter(

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
-from touchstone.accounts.roles import Role
+from touchstone.accounts.roles import roles_with
 from touchstone.care.models import (
     AdverseEvent,
     ContraindicationScreen,
@@ -29,7 +29,7 @@ from touchstone.clients.models import Client
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.measures.progress import Series, client_series
 from touchstone.reports.svgchart import series_svg
-from touchstone.science.billing import MASSAGE_CPT, cms_timed_units
+from touchstone.science.billing import MASSAGE_CPT, units_per_day
 
 
 class ReportError(ValueError):
@@ -98,16 +98,16 @@ def session_lines(visits: list[Visit]) -> list[SessionLine]:
     Units are counted per service day (the minutes of one day are summed, CMS Pub. 100-04
     ch. 5 §20.2); on a day with two visits the units sit on the first line.
     """
-    by_day: dict[dt.date, int] = {}
-    for v in visits:
-        day = timezone.localtime(v.starts_at).date()
-        by_day[day] = by_day.get(day, 0) + v.duration_min
+    days = [timezone.localtime(v.starts_at).date() for v in visits]
+    units = units_per_day(zip(days, (v.duration_min for v in visits), strict=True))
     lines, seen = [], set()
-    for v in visits:
-        day = timezone.localtime(v.starts_at).date()
-        units = 0 if day in seen else cms_timed_units(by_day[day])
+    for v, day in zip(visits, days, strict=True):
+        lines.append(
+            SessionLine(
+                v, day, v.duration_min, 0 if day in seen else units[day], v.therapist.display_name
+            )
+        )
         seen.add(day)
-        lines.append(SessionLine(v, day, v.duration_min, units, v.therapist.display_name))
     return lines
 
 
@@ -131,7 +131,9 @@ def build_progress_report(
         # Only diagnoses a licensed clinician entered (DESIGN.md: licensed work).
         diagnoses = list(
             Diagnosis.objects.filter(
-                clinic_id=clinic.pk, episode_id=episode.pk, entered_by__role=Role.CLINICIAN
+                clinic_id=clinic.pk,
+                episode_id=episode.pk,
+                entered_by__role__in=roles_with("diagnoses.edit"),
             ).select_related("entered_by__user")
         )
     visits = list(

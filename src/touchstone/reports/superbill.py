@@ -7,7 +7,7 @@ date, place of service 11 (office, CMS Place of Service code set), CPT 97124, di
 pointers, units (CMS 8-minute rule, ``science.billing``), fee per unit, charge; total.
 
 Validated before anything is drawn: no superbill without a diagnosis entered by a licensed
-clinician, without a valid NPI (Luhn check digit over 80840 + NPI, ``care.models.npi_is_valid``),
+clinician, without a valid NPI (Luhn check digit over 80840 + NPI, ``lib.npi.npi_is_valid``),
 a tax ID, a fee per unit, or a completed session.
 """
 
@@ -21,11 +21,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
-from touchstone.accounts.roles import Role
-from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus, npi_is_valid
+from touchstone.accounts.roles import roles_with
+from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
+from touchstone.lib.npi import npi_is_valid
 from touchstone.reports.progress import ReportError, choose_episode
-from touchstone.science.billing import MASSAGE_CPT, MASSAGE_CPT_TEXT, cms_timed_units, line_fee
+from touchstone.science.billing import MASSAGE_CPT, MASSAGE_CPT_TEXT, line_fee, units_per_day
 
 #: CMS Place of Service code 11: Office.
 PLACE_OF_SERVICE = "11"
@@ -103,7 +104,9 @@ def build_superbill(
     episode = choose_episode(clinic, client, episode_id)
     diagnoses = list(
         Diagnosis.objects.filter(
-            clinic_id=clinic.pk, episode_id=episode.pk, entered_by__role=Role.CLINICIAN
+            clinic_id=clinic.pk,
+            episode_id=episode.pk,
+            entered_by__role__in=roles_with("diagnoses.edit"),
         ).order_by("entered_at", "id")[:MAX_DIAGNOSES]
     )
     if not diagnoses:
@@ -121,7 +124,8 @@ def build_superbill(
             continue
         minutes[day] = minutes.get(day, 0) + visit.duration_min
         therapists.add(visit.therapist.display_name)
-    billable = {day: m for day, m in minutes.items() if cms_timed_units(m) > 0}
+    units = units_per_day(minutes.items())
+    billable = {day: m for day, m in minutes.items() if units[day] > 0}
     if not billable:
         problems.append("No completed session of 8 minutes or more to bill in this period.")
     if problems:
@@ -131,8 +135,6 @@ def build_superbill(
     pointers = "".join(letter for letter, _ in lettered[:4])  # up to 4 pointers per line
     lines = []
     for day, total in sorted(billable.items()):
-        units = cms_timed_units(total)
-        lines.append(
-            Line(day, total, units, clinic.fee_97124, line_fee(units, clinic.fee_97124), pointers)
-        )
+        n = units[day]
+        lines.append(Line(day, total, n, clinic.fee_97124, line_fee(n, clinic.fee_97124), pointers))
     return Superbill(clinic, client, episode, lettered, lines, sorted(therapists))

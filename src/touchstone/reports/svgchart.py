@@ -13,7 +13,8 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-from touchstone.measures.progress import Series, band_colours
+from touchstone.lib.charts import band_colours
+from touchstone.measures.progress import Series
 
 WIDTH, HEIGHT = 520, 180
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 10, 28

@@ -18,8 +18,9 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.healthcare_use import HealthcareUse
 from touchstone.care.models import Intake
+from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
-from touchstone.clients.views import get_client_for
+from touchstone.lib.http import download
 from touchstone.reports import actions
 from touchstone.reports.forms import HealthcareUseForm, PeriodForm
 from touchstone.reports.payer import PayerReport, build_payer_report
@@ -46,14 +47,7 @@ def _problem(
 
 def _back_to(client: Client) -> str:
     """Where a refused client document sends the reader: the client's page, to fix the cause."""
-    return reverse("clients:detail", args=[client.pk])
-
-
-def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return reverse("record:client", args=[client.pk])
 
 
 def progress_for(request: MemberRequest, client: Client) -> ProgressReport:
@@ -71,13 +65,16 @@ def progress_for(request: MemberRequest, client: Client) -> ProgressReport:
 
 @requires("reports.progress")
 def progress(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         report = progress_for(request, client)
     except ReportError as error:
         return _problem(request, "Progress report", [str(error)], _back_to(client))
     record(
-        request, Action.EXPORT, client, detail=f"progress report html, episode {report.episode.pk}"
+        request.actor,
+        Action.EXPORT,
+        client,
+        detail=f"progress report html, episode {report.episode.pk}",
     )
     return render(
         request,
@@ -88,16 +85,19 @@ def progress(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("reports.progress")
 def progress_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         report = progress_for(request, client)
     except ReportError as error:
         return _problem(request, "Progress report", [str(error)], _back_to(client))
     pdf = render_pdf("reports/progress_pdf.html", {"r": report})
     record(
-        request, Action.EXPORT, client, detail=f"progress report pdf, episode {report.episode.pk}"
+        request.actor,
+        Action.EXPORT,
+        client,
+        detail=f"progress report pdf, episode {report.episode.pk}",
     )
-    return pdf_response(pdf, f"progress-{client.pk}-{report.episode.pk}.pdf")
+    return download(pdf, "application/pdf", f"progress-{client.pk}-{report.episode.pk}.pdf")
 
 
 def _superbill(request: MemberRequest, client: Client) -> Superbill:
@@ -106,20 +106,22 @@ def _superbill(request: MemberRequest, client: Client) -> Superbill:
 
 @requires("reports.superbill")
 def superbill(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         bill = _superbill(request, client)
     except SuperbillError as error:
         return _problem(request, "Superbill", error.problems, _back_to(client))
     except ReportError as error:
         return _problem(request, "Superbill", [str(error)], _back_to(client))
-    record(request, Action.EXPORT, client, detail=f"superbill html, episode {bill.episode.pk}")
+    record(
+        request.actor, Action.EXPORT, client, detail=f"superbill html, episode {bill.episode.pk}"
+    )
     return render(request, "reports/superbill.html", {"client": client, "bill": bill})
 
 
 @requires("reports.superbill")
 def superbill_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     try:
         bill = _superbill(request, client)
     except SuperbillError as error:
@@ -127,8 +129,8 @@ def superbill_pdf(request: MemberRequest, client_id: int) -> HttpResponse:
     except ReportError as error:
         return _problem(request, "Superbill", [str(error)], _back_to(client))
     pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
-    record(request, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
-    return pdf_response(pdf, f"superbill-{client.pk}-{bill.episode.pk}.pdf")
+    record(request.actor, Action.EXPORT, client, detail=f"superbill pdf, episode {bill.episode.pk}")
+    return download(pdf, "application/pdf", f"superbill-{client.pk}-{bill.episode.pk}.pdf")
 
 
 def _payer(request: MemberRequest) -> tuple[PeriodForm, PayerReport | None]:
@@ -143,7 +145,9 @@ def _payer(request: MemberRequest) -> tuple[PeriodForm, PayerReport | None]:
 def payer(request: MemberRequest) -> HttpResponse:
     form, report = _payer(request)
     if report is not None:
-        record(request, Action.EXPORT, object_type="reports.payer", detail="payer report html")
+        record(
+            request.actor, Action.EXPORT, object_type="reports.payer", detail="payer report html"
+        )
     return render(request, "reports/payer.html", {"form": form, "rep": report})
 
 
@@ -155,17 +159,17 @@ def payer_pdf(request: MemberRequest) -> HttpResponse:
         problems = problems or ["Choose a period."]
         return _problem(request, "Payer outcome report", problems, reverse("reports:payer"))
     pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
-    record(request, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
-    return pdf_response(pdf, f"payer-{report.start:%Y%m%d}-{report.end:%Y%m%d}.pdf")
+    record(request.actor, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
+    return download(pdf, "application/pdf", f"payer-{report.start:%Y%m%d}-{report.end:%Y%m%d}.pdf")
 
 
 @requires("care.edit")
 def healthcare_use(request: MemberRequest, client_id: int) -> HttpResponse:
-    client = get_client_for(request, client_id)
+    client = get_client_for(request.member, client_id)
     form = HealthcareUseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_record_healthcare_use(request.member, client, form.cleaned_data, request)
+            actions.do_record_healthcare_use(request.actor, client, form.cleaned_data)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -174,7 +178,7 @@ def healthcare_use(request: MemberRequest, client_id: int) -> HttpResponse:
             return redirect("reports:healthcare_use", client_id=client.pk)
     rows = HealthcareUse.objects.for_member(request.member).filter(client_id=client.pk)
     intake = Intake.objects.for_member(request.member).filter(client_id=client.pk).first()
-    record(request, Action.READ, client, detail="health-care use")
+    record(request.actor, Action.READ, client, detail="health-care use")
     return render(
         request,
         "reports/healthcare_use.html",

@@ -32,8 +32,11 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from decimal import Decimal
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 #: One unit of a timed code is 15 minutes (CPT "each 15 minutes").
 UNIT_MINUTES = 15
@@ -60,13 +63,20 @@ def cms_timed_units(minutes: int) -> int:
     return (minutes + UNIT_MINUTES - MIN_MINUTES_FOR_ONE_UNIT) // UNIT_MINUTES
 
 
-def units_per_day(minutes_by_day: Iterable[tuple[object, int]]) -> dict[object, int]:
+def units_per_day(minutes_by_day: Iterable[tuple[K, int]]) -> dict[K, int]:
     """Units per service day: the minutes of one day are summed before the table applies.
 
     Medicare adds the timed minutes of all timed services on a day; two 10-minute massages
-    on one day are 20 minutes, one unit, not two (Pub. 100-04 ch. 5 §20.2).
+    on one day are 20 minutes, one unit, not two (Pub. 100-04 ch. 5 §20.2). The key is the
+    service day, or any key that names one (e.g. ``(client, day)`` across a clinic). Every
+    report (progress report, superbill, payer report) counts units with this function.
+
+    Examples
+    --------
+    >>> units_per_day([("mon", 10), ("mon", 10), ("tue", 7)])
+    {'mon': 1, 'tue': 0}
     """
-    totals: dict[object, int] = {}
+    totals: dict[K, int] = {}
     for day, minutes in minutes_by_day:
         totals[day] = totals.get(day, 0) + int(minutes)
     return {day: cms_timed_units(total) for day, total in totals.items()}

@@ -7,7 +7,7 @@ from django.test import Client as HttpClient
 from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import ApiToken, StaffMember
 from touchstone.audit.models import AuditEvent
-from touchstone.conftest import Cast
+from touchstone.conftest import Cast, actor_of
 
 
 def test_it_invites_a_colleague_by_email(cast: Cast, as_alice: HttpClient, mailoutbox: list[Any]):
@@ -44,7 +44,7 @@ def test_it_refuses_a_taken_username(cast: Cast, as_alice: HttpClient):
 
 
 def test_it_deactivates_a_colleague_and_revokes_their_tokens(cast: Cast, as_alice: HttpClient):
-    do_create_token(cast.tess.user, "script", None)
+    do_create_token(actor_of(cast.tess), "script")
     response = as_alice.post(f"/accounts/staff/{cast.tess.pk}/", {"role": "therapist"})
     assert response.status_code == 302
     cast.tess.refresh_from_db()

@@ -10,11 +10,11 @@ from touchstone.accounts.actions import do_create_token
 from touchstone.audit.models import AuditEvent
 from touchstone.care.models import Diagnosis, Intake, Visit
 from touchstone.care.tests.factories import make_episode, make_medication
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 
 
 def _api(member: Any) -> tuple[HttpClient, dict[str, str]]:
-    _, token = do_create_token(member.user, "test", None)
+    _, token = do_create_token(actor_of(member), "test")
     return HttpClient(), {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 

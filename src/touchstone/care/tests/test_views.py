@@ -17,7 +17,12 @@ from touchstone.care.models import (
     Medication,
     Visit,
 )
-from touchstone.care.tests.factories import make_episode, make_medication, make_visit
+from touchstone.care.tests.factories import (
+    make_adverse_event,
+    make_episode,
+    make_medication,
+    make_visit,
+)
 from touchstone.conftest import Cast, make_client
 
 
@@ -43,7 +48,7 @@ def _visit_post(cast: Cast, **extra: Any) -> dict[str, Any]:
 def test_it_saves_the_intake_and_keeps_its_versions(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.tess)
-    url = f"/care/clients/{client.pk}/intake/edit/"
+    url = f"/clients/{client.pk}/intake/edit/"
     response = http.post(url, {"presenting_concerns": "Low mood", "ed_visits_6m": "1"})
     assert response.status_code == 302
     http.post(url, {"presenting_concerns": "Low mood, poor sleep", "ed_visits_6m": "1"})
@@ -63,7 +68,7 @@ def test_it_saves_the_intake_and_keeps_its_versions(cast: Cast):
 )
 def test_it_refuses_a_bad_intake_next_to_the_field(cast: Cast, data, field, message):
     client = make_client(cast.harbour)
-    response = cast.browser_for(cast.tess).post(f"/care/clients/{client.pk}/intake/edit/", data)
+    response = cast.browser_for(cast.tess).post(f"/clients/{client.pk}/intake/edit/", data)
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert not Intake.objects.exists()
@@ -73,7 +78,7 @@ def test_it_keeps_the_history_of_a_medication_change(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.bob)
     http.post(
-        f"/care/clients/{client.pk}/medications/new/",
+        f"/clients/{client.pk}/medications/new/",
         {"name": "Sertraline", "drug_class": "ssri", "dose": "50 mg"},
     )
     medication = Medication.objects.get(client=client)
@@ -90,7 +95,7 @@ def test_it_keeps_the_history_of_a_medication_change(cast: Cast):
 def test_it_refuses_a_stop_date_before_the_start(cast: Cast):
     client = make_client(cast.harbour)
     response = cast.browser_for(cast.tess).post(
-        f"/care/clients/{client.pk}/medications/new/",
+        f"/clients/{client.pk}/medications/new/",
         {
             "name": "Warfarin",
             "drug_class": "anticoagulant",
@@ -110,14 +115,14 @@ def test_it_computes_the_screen_result_and_shows_it_on_the_client_pages(cast: Ca
     http = cast.browser_for(cast.tess)
     assert b"Not yet screened" in http.get(f"/clients/{client.pk}/").content
     http.post(
-        f"/care/clients/{client.pk}/screen/new/",
+        f"/clients/{client.pk}/screen/new/",
         {"items": ["dvt", "skin"], "precautions": "Avoid the rash"},
     )
     screen = ContraindicationScreen.objects.get(client=client)
     assert screen.result == "clearance"
     for url in (
         f"/clients/{client.pk}/",
-        f"/care/clients/{client.pk}/intake/",
+        f"/clients/{client.pk}/intake/",
         f"/clients/{client.pk}/edit/",
     ):
         assert b"Needs medical clearance" in http.get(url).content, url
@@ -139,7 +144,7 @@ def test_it_computes_the_screen_result_and_shows_it_on_the_client_pages(cast: Ca
 )
 def test_it_refuses_an_incomplete_screen(cast: Cast, data, field, message):
     client = make_client(cast.harbour)
-    response = cast.browser_for(cast.tess).post(f"/care/clients/{client.pk}/screen/new/", data)
+    response = cast.browser_for(cast.tess).post(f"/clients/{client.pk}/screen/new/", data)
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert not ContraindicationScreen.objects.exists()
@@ -176,7 +181,7 @@ def test_it_shows_the_front_desk_the_result_but_not_the_details(cast: Cast):
 def test_it_opens_an_episode_with_a_measurement_plan(cast: Cast):
     client = make_client(cast.harbour)
     response = cast.browser_for(cast.tess).post(
-        f"/care/clients/{client.pk}/episodes/new/",
+        f"/clients/{client.pk}/episodes/new/",
         {
             "title": "Anxiety and shoulder tension",
             "started_on": "2025-01-06",
@@ -206,7 +211,7 @@ def test_it_opens_an_episode_with_a_measurement_plan(cast: Cast):
 def test_it_refuses_a_bad_episode(cast: Cast, data, field, message):
     client = make_client(cast.harbour)
     post = {"title": "Episode", "started_on": "2025-01-06", "frequency_unit": "week", **data}
-    response = cast.browser_for(cast.tess).post(f"/care/clients/{client.pk}/episodes/new/", post)
+    response = cast.browser_for(cast.tess).post(f"/clients/{client.pk}/episodes/new/", post)
     assert message in " ".join(response.context["form"].errors[field])
     assert not Episode.objects.exists()
 
@@ -248,10 +253,10 @@ def test_it_records_a_visit_with_a_body_map_from_plain_selects(cast: Cast):
     """Without JavaScript the body map is one select per region."""
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.tess)
-    form_page = http.get(f"/care/clients/{client.pk}/visits/new/").content
+    form_page = http.get(f"/clients/{client.pk}/visits/new/").content
     assert b'name="region_shoulder_l"' in form_page and b"data-bodymap" in form_page
     response = http.post(
-        f"/care/clients/{client.pk}/visits/new/",
+        f"/clients/{client.pk}/visits/new/",
         _visit_post(cast, region_shoulder_l="2", region_neck_back="3", region_jaw="0"),
     )
     visit = Visit.objects.get(client=client)
@@ -280,7 +285,7 @@ def test_it_records_a_visit_with_a_body_map_from_plain_selects(cast: Cast):
 def test_it_refuses_a_bad_visit_next_to_the_field(cast: Cast, extra, field, message):
     client = make_client(cast.harbour)
     response = cast.browser_for(cast.tess).post(
-        f"/care/clients/{client.pk}/visits/new/", _visit_post(cast, **extra)
+        f"/clients/{client.pk}/visits/new/", _visit_post(cast, **extra)
     )
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
@@ -291,7 +296,7 @@ def test_it_refuses_another_clients_episode(cast: Cast):
     client = make_client(cast.harbour)
     other = make_episode(cast.harbour)
     response = cast.browser_for(cast.tess).post(
-        f"/care/clients/{client.pk}/visits/new/", _visit_post(cast, episode=str(other.pk))
+        f"/clients/{client.pk}/visits/new/", _visit_post(cast, episode=str(other.pk))
     )
     assert response.context["form"].errors["episode"]
     assert not Visit.objects.exists()
@@ -339,7 +344,7 @@ def test_it_keeps_visit_notes_from_the_front_desk(cast: Cast):
     visit = make_visit(cast.harbour, subjective="private")
     http = cast.browser_for(cast.fiona)
     assert http.get(f"/care/visits/{visit.pk}/").status_code == 403
-    assert http.get(f"/care/clients/{visit.client_id}/intake/").status_code == 403
+    assert http.get(f"/clients/{visit.client_id}/intake/").status_code == 403
 
 
 def test_it_lists_visits_with_a_query_count_that_does_not_grow(cast: Cast):
@@ -351,11 +356,11 @@ def test_it_lists_visits_with_a_query_count_that_does_not_grow(cast: Cast):
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as one:
-        http.get(f"/care/clients/{client.pk}/visits/")
+        http.get(f"/clients/{client.pk}/visits/")
     for _ in range(10):
         make_visit(cast.harbour, client=client, episode=episode, therapist=cast.bob)
     with CaptureQueriesContext(connection) as eleven:
-        assert http.get(f"/care/clients/{client.pk}/visits/").status_code == 200
+        assert http.get(f"/clients/{client.pk}/visits/").status_code == 200
     assert len(eleven) == len(one)
 
 
@@ -368,8 +373,6 @@ def test_it_shows_the_care_panel_on_the_client_page(cast: Cast):
 
 
 def test_it_audits_opening_an_edit_form_that_shows_the_clinical_record(cast: Cast):
-    from touchstone.care.tests.factories import make_adverse_event
-
     client = make_client(cast.harbour)
     Intake.objects.create(clinic=cast.harbour, client=client, presenting_concerns="Low mood")
     medication = make_medication(cast.harbour, client)
@@ -377,7 +380,7 @@ def test_it_audits_opening_an_edit_form_that_shows_the_clinical_record(cast: Cas
     event = make_adverse_event(cast.harbour, make_visit(cast.harbour, client))
     http = cast.browser_for(cast.tess)
     for url, object_type in (
-        (f"/care/clients/{client.pk}/intake/edit/", "care.intake"),
+        (f"/clients/{client.pk}/intake/edit/", "care.intake"),
         (f"/care/medications/{medication.pk}/edit/", "care.medication"),
         (f"/care/episodes/{episode.pk}/edit/", "care.episode"),
         (f"/care/adverse-events/{event.pk}/edit/", "care.adverseevent"),

@@ -132,14 +132,6 @@ def test_the_list_does_a_fixed_number_of_queries(
     assert count_for(3) == count_for(40)
 
 
-def test_it_shows_the_detail_page(cast: Cast, as_alice: HttpClient):
-    client = make_client(
-        cast.harbour, emergency_contact_name="Kim", emergency_contact_phone="555 1234"
-    )
-    page = as_alice.get(f"/clients/{client.pk}/").content.decode()
-    assert "Dana Example" in page and "Kim" in page
-
-
 def test_today_is_a_valid_date_of_birth_boundary(cast: Cast, as_alice: HttpClient):
     today = timezone.localdate().isoformat()
     response = as_alice.post(

@@ -12,9 +12,10 @@ import pytest
 from django.apps import apps as django_apps
 
 from touchstone.audit.models import AuditEvent
-from touchstone.conftest import Cast
-from touchstone.evidence.actions import do_seed_library, shipped_studies
+from touchstone.conftest import Cast, actor_of
+from touchstone.evidence.actions import do_seed_library
 from touchstone.evidence.models import Study, Synthesis
+from touchstone.evidence.selectors import shipped_studies
 from touchstone.evidence.tests.factories import make_study, make_synthesis
 from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
 from touchstone.outcomes.tests.factories import build_outcomes
@@ -29,8 +30,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_seeds_the_shipped_studies_once_per_clinic(cast: Cast):
-    assert do_seed_library(cast.harbour) == len(shipped_studies())
-    assert do_seed_library(cast.harbour) == 0
+    assert do_seed_library(actor_of(cast.alice), cast.harbour) == len(shipped_studies())
+    assert do_seed_library(actor_of(cast.alice), cast.harbour) == 0
     assert Study.objects.filter(clinic=cast.harbour, shipped=True).count() == len(shipped_studies())
     assert not Study.objects.filter(clinic=cast.northside).exists()
 
@@ -46,7 +47,7 @@ def test_it_lets_every_role_read_the_library_with_unverified_marks(cast: Cast):
 
 
 def test_it_shows_critiques_next_to_the_claims(cast: Cast):
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     hou = Study.objects.get(clinic=cast.harbour, key="hou2010")
     html = cast.browser_for(cast.tess).get(f"/evidence/studies/{hou.pk}/").content.decode()
     assert "Critiques and caveats" in html
@@ -175,7 +176,7 @@ def _refusal(response: Any) -> str:
 
 def test_it_refuses_anxiety_points_with_sleep_points_and_stores_nothing(cast: Cast):
     # issue 10: HAM-A points (Rapaport 2016) and PSQI points (Ko 2014) were pooled to -3.915
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     response = _synthesize(
         cast.browser_for(cast.alice),
         studies=["rapaport2016", "ko2014"],
@@ -196,7 +197,7 @@ def test_it_refuses_anxiety_points_with_sleep_points_and_stores_nothing(cast: Ca
 
 
 def test_it_refuses_a_meta_analytic_summary_with_trials(cast: Cast):
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     _two_depression_trials(cast.harbour)
     message = _refusal(_synthesize(cast.browser_for(cast.tess), studies=["hou2010", "doe2019"]))
     assert "meta-analytic summaries cannot be pooled together" in message
@@ -331,7 +332,7 @@ def _old_mixed_synthesis(clinic: Any) -> Synthesis:
 
 
 def test_it_tags_old_studies_and_syntheses_and_then_shows_mixed_ones_refused(cast: Cast):
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     rap = Study.objects.get(clinic=cast.harbour, key="rapaport2016")
     Study.objects.filter(pk=rap.pk).update(effect_domain="", scale="", effect_design="")
     own = make_study(cast.harbour, key="doe2021", design="RCT, massage vs waitlist",
@@ -372,14 +373,14 @@ def test_it_tags_old_studies_and_syntheses_and_then_shows_mixed_ones_refused(cas
 
 
 def test_it_brings_shipped_effect_data_up_to_the_shipped_file(cast: Cast):
-    do_seed_library(cast.harbour)
+    do_seed_library(actor_of(cast.alice), cast.harbour)
     ko = Study.objects.get(clinic=cast.harbour, key="ko2014")
     Study.objects.filter(pk=ko.pk).update(scale="", effect_design="", vi=9.9)
     mine = make_study(cast.harbour, key="doe2021", scale="BDI")
-    assert do_seed_library(cast.harbour) == 1
+    assert do_seed_library(actor_of(cast.alice), cast.harbour) == 1
     ko.refresh_from_db()
     assert (ko.scale, ko.effect_design, ko.vi) == ("PSQI", "controlled", 0.1849)
     mine.refresh_from_db()
     assert mine.scale == "BDI"  # an owner's own study is never touched
     assert AuditEvent.objects.filter(action="update", object_type="evidence.study").exists()
-    assert do_seed_library(cast.harbour) == 0
+    assert do_seed_library(actor_of(cast.alice), cast.harbour) == 0

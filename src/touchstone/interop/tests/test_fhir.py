@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from touchstone.accounts.actions import do_create_token
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.interop.fhir_export import client_bundle, validate
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
 from touchstone.measures.models import Administration, Mode, RiskAlert
@@ -60,19 +60,16 @@ def test_it_exports_a_valid_bundle_with_loinc_scores_and_vitals(cast: Cast):
 
 def test_it_leaves_conditions_out_for_roles_that_may_not_read_diagnoses(cast: Cast):
     client, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=1)
-    response = cast.browser_for(cast.tess).get(f"/interop/clients/{client.pk}/fhir.json")
+    response = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/fhir.json")
     assert response.status_code == 200
     assert not _resources(json.loads(response.content), "Condition")
-    assert (
-        cast.browser_for(cast.charlie).get(f"/interop/clients/{client.pk}/fhir.json").status_code
-        == 404
-    )
+    assert cast.browser_for(cast.charlie).get(f"/clients/{client.pk}/fhir.json").status_code == 404
 
 
 def test_it_imports_the_us_core_phq9_response_and_scores_it(cast: Cast):
     client = make_client(cast.harbour)
     [item] = do_import_fhir(
-        client, _load("QuestionnaireResponse-phq-9-example.json"), cast.bob, None
+        actor_of(cast.bob), client, _load("QuestionnaireResponse-phq-9-example.json")
     )
     administration = Administration.objects.get(pk=item.administration.pk)
     # The example's own total item (LOINC 44261-6) says 12.
@@ -93,7 +90,7 @@ def test_it_imports_the_sdc_example_with_its_questionnaire_and_raises_the_risk_a
             {"resource": _load("questionnaireresponse-sdc-profile-example-PHQ9.json")},
         ],
     }
-    [item] = do_import_fhir(client, bundle, cast.bob, None)
+    [item] = do_import_fhir(actor_of(cast.bob), client, bundle)
     assert item.instrument_id == "phq9"
     # Item 9 answered "Several days": the risk item raises an alert as on every other path.
     assert RiskAlert.objects.filter(client=client, item="phq9-9").exists()
@@ -111,17 +108,17 @@ def test_it_imports_all_or_nothing_with_a_clear_error(cast: Cast):
         "entry": [{"resource": good}, {"resource": bad}],
     }
     with pytest.raises(FhirImportError, match="Response 2"):
-        do_import_fhir(client, bundle, cast.bob, None)
+        do_import_fhir(actor_of(cast.bob), client, bundle)
     assert not Administration.objects.filter(client=client).exists()
     with pytest.raises(FhirImportError, match="Expected a QuestionnaireResponse or a Bundle"):
-        do_import_fhir(client, {"resourceType": "Patient"}, cast.bob, None)
+        do_import_fhir(actor_of(cast.bob), client, {"resourceType": "Patient"})
 
 
 def test_it_round_trips_scores_through_export_and_import(cast: Cast):
     source, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=2)
     target = make_client(cast.northside)
     bundle = client_bundle(cast.harbour, source, with_diagnoses=True)
-    do_import_fhir(target, bundle, cast.charlie, None)
+    do_import_fhir(actor_of(cast.charlie), target, bundle)
 
     def scores(client):
         return sorted(
@@ -157,7 +154,7 @@ def test_it_exchanges_fhir_through_the_api(cast: Cast):
     from django.test import Client as HttpClient
 
     client = make_client(cast.harbour)
-    _, token = do_create_token(cast.bob.user, "t", None)
+    _, token = do_create_token(actor_of(cast.bob), "t")
     http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {token}")
     url = f"/api/v1/interop/clients/{client.pk}/fhir"
     posted = http.post(
@@ -184,5 +181,5 @@ def test_it_refuses_structurally_broken_fhir_with_a_message_not_a_crash(cast: Ca
     broken = _load("QuestionnaireResponse-phq-9-example.json")
     damage(broken)
     with pytest.raises(FhirImportError, match="Response 1 is not valid FHIR"):
-        do_import_fhir(client, broken, cast.bob, None)
+        do_import_fhir(actor_of(cast.bob), client, broken)
     assert not Administration.objects.filter(client=client).exists()

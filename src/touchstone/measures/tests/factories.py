@@ -5,6 +5,7 @@ from typing import Any
 
 from touchstone.accounts.models import StaffMember
 from touchstone.clients.models import Client
+from touchstone.conftest import actor_of
 from touchstone.measures.actions import do_save_answers, do_start_administration
 from touchstone.measures.models import Administration
 
@@ -19,14 +20,13 @@ def answered(
     mode: str = "clinic",
 ) -> Administration:
     """An administration of ``instrument_id`` answered in item order (None = missing)."""
-    administration = do_start_administration(client, instrument_id, mode, member, None)
+    administration = do_start_administration(actor_of(member), client, instrument_id, mode)
     link_ids = [f"{instrument_id}-{i}" for i in range(1, len(values) + 1)]
     do_save_answers(
+        actor_of(member),
         administration,
         dict(zip(link_ids, values, strict=True)),
         complete=complete,
-        actor=member.user,
-        request=None,
     )
     administration.refresh_from_db()
     return administration

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.actions import do_save_answers, do_start_administration
 from touchstone.measures.models import RiskAlert, Status
 from touchstone.measures.tests.factories import answered
@@ -42,16 +42,16 @@ def test_it_does_not_raise_alerts_for_a_mild_score_without_risk(cast: Cast):
 
 def test_it_raises_one_alert_per_trigger_however_often_the_form_is_saved(cast: Cast):
     client = make_client(cast.harbour)
-    a = do_start_administration(client, "phq9", "clinic", cast.tess, None)
+    a = do_start_administration(actor_of(cast.tess), client, "phq9", "clinic")
     for _ in range(3):
-        do_save_answers(a, {"phq9-9": 2}, complete=False, actor=None, request=None)
+        do_save_answers(actor_of(cast.tess), a, {"phq9-9": 2}, complete=False)
     assert RiskAlert.objects.count() == 1
 
 
 def test_it_refuses_an_answer_off_the_scale_and_stores_nothing(cast: Cast):
-    a = do_start_administration(make_client(cast.harbour), "phq9", "clinic", cast.tess, None)
+    a = do_start_administration(actor_of(cast.tess), make_client(cast.harbour), "phq9", "clinic")
     with pytest.raises(ValidationError):
-        do_save_answers(a, {"phq9-1": 7}, complete=True, actor=None, request=None)
+        do_save_answers(actor_of(cast.tess), a, {"phq9-1": 7}, complete=True)
     a.refresh_from_db()
     assert a.answers == {} and a.status == Status.IN_PROGRESS
 
@@ -59,9 +59,9 @@ def test_it_refuses_an_answer_off_the_scale_and_stores_nothing(cast: Cast):
 def test_it_refuses_to_change_a_finished_questionnaire(cast: Cast):
     a = answered(make_client(cast.harbour), cast.tess, "gad2", [1, 1])
     with pytest.raises(ValidationError, match="already finished"):
-        do_save_answers(a, {"gad2-1": 0}, complete=True, actor=None, request=None)
+        do_save_answers(actor_of(cast.tess), a, {"gad2-1": 0}, complete=True)
 
 
 def test_it_refuses_an_unknown_instrument(cast: Cast):
     with pytest.raises(ValidationError):
-        do_start_administration(make_client(cast.harbour), "phq99", "clinic", cast.tess, None)
+        do_start_administration(actor_of(cast.tess), make_client(cast.harbour), "phq99", "clinic")

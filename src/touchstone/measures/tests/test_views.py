@@ -17,7 +17,7 @@ def test_staff_give_a_questionnaire_in_clinic_and_see_the_score(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.tess)
     response = http.post(
-        f"/measures/clients/{client.pk}/start/", {"instrument_id": "phq9", "mode": "clinic"}
+        f"/clients/{client.pk}/questionnaires/new/", {"instrument_id": "phq9", "mode": "clinic"}
     )
     a = Administration.objects.get()
     assert response["Location"] == f"/measures/administrations/{a.pk}/"
@@ -30,7 +30,9 @@ def test_staff_give_a_questionnaire_in_clinic_and_see_the_score(cast: Cast):
 def test_a_partial_save_stays_in_progress(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.tess)
-    http.post(f"/measures/clients/{client.pk}/start/", {"instrument_id": "gad7", "mode": "clinic"})
+    http.post(
+        f"/clients/{client.pk}/questionnaires/new/", {"instrument_id": "gad7", "mode": "clinic"}
+    )
     a = Administration.objects.get()
     http.post(f"/measures/administrations/{a.pk}/", {"gad7-1": "2", "save": "1"})
     a.refresh_from_db()
@@ -40,7 +42,9 @@ def test_a_partial_save_stays_in_progress(cast: Cast):
 def test_tablet_mode_shows_only_the_form_and_locks_staff_pages_until_hand_back(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.tess)
-    http.post(f"/measures/clients/{client.pk}/start/", {"instrument_id": "phq9", "mode": "tablet"})
+    http.post(
+        f"/clients/{client.pk}/questionnaires/new/", {"instrument_id": "phq9", "mode": "tablet"}
+    )
     a = Administration.objects.get()
     form = http.get(f"/measures/administrations/{a.pk}/").content.decode()
     assert 'href="/clients/"' not in form  # no staff navigation on the tablet
@@ -79,17 +83,6 @@ def test_therapists_see_that_an_alert_exists_and_who_handles_it_but_not_why(cast
     assert tess.get(f"/measures/alerts/{alert.pk}/").status_code == 403
 
 
-def test_the_progress_page_charts_every_instrument_with_a_table_alternative(cast: Cast):
-    client = make_client(cast.harbour)
-    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0])
-    answered(client, cast.tess, "phq9", [1, 1, 0, 1, 0, 0, 0, 0, 0])
-    page = cast.browser_for(cast.tess).get(f"/measures/clients/{client.pk}/progress/")
-    html = page.content.decode()
-    assert 'id="chart-data-phq9"' in html and "<table>" in html
-    assert "improved by more than day-to-day ups and downs" in html
-    assert "reliably better" in html
-
-
 def _count_queries(http: HttpClient, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert http.get(url).status_code == 200
@@ -122,7 +115,9 @@ def test_the_alert_list_queries_do_not_grow(cast: Cast, django_assert_max_num_qu
 def _tablet_locked(cast: Cast) -> tuple[HttpClient, Administration]:
     http = cast.browser_for(cast.tess)
     holder = make_client(cast.harbour, given_name="Holder")
-    http.post(f"/measures/clients/{holder.pk}/start/", {"instrument_id": "phq9", "mode": "tablet"})
+    http.post(
+        f"/clients/{holder.pk}/questionnaires/new/", {"instrument_id": "phq9", "mode": "tablet"}
+    )
     return http, Administration.objects.get(client=holder)
 
 

@@ -10,7 +10,7 @@ from django.test import Client as HttpClient
 
 from touchstone.accounts.actions import do_create_token
 from touchstone.audit.models import AuditEvent
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.physiology.tests.factories import make_sample
 
@@ -18,7 +18,7 @@ RR = "\n".join(str(800 + (i % 2) * 40) for i in range(60))
 
 
 def _api(member: Any) -> tuple[HttpClient, dict[str, str]]:
-    _, token = do_create_token(member.user, "test", None)
+    _, token = do_create_token(actor_of(member), "test")
     return HttpClient(), {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 

@@ -12,7 +12,6 @@ from scipy import stats
 from touchstone.conftest import Cast, make_client
 from touchstone.measures.models import Administration
 from touchstone.measures.tests.factories import answered
-from touchstone.physiology import analysis
 from touchstone.physiology.tests.factories import make_recording
 
 NOW = dt.datetime.now(dt.UTC)
@@ -104,24 +103,13 @@ def test_one_clients_association_uses_intervals_between_scores(cast: Cast):
         make_recording(
             cast.harbour, client, rmssd=rmssd, recorded_at=NOW - dt.timedelta(days=days_ago)
         )
-    response = cast.browser_for(cast.tess).get(f"/physiology/clients/{client.pk}/association/")
+    response = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/physiology/association/")
     row = next(r for r in response.context["rows"] if (r.measure, r.symptom) == ("rmssd", "phq9"))
     d_body = [b[2] - a[2] for a, b in itertools.pairwise(pairs)]
     d_mind = [b[1] - a[1] for a, b in itertools.pairwise(pairs)]
     assert row.result.n == 4
     assert row.result.pearson_r == pytest.approx(stats.pearsonr(d_body, d_mind).statistic)
     assert "not independent" in response.content.decode()
-
-
-def test_level_near_averages_within_the_window_only():
-    day = dt.date(2025, 3, 1)
-    series = [
-        (day - dt.timedelta(days=3), 10.0),
-        (day + dt.timedelta(days=7), 20.0),
-        (day + dt.timedelta(days=8), 99.0),
-    ]
-    assert analysis.level_near(series, day, dt.timedelta(days=7)) == 15.0
-    assert analysis.level_near(series, day - dt.timedelta(days=30), dt.timedelta(days=7)) is None
 
 
 def test_it_links_the_clinic_page_from_the_outcomes_pages_and_the_researchers_home(cast: Cast):

@@ -23,7 +23,7 @@ SLEEP_CSV = """summary_date;bedtime_start;bedtime_end;total_sleep_duration
 def _upload(http: HttpClient, client_id: int, text: str, kind: str = "sleep") -> Any:
     file = SimpleUploadedFile("export.csv", text.encode(), content_type="text/csv")
     return http.post(
-        f"/physiology/clients/{client_id}/import/", {"kind": kind, "file": file, "source": "Oura"}
+        f"/clients/{client_id}/physiology/import/", {"kind": kind, "file": file, "source": "Oura"}
     )
 
 
@@ -38,21 +38,21 @@ def _map(http: HttpClient, client_id: int, **fields: str) -> Any:
         "duration_unit": "hmm",
         **fields,
     }
-    return http.post(f"/physiology/clients/{client_id}/import/map/", data)
+    return http.post(f"/clients/{client_id}/physiology/import/map/", data)
 
 
 def test_it_previews_maps_and_imports_a_sleep_export(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.tess)
     response = _upload(http, client.pk, SLEEP_CSV)
-    assert response["Location"] == f"/physiology/clients/{client.pk}/import/map/"
+    assert response["Location"] == f"/clients/{client.pk}/physiology/import/map/"
     preview = http.get(response["Location"])
     html = preview.content.decode()
     assert "bedtime_start" in html and "01/06/2025" in html and "3 rows in all" in html
     form = preview.context["form"]
     assert form.initial["col_date"] == "0" and form.initial["col_bedtime"] == "1"
     done = _map(http, client.pk)
-    assert done["Location"] == f"/physiology/clients/{client.pk}/"
+    assert done["Location"] == f"/clients/{client.pk}/physiology/"
     rows = list(WearableDay.objects.order_by("day"))
     assert [r.day for r in rows] == [dt.date(2025, 6, d) for d in (1, 2, 3)]
     first = rows[0]
@@ -93,7 +93,7 @@ def test_it_refuses_rows_already_imported_and_impossible_heart_values(cast: Cast
     )
     _upload(http, client.pk, heart, kind="heart")
     response = http.post(
-        f"/physiology/clients/{client.pk}/import/map/",
+        f"/clients/{client.pk}/physiology/import/map/",
         {"col_date": "0", "col_resting_hr": "1", "col_rmssd": "2", "date_format": "%Y-%m-%d"},
     )
     reasons = dict(response.context["report"].errors)
@@ -103,13 +103,13 @@ def test_it_refuses_rows_already_imported_and_impossible_heart_values(cast: Cast
     assert not WearableDay.objects.exists()
     _upload(http, client.pk, "date,rhr\n2025-06-01,58\n", kind="heart")
     http.post(
-        f"/physiology/clients/{client.pk}/import/map/",
+        f"/clients/{client.pk}/physiology/import/map/",
         {"col_date": "0", "col_resting_hr": "1", "date_format": "%Y-%m-%d"},
     )
     assert WearableDay.objects.count() == 1
     _upload(http, client.pk, "date,rhr\n2025-06-01,60\n", kind="heart")
     again = http.post(
-        f"/physiology/clients/{client.pk}/import/map/",
+        f"/clients/{client.pk}/physiology/import/map/",
         {"col_date": "0", "col_resting_hr": "1", "date_format": "%Y-%m-%d"},
     )
     assert again.context["report"].errors == [
@@ -124,7 +124,7 @@ def test_it_refuses_unreadable_files_and_a_mapping_without_values(cast: Cast, mo
     assert "header naming at least two columns" in str(response.context["form"].errors)
     binary = SimpleUploadedFile("x.csv", b"\xff\xfe\x00\x01", content_type="text/csv")
     response = http.post(
-        f"/physiology/clients/{client.pk}/import/", {"kind": "sleep", "file": binary}
+        f"/clients/{client.pk}/physiology/import/", {"kind": "sleep", "file": binary}
     )
     assert "not a text CSV" in str(response.context["form"].errors)
     monkeypatch.setattr("touchstone.physiology.wearables.MAX_IMPORT_BYTES", 20)
@@ -132,7 +132,7 @@ def test_it_refuses_unreadable_files_and_a_mapping_without_values(cast: Cast, mo
     monkeypatch.undo()
     _upload(http, client.pk, "date,rhr,rmssd\n2025-06-01,58,42\n", kind="heart")
     response = http.post(
-        f"/physiology/clients/{client.pk}/import/map/", {"col_date": "0", "date_format": "%Y-%m-%d"}
+        f"/clients/{client.pk}/physiology/import/map/", {"col_date": "0", "date_format": "%Y-%m-%d"}
     )
     assert "Map at least one of resting heart rate and RMSSD" in response.content.decode()
 
@@ -141,5 +141,5 @@ def test_the_mapping_step_belongs_to_the_client_it_was_uploaded_for(cast: Cast):
     client, other = make_client(cast.harbour), make_client(cast.harbour)
     http = cast.browser_for(cast.tess)
     _upload(http, client.pk, SLEEP_CSV)
-    response = http.get(f"/physiology/clients/{other.pk}/import/map/")
-    assert response["Location"] == f"/physiology/clients/{other.pk}/import/"
+    response = http.get(f"/clients/{other.pk}/physiology/import/map/")
+    assert response["Location"] == f"/clients/{other.pk}/physiology/import/"

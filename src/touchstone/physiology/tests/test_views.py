@@ -35,7 +35,7 @@ def _sample_post(http: HttpClient, client_id: int, **fields: Any) -> Any:
         "minutes_since_waking": "0",
         **fields,
     }
-    return http.post(f"/physiology/clients/{client_id}/samples/new/", data)
+    return http.post(f"/clients/{client_id}/physiology/samples/new/", data)
 
 
 def test_it_converts_cortisol_units_exactly_through_the_form(cast: Cast):
@@ -100,7 +100,7 @@ def _rr_file(text: str, name: str = "rr.txt") -> SimpleUploadedFile:
 
 def _upload(http: HttpClient, client_id: int, text: str, **fields: Any) -> Any:
     return http.post(
-        f"/physiology/clients/{client_id}/recordings/new/",
+        f"/clients/{client_id}/physiology/recordings/new/",
         {"file": _rr_file(text), "recorded_at": WHEN, **fields},
     )
 
@@ -163,7 +163,7 @@ def test_it_refuses_binary_and_oversized_files(cast: Cast, monkeypatch: Any):
         "rr.fit", b"\x89PNG\xff\xfe\x00", content_type="application/octet-stream"
     )
     response = http.post(
-        f"/physiology/clients/{client.pk}/recordings/new/", {"file": binary, "recorded_at": WHEN}
+        f"/clients/{client.pk}/physiology/recordings/new/", {"file": binary, "recorded_at": WHEN}
     )
     assert "not a text file" in str(response.context["form"].errors["file"])
     monkeypatch.setattr("touchstone.physiology.actions.MAX_RR_BYTES", 10)
@@ -189,13 +189,13 @@ def _night(**fields: Any) -> dict[str, Any]:
 def test_it_derives_the_sleep_metrics_of_a_staff_entered_night(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.tess)
-    response = http.post(f"/physiology/clients/{client.pk}/sleep/new/", _night())
+    response = http.post(f"/clients/{client.pk}/physiology/sleep/new/", _night())
     assert response.status_code == 302
     night = SleepNight.objects.get()
     # Carney 2012 items: TIB 23:00→07:00 = 480; TST = (06:30 − 23:15) − 20 − 30 = 385; SE 80.2 %
     assert (night.tib_min, night.tst_min, round(night.se_pct, 1)) == (480, 385, 80.2)
     assert night.twt_min == 30 and night.entered == "staff"
-    page = http.get(f"/physiology/clients/{client.pk}/sleep/").content.decode()
+    page = http.get(f"/clients/{client.pk}/physiology/sleep/").content.decode()
     assert "80.2 %" in page
 
 
@@ -226,7 +226,7 @@ def test_it_derives_the_sleep_metrics_of_a_staff_entered_night(cast: Cast):
 def test_it_refuses_impossible_diary_nights_with_a_specific_message(cast: Cast, fields, message):
     client = make_client(cast.harbour)
     response = cast.browser_for(cast.tess).post(
-        f"/physiology/clients/{client.pk}/sleep/new/", _night(**fields)
+        f"/clients/{client.pk}/physiology/sleep/new/", _night(**fields)
     )
     assert response.status_code == 200
     assert message.lower() in str(response.context["form"].errors).lower()
@@ -237,7 +237,7 @@ def test_it_refuses_a_second_entry_for_the_same_night(cast: Cast):
     client = make_client(cast.harbour)
     make_sleep_night(cast.harbour, client, night_of=YESTERDAY)
     response = cast.browser_for(cast.tess).post(
-        f"/physiology/clients/{client.pk}/sleep/new/", _night()
+        f"/clients/{client.pk}/physiology/sleep/new/", _night()
     )
     assert "already a diary entry" in str(response.context["form"].errors)
 
@@ -245,12 +245,13 @@ def test_it_refuses_a_second_entry_for_the_same_night(cast: Cast):
 def test_the_client_keeps_the_diary_through_a_private_link(cast: Cast):
     client = make_client(cast.harbour)
     staff = cast.browser_for(cast.tess)
-    staff.post(f"/physiology/clients/{client.pk}/sleep/link/", {"valid_days": "14"})
+    staff.post(f"/clients/{client.pk}/physiology/sleep/link/", {"valid_days": "14"})
     link = PortalLink.objects.get()
     assert link.purpose == "sleep_diary"
     anonymous = HttpClient()
-    opened = anonymous.get(f"/p/{link.token}/")
-    assert opened["Location"] == f"/physiology/diary/{link.token}/"
+    token = link.token  # signed with a timestamp: two calls a second apart differ
+    opened = anonymous.get(f"/p/{token}/")
+    assert opened["Location"] == f"/physiology/diary/{token}/"
     page = anonymous.get(opened["Location"]).content.decode()
     assert "Sleep diary" in page and "Dana" not in page
     bad = anonymous.post(opened["Location"], _night(tried_sleep="22:00"))
@@ -276,13 +277,13 @@ def test_the_overview_charts_body_and_mind_on_one_axis_with_a_table(cast: Cast):
     make_recording(cast.harbour, client)
     make_sleep_night(cast.harbour, client)
     http = cast.browser_for(cast.tess)
-    html = http.get(f"/physiology/clients/{client.pk}/").content.decode()
+    html = http.get(f"/clients/{client.pk}/physiology/").content.decode()
     assert 'data-chart="physiology-timeline"' in html and 'id="physiology-timeline"' in html
     for label in ("Cortisol on waking (nmol/L)", "RMSSD (ms)", "Sleep efficiency (%)", "PHQ-9"):
         assert label in html
-    progress = http.get(f"/measures/clients/{client.pk}/progress/").content.decode()
+    progress = http.get(f"/clients/{client.pk}/progress/").content.decode()
     assert "Body and mind on one time line" in progress
-    front_desk = cast.browser_for(cast.fiona).get(f"/measures/clients/{client.pk}/progress/")
+    front_desk = cast.browser_for(cast.fiona).get(f"/clients/{client.pk}/progress/")
     assert "Body and mind on one time line" not in front_desk.content.decode()
     assert AuditEvent.objects.filter(action="read", detail="physiology").count() == 1
 
@@ -291,10 +292,10 @@ def test_other_clinics_cannot_reach_a_clients_body_measures(cast: Cast):
     client = make_client(cast.harbour)
     recording = make_recording(cast.harbour, client)
     charlie = cast.browser_for(cast.charlie)
-    assert charlie.get(f"/physiology/clients/{client.pk}/").status_code == 404
+    assert charlie.get(f"/clients/{client.pk}/physiology/").status_code == 404
     assert charlie.get(f"/physiology/recordings/{recording.pk}/").status_code == 404
     assert _sample_post(charlie, client.pk).status_code == 404
-    assert cast.browser_for(cast.fiona).get(f"/physiology/clients/{client.pk}/").status_code == 403
+    assert cast.browser_for(cast.fiona).get(f"/clients/{client.pk}/physiology/").status_code == 403
 
 
 def _queries(http: HttpClient, url: str) -> int:
@@ -319,10 +320,10 @@ def _add_rows(cast: Cast, client: Any, n: int, offset: int) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "/physiology/clients/{id}/",
-        "/physiology/clients/{id}/sleep/",
-        "/measures/clients/{id}/progress/",
-        "/physiology/clients/{id}/association/",
+        "/clients/{id}/physiology/",
+        "/clients/{id}/physiology/sleep/",
+        "/clients/{id}/progress/",
+        "/clients/{id}/physiology/association/",
         "/physiology/association/",
     ],
 )

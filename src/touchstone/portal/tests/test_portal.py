@@ -10,7 +10,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from touchstone.audit.models import AuditEvent
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.measures.tests.factories import answered
 from touchstone.portal.actions import do_create_portal_link
@@ -22,7 +22,7 @@ ITEM_9 = {f"a{{pk}}-phq9-{i}": "0" for i in range(1, 9)} | {"a{pk}-phq9-9": "1"}
 def _send(cast: Cast, *instrument_ids: str) -> tuple[str, PortalLink]:
     client = make_client(cast.harbour)
     response = cast.browser_for(cast.tess).post(
-        f"/measures/clients/{client.pk}/link/",
+        f"/clients/{client.pk}/links/new/",
         {"instrument_ids": list(instrument_ids), "valid_days": "3"},
     )
     url = re.search(r'value="(http[^"]+/p/[^"]+)"', response.content.decode()).group(1)
@@ -82,12 +82,11 @@ def test_a_forged_or_damaged_link_shows_nothing(cast: Cast, tamper: str):
 def test_a_link_must_expire_within_two_weeks(cast: Cast):
     with pytest.raises(ValidationError, match="14 days"):
         do_create_portal_link(
+            actor_of(cast.tess),
             make_client(cast.harbour),
-            cast.tess,
             "questionnaires",
             ["phq9"],
             timezone.now() + dt.timedelta(days=30),
-            None,
         )
 
 
@@ -95,7 +94,7 @@ def test_a_progress_link_shows_the_client_their_own_scores_in_words(cast: Cast):
     client = make_client(cast.harbour)
     answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0])
     answered(client, cast.tess, "phq9", [0, 1, 0, 1, 0, 0, 0, 0, 0])
-    response = cast.browser_for(cast.tess).post(f"/measures/clients/{client.pk}/progress-link/")
+    response = cast.browser_for(cast.tess).post(f"/clients/{client.pk}/links/progress/")
     url = re.search(r'value="http://testserver([^"]+)"', response.content.decode()).group(1)
     page = HttpClient().get(url).content.decode()
     assert "Your progress, Dana" in page and "improved by more than day-to-day" in page
@@ -106,7 +105,7 @@ def test_staff_revoke_a_link_and_it_stops_working_at_once(cast: Cast):
     path, link = _send(cast, "phq9")
     page = cast.browser_for(cast.tess).get(f"/clients/{link.client_id}/").content.decode()
     assert "Private links that still work" in page
-    cast.browser_for(cast.fiona).post(f"/measures/links/{link.pk}/revoke/")
+    cast.browser_for(cast.fiona).post(f"/links/{link.pk}/revoke/")
     assert HttpClient().get(path).status_code == 404
     assert AuditEvent.objects.filter(action="revoke", object_type="portal.portallink").exists()
 
@@ -123,8 +122,10 @@ def test_the_front_desk_gives_questionnaires_but_does_not_read_scores(cast: Cast
     fiona = cast.browser_for(cast.fiona)
     a = Administration.objects.get()
     assert fiona.get(f"/measures/administrations/{a.pk}/result/").status_code == 403
-    assert fiona.get(f"/measures/clients/{client.pk}/progress/").status_code == 403
-    fiona.post(f"/measures/clients/{client.pk}/start/", {"instrument_id": "gad2", "mode": "clinic"})
+    assert fiona.get(f"/clients/{client.pk}/progress/").status_code == 403
+    fiona.post(
+        f"/clients/{client.pk}/questionnaires/new/", {"instrument_id": "gad2", "mode": "clinic"}
+    )
     new = Administration.objects.get(instrument_id="gad2")
     done = fiona.post(
         f"/measures/administrations/{new.pk}/", {"gad2-1": "1", "gad2-2": "0", "finish": "1"}

@@ -11,7 +11,7 @@ from django.utils import timezone
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.care.models import ContraindicationScreen, Diagnosis, Episode, Visit
 from touchstone.clients.models import Client
-from touchstone.conftest import make_client
+from touchstone.conftest import actor_of, make_client
 from touchstone.measures import actions as measures_actions
 
 PHQ9_HIGH = [3, 3, 2, 2, 2, 2, 2, 2, 0]  # 18
@@ -27,10 +27,10 @@ def set_identity(clinic: Clinic) -> None:
 def give(
     client: Client, member: StaffMember, instrument_id: str, answers: Any, when: dt.datetime
 ) -> Any:
-    a = measures_actions.do_start_administration(client, instrument_id, "clinic", member, None)
+    a = measures_actions.do_start_administration(actor_of(member), client, instrument_id, "clinic")
     if isinstance(answers, list):
         answers = {f"{instrument_id}-{i}": v for i, v in enumerate(answers, start=1)}
-    measures_actions.do_save_answers(a, answers, complete=True, actor=member.user, request=None)
+    measures_actions.do_save_answers(actor_of(member), a, answers, complete=True)
     a.completed_at = a.started_at = when
     a.save(update_fields=["completed_at", "started_at"])
     return a

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from touchstone.evidence.selectors import STUDIES_FILE
 from touchstone.reports import evidence
+from touchstone.science.meta.library import load_studies
 from touchstone.science.meta.models import rma
 
 
 def _study(sid: str, **effect: Any) -> dict[str, Any]:
-    raw = json.loads(evidence.STUDIES.read_text())
+    raw = json.loads(STUDIES_FILE.read_text())
     base = copy.deepcopy(next(s for s in raw["studies"] if s["id"] == "rapaport2016"))
     base["id"] = sid
     base["critiques"] = []
@@ -33,7 +35,7 @@ def test_it_pools_only_compatible_effects(tmp_path: Path, monkeypatch: pytest.Mo
     ]
     path = tmp_path / "studies.json"
     path.write_text(json.dumps({"schema_version": 2, "studies": studies}))
-    monkeypatch.setattr(evidence, "STUDIES", path)
+    monkeypatch.setattr(evidence, "shipped_studies", lambda: load_studies(path))
     evidence.pooled_estimates.cache_clear()
     try:
         out = {(e.domain, e.measure, e.design, e.scale): e for e in evidence.pooled_estimates()}

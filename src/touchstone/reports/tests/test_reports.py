@@ -15,12 +15,14 @@ from django.utils import timezone
 
 from touchstone.audit.models import Action, AuditEvent
 from touchstone.care.healthcare_use import HealthcareUse
-from touchstone.care.models import Diagnosis, Intake, Medication
-from touchstone.conftest import Cast, make_client
+from touchstone.care.models import Diagnosis, Intake, Medication, Visit
+from touchstone.conftest import Cast, actor_of, make_client
+from touchstone.measures.actions import do_close_alert
+from touchstone.measures.models import RiskAlert
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.progress import build_progress_report
 from touchstone.reports.superbill import SuperbillError, build_superbill
-from touchstone.reports.tests.factories import full_client, set_identity
+from touchstone.reports.tests.factories import full_client, give, set_identity
 
 
 @pytest.fixture
@@ -60,26 +62,22 @@ def test_it_shows_only_diagnoses_a_licensed_clinician_entered(harbour: Cast):
 
 def test_it_keeps_diagnoses_from_roles_that_may_not_read_them(harbour: Cast):
     client, _ = full_client(harbour.harbour, harbour.bob, harbour.tess)
-    page = harbour.browser_for(harbour.alice).get(f"/reports/clients/{client.pk}/progress/")
+    page = harbour.browser_for(harbour.alice).get(f"/clients/{client.pk}/reports/progress/")
     assert page.status_code == 200
     assert b"F32.1" not in page.content
     assert b"licensed clinicians only" in page.content
     assert (
         b"F32.1"
-        in harbour.browser_for(harbour.bob).get(f"/reports/clients/{client.pk}/progress/").content
+        in harbour.browser_for(harbour.bob).get(f"/clients/{client.pk}/reports/progress/").content
     )
 
 
 def test_it_shows_why_an_alert_was_raised_and_what_was_done_only_to_clinicians(harbour: Cast):
-    from touchstone.measures.actions import do_close_alert
-    from touchstone.measures.models import RiskAlert
-    from touchstone.reports.tests.factories import give
-
     client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess)
     noon = dt.datetime.combine(episode.started_on + dt.timedelta(days=3), dt.time(12))
     give(client, harbour.tess, "phq9", [0] * 8 + [2], timezone.make_aware(noon))
-    do_close_alert(RiskAlert.objects.get(), harbour.bob, "Same-day safety plan.", None)
-    url = f"/reports/clients/{client.pk}/progress/"
+    do_close_alert(actor_of(harbour.bob), RiskAlert.objects.get(), "Same-day safety plan.")
+    url = f"/clients/{client.pk}/reports/progress/"
     for member in (harbour.tess, harbour.alice):
         page = harbour.browser_for(member).get(url).content.decode()
         assert "Risk events" in page
@@ -90,7 +88,7 @@ def test_it_shows_why_an_alert_was_raised_and_what_was_done_only_to_clinicians(h
 
 def test_it_serves_the_progress_pdf_and_audits_the_export(harbour: Cast):
     client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess)
-    response = harbour.browser_for(harbour.tess).get(f"/reports/clients/{client.pk}/progress.pdf")
+    response = harbour.browser_for(harbour.tess).get(f"/clients/{client.pk}/reports/progress.pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
@@ -102,9 +100,9 @@ def test_it_serves_the_progress_pdf_and_audits_the_export(harbour: Cast):
 def test_it_refuses_an_outsider_and_explains_a_missing_episode(harbour: Cast):
     client, _ = full_client(harbour.harbour, harbour.bob, harbour.tess)
     outsider = harbour.browser_for(harbour.charlie)
-    assert outsider.get(f"/reports/clients/{client.pk}/progress/").status_code == 404
+    assert outsider.get(f"/clients/{client.pk}/reports/progress/").status_code == 404
     bare = make_client(harbour.harbour)
-    page = harbour.browser_for(harbour.bob).get(f"/reports/clients/{bare.pk}/progress/")
+    page = harbour.browser_for(harbour.bob).get(f"/clients/{bare.pk}/reports/progress/")
     assert page.status_code == 422
     assert b"no episode of care yet" in page.content
 
@@ -118,6 +116,30 @@ def test_it_gathers_the_report_in_a_fixed_number_of_queries(harbour: Cast):
             _report(harbour, client)
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 9
+
+
+def test_every_report_counts_units_per_service_day_with_the_one_units_function(harbour: Cast):
+    """Two 10-minute visits on one day are one unit (20 minutes), not two of nothing; a lone
+    7-minute visit is none (CMS Pub. 100-04 ch. 5 §20.2): the progress report, the superbill
+    and the payer report all count with ``science.billing.units_per_day``."""
+    client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess, n_visits=0)
+    day = timezone.localtime().replace(hour=9, minute=0) - dt.timedelta(days=3)
+    for starts_at, minutes in (
+        (day, 10),
+        (day + dt.timedelta(hours=2), 10),
+        (day - dt.timedelta(days=1), 7),
+    ):
+        Visit.objects.create(
+            clinic=harbour.harbour, client=client, episode=episode, therapist=harbour.tess,
+            starts_at=starts_at, duration_min=minutes, status="completed",
+        )  # fmt: skip
+    assert [s.units for s in _report(harbour, client).sessions] == [0, 1, 0]
+    assert [
+        (line.minutes, line.units) for line in build_superbill(harbour.harbour, client).lines
+    ] == [(20, 1)]
+    today = timezone.localdate()
+    payer = build_payer_report(harbour.harbour, today - dt.timedelta(days=30), today)
+    assert (payer.n_sessions, payer.n_units) == (3, 1)
 
 
 def test_it_bills_each_service_day_with_units_fees_and_diagnosis_pointers(harbour: Cast):
@@ -145,7 +167,7 @@ def test_it_refuses_a_superbill_without_a_diagnosis_from_a_licensed_clinician(ha
     assert error.value.problems == [
         "No diagnosis entered by a licensed clinician on this episode: a superbill needs one."
     ]
-    page = harbour.browser_for(harbour.bob).get(f"/reports/clients/{client.pk}/superbill.pdf")
+    page = harbour.browser_for(harbour.bob).get(f"/clients/{client.pk}/reports/superbill.pdf")
     assert page.status_code == 422
     assert b"licensed clinician" in page.content
 
@@ -166,7 +188,7 @@ def test_it_checks_the_clinic_npi_with_its_luhn_check_digit(harbour: Cast):
 
 def test_it_lets_only_clinicians_download_superbills(harbour: Cast):
     client, _ = full_client(harbour.harbour, harbour.bob, harbour.tess)
-    url = f"/reports/clients/{client.pk}/superbill.pdf"
+    url = f"/clients/{client.pk}/reports/superbill.pdf"
     assert harbour.browser_for(harbour.tess).get(url).status_code == 403
     response = harbour.browser_for(harbour.bob).get(url)
     assert response.status_code == 200
@@ -217,7 +239,7 @@ def test_it_serves_the_payer_report_to_owners_as_page_and_pdf(harbour: Cast):
 def test_it_records_healthcare_use_during_care(harbour: Cast):
     client, _ = full_client(harbour.harbour, harbour.bob, harbour.tess)
     http = harbour.browser_for(harbour.tess)
-    url = f"/reports/clients/{client.pk}/healthcare-use/"
+    url = f"/clients/{client.pk}/healthcare-use/"
     bad = http.post(
         url, {"reported_on": "2999-01-01", "months": 1, "ed_visits": 0, "primary_care_visits": 1}
     )
@@ -247,9 +269,9 @@ def test_it_links_a_refused_document_back_to_where_the_cause_can_be_fixed(harbou
     bare = make_client(harbour.harbour)
     http = harbour.browser_for(harbour.bob)
     for url, back in (
-        (f"/reports/clients/{client.pk}/superbill/", f"/clients/{client.pk}/"),
-        (f"/reports/clients/{client.pk}/superbill.pdf", f"/clients/{client.pk}/"),
-        (f"/reports/clients/{bare.pk}/progress/", f"/clients/{bare.pk}/"),
+        (f"/clients/{client.pk}/reports/superbill/", f"/clients/{client.pk}/"),
+        (f"/clients/{client.pk}/reports/superbill.pdf", f"/clients/{client.pk}/"),
+        (f"/clients/{bare.pk}/reports/progress/", f"/clients/{bare.pk}/"),
         ("/reports/payer.pdf?start=nonsense", "/reports/payer/"),
     ):
         page = http.get(url)

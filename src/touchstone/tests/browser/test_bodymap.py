@@ -34,12 +34,12 @@ def test_a_therapist_sets_a_body_map_region_by_keyboard(
         precautions="No pressure over the veins of the lower legs.",
     )
     _sign_in(page, live_server, "tess")
-    page.goto(f"{live_server.url}/care/clients/{client.pk}/intake/")
+    page.goto(f"{live_server.url}/clients/{client.pk}/intake/")
     page.get_by_text("No pressure over the veins").first.wait_for()
     screenshot("care-intake")
     page.goto(f"{live_server.url}/care/episodes/{episode.pk}/")
     screenshot("care-episode")
-    page.goto(f"{live_server.url}/care/clients/{client.pk}/visits/new/")
+    page.goto(f"{live_server.url}/clients/{client.pk}/visits/new/")
     # The list of selects is folded away once the script has enhanced the map.
     page.wait_for_function("!document.querySelector('details.bodymap-list').open")
     page.get_by_label("Pressure").focus()

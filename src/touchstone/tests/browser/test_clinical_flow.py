@@ -65,13 +65,13 @@ def test_a_clinician_and_a_client_go_through_a_course_of_care(
     _page_ok(page, screenshot, "flow-04-client", problems)
 
     # Intake, then a contraindication screen with anticoagulants (precautions).
-    page.goto(f"{url}/care/clients/{client_id}/intake/edit/")
+    page.goto(f"{url}/clients/{client_id}/intake/edit/")
     page.get_by_label("Presenting concerns").fill(
         "Low mood, neck and shoulder tension, poor sleep."
     )
     page.get_by_label("Prescriber", exact=True).fill("Dr A. Rivera")
     page.get_by_role("button", name=re.compile("Save")).click()
-    page.goto(f"{url}/care/clients/{client_id}/screen/new/")
+    page.goto(f"{url}/clients/{client_id}/screen/new/")
     page.get_by_label("Anticoagulants or a bleeding disorder").check()
     page.get_by_label("What the precautions are").fill("Light pressure only; no deep tissue.")
     _page_ok(page, screenshot, "flow-05-screen", problems)
@@ -80,7 +80,7 @@ def test_a_clinician_and_a_client_go_through_a_course_of_care(
     _page_ok(page, screenshot, "flow-06-intake", problems)
 
     # An episode with a PHQ-9 / GAD-7 plan.
-    page.goto(f"{url}/care/clients/{client_id}/episodes/new/")
+    page.goto(f"{url}/clients/{client_id}/episodes/new/")
     page.get_by_label("Title").fill("Depression with muscle tension")
     plan = page.locator("fieldset, .field").filter(has_text="Instruments at intake").first
     plan.get_by_label(re.compile(r"PHQ-9\)")).check()
@@ -91,7 +91,7 @@ def test_a_clinician_and_a_client_go_through_a_course_of_care(
     _page_ok(page, screenshot, "flow-08-episode", problems)
 
     # A massage session with a body map, by keyboard.
-    page.goto(f"{url}/care/clients/{client_id}/visits/new/")
+    page.goto(f"{url}/clients/{client_id}/visits/new/")
     page.get_by_text("Light pressure only").first.wait_for()  # the banner is on the session page
     page.wait_for_function("!document.querySelector('details.bodymap-list').open")
     region = page.locator("[data-region=upper_trapezius_l]")
@@ -105,7 +105,7 @@ def test_a_clinician_and_a_client_go_through_a_course_of_care(
     _page_ok(page, screenshot, "flow-10-session", problems)
 
     # A private link for PHQ-9.
-    page.goto(f"{url}/measures/clients/{client_id}/link/")
+    page.goto(f"{url}/clients/{client_id}/links/new/")
     page.get_by_label(re.compile(r"PHQ-9\)")).check()
     page.get_by_role("button", name="Create link").click()
     link = page.locator("#portal-link").input_value()
@@ -144,7 +144,7 @@ def test_a_clinician_and_a_client_go_through_a_course_of_care(
     assert not RiskAlert.objects.open().exists()
 
     # The progress chart shows the score (PHQ-9 total 1).
-    page.goto(f"{url}/measures/clients/{client_id}/progress/")
+    page.goto(f"{url}/clients/{client_id}/progress/")
     page.locator("[data-chart=chart-data-phq9][data-rendered=true]").wait_for()
     assert page.locator("[data-chart=chart-data-phq9] svg").count() == 1
     page.get_by_text("Table of scores").first.click()

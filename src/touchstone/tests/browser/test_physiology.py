@@ -46,10 +46,10 @@ def test_a_therapist_uploads_hrv_and_sees_the_progress_chart(
     page.get_by_role("heading", name="HRV recording of").wait_for()
     assert page.locator("#rmssd").inner_text() == "40.0 ms"
     assert Recording.objects.get().n_beats == 300
-    page.goto(f"{live_server.url}/measures/clients/{client.pk}/progress/")
+    page.goto(f"{live_server.url}/clients/{client.pk}/progress/")
     page.locator("[data-chart=physiology-timeline][data-rendered=true]").wait_for()
     assert page.locator("[data-chart=physiology-timeline] svg").count() == 1
-    page.goto(f"{live_server.url}/physiology/clients/{client.pk}/")
+    page.goto(f"{live_server.url}/clients/{client.pk}/physiology/")
     page.locator("[data-chart=physiology-timeline][data-rendered=true]").wait_for()
     screenshot("physiology-overview")
 
@@ -64,7 +64,7 @@ def test_a_wearable_export_is_mapped_and_imported(
         "2025-06-01,23:10,06:40,415\n2025-06-02,23:40,07:05,421\n"
     )
     _sign_in(page, live_server, "tess")
-    page.goto(f"{live_server.url}/physiology/clients/{client.pk}/import/")
+    page.goto(f"{live_server.url}/clients/{client.pk}/physiology/import/")
     page.get_by_label("CSV export").set_input_files(str(export))
     page.get_by_role("button", name="Save").click()
     page.get_by_role("heading", name="Import: map the columns").wait_for()

@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from touchstone.accounts.actions import do_create_token
+from touchstone.accounts.commands import TouchstoneCommand, bad
+from touchstone.audit.actor import Actor
 
 
-class Command(BaseCommand):
+class Command(TouchstoneCommand):
     help = "Print a new API token for USERNAME (for integrations and scripts)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -18,9 +20,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, username: str, name: str, **options: Any) -> None:
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
-            raise CommandError(f"no active user named {username!r}", returncode=2)
+            raise bad(f"no active user named {username!r}")
         member = getattr(user, "staff_member", None)
         if member is None or not member.is_active:
-            raise CommandError(f"{username!r} is not an active staff member", returncode=2)
-        _, secret = do_create_token(user, name, request=None)
+            raise bad(f"{username!r} is not an active staff member")
+        # The token is the member's own: the audit log names them, on the command line.
+        _, secret = do_create_token(Actor.of_member(member, "cli"), name)
         self.stdout.write(secret)

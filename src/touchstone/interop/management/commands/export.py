@@ -9,17 +9,17 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from touchstone.accounts.commands import TouchstoneCommand, bad
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.research import TABLES, export_research
-from touchstone.reports.cli import add_clinic_argument, bad, cli_request, client_of, clinic_for
 
 
-class Command(BaseCommand):
+class Command(TouchstoneCommand):
     help = "Export a client as a FHIR R4 Bundle, or the clinic's de-identified research data."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -27,16 +27,16 @@ class Command(BaseCommand):
         p = sub.add_parser("fhir")
         p.add_argument("client_id", type=int)
         p.add_argument("--out", required=True, type=Path)
-        add_clinic_argument(p)
+        self.add_clinic_argument(p)
         p = sub.add_parser("research")
         p.add_argument("--out", required=True, type=Path, help="Directory (created if missing).")
         p.add_argument("--no-progress", action="store_true")
-        add_clinic_argument(p)
+        self.add_clinic_argument(p)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        clinic = clinic_for(options["clinic"])
+        clinic = self.clinic_for(options["clinic"])
         out: Path = options["out"]
-        request = cli_request()
+        actor = self.actor_for(clinic)
         if options["kind"] == "fhir":
             if not out.parent.is_dir():
                 raise bad(f"{out.parent} is not a directory")
@@ -44,11 +44,7 @@ class Command(BaseCommand):
             bundle = client_bundle(clinic, client, with_diagnoses=True)
             out.write_text(json.dumps(bundle, indent=1))
             record(
-                request,
-                Action.EXPORT,
-                client,
-                detail=f"fhir bundle, {len(bundle['entry'])} entries",
-                clinic=clinic,
+                actor, Action.EXPORT, client, detail=f"fhir bundle, {len(bundle['entry'])} entries"
             )
             self.stdout.write(f"{out}: Bundle with {len(bundle['entry'])} resources")
             return
@@ -64,11 +60,10 @@ class Command(BaseCommand):
         result = export_research(clinic, out, progress=advance)
         bar.close()
         record(
-            request,
+            actor,
             Action.EXPORT,
             object_type="interop.research_export",
             detail=f"research export, {result.counts['clients']} clients",
-            clinic=clinic,
         )
         counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
         self.stdout.write(f"{out}: {counts}")

@@ -9,8 +9,8 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from touchstone.accounts.commands import TouchstoneCommand, bad
+from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
 from touchstone.interop.research import (
     ResearchImportError,
@@ -18,10 +18,9 @@ from touchstone.interop.research import (
     pooled_outcomes,
     to_duckdb,
 )
-from touchstone.reports.cli import add_clinic_argument, bad, cli_request, client_of, clinic_for
 
 
-class Command(BaseCommand):
+class Command(TouchstoneCommand):
     help = "Import FHIR QuestionnaireResponses into a client's record, or pool research exports."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -29,7 +28,7 @@ class Command(BaseCommand):
         p = sub.add_parser("fhir")
         p.add_argument("file", type=Path)
         p.add_argument("--client", required=True, type=int, dest="client_id")
-        add_clinic_argument(p)
+        self.add_clinic_argument(p)
         p = sub.add_parser("research")
         p.add_argument("directories", nargs="+", type=Path)
         p.add_argument("--db", type=Path, default=None, help="Write the pooled tables to DuckDB.")
@@ -38,7 +37,7 @@ class Command(BaseCommand):
         if options["kind"] == "research":
             self._research(options["directories"], options["db"])
             return
-        clinic = clinic_for(options["clinic"])
+        clinic = self.clinic_for(options["clinic"])
         client = client_of(clinic, options["client_id"])
         path: Path = options["file"]
         try:
@@ -50,7 +49,7 @@ class Command(BaseCommand):
         if not isinstance(data, dict):
             raise bad(f"{path}: not a FHIR resource")
         try:
-            imported = do_import_fhir(client, data, None, cli_request(), channel="cli")
+            imported = do_import_fhir(self.actor_for(clinic), client, data)
         except FhirImportError as error:
             raise bad(f"{path}: nothing imported: {error}") from None
         for item in imported:

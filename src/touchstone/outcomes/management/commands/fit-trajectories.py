@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from tqdm import tqdm
 
+from touchstone.accounts.commands import TouchstoneCommand
 from touchstone.accounts.models import Clinic
 from touchstone.outcomes.actions import do_fit_trajectory
 from touchstone.outcomes.trajectories import TRAJECTORY_INSTRUMENTS
 
 
-class Command(BaseCommand):
+class Command(TouchstoneCommand):
     help = "Fit the expected-trajectory model (PHQ-9, GAD-7) of every clinic, or of one."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             jobs, desc="trajectory fits", unit="fit", disable=options["no_progress"]
         ):
             try:
-                fit = do_fit_trajectory(clinic, instrument_id, channel="cli")
+                fit = do_fit_trajectory(self.actor_for(clinic), clinic, instrument_id)
             except ValueError as error:
                 self.stdout.write(f"{clinic.slug} {instrument_id}: not fitted ({error})")
                 continue

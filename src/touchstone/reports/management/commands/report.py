@@ -10,12 +10,12 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from touchstone.accounts.commands import TouchstoneCommand, bad
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.reports.cli import add_clinic_argument, bad, cli_request, client_of, clinic_for
+from touchstone.clients.commands import client_of
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ReportError, build_progress_report
@@ -29,7 +29,7 @@ def _date(text: str) -> dt.date:
         raise bad(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-class Command(BaseCommand):
+class Command(TouchstoneCommand):
     help = "Write a progress report, superbill or payer outcome report as PDF."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -39,19 +39,19 @@ class Command(BaseCommand):
             p.add_argument("client_id", type=int)
             p.add_argument("--out", required=True, type=Path)
             p.add_argument("--episode", type=int, default=None)
-            add_clinic_argument(p)
+            self.add_clinic_argument(p)
         p = sub.add_parser("payer")
         p.add_argument("--start", required=True)
         p.add_argument("--end", required=True)
         p.add_argument("--out", required=True, type=Path)
-        add_clinic_argument(p)
+        self.add_clinic_argument(p)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        clinic = clinic_for(options["clinic"])
+        clinic = self.clinic_for(options["clinic"])
         out: Path = options["out"]
         if not out.parent.is_dir():
             raise bad(f"{out.parent} is not a directory")
-        request = cli_request()
+        actor = self.actor_for(clinic)
         kind = options["kind"]
         try:
             if kind == "progress":
@@ -66,25 +66,19 @@ class Command(BaseCommand):
                     prepared_role="command line",
                 )
                 pdf = render_pdf("reports/progress_pdf.html", {"r": report})
-                record(request, Action.EXPORT, client, detail="progress report pdf", clinic=clinic)
+                record(actor, Action.EXPORT, client, detail="progress report pdf")
             elif kind == "superbill":
                 client = client_of(clinic, options["client_id"])
                 bill = build_superbill(clinic, client, episode_id=options["episode"])
                 pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
-                record(request, Action.EXPORT, client, detail="superbill pdf", clinic=clinic)
+                record(actor, Action.EXPORT, client, detail="superbill pdf")
             else:
                 start, end = _date(options["start"]), _date(options["end"])
                 if end < start or end > timezone.localdate() + dt.timedelta(days=366):
                     raise bad("the period's end must follow its start")
                 rep = build_payer_report(clinic, start, end)
                 pdf = render_pdf("reports/payer_pdf.html", {"rep": rep})
-                record(
-                    request,
-                    Action.EXPORT,
-                    object_type="reports.payer",
-                    detail="payer report pdf",
-                    clinic=clinic,
-                )
+                record(actor, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
         except SuperbillError as error:
             raise bad(" ".join(error.problems)) from None
         except ReportError as error:

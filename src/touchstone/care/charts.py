@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from touchstone.care.bodymap import BY_CODE
-from touchstone.measures.progress import BAND_COLOURS
+from touchstone.lib.charts import BAND_COLOURS
 
 
 def body_map_chart(rows: list[dict[str, Any]]) -> dict[str, Any] | None:

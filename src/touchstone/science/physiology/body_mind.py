@@ -1,8 +1,8 @@
 """Body and mind: pair change in a body measure with change in PHQ-9 / GAD-7 and hand the
-pairs to the science core's ``association`` (Pearson r and Spearman rho with 95 % CIs).
+pairs to ``association`` (Pearson r and Spearman rho with 95 % CIs).
 
-Plain Python over plain series, ``{measure: [(date, value), ...]}`` per client, so it is
-tested without a database. How a change is formed:
+Plain Python over plain series, ``{measure: [(date, value), ...]}`` per client (the
+physiology app's selectors build them from the database). How a change is formed:
 
 * **Clinic** (one pair per client): the symptom change is the last minus the first total of
   the instrument; the body change is the body measure's *level* near the last administration
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +43,21 @@ MEASURES = [
 SYMPTOMS = [("phq9", "PHQ-9 depression"), ("gad7", "GAD-7 anxiety")]
 
 Series = list[tuple[dt.date, float]]
+Pairs = tuple[list[float | None], list[float | None]]
 
 
 def level_near(series: Series, day: dt.date, window: dt.timedelta) -> float | None:
-    """Mean of the values dated within ``window`` of ``day``, or None when there are none."""
+    """Mean of the values dated within ``window`` of ``day``, or None when there are none.
+
+    Examples
+    --------
+    >>> day = dt.date(2025, 3, 1)
+    >>> series = [(dt.date(2025, 2, 26), 10.0), (dt.date(2025, 3, 8), 20.0)]
+    >>> level_near(series, day, dt.timedelta(days=7))
+    15.0
+    >>> level_near(series, day, dt.timedelta(days=1)) is None
+    True
+    """
     values = [v for d, v in series if abs(d - day) <= window]
     return sum(values) / len(values) if values else None
 
@@ -78,9 +89,7 @@ class Row:
         }
 
 
-def clinic_pairs(
-    clients: dict[int, dict[str, Series]], measure: str, symptom: str
-) -> tuple[list[float | None], list[float | None]]:
+def clinic_pairs(clients: dict[int, dict[str, Series]], measure: str, symptom: str) -> Pairs:
     """One (Δ body, Δ symptom) per client with at least two scores of ``symptom``."""
     body: list[float | None] = []
     mind: list[float | None] = []
@@ -94,9 +103,7 @@ def clinic_pairs(
     return body, mind
 
 
-def client_pairs(
-    series: dict[str, Series], measure: str, symptom: str
-) -> tuple[list[float | None], list[float | None]]:
+def client_pairs(series: dict[str, Series], measure: str, symptom: str) -> Pairs:
     """One (Δ body, Δ symptom) per interval between consecutive scores of ``symptom``."""
     scores = sorted(series.get(symptom, []))
     body: list[float | None] = []
@@ -110,7 +117,10 @@ def client_pairs(
 
 
 def table(
-    pairs_for: Any, *, min_n: int = 0, measures: Sequence[tuple[str, str]] = MEASURES
+    pairs_for: Callable[[str, str], Pairs],
+    *,
+    min_n: int = 0,
+    measures: Sequence[tuple[str, str]] = MEASURES,
 ) -> list[Row]:
     """Every body measure against every symptom; rows with n < ``min_n`` are suppressed."""
     rows = []

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from touchstone.measures.care_charts import body_map_chart
+from touchstone.care.charts import body_map_chart
 
 
 def test_it_gives_the_body_map_chart_a_fixed_height_of_one_row_per_region():

@@ -1,0 +1,204 @@
+"""The route matrix shared by the access matrix (accounts/tests/test_access_py) and
+the audit matrix (tests/test_audit_py): every HTML route and API operation, and how to
+build the objects their URLs name.
+
+To add a URL with a new object kwarg, add a factory to ``OBJECT_FACTORIES``; to add an API
+write operation with a new body schema, add an example to ``EXAMPLE_BODIES``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from touchstone.accounts.actions import do_create_token
+from touchstone.accounts.models import ApiToken, Clinic, StaffMember
+from touchstone.accounts.roles import Role
+from touchstone.api import api
+from touchstone.care.tests import factories as care_factories
+from touchstone.conftest import actor_of, make_client, make_member
+from touchstone.evidence.tests import factories as evidence_factories
+from touchstone.measures.models import Administration, RiskAlert
+from touchstone.physiology.tests import factories as physiology_factories
+from touchstone.portal.models import PortalLink
+
+
+# kwarg name -> builds an object in the given clinic and returns its id.
+def _administration(clinic: Clinic) -> Any:
+    return Administration.objects.create(
+        clinic=clinic, client=make_client(clinic), instrument_id="phq9", mode="clinic"
+    )
+
+
+def _alert(clinic: Clinic) -> Any:
+    administration = _administration(clinic)
+    return RiskAlert.objects.create(
+        clinic=clinic,
+        client=administration.client,
+        administration=administration,
+        reason="risk_item",
+        item="phq9-9",
+    )
+
+
+def _portal_link(clinic: Clinic) -> Any:
+    return PortalLink.objects.create(
+        clinic=clinic,
+        client=make_client(clinic),
+        purpose="progress",
+        created_by=StaffMember.objects.filter(clinic=clinic).first(),
+        expires_at=timezone.now() + dt.timedelta(days=1),
+    )
+
+
+OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
+    "client_id": lambda clinic: make_client(clinic).pk,
+    "administration_id": lambda clinic: _administration(clinic).pk,
+    "alert_id": lambda clinic: _alert(clinic).pk,
+    "link_id": lambda clinic: _portal_link(clinic).pk,
+    "episode_id": lambda clinic: care_factories.make_episode(clinic).pk,
+    "visit_id": lambda clinic: care_factories.make_visit(clinic).pk,
+    "medication_id": lambda clinic: care_factories.make_medication(clinic).pk,
+    "adverse_event_id": lambda clinic: care_factories.make_adverse_event(clinic).pk,
+    "sample_id": lambda clinic: physiology_factories.make_sample(clinic).pk,
+    "recording_id": lambda clinic: physiology_factories.make_recording(clinic).pk,
+    "sleep_night_id": lambda clinic: physiology_factories.make_sleep_night(clinic).pk,
+    "staff_id": lambda clinic: (
+        make_member(
+            clinic,
+            f"x{clinic.pk}{ApiToken.objects.count()}{StaffMember.objects.count()}",
+            Role.THERAPIST,
+        ).pk
+    ),
+    "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
+    "synthesis_id": lambda clinic: evidence_factories.make_synthesis(clinic).pk,
+    "token_id": lambda clinic: (
+        do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
+    ),
+}
+# Kwargs that are not tenant objects (signed tokens of Django's password reset).
+NON_OBJECT_KWARGS = {"uidb64": "MQ", "token": "set-password"}
+
+EXAMPLE_BODIES: dict[str, dict[str, Any]] = {
+    "ClientIn": {"given_name": "Eve", "family_name": "Probe", "date_of_birth": "1990-01-01"},
+    "ClientPatch": {"phone": "555-000-1111"},
+    "EpisodeIn": {"title": "Probe", "started_on": "2025-01-06"},
+    "EpisodePatch": {"goals": "Sleep better"},
+    "DiagnosisIn": {"code": "F41.1", "source": "referring"},
+    "VisitIn": {"starts_at": "2025-01-06T10:00:00+00:00"},
+    "VisitPatch": {"status": "completed"},
+    "AdministrationIn": {"instrument_id": "phq2", "answers": {"phq2-1": 1}},
+    "CloseIn": {"action_taken": "probe"},
+    "FhirResourceIn": {"resourceType": "QuestionnaireResponse", "status": "completed"},
+    "SampleIn": {"value": 12.5, "unit": "nmol/L", "collected_at": "2025-01-06T07:00:00+00:00"},
+    "RecordingIn": {"recorded_at": "2025-01-06T10:00:00+00:00", "rr_text": "800\n" * 20},
+    "SleepNightIn": {
+        "night_of": "2025-01-06",
+        "in_bed": "23:00",
+        "tried_sleep": "23:10",
+        "sol_min": 15,
+        "awakenings": 1,
+        "waso_min": 10,
+        "final_wake": "06:30",
+        "out_of_bed": "06:45",
+    },
+}
+
+
+def walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+        else:
+            yield prefix + str(entry.pattern), entry
+
+
+def named_routes(
+    patterns: list[Any] | None = None, prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, URLPattern]]:
+    """Every HTML route with its URL name (``"care:intake"``) and its pattern."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            if str(entry.pattern).startswith("api/"):
+                continue
+            yield from named_routes(
+                entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace
+            )
+        else:
+            name = f"{namespace}:{entry.name}" if namespace else str(entry.name)
+            yield prefix + str(entry.pattern), name, entry
+
+
+def html_routes() -> list[tuple[str, URLPattern]]:
+    return [
+        (route, p) for route, p in walk(get_resolver().url_patterns) if not route.startswith("api/")
+    ]
+
+
+def kwargs(route: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", route)
+
+
+def url(route: str, values: dict[str, Any]) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+
+
+def protected_routes() -> list[tuple[str, str]]:
+    return [
+        (route, pattern.callback.touchstone_permission)
+        for route, pattern in html_routes()
+        if getattr(pattern.callback, "touchstone_permission", None)
+    ]
+
+
+def objects(clinic: Clinic, route: str) -> dict[str, Any]:
+    return {
+        kwarg: NON_OBJECT_KWARGS.get(kwarg) or OBJECT_FACTORIES[kwarg](clinic)
+        for kwarg in kwargs(route)
+    }
+
+
+def api_operations() -> Iterator[tuple[str, str, Any]]:
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield (
+                        method,
+                        f"/api/v1/{prefix}/{path}".replace("//", "/").replace("//", "/"),
+                        operation,
+                    )
+
+
+def api_url(
+    route: str, clinic: Clinic, factories: dict[str, Callable[[Clinic], Any]] | None = None
+) -> str:
+    """``route`` with each ``{kwarg}`` replaced by a new object of ``clinic``."""
+    chosen = {**OBJECT_FACTORIES, **(factories or {})}
+    return re.sub(r"{(\w+)}", lambda m: str(chosen[m.group(1)](clinic)), route)
+
+
+def api_call(
+    http: Any,
+    method: str,
+    url: str,
+    operation: Any,
+    token: str,
+    bodies: dict[str, Any] | None = None,
+) -> int:
+    body_schemas = [
+        field.annotation.__name__
+        for model in operation.models
+        if model.__name__ == "BodyParams"
+        for field in model.model_fields.values()
+    ]
+    examples = {**EXAMPLE_BODIES, **(bodies or {})}
+    body = examples[body_schemas[0]] if body_schemas else {}
+    return getattr(http, method.lower())(
+        url, data=body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    ).status_code
