@@ -10,9 +10,10 @@ with ``api_requires`` and reaches tenant-owned rows only through ``get_for`` /
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,7 +22,10 @@ from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer
+from pydantic import AfterValidator
 
 from touchstone.accounts.models import ApiToken, StaffMember, hash_token
 from touchstone.accounts.roles import PERMISSIONS
@@ -46,7 +50,32 @@ class TokenAuth(HttpBearer):
         request.user = row.user
         request.member = member  # type: ignore[attr-defined]
         request.audit_channel = "api"  # type: ignore[attr-defined]
+        # Times go out and come in in the clinic's zone (ClinicTimeZoneMiddleware resets it).
+        timezone.activate(member.clinic.zone)
         return member
+
+
+def _in_clinic_zone(value: dt.datetime) -> dt.datetime:
+    """A time without an offset is the clinic's wall-clock time; one with an offset is kept."""
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+#: The type of every date-time an API client sends: ``2026-03-02T09:30`` is 9:30 in the
+#: clinic's zone, ``2026-03-02T09:30:00-06:00`` is that instant wherever the clinic is.
+ClinicDateTime = Annotated[dt.datetime, AfterValidator(_in_clinic_zone)]
+
+
+class _ClinicTimeEncoder(NinjaJSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime) and timezone.is_aware(o):
+            o = timezone.localtime(o)  # the clinic's zone, with its offset
+        return super().default(o)
+
+
+class _ClinicTimeRenderer(JSONRenderer):
+    """JSON whose date-times carry the clinic's offset (``…T09:30:00-06:00``), not UTC."""
+
+    encoder_class = _ClinicTimeEncoder
 
 
 api = NinjaAPI(
@@ -57,6 +86,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    renderer=_ClinicTimeRenderer(),
 )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import Role
@@ -23,6 +24,13 @@ from touchstone.clients.models import Client
 def _no_login_throttling_by_default(settings: Any) -> None:
     """Tests sign in many times; the throttling test turns axes back on."""
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _server_time_zone_after_each_test() -> Any:
+    """Commands that act for a clinic activate its time zone for the rest of the process."""
+    yield
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
 from touchstone.accounts.models import StaffMember
-from touchstone.api import api_requires
+from touchstone.api import ClinicDateTime, api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care import actions
@@ -126,7 +126,7 @@ class VisitOut(Schema):
 class VisitIn(Schema):
     episode_id: int | None = None
     therapist_id: int | None = Field(None, description="Defaults to the caller.")
-    starts_at: dt.datetime
+    starts_at: ClinicDateTime
     duration_min: int = Field(60, ge=1, le=240)
     status: VisitStatus = VisitStatus.SCHEDULED
     modality: Modality = Modality.SWEDISH
@@ -157,7 +157,7 @@ class VisitIn(Schema):
 
 class VisitPatch(Schema):
     status: VisitStatus | None = None
-    starts_at: dt.datetime | None = None
+    starts_at: ClinicDateTime | None = None
     duration_min: int | None = Field(None, ge=1, le=240)
     body_map: dict[str, int] | None = None
     subjective: str | None = None

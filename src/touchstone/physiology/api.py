@@ -11,7 +11,7 @@ from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
-from touchstone.api import api_requires
+from touchstone.api import ClinicDateTime, api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Visit
@@ -46,7 +46,7 @@ class SampleIn(Schema):
     value: float
     unit: str = Field(max_length=10, description="UCUM code, e.g. nmol/L, ug/dL (µg/dL ok)")
     specimen: str = Field("saliva", max_length=10)
-    collected_at: dt.datetime
+    collected_at: ClinicDateTime
     minutes_since_waking: int | None = Field(None, ge=0, le=1440)
     visit_id: int | None = None
     timing: Timing | None = None
@@ -79,7 +79,7 @@ class RecordingOut(Schema):
 
 
 class RecordingIn(Schema):
-    recorded_at: dt.datetime
+    recorded_at: ClinicDateTime
     rr_text: str | None = Field(
         None, description="The RR file as text (plain list or Polar Sensor Logger export)."
     )

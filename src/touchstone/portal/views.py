@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from touchstone.accounts.access import public
@@ -31,6 +32,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         return _gone(request)
     request.audit_channel = "portal"  # type: ignore[attr-defined]
+    timezone.activate(link.clinic.zone)  # dates on the client's pages are the clinic's
     if link.purpose == Purpose.SLEEP_DIARY:
         return redirect("physiology:diary", token=token)
     if link.purpose == Purpose.PROGRESS:

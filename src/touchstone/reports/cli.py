@@ -1,6 +1,6 @@
 """Helpers shared by the ``report``, ``export`` and ``import`` commands: they act for one
-clinic (``--clinic SLUG``, default the only clinic), audit with channel "cli" and fail with
-exit status 2 and one line on bad input."""
+clinic (``--clinic SLUG``, default the only clinic) and in its time zone, audit with channel
+"cli" and fail with exit status 2 and one line on bad input."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.http import HttpRequest
+from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
 from touchstone.clients.models import Client
@@ -24,15 +25,19 @@ def add_clinic_argument(parser: Any) -> None:
 
 
 def clinic_for(slug: str | None) -> Clinic:
+    """The clinic the command acts for; from here on the command works in its time zone
+    (dates read, "today", dates and times written to reports and exports)."""
     if slug:
         clinic = Clinic.objects.filter(slug=slug).first()
         if clinic is None:
             raise bad(f"no clinic with slug {slug!r}")
-        return clinic
-    clinics = list(Clinic.objects.order_by("pk")[:2])
-    if len(clinics) != 1:
-        raise bad("there is more than one clinic (or none): name one with --clinic SLUG")
-    return clinics[0]
+    else:
+        clinics = list(Clinic.objects.order_by("pk")[:2])
+        if len(clinics) != 1:
+            raise bad("there is more than one clinic (or none): name one with --clinic SLUG")
+        clinic = clinics[0]
+    timezone.activate(clinic.zone)
+    return clinic
 
 
 def client_of(clinic: Clinic, client_id: int) -> Client:
