@@ -7,6 +7,7 @@ Rita (researcher). Charlie owns another clinic, Northside: the outsider.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,3 +102,16 @@ def cast(db: Any) -> Cast:
 @pytest.fixture
 def as_alice(cast: Cast) -> HttpClient:
     return cast.browser_for(cast.alice)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database that installations (tests/installation.py) start from: a SQLite
+    file, or the name of a PostgreSQL database on the run's server (dropped at the end)."""
+    from touchstone.tests import installation
+
+    template = installation.migrated_template(tmp_path_factory.mktemp("migrated"))
+    yield template
+    server = installation.postgres_url()
+    if server is not None:
+        installation.drop_postgres_database(server, template)
