@@ -1,5 +1,5 @@
 # Touchstone — the two commands of the README, and a few helpers.
-#   make run   set up everything, load the demo clinic, serve http://127.0.0.1:8000
+#   make run   set up everything, load the demo clinic, serve http://127.0.0.1:8000 (gunicorn)
 #   make test  install what the tests need and run the whole suite on SQLite and PostgreSQL
 
 PYTHON ?= python3
@@ -25,11 +25,15 @@ $(VENV)/.dev: requirements/dev-lock.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.runtime
 
+# Demo mode: DEBUG off, served by gunicorn with static files through WhiteNoise, as in
+# production, but with no secrets to set (docs/deploy.md). `touchstone runserver` is there
+# for development with DEBUG on.
+run: export TOUCHSTONE_MODE = demo
 run: $(VENV)/.runtime
 	$(BIN)/touchstone migrate --noinput
 	$(BIN)/touchstone demo --if-empty
 	@echo "Touchstone is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/touchstone runserver $(HOST):$(PORT)
+	$(BIN)/gunicorn --config python:touchstone.gunicorn_conf --bind $(HOST):$(PORT)
 
 test: $(VENV)/.dev
 	bash scripts/test.sh

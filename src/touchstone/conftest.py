@@ -7,12 +7,14 @@ Rita (researcher). Charlie owns another clinic, Northside: the outsider.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import Role
@@ -24,6 +26,13 @@ from touchstone.clients.models import Client
 def _no_login_throttling_by_default(settings: Any) -> None:
     """Tests sign in many times; the throttling test turns axes back on."""
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _server_time_zone_after_each_test() -> Any:
+    """Commands that act for a clinic activate its time zone for the rest of the process."""
+    yield
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)
@@ -99,3 +108,16 @@ def cast(db: Any) -> Cast:
 @pytest.fixture
 def as_alice(cast: Cast) -> HttpClient:
     return cast.browser_for(cast.alice)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database that installations (tests/installation.py) start from: a SQLite
+    file, or the name of a PostgreSQL database on the run's server (dropped at the end)."""
+    from touchstone.tests import installation
+
+    template = installation.migrated_template(tmp_path_factory.mktemp("migrated"))
+    yield template
+    server = installation.postgres_url()
+    if server is not None:
+        installation.drop_postgres_database(server, template)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from touchstone.audit.models import Action
 from touchstone.care.selectors import visits_today
 from touchstone.clients.models import Client
 from touchstone.measures.selectors import open_alerts, questionnaires_due, reliably_deteriorated
+from touchstone.operations.models import Heartbeat
 from touchstone.outcomes.trajectories import not_on_track
 
 
@@ -48,11 +49,10 @@ def home(request: MemberRequest) -> HttpResponse:
 @never_cache
 @transaction.non_atomic_requests
 def healthz(request: HttpRequest) -> HttpResponse:
-    """200 when the database answers a query, 503 otherwise (for load balancers)."""
+    """200 when the database commits a write transaction, 503 otherwise (for load balancers
+    and uptime monitors; exempt from the HTTPS redirect, SECURE_REDIRECT_EXEMPT)."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        Heartbeat.beat()
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})

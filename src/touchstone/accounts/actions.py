@@ -6,22 +6,74 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from touchstone.accounts.models import ApiToken, Clinic, StaffMember, hash_token
-from touchstone.accounts.roles import role_has
+from touchstone.accounts.roles import FOUNDING_ROLE, role_has
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import fields_detail, record
 from touchstone.audit.models import Action
 
 User = get_user_model()
+
+
+def _free_slug(name: str) -> str:
+    base = (slugify(name) or "clinic")[:50].strip("-") or "clinic"
+    slug, n = base, 1
+    while Clinic.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def do_set_up_clinic(
+    *,
+    name: str,
+    time_zone: str,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> StaffMember:
+    """A new, real clinic and its first owner (``touchstone setup``), all or nothing.
+
+    The clinic requires two-factor sign-in from the start: the owner enrols an authenticator
+    at first sign-in. ``password`` must already have passed the password validators.
+    Raises ``ValidationError`` (by field) for a clinic name that exists, a taken username or
+    any invalid value.
+    """
+    name = name.strip()
+    with transaction.atomic():
+        if Clinic.objects.filter(name__iexact=name).exists():
+            raise ValidationError(
+                {"name": f"A clinic named {name!r} already exists; set up each clinic once."}
+            )
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError({"username": f"The username {username!r} is taken."})
+        clinic = Clinic(
+            name=name, slug=_free_slug(name), time_zone=time_zone, require_two_factor=True
+        )
+        clinic.full_clean()
+        clinic.save()
+        user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+        user.set_password(password)
+        user.full_clean()
+        user.save()
+        member = StaffMember.objects.create(user=user, clinic=clinic, role=FOUNDING_ROLE)
+        actor = Actor.of_member(member, "cli")
+        record(actor, Action.CREATE, clinic, detail="clinic set up")
+        record(actor, Action.CREATE, member, detail="role owner")
+    return member
 
 
 def do_invite_staff(actor: Actor, data: dict[str, Any], site: str = "") -> StaffMember:

@@ -41,6 +41,8 @@ class TokenAuth(HttpBearer):
         request.user = row.user
         request.member = member  # type: ignore[attr-defined]
         request.actor = Actor.of_member(member, "api", client_address(request))  # type: ignore[attr-defined]
+        # Times go out and come in in the clinic's zone (ClinicTimeZoneMiddleware resets it).
+        timezone.activate(member.clinic.zone)
         return member
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
 from touchstone.audit.actor import Actor
@@ -27,15 +28,19 @@ class TouchstoneCommand(BaseCommand):
         )
 
     def clinic_for(self, slug: str | None) -> Clinic:
+        """The clinic the command acts for; from here on the command works in its time zone
+        (dates read, "today", dates and times written to reports and exports)."""
         if slug:
             clinic = Clinic.objects.filter(slug=slug).first()
             if clinic is None:
                 raise bad(f"no clinic with slug {slug!r}")
-            return clinic
-        clinics = list(Clinic.objects.order_by("pk")[:2])
-        if len(clinics) != 1:
-            raise bad("there is more than one clinic (or none): name one with --clinic SLUG")
-        return clinics[0]
+        else:
+            clinics = list(Clinic.objects.order_by("pk")[:2])
+            if len(clinics) != 1:
+                raise bad("there is more than one clinic (or none): name one with --clinic SLUG")
+            clinic = clinics[0]
+        timezone.activate(clinic.zone)
+        return clinic
 
     def actor_for(self, clinic: Clinic | None) -> Actor:
         """Who the audit log says acted: the command line, for ``clinic``."""

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from touchstone.accounts.models import Clinic
+from touchstone.accounts.models import Clinic, time_zone_names
 from touchstone.accounts.roles import Role
 from touchstone.audit.models import Action
 
@@ -31,11 +31,21 @@ class StaffChangeForm(forms.Form):
     is_active = forms.BooleanField(required=False, label="Active (may sign in)")
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
+
+
 class ClinicSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=_time_zone_choices,
+        help_text=Clinic._meta.get_field("time_zone").help_text,
+    )
+
     class Meta:
         model = Clinic
         fields = [
             "name",
+            "time_zone",
             "require_two_factor",
             "crisis_line",
             "emergency_number",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import zoneinfo
+from functools import cache
 from typing import ClassVar
 
 from django.conf import settings
@@ -19,11 +21,38 @@ from touchstone.lib.npi import INVALID_NPI, npi_is_valid
 EIN_RE = re.compile(r"^\d{2}-?\d{7}$")
 
 
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names this machine knows (system zoneinfo or the tzdata package)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(
+            "%(value)s is not a time zone name; use an IANA name such as America/Chicago.",
+            params={"value": value},
+            code="invalid_time_zone",
+        )
+
+
+def default_time_zone() -> str:
+    """New clinics start in the server's TIME_ZONE; each owner sets their own."""
+    return str(settings.TIME_ZONE)
+
+
 class Clinic(models.Model):
     """A practice: the tenant boundary. Every clinical row belongs to exactly one clinic."""
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="Every date and time is shown, entered and exported in this zone, e.g. "
+        "America/Chicago.",
+    )
     require_two_factor = models.BooleanField(
         default=False, help_text="Every staff member must sign in with a one-time code."
     )
@@ -60,6 +89,11 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The clinic's time zone; activate it with ``django.utils.timezone.activate``."""
+        return zoneinfo.ZoneInfo(self.time_zone)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -17,6 +17,10 @@ class Role(models.TextChoices):
     RESEARCHER = "researcher", "Researcher"
 
 
+#: The role of whoever sets up a new clinic (``touchstone setup``): the only role that can
+#: invite the rest of the staff.
+FOUNDING_ROLE = Role.OWNER
+
 _CARE_TEAM = frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST, Role.FRONT_DESK})
 _EVERYONE = frozenset(Role)
 

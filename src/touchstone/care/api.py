@@ -26,6 +26,7 @@ from touchstone.care.models import (
     VisitStatus,
 )
 from touchstone.clients.access import get_client_for
+from touchstone.lib.api_times import ClinicDateTime
 
 router = Router(tags=["care"])
 
@@ -126,7 +127,7 @@ class VisitOut(Schema):
 class VisitIn(Schema):
     episode_id: int | None = None
     therapist_id: int | None = Field(None, description="Defaults to the caller.")
-    starts_at: dt.datetime
+    starts_at: ClinicDateTime
     duration_min: int = Field(60, ge=1, le=240)
     status: VisitStatus = VisitStatus.SCHEDULED
     modality: Modality = Modality.SWEDISH
@@ -157,7 +158,7 @@ class VisitIn(Schema):
 
 class VisitPatch(Schema):
     status: VisitStatus | None = None
-    starts_at: dt.datetime | None = None
+    starts_at: ClinicDateTime | None = None
     duration_min: int | None = Field(None, ge=1, le=240)
     body_map: dict[str, int] | None = None
     subjective: str | None = None

@@ -160,7 +160,7 @@ class ContraindicationScreen(ClinicOwned):
         indexes: ClassVar = [models.Index(fields=["client", "-screened_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_result_display()} ({self.screened_at:%Y-%m-%d})"
+        return f"{self.get_result_display()} ({timezone.localtime(self.screened_at):%Y-%m-%d})"
 
     @property
     def item_labels(self) -> list[str]:
@@ -414,7 +414,7 @@ class Visit(ClinicOwned):
         ]
 
     def __str__(self) -> str:
-        return f"Visit {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"Visit {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     @property
     def ends_at(self) -> dt.datetime:

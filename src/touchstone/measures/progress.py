@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from touchstone.lib.charts import band_colours
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
@@ -101,7 +103,7 @@ def chart_spec(series: Series) -> dict[str, Any]:
     ]
     points = [
         {
-            "date": p.when.date().isoformat(),
+            "date": timezone.localdate(p.when).isoformat(),
             "score": p.total,
             "severity": p.severity,
             "change": {"improved": "reliably better", "deteriorated": "reliably worse"}.get(

@@ -31,4 +31,4 @@ class TrajectoryFit(ClinicOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.instrument_id} trajectory fit ({self.fitted_at:%Y-%m-%d})"
+        return f"{self.instrument_id} trajectory fit ({timezone.localdate(self.fitted_at)})"

@@ -212,7 +212,7 @@ def client_trajectories(member: StaffMember, client: Client) -> list[TrajectoryP
         worse = scores < lower if higher else scores > upper
         table = [
             {
-                "date": when.date().isoformat(),
+                "date": timezone.localdate(when).isoformat(),
                 "week": round(float(w), 1),
                 "score": float(s),
                 "expected": round(float(e), 1),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
@@ -129,7 +130,8 @@ def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="outcomes-{wanted}.csv"'
     writer = csv.writer(response)
     filters = report.filters.to_dict()
-    writer.writerow(["# Touchstone clinic outcomes", f"generated {report.generated_at:%Y-%m-%d}"])
+    generated = timezone.localdate(report.generated_at)
+    writer.writerow(["# Touchstone clinic outcomes", f"generated {generated}"])
     writer.writerow(
         ["# filters", f"start={filters['start'] or ''}", f"end={filters['end'] or ''}",
          f"diagnosis={filters['diagnosis'] or ''}",

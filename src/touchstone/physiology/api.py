@@ -16,6 +16,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Visit
 from touchstone.clients.access import get_client_for
+from touchstone.lib.api_times import ClinicDateTime
 from touchstone.physiology import actions
 from touchstone.physiology.models import Recording, Sample, SleepNight, Timing
 
@@ -46,7 +47,7 @@ class SampleIn(Schema):
     value: float
     unit: str = Field(max_length=10, description="UCUM code, e.g. nmol/L, ug/dL (µg/dL ok)")
     specimen: str = Field("saliva", max_length=10)
-    collected_at: dt.datetime
+    collected_at: ClinicDateTime
     minutes_since_waking: int | None = Field(None, ge=0, le=1440)
     visit_id: int | None = None
     timing: Timing | None = None
@@ -79,7 +80,7 @@ class RecordingOut(Schema):
 
 
 class RecordingIn(Schema):
-    recorded_at: dt.datetime
+    recorded_at: ClinicDateTime
     rr_text: str | None = Field(
         None, description="The RR file as text (plain list or Polar Sensor Logger export)."
     )

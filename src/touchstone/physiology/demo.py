@@ -59,7 +59,8 @@ def build_demo_physiology(context: DemoContext) -> None:
         if not scores or len(scores) < 2 or rng.random() > SHARE:
             continue
         improvement = max(-6.0, min(12.0, float(scores[0][1] - scores[-1][1])))
-        start, end = scores[0][0].date(), min(scores[-1][0].date(), today - dt.timedelta(days=1))
+        start = timezone.localdate(scores[0][0])
+        end = min(timezone.localdate(scores[-1][0]), today - dt.timedelta(days=1))
         common = {"clinic": clinic, "client": client, "created_by": member}
         samples += _cortisol(rng, common, start, end, improvement)
         samples += _visit_cortisol(rng, common, visits[client.pk])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
 from touchstone.care.forms import DateTimeInput
@@ -26,7 +27,7 @@ class TimeInput(forms.TimeInput):
 
 class VisitChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.starts_at:%Y-%m-%d %H:%M} ({obj.get_status_display()})"
+        return f"{timezone.localtime(obj.starts_at):%Y-%m-%d %H:%M} ({obj.get_status_display()})"
 
 
 def _client_visits(member: StaffMember, client: Client) -> VisitChoiceField:

@@ -212,6 +212,7 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
     if link is None or link.purpose != Purpose.SLEEP_DIARY:
         return render(request, "portal/gone.html", status=404)
     actor = portal_actor(request, link)
+    timezone.activate(link.clinic.zone)  # "last night" is the clinic's
     initial = {"night_of": timezone.localdate() - dt.timedelta(days=1)}
     form = SleepNightForm(request.POST or None, initial=initial)
     saved = None

@@ -44,6 +44,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         return _gone(request)
     actor = portal_actor(request, link)
+    timezone.activate(link.clinic.zone)  # dates on the client's pages are the clinic's
     if link.purpose == Purpose.SLEEP_DIARY:
         return redirect("physiology:diary", token=token)
     if link.purpose == Purpose.PROGRESS:

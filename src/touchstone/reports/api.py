@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -76,7 +77,7 @@ def superbill_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery])
 @router.get("/payer.pdf", summary="The payer outcome report for a period (default: 26 weeks)")
 @api_requires("reports.payer")
 def payer_pdf(request: MemberRequest, q: Query[PeriodQuery]) -> HttpResponse:
-    end = q.end or dt.date.today()  # noqa: DTZ011 (a calendar day)
+    end = q.end or timezone.localdate()
     start = q.start or end - dt.timedelta(days=182)
     if end < start:
         raise HttpError(422, "The end of the period cannot be before its start.")

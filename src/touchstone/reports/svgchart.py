@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from touchstone.lib.charts import band_colours
@@ -34,7 +35,9 @@ def series_svg(series: Series) -> SafeString:
     """An ``<svg>`` of one instrument's totals over time (empty string without scores)."""
     d = series.definition
     points = [
-        (p.when.date(), p.total, p.reliable_change) for p in series.points if p.total is not None
+        (timezone.localdate(p.when), p.total, p.reliable_change)
+        for p in series.points
+        if p.total is not None
     ]
     if not points:
         return mark_safe("")

@@ -1,17 +1,51 @@
 from __future__ import annotations
 
-from unittest import mock
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.db import OperationalError
+import pytest
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test import override_settings
+
+from touchstone.operations.models import Heartbeat
 
 
-def test_it_answers_200_when_the_database_answers(db: object):
+@contextmanager
+def _read_only_database() -> Iterator[None]:
+    """Make the connection refuse writes, as a read-only replica or a locked file would."""
+    if connection.vendor == "postgresql":
+        on = "SET default_transaction_read_only = on"
+        off = "SET default_transaction_read_only = off"
+    else:
+        on, off = "PRAGMA query_only = 1", "PRAGMA query_only = 0"
+    with connection.cursor() as cursor:
+        cursor.execute(on)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(off)
+
+
+def test_it_answers_200_when_the_database_commits_a_write(db: object):
     response = HttpClient().get("/healthz")
     assert response.status_code == 200 and response.json()["database"] == "ok"
+    assert Heartbeat.objects.get().at is not None
 
 
-def test_it_answers_503_when_the_database_does_not(db: object):
-    with mock.patch("touchstone.views.connection.cursor", side_effect=OperationalError("down")):
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_503_when_the_database_answers_but_refuses_writes():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")  # reads still work
+    with _read_only_database():
         response = HttpClient().get("/healthz")
     assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "error"}
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_it_is_exempt_from_the_https_redirect(db: object):
+    client = HttpClient()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +52,7 @@ def _touchstone(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
             "DEBUG",
             "ALLOWED_HOSTS",
             "TOUCHSTONE_MODE",
+            "AXES_ENABLED",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
         }
     }
@@ -70,6 +72,43 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+STRONG_KEY = "k" * 10 + "-Zq8#x!vB2@pL5^nR7&tY1*wE4(uI6)oA9_sD3+fG0=hJ" + "m" * 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SECRET_KEY": "0123456789abcdef0123456789abcdef"}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "ab" * 40}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "django-insecure-" + STRONG_KEY}, "SECRET_KEY is too weak"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS=* is refused"),
+        ({"ALLOWED_HOSTS": "touchstone.example,*"}, "ALLOWED_HOSTS=* is refused"),
+        ({"AXES_ENABLED": "0"}, "AXES_ENABLED=0 is refused"),
+    ],
+)
+def test_production_refuses_unsafe_settings(env: dict[str, str], message: str):
+    base = {"TOUCHSTONE_MODE": "production", "ALLOWED_HOSTS": "touchstone.example"}
+    result = _touchstone("check", **{**base, "SECRET_KEY": STRONG_KEY, **env})
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in result.stderr
+    assert STRONG_KEY not in result.stderr  # the message never repeats the key
+
+
+@pytest.mark.slow
+def test_demo_mode_runs_with_debug_off_and_without_production_secrets(tmp_path: Path):
+    result = _touchstone(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG, settings.MODE)",
+        TOUCHSTONE_MODE="demo",
+        TOUCHSTONE_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "demo"]
+
+
 @pytest.mark.slow
 def test_production_passes_the_deployment_checklist_without_warnings():
     result = _touchstone(
@@ -79,7 +118,7 @@ def test_production_passes_the_deployment_checklist_without_warnings():
         "WARNING",
         TOUCHSTONE_MODE="production",
         ALLOWED_HOSTS="touchstone.example",
-        SECRET_KEY="k" * 10 + "-Zq8#x!vB2@pL5^nR7&tY1*wE4(uI6)oA9_sD3+fG0=hJ" + "m" * 10,
+        SECRET_KEY=STRONG_KEY,
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout

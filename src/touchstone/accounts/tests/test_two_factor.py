@@ -68,6 +68,7 @@ def test_it_lets_the_owner_require_two_factor_for_the_clinic(cast: Cast, as_alic
         "/accounts/clinic/",
         {
             "name": "Harbour Massage",
+            "time_zone": "America/Chicago",
             "require_two_factor": "on",
             "crisis_line": "Call or text 988",
             "emergency_number": "911",

@@ -4,8 +4,9 @@ import datetime as dt
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.test import override_settings
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.clients.demo import build_demo_clinic
@@ -59,3 +60,12 @@ def test_it_adds_no_demo_to_a_database_that_has_a_clinic_of_its_own():
     out = io.StringIO()
     call_command("demo", "--if-empty", "--quiet", stdout=out)
     assert not Clinic.objects.filter(slug="demo").exists()
+
+
+@pytest.mark.django_db
+@override_settings(MODE="production")
+def test_it_refuses_to_run_in_production_mode():
+    # Every demo login has the same, published password.
+    with pytest.raises(CommandError, match="production"):
+        call_command("demo", "--quiet", stdout=io.StringIO())
+    assert not Clinic.objects.exists()

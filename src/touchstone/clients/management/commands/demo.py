@@ -3,7 +3,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from touchstone.accounts.models import Clinic
 from touchstone.clients.demo import build_demo_clinic, demo_exists, demo_logins
@@ -25,6 +26,13 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, seed: int, clients: int, quiet: bool, if_empty: bool, **options: Any
     ) -> None:
+        if settings.MODE == "production":
+            raise CommandError(
+                "touchstone demo refuses to run when TOUCHSTONE_MODE=production: every demo login "
+                "has the same, published password. Create a real clinic with `touchstone setup`; "
+                "show the demo with TOUCHSTONE_MODE=demo (make run).",
+                returncode=2,
+            )
         if if_empty and Clinic.objects.exists() and not demo_exists():
             self.stdout.write("The database already has a clinic; no demo added.")
             return

@@ -1,0 +1,38 @@
+"""Date-times at the API's edge, in the clinic's time zone.
+
+``TokenAuth`` activates the token's clinic zone (``ClinicTimeZoneMiddleware`` resets it after
+the response), so an API client sees and sends the clinic's wall-clock times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from django.utils import timezone
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
+from pydantic import AfterValidator
+
+
+def _in_clinic_zone(value: dt.datetime) -> dt.datetime:
+    """A time without an offset is the clinic's wall-clock time; one with an offset is kept."""
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+#: The type of every date-time an API client sends: ``2026-03-02T09:30`` is 9:30 in the
+#: clinic's zone, ``2026-03-02T09:30:00-06:00`` is that instant wherever the clinic is.
+ClinicDateTime = Annotated[dt.datetime, AfterValidator(_in_clinic_zone)]
+
+
+class _ClinicTimeEncoder(NinjaJSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime) and timezone.is_aware(o):
+            o = timezone.localtime(o)  # the clinic's zone, with its offset
+        return super().default(o)
+
+
+class ClinicTimeRenderer(JSONRenderer):
+    """JSON whose date-times carry the clinic's offset (``…T09:30:00-06:00``), not UTC."""
+
+    encoder_class = _ClinicTimeEncoder
