@@ -152,12 +152,36 @@ class TrimFillResult:
         return asdict(self)
 
 
+#: Residuals about the trimmed estimate whose sizes differ by at most this (relative) are
+#: ties, and a residual this small relative to the largest is zero. On a symmetric funnel
+#: the mirrored residuals are equal in exact arithmetic but differ by ~1e-17 in floating
+#: point, which would otherwise decide their ranks (and k0) by rounding noise.
+TIE_RTOL = 1e-10
+
+
 def _signed_ranks(centred: np.ndarray) -> np.ndarray:
-    """Signed ranks of ``|centred|`` with ties broken by position (R ``ties.method="first"``)."""
-    order = np.argsort(np.abs(centred), kind="stable")
-    ranks = np.empty(centred.size)
-    ranks[order] = np.arange(1, centred.size + 1)
-    return np.sign(centred) * ranks
+    """Signed ranks of ``|centred|``, ties broken by position (R ``ties.method="first"``).
+
+    Values within :data:`TIE_RTOL` (relative) of each other rank as ties, and values within
+    :data:`TIE_RTOL` of 0 (relative to the largest) have sign 0, so the ranks are those of
+    exact arithmetic: metafor's on an exactly symmetric funnel about 0 (k0 = 0), and the same
+    for any shift of it (where metafor itself can give k0 = 1 from a 1e-17 difference).
+    """
+    size = np.abs(centred)
+    n = size.size
+    order = np.argsort(size, kind="stable")
+    ordered = size[order]
+    # consecutive sizes within the tolerance share a tie group
+    starts = np.r_[True, np.diff(ordered) > TIE_RTOL * ordered[1:]]
+    group = np.empty(n)
+    group[order] = np.cumsum(starts)
+    zero = size <= TIE_RTOL * size.max()
+    group[zero] = 0
+    ranks = np.empty(n)
+    ranks[np.lexsort((np.arange(n), group))] = np.arange(1, n + 1)
+    sign = np.sign(centred)
+    sign[zero] = 0
+    return sign * ranks
 
 
 def trimfill(
