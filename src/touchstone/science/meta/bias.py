@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from touchstone.science.meta.models import (  # shared internals
+    DEFAULT_LEVEL,
     MetaResult,
     _design,
     _fit,
@@ -61,7 +62,7 @@ def egger_test(
     model: str = "rma",
     method: str = "REML",
     test: str = "z",
-    level: float = 95.0,
+    level: float = DEFAULT_LEVEL,
 ) -> EggerResult:
     """Regression test for funnel-plot asymmetry (metafor ``regtest``).
 
@@ -113,7 +114,7 @@ def egger_test(
     sigma2 = float(np.sum(e**2 / v)) / df  # residual variance of lm(yi ~ sei, weights = 1/vi)
     se = np.sqrt(sigma2 * np.diag(a))
     tval = float(beta[1] / se[1])
-    crit = float(stats.t.isf((1 - level / 100) / 2, df))
+    crit = float(stats.t.isf((1 - level) / 2, df))
     return EggerResult(
         k=y.size,
         model=model,
@@ -191,7 +192,7 @@ def trimfill(
     estimator: str = "L0",
     side: str | None = None,
     test: str = "z",
-    level: float = 95.0,
+    level: float = DEFAULT_LEVEL,
     maxiter: int = 100,
 ) -> TrimFillResult:
     """Duval & Tweedie's (2000, *Biometrics* 56:455-463) trim-and-fill method.
@@ -240,7 +241,7 @@ def trimfill(
         if iterations > maxiter:
             raise ValueError("trim-and-fill did not converge")
         n = k - k0
-        beta = float(_fit(ys[:n], vs[:n], ones[:n], method, "z", level, 1e-5, 100).beta[0])
+        beta = float(_fit(ys[:n], vs[:n], ones[:n], method, "z", level).beta[0])
         ranks = _signed_ranks(ys - beta)
         if estimator == "L0":
             sr = float(ranks[ranks > 0].sum())
