@@ -32,8 +32,9 @@ at most 1e-5 (an *absolute* threshold) and finds PM and Q-profile roots with ``u
 absolute tolerance of ``eps^0.25``, so its default results are a few 1e-6 from the optimum and
 wrong in relative terms for data on a small scale. Here every iterative estimate is solved to
 a *relative* tolerance: ML/REML start with metafor's path (Fisher scoring from the HE estimate,
-step halving at 0) and finish with Brent's method on the score equation; PM and the Q-profile
-bounds use Brent's method with a relative tolerance only. Results equal metafor run with
+step halving at 0) and finish with Newton's method on the score equation (its exact
+derivative, to ~1e-12 relative); PM and the Q-profile bounds use Brent's method with a
+relative tolerance only. Results equal metafor run with
 ``control=list(threshold=1e-12, maxiter=10000)`` (and a matching ``tol``) to 1e-8 relative
 (``tests/test_exact.py``).
 """
@@ -58,9 +59,9 @@ METHODS = ("FE", "EE", "DL", "HE", "ML", "REML", "PM")
 TESTS = ("z", "knha")
 #: metafor's ``con$tol`` = ``.Machine$double.eps^0.25``, used by its ``ll0check``.
 _LL0_TOL = float(np.finfo(float).eps) ** 0.25
-#: Relative tolerance of every root (tau2 for ML/REML/PM, Q-profile bounds): Brent's method
-#: stops when the bracket is below ``ROOT_RTOL * tau2``, so results are exact up to the
-#: floating-point resolution of the estimating equation itself.
+#: Relative tolerance of the PM and Q-profile roots (Brent's method stops when the bracket is
+#: below ``ROOT_RTOL * tau2``) and of Fisher steps where Newton's is not used: exact up to
+#: the floating-point resolution of the estimating equation itself.
 ROOT_RTOL = 4 * float(np.finfo(float).eps)
 #: Rounding bound of an estimating equation computed in double precision, in units of its
 #: largest term (64 ulps: sums of k positive terms, each a few operations deep).
@@ -410,15 +411,18 @@ def _tau2_pm(y: FloatArray, v: FloatArray, x: FloatArray) -> _Tau2:
 
 
 def _score(
-    tau2: float, y: FloatArray, v: FloatArray, x: FloatArray, reml: bool
-) -> tuple[float, float, float]:
+    tau2: float, y: FloatArray, v: FloatArray, x: FloatArray, reml: bool, slope: bool = True
+) -> tuple[float, float, float, float]:
     """The (restricted) likelihood's score equation at tau2, as Fisher scoring uses it.
 
-    Returns ``(score, information, noise)``: the Fisher step is ``score / information``;
-    ``score = y'PPy - tr(P)`` (REML) or ``y'PPy - sum w`` (ML) is twice the derivative of the
-    log-likelihood, its root the (restricted) maximum-likelihood estimate (Viechtbauer 2005,
-    *J Educ Behav Stat* 30:261-293, eqs. 9 and 11); ``noise`` bounds the rounding error of
-    ``score`` (a difference of two sums of positive terms).
+    Returns ``(score, information, noise, slope)``: the Fisher step is ``score /
+    information``; ``score = y'PPy - tr(P)`` (REML) or ``y'PPy - sum w`` (ML) is twice the
+    derivative of the log-likelihood, its root the (restricted) maximum-likelihood estimate
+    (Viechtbauer 2005, *J Educ Behav Stat* 30:261-293, eqs. 9 and 11); ``noise`` bounds the
+    rounding error of ``score`` (a difference of two sums of positive terms); ``slope`` is its
+    exact derivative, ``-2 y'PPPy + tr(PP)`` (REML) or ``-2 y'PPPy + sum w^2`` (ML), using
+    ``dP/dtau2 = -PP`` and ``P (w e) = w (w e) - W X A X'W (w e)`` (no k x k matrix);
+    NaN when not asked for (``slope=False``).
     """
     w = 1.0 / (v + tau2)
     _, a, e = _wls(y, x, w)
@@ -430,40 +434,61 @@ def _score(
     else:
         score, info = ypp - float(w.sum()), float((w**2).sum())
     noise = 64 * float(np.finfo(float).eps) * (abs(ypp) + abs(score - ypp))
-    return score, info, noise
+    derivative = math.nan
+    if slope:
+        p_we = w * we - w * (x @ (a @ (x.T @ (w * we))))
+        derivative = info - 2.0 * float(we @ p_we)
+    return score, info, noise, derivative
 
 
-#: Fisher scoring only brings tau2 near the optimum (relative change below this); Brent's
-#: method on the score equation then finishes to :data:`ROOT_RTOL`.
-_FISHER_RTOL = 1e-4
+#: Fisher scoring (metafor's steps) until its step is below this fraction of tau2; then
+#: Newton's method with the exact derivative of the score, which converges quadratically.
+_NEWTON_SWITCH = 0.1
+#: A Newton step below this (relative) is taken without another evaluation: quadratic
+#: convergence leaves an error of order its square, ~1e-12.
+_NEWTON_LAST = 1e-6
 
 
 def _tau2_fisher(y: FloatArray, v: FloatArray, x: FloatArray, reml: bool, maxiter: int) -> _Tau2:
-    """ML / REML: metafor's Fisher scoring path, then the exact root of the score equation.
+    """ML / REML: metafor's Fisher-scoring path, finished by Newton's method to the exact root.
 
     1. Start at ``max(0, HE)``; step ``score / information`` (Viechtbauer 2005); halve the
        step while it would take tau2 below 0, as metafor does. If halving is needed and the
        score at 0 is not positive, the likelihood falls from tau2 = 0 on: the optimum is the
-       boundary, tau2 = 0. Otherwise stop when the relative change is below 1e-4 (or within
-       the rounding noise of the score), or report ``converged=False`` after ``maxiter``
-       steps.
-    2. Solve ``score(tau2) = 0`` by Brent's method in a bracket around that point, to a
-       relative tolerance of :data:`ROOT_RTOL` (metafor instead stops when the *absolute*
-       change is at most ``threshold``, 1e-5 by default).
-    3. metafor's ``ll0check``: if the likelihood at tau2 = 0 beats the one at the estimate by
+       boundary, tau2 = 0.
+    2. Once a step is below 0.1 of tau2, Newton steps on the score equation with its exact
+       derivative (metafor instead stops Fisher scoring when the *absolute* change is at most
+       ``threshold``, 1e-5 by default). Done when a Newton step is below 1e-6 (relative; the
+       step is taken, leaving ~1e-12) or the score is within its rounding noise; a Newton step
+       that does not shrink the score switches back to Fisher steps, which then run to a
+       relative change of :data:`ROOT_RTOL`. ``converged=False`` after ``maxiter`` steps.
+    3. If double precision resolves the root only to worse than 1e-10 (tau2 tiny against the
+       sampling variances), the root is refined in decimal arithmetic.
+    4. metafor's ``ll0check``: if the likelihood at tau2 = 0 beats the one at the estimate by
        more than ``eps^0.25``, tau2 is set to 0.
     """
     tau2 = max(0.0, _tau2_he(y, v, x)[0])
-    iterations, converged = 0, False
+    iterations, converged, resolution = 0, False, 0.0
     precise = _Lazy(y, v, x)
+    newton_ok, near, last_score = True, False, math.inf
     while True:
         iterations += 1
         if iterations > maxiter:
             break
-        score, info, noise = _score(tau2, y, v, x, reml)
-        adj = score / info if info > 0 else 0.0
-        if math.isnan(adj):
-            adj = 0.0
+        # the exact derivative only near the root (after a small step), where it is used
+        score, info, noise, slope = _score(tau2, y, v, x, reml, slope=near)
+        resolution = noise / abs(slope) if near and slope else noise / info
+        if tau2 > 0 and abs(score) <= noise:
+            converged = True
+            break
+        fisher = score / info if info > 0 else 0.0
+        if math.isnan(fisher):
+            fisher = 0.0
+        if abs(score) > abs(last_score):
+            newton_ok = False  # the last Newton step did not help: Fisher steps from here
+        newton = newton_ok and near and tau2 > 0 and slope < 0
+        adj = -score / slope if newton else fisher
+        last_score = score if newton else math.inf
         if tau2 + adj < 0:
             if tau2 == 0 or not _score_positive_at_zero(y, v, x, reml, precise):
                 tau2, converged = 0.0, True
@@ -471,15 +496,14 @@ def _tau2_fisher(y: FloatArray, v: FloatArray, x: FloatArray, reml: bool, maxite
             while tau2 + adj < 0:
                 adj /= 2.0
         new = tau2 + adj
-        settled = abs(adj) <= _FISHER_RTOL * new or abs(adj) * info <= noise
+        done = abs(adj) <= (_NEWTON_LAST if newton else ROOT_RTOL) * new
+        near = abs(adj) <= _NEWTON_SWITCH * new
         tau2 = new
-        if settled:
+        if done:
             converged = True
             break
     if converged and tau2 > 0:
-        tau2 = _polish_score_root(tau2, y, v, x, reml)
-        score, info, noise = _score(tau2, y, v, x, reml)
-        if noise > _RESOLVED * tau2 * info:
+        if resolution > _RESOLVED * tau2:
             exact = precise.get()
             tau2 = max(0.0, secant_root(lambda t: exact.score(t, reml), tau2, 1e-3 * tau2))
         ll0 = _loglik(0.0, y, v, x, reml)
@@ -498,32 +522,10 @@ def _score_positive_at_zero(
     y: FloatArray, v: FloatArray, x: FloatArray, reml: bool, precise: _Lazy
 ) -> bool:
     """Does the likelihood rise from tau2 = 0? Exact arithmetic decides near the noise."""
-    score, _, noise = _score(0.0, y, v, x, reml)
+    score, _, noise, _ = _score(0.0, y, v, x, reml)
     if abs(score) <= noise:
         return bool(precise.get().score(0.0, reml) > 0)
     return score > 0
-
-
-def _polish_score_root(
-    tau2: float, y: FloatArray, v: FloatArray, x: FloatArray, reml: bool
-) -> float:
-    """The root of the score equation next to ``tau2`` (a Fisher-scoring end point)."""
-
-    def score(t: float) -> float:
-        return _score(t, y, v, x, reml)[0]
-
-    at = score(tau2)
-    if at == 0:
-        return tau2
-    width = 1e-3 * tau2
-    for _ in range(60):
-        lo, hi = (max(0.0, tau2 - width), tau2) if at < 0 else (tau2, tau2 + width)
-        if (score(lo) > 0) and (score(hi) < 0):
-            return _brent(score, lo, hi)[0]
-        if at < 0 and lo == 0.0:
-            return tau2  # no sign change above 0: keep the Fisher end point
-        width *= 4.0
-    return tau2
 
 
 def _estimate_tau2(y: FloatArray, v: FloatArray, x: FloatArray, method: str, maxiter: int) -> _Tau2:
