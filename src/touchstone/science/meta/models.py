@@ -316,6 +316,12 @@ def _tau2_he(y: FloatArray, v: FloatArray, x: FloatArray) -> tuple[float, float,
     return (float(e @ e) - tr_pv) / (k - p), tr_pv, tr_pvpv
 
 
+def _unresolved_excess(q: float, excess: float) -> bool:
+    """Is ``excess = Q - (k - p)`` positive but too small for double precision to give it
+    to 1e-10 relative? (Clearly negative excesses give 0 whatever the rounding.)"""
+    return -_NOISE * q < excess < _NOISE * q / _RESOLVED
+
+
 def _tau2_dl(y: FloatArray, v: FloatArray, x: FloatArray) -> _Tau2:
     """DerSimonian & Laird (1986): ``(Q - (k - p)) / tr(P)`` with ``W = 1/v``, floored at 0."""
     k, p = x.shape
@@ -324,7 +330,7 @@ def _tau2_dl(y: FloatArray, v: FloatArray, x: FloatArray) -> _Tau2:
     tr_p, tr_pp = _traces(x, w, a)
     q = float(np.sum(w * e**2))
     tau2 = max(0.0, (q - (k - p)) / tr_p)
-    if _NOISE * q > _RESOLVED * abs(q - (k - p)):
+    if _unresolved_excess(q, q - (k - p)):
         # Q - (k - p) is a difference of two numbers of order k: exact arithmetic decides
         tau2 = max(0.0, float(Precise(y, v, x).dl()))
     # metafor rma.uni: se.tau2 for DL
@@ -589,7 +595,7 @@ def _fit(
         vt = (k - p) / _traces(x, w_fe, a_fe)[0]
         if _is_fixed(method):
             excess = q - (k - p)
-            if q > 0 and _NOISE * q > _RESOLVED * abs(excess):
+            if q > 0 and _unresolved_excess(q, excess):
                 excess = float(Precise(y, v, x).q_stat(0.0) - (k - p))  # cancellation
             i2 = max(0.0, 100 * excess / q) if q > 0 else 0.0
             h2 = q / (k - p)
