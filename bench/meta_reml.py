@@ -67,9 +67,7 @@ def main() -> None:
         res = rma(yi, vi)
         full, _ = _median_seconds(lambda yi=yi, vi=vi: rma(yi, vi))
         x = _design(yi, None)
-        bare, _ = _median_seconds(
-            lambda yi=yi, vi=vi, x=x: _estimate_tau2(yi, vi, x, "REML", 1e-5, 100)
-        )
+        bare, _ = _median_seconds(lambda yi=yi, vi=vi, x=x: _estimate_tau2(yi, vi, x, "REML", 100))
         r = f"{_r_seconds(yi, vi) * 1000:11.1f}" if args.with_r and k in R_SIZES else f"{'':>11}"
         print(f"{k:>8} {full * 1000:10.2f} {bare * 1000:13.3f} {res.iterations:>5} {r}")
 

@@ -206,8 +206,14 @@ def synthesis_csv(request: MemberRequest, synthesis_id: int) -> HttpResponse:
         ])  # fmt: skip
     writer.writerow([])
     writer.writerow(["statistic", "value"])
-    for key, value in run.result.to_dict().items():
-        writer.writerow([key, "" if value is None else value])
+    result = run.result
+    censored = {"tau2_ci_lb": result.tau2_ci_lb_censored, "tau2_ci_ub": result.tau2_ci_ub_censored}
+    for key, value in result.to_dict().items():
+        if censored.get(key):
+            # beyond the Q-profile search limit: not a number, shown as metafor prints it
+            writer.writerow([key, f"> {result.tau2_ci_limit:g}"])
+        else:
+            writer.writerow([key, "" if value is None else value])
     record(request.actor, Action.EXPORT, saved, detail="synthesis csv")
     return response
 

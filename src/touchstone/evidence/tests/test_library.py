@@ -384,3 +384,52 @@ def test_it_brings_shipped_effect_data_up_to_the_shipped_file(cast: Cast):
     assert mine.scale == "BDI"  # an owner's own study is never touched
     assert AuditEvent.objects.filter(action="update", object_type="evidence.study").exists()
     assert do_seed_library(actor_of(cast.alice), cast.harbour) == 0
+
+
+def test_it_shows_a_censored_tau2_bound_as_beyond_the_search_limit(cast: Cast):
+    # Two studies far apart: the Q-profile upper bound for tau2 lies beyond metafor's search
+    # limit max(100, 10 tau2). metafor prints it as "> limit"; it must never show as a number.
+    rows = [
+        {
+            "key": "a",
+            "label": "A 2001",
+            "yi": 0.0,
+            "vi": 0.04,
+            "kind": "published",
+            "n": 50,
+            "domain": "anxiety",
+            "scale": "HAM-A",
+            "design": "controlled",
+            "measure": "MD",
+        },
+        {
+            "key": "b",
+            "label": "B 2005",
+            "yi": 30.0,
+            "vi": 0.04,
+            "kind": "published",
+            "n": 50,
+            "domain": "anxiety",
+            "scale": "HAM-A",
+            "design": "controlled",
+            "measure": "MD",
+        },
+    ]
+    saved = Synthesis.objects.create(
+        clinic=cast.harbour, title="Far apart", study_keys=["a", "b"],
+        options={"measure": "MD", "method": "DL", "test": "z", "clinic": ""}, result={},
+        rows=rows, created_by=cast.rita,
+    )  # fmt: skip
+    expected = rma([0.0, 30.0], [0.04, 0.04], method="DL")
+    assert expected.tau2_ci_ub_censored and expected.tau2_ci_limit is not None
+    limit = f"{expected.tau2_ci_limit:g}"
+    http = cast.browser_for(cast.rita)
+    html = http.get(f"/evidence/syntheses/{saved.pk}/").content.decode()
+    assert f"({expected.tau2_ci_lb:.4f} to &gt; {limit})" in html
+    assert "beyond the Q-profile search limit" in html
+    csv_text = http.get(f"/evidence/syntheses/{saved.pk}/results.csv").content.decode()
+    stats = {r[0]: r[1] for r in csv.reader(io.StringIO(csv_text)) if len(r) == 2}
+    assert stats["tau2_ci_ub"] == f"> {limit}"
+    assert stats["tau2_ci_ub_censored"] == "True"
+    assert stats["i2_ci_ub"] == ""
+    assert float(stats["tau2_ci_lb"]) == pytest.approx(expected.tau2_ci_lb, rel=1e-12)

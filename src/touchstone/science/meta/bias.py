@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from touchstone.science.meta.models import (  # shared internals
+    DEFAULT_LEVEL,
     MetaResult,
     _design,
     _fit,
@@ -61,7 +62,7 @@ def egger_test(
     model: str = "rma",
     method: str = "REML",
     test: str = "z",
-    level: float = 95.0,
+    level: float = DEFAULT_LEVEL,
 ) -> EggerResult:
     """Regression test for funnel-plot asymmetry (metafor ``regtest``).
 
@@ -113,7 +114,7 @@ def egger_test(
     sigma2 = float(np.sum(e**2 / v)) / df  # residual variance of lm(yi ~ sei, weights = 1/vi)
     se = np.sqrt(sigma2 * np.diag(a))
     tval = float(beta[1] / se[1])
-    crit = float(stats.t.isf((1 - level / 100) / 2, df))
+    crit = float(stats.t.isf((1 - level) / 2, df))
     return EggerResult(
         k=y.size,
         model=model,
@@ -152,12 +153,36 @@ class TrimFillResult:
         return asdict(self)
 
 
+#: Residuals about the trimmed estimate whose sizes differ by at most this (relative) are
+#: ties, and a residual this small relative to the largest is zero. On a symmetric funnel
+#: the mirrored residuals are equal in exact arithmetic but differ by ~1e-17 in floating
+#: point, which would otherwise decide their ranks (and k0) by rounding noise.
+TIE_RTOL = 1e-10
+
+
 def _signed_ranks(centred: np.ndarray) -> np.ndarray:
-    """Signed ranks of ``|centred|`` with ties broken by position (R ``ties.method="first"``)."""
-    order = np.argsort(np.abs(centred), kind="stable")
-    ranks = np.empty(centred.size)
-    ranks[order] = np.arange(1, centred.size + 1)
-    return np.sign(centred) * ranks
+    """Signed ranks of ``|centred|``, ties broken by position (R ``ties.method="first"``).
+
+    Values within :data:`TIE_RTOL` (relative) of each other rank as ties, and values within
+    :data:`TIE_RTOL` of 0 (relative to the largest) have sign 0, so the ranks are those of
+    exact arithmetic: metafor's on an exactly symmetric funnel about 0 (k0 = 0), and the same
+    for any shift of it (where metafor itself can give k0 = 1 from a 1e-17 difference).
+    """
+    size = np.abs(centred)
+    n = size.size
+    order = np.argsort(size, kind="stable")
+    ordered = size[order]
+    # consecutive sizes within the tolerance share a tie group
+    starts = np.r_[True, np.diff(ordered) > TIE_RTOL * ordered[1:]]
+    group = np.empty(n)
+    group[order] = np.cumsum(starts)
+    zero = size <= TIE_RTOL * size.max()
+    group[zero] = 0
+    ranks = np.empty(n)
+    ranks[np.lexsort((np.arange(n), group))] = np.arange(1, n + 1)
+    sign = np.sign(centred)
+    sign[zero] = 0
+    return sign * ranks
 
 
 def trimfill(
@@ -167,7 +192,7 @@ def trimfill(
     estimator: str = "L0",
     side: str | None = None,
     test: str = "z",
-    level: float = 95.0,
+    level: float = DEFAULT_LEVEL,
     maxiter: int = 100,
 ) -> TrimFillResult:
     """Duval & Tweedie's (2000, *Biometrics* 56:455-463) trim-and-fill method.
@@ -216,7 +241,7 @@ def trimfill(
         if iterations > maxiter:
             raise ValueError("trim-and-fill did not converge")
         n = k - k0
-        beta = float(_fit(ys[:n], vs[:n], ones[:n], method, "z", level, 1e-5, 100).beta[0])
+        beta = float(_fit(ys[:n], vs[:n], ones[:n], method, "z", level).beta[0])
         ranks = _signed_ranks(ys - beta)
         if estimator == "L0":
             sr = float(ranks[ranks > 0].sum())

@@ -25,21 +25,32 @@ traces and quadratic forms of ``P``, which reduce to sums over studies and p x p
 * ``tr(P)  = sum w - tr(A B2)``;
 * ``tr(PP) = sum w^2 - 2 tr(A B3) + tr(A B2 A B2)``,
 
-with ``A = (X'WX)^-1`` and ``Bj = X' W^j X``. One REML step is therefore O(k p^2). The
-algorithm itself (start at the HE estimate, Fisher scoring with step halving at the tau2 = 0
-boundary, stop when the change is at most ``tol`` = 1e-5, at most ``maxiter`` = 100 steps, then
-metafor's ``ll0check``) is metafor's, step for step, so the iterates are the same numbers.
+with ``A = (X'WX)^-1`` and ``Bj = X' W^j X``. One REML step is therefore O(k p^2).
+
+Exact optima, not metafor's stopping points: metafor stops Fisher scoring when tau2 changes by
+at most 1e-5 (an *absolute* threshold) and finds PM and Q-profile roots with ``uniroot`` at an
+absolute tolerance of ``eps^0.25``, so its default results are a few 1e-6 from the optimum and
+wrong in relative terms for data on a small scale. Here every iterative estimate is solved to
+a *relative* tolerance: ML/REML start with metafor's path (Fisher scoring from the HE estimate,
+step halving at 0) and finish with Newton's method on the score equation (its exact
+derivative, to ~1e-12 relative); PM and the Q-profile bounds use Brent's method with a
+relative tolerance only. Results equal metafor run with
+``control=list(threshold=1e-12, maxiter=10000)`` (and a matching ``tol``) to 1e-8 relative
+(``tests/test_exact.py``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
+
+from touchstone.science.meta._precise import Precise, secant_root
 
 FloatArray = NDArray[np.float64]
 
@@ -48,6 +59,22 @@ METHODS = ("FE", "EE", "DL", "HE", "ML", "REML", "PM")
 TESTS = ("z", "knha")
 #: metafor's ``con$tol`` = ``.Machine$double.eps^0.25``, used by its ``ll0check``.
 _LL0_TOL = float(np.finfo(float).eps) ** 0.25
+#: Relative tolerance of the PM and Q-profile roots (Brent's method stops when the bracket is
+#: below ``ROOT_RTOL * tau2``) and of Fisher steps where Newton's is not used: exact up to
+#: the floating-point resolution of the estimating equation itself.
+ROOT_RTOL = 4 * float(np.finfo(float).eps)
+#: Rounding bound of an estimating equation computed in double precision, in units of its
+#: largest term (64 ulps: sums of k positive terms, each a few operations deep).
+_NOISE = 64 * float(np.finfo(float).eps)
+#: A root resolved by double precision only to worse than this (relative) is refined in
+#: 60-digit decimal arithmetic (:mod:`touchstone.science.meta._precise`): this happens when
+#: tau2 is below about 1e-6 of the sampling variances.
+_RESOLVED = 1e-10
+#: Default confidence level, a proportion (the same scale everywhere in the science core).
+DEFAULT_LEVEL = 0.95
+#: metafor ``confint.rma.uni``: the Q-profile search range is ``[0, max(100, 10 tau2)]``; a
+#: bound beyond it is censored (printed "> 100").
+TAU2_SEARCH_MAX = 100.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +84,13 @@ class MetaResult:
     Field names follow metafor's printed output: ``estimate`` is metafor's ``b``/``beta``,
     ``q``/``q_df``/``q_p`` its ``QE`` test, ``i2`` is in percent as metafor reports it.
     Exactly one of ``zval`` (``test="z"``) and ``tval`` (``test="knha"``, with ``df``) is set.
+    ``level`` is a proportion (0.95).
+
+    Censored Q-profile bounds: the tau2 interval is searched on ``[0, tau2_ci_limit]``
+    (metafor's ``max(100, 10 tau2)``). A bound beyond that limit is not a number: its field
+    (and the matching I2/H2 bound) is ``None`` and ``tau2_ci_ub_censored`` (or
+    ``tau2_ci_lb_censored``, when the whole interval lies beyond) is true -- metafor prints
+    it as "> 100". :meth:`tau2_ci_text` formats the interval that way.
     """
 
     k: int
@@ -72,6 +106,9 @@ class MetaResult:
     se_tau2: float | None
     tau2_ci_lb: float | None
     tau2_ci_ub: float | None
+    tau2_ci_lb_censored: bool
+    tau2_ci_ub_censored: bool
+    tau2_ci_limit: float | None
     i2: float
     i2_ci_lb: float | None
     i2_ci_ub: float | None
@@ -92,6 +129,16 @@ class MetaResult:
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a plain, JSON-serialisable dict."""
         return asdict(self)
+
+    def tau2_ci_text(self, digits: int = 4) -> str | None:
+        """The tau2 interval as metafor prints it, e.g. ``"0.1197 to 1.1115"`` or
+        ``"0.5000 to > 100"``; None for a fixed-effect model."""
+        if self.tau2_ci_limit is None:
+            return None
+        limit = f"> {self.tau2_ci_limit:g}"
+        lb = limit if self.tau2_ci_lb_censored else f"{self.tau2_ci_lb:.{digits}f}"
+        ub = limit if self.tau2_ci_ub_censored else f"{self.tau2_ci_ub:.{digits}f}"
+        return f"{lb} to {ub}"
 
 
 @dataclass(frozen=True)
@@ -193,8 +240,12 @@ def _check_options(method: str, test: str, level: float) -> None:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if test not in TESTS:
         raise ValueError(f"test must be one of {', '.join(TESTS)}, not {test!r}")
-    if not 0 < level < 100:
-        raise ValueError("level is a percentage between 0 and 100")
+    _check_level(level)
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise ValueError(f"level is a proportion between 0 and 1 (e.g. 0.95), not {level!r}")
 
 
 def _is_fixed(method: str) -> bool:
@@ -265,92 +316,205 @@ def _tau2_he(y: FloatArray, v: FloatArray, x: FloatArray) -> tuple[float, float,
     return (float(e @ e) - tr_pv) / (k - p), tr_pv, tr_pvpv
 
 
+def _unresolved_excess(q: float, excess: float) -> bool:
+    """Is ``excess = Q - (k - p)`` positive but too small for double precision to give it
+    to 1e-10 relative? (Clearly negative excesses give 0 whatever the rounding.)"""
+    return -_NOISE * q < excess < _NOISE * q / _RESOLVED
+
+
 def _tau2_dl(y: FloatArray, v: FloatArray, x: FloatArray) -> _Tau2:
     """DerSimonian & Laird (1986): ``(Q - (k - p)) / tr(P)`` with ``W = 1/v``, floored at 0."""
     k, p = x.shape
     w = 1.0 / v
     _, a, e = _wls(y, x, w)
     tr_p, tr_pp = _traces(x, w, a)
-    tau2 = max(0.0, (float(np.sum(w * e**2)) - (k - p)) / tr_p)
+    q = float(np.sum(w * e**2))
+    tau2 = max(0.0, (q - (k - p)) / tr_p)
+    if _unresolved_excess(q, q - (k - p)):
+        # Q - (k - p) is a difference of two numbers of order k: exact arithmetic decides
+        tau2 = max(0.0, float(Precise(y, v, x).dl()))
     # metafor rma.uni: se.tau2 for DL
     se = math.sqrt((2 * (k - p) + 4 * tau2 * tr_p + 2 * tau2**2 * tr_pp) / tr_p**2)
     return _Tau2(tau2, se, True, 0)
 
 
+def _brent(f: Any, lo: float, hi: float) -> tuple[float, int]:
+    """Root of ``f`` in ``[lo, hi]`` to a relative tolerance only (no absolute floor, so a
+    root of 4e-15 is found as precisely as one of 4)."""
+    root, info = optimize.brentq(
+        f, lo, hi, xtol=float(np.finfo(float).tiny), rtol=ROOT_RTOL, maxiter=1000,
+        full_output=True,
+    )  # fmt: skip
+    return float(root), int(info.iterations)
+
+
+class _Lazy:
+    """The data as exact decimals (:class:`Precise`), built only if a root needs them."""
+
+    def __init__(self, y: FloatArray, v: FloatArray, x: FloatArray) -> None:
+        self.args = (y, v, x)
+        self.value: Precise | None = None
+
+    def get(self) -> Precise:
+        if self.value is None:
+            self.value = Precise(*self.args)
+        return self.value
+
+
+def _q_and_slope(tau2: float, y: FloatArray, v: FloatArray, x: FloatArray) -> tuple[float, float]:
+    """Generalised Q and its derivative ``dQ/dtau2 = -y'PPy = -sum (w e)^2``."""
+    w = 1.0 / (v + tau2)
+    _, _, e = _wls(y, x, w)
+    return float(np.sum(w * e**2)), -float(np.sum((w * e) ** 2))
+
+
+def _q_below(
+    tau2: float, target: float, y: FloatArray, v: FloatArray, x: FloatArray, precise: _Lazy
+) -> bool:
+    """``Q(tau2) < target``, decided in exact arithmetic when rounding could flip it."""
+    q = _q_stat(tau2, y, v, x)
+    if abs(q - target) <= _NOISE * q:
+        return bool(precise.get().q_stat(tau2) < Decimal(target))
+    return q < target
+
+
+def _refine_q_root(
+    root: float, target: float, y: FloatArray, v: FloatArray, x: FloatArray, precise: _Lazy
+) -> float:
+    """The root of ``Q(tau2) = target`` exactly, if double precision left it unresolved."""
+    q, slope = _q_and_slope(root, y, v, x)
+    if root <= 0 or _NOISE * q <= _RESOLVED * root * abs(slope):
+        return root
+    exact = precise.get()
+    return secant_root(lambda t: exact.q_stat(t) - Decimal(target), root, 1e-3 * root)
+
+
 def _tau2_pm(y: FloatArray, v: FloatArray, x: FloatArray) -> _Tau2:
     """Paule & Mandel (1982): the tau2 at which generalised Q equals ``k - p``.
 
-    metafor finds the root with ``uniroot`` on ``[0, max(100, 10 mad(y)^2)]`` at tolerance
-    ``eps^0.25``; Brent's method (scipy ``brentq``) here runs to full double precision, so
-    compare with metafor run as ``control=list(tol=1e-12)`` (see ``tests/fixtures``). The
-    upper end is doubled until it brackets the root instead of failing as metafor does.
+    metafor finds the root with ``uniroot`` on ``[0, max(100, 10 mad(y)^2)]`` at the absolute
+    tolerance ``control$tol`` (default ``eps^0.25``); Brent's method here runs to a relative
+    tolerance of :data:`ROOT_RTOL`, so compare with metafor run with a tight ``tol`` (see
+    ``tests/fixtures``). The upper end is doubled until it brackets the root instead of
+    failing as metafor does.
     """
     k, p = x.shape
     target = float(k - p)
-    converged, iterations = True, 0
-    if _q_stat(0.0, y, v, x) < target:
+    iterations = 0
+    precise = _Lazy(y, v, x)
+    if _q_below(0.0, target, y, v, x, precise):
         tau2 = 0.0
     else:
         mad = 1.4826 * float(np.median(np.abs(y - np.median(y))))  # R's mad(), constant 1.4826
         upper = max(100.0, 10 * mad**2)
         while _q_stat(upper, y, v, x) > target:
             upper *= 2.0
-        root, info = optimize.brentq(
-            lambda t: _q_stat(t, y, v, x) - target,
-            0.0,
-            upper,
-            xtol=1e-15,
-            rtol=4 * float(np.finfo(float).eps),
-            maxiter=1000,
-            full_output=True,
-        )
-        tau2, converged, iterations = float(root), bool(info.converged), int(info.iterations)
+        tau2, iterations = _brent(lambda t: _q_stat(t, y, v, x) - target, 0.0, upper)
+        tau2 = _refine_q_root(tau2, target, y, v, x, precise)
     w = 1.0 / (v + tau2)
     se = math.sqrt(2 * k**2 / (k - p) / float(w.sum()) ** 2)  # metafor rma.uni, PM
-    return _Tau2(tau2, se, converged, iterations)
+    return _Tau2(tau2, se, True, iterations)
 
 
-def _tau2_fisher(
-    y: FloatArray, v: FloatArray, x: FloatArray, reml: bool, tol: float, maxiter: int
-) -> _Tau2:
-    """ML / REML by Fisher scoring, exactly as metafor ``rma.uni`` iterates.
+def _score(
+    tau2: float, y: FloatArray, v: FloatArray, x: FloatArray, reml: bool, slope: bool = True
+) -> tuple[float, float, float, float]:
+    """The (restricted) likelihood's score equation at tau2, as Fisher scoring uses it.
 
-    Start at ``max(0, HE)``; step ``(y'PPy - tr(P)) / tr(PP)`` (REML) or
-    ``(y'PPy - sum w) / sum w^2`` (ML) (Viechtbauer 2005, *J Educ Behav Stat* 30:261-293);
-    halve the step while it would take tau2 below 0; stop when ``|change| <= tol``; declare
-    non-convergence after ``maxiter`` steps. Then metafor's ``ll0check``: if the likelihood at
-    tau2 = 0 beats the one at the estimate by more than ``eps^0.25``, tau2 is set to 0.
+    Returns ``(score, information, noise, slope)``: the Fisher step is ``score /
+    information``; ``score = y'PPy - tr(P)`` (REML) or ``y'PPy - sum w`` (ML) is twice the
+    derivative of the log-likelihood, its root the (restricted) maximum-likelihood estimate
+    (Viechtbauer 2005, *J Educ Behav Stat* 30:261-293, eqs. 9 and 11); ``noise`` bounds the
+    rounding error of ``score`` (a difference of two sums of positive terms); ``slope`` is its
+    exact derivative, ``-2 y'PPPy + tr(PP)`` (REML) or ``-2 y'PPPy + sum w^2`` (ML), using
+    ``dP/dtau2 = -PP`` and ``P (w e) = w (w e) - W X A X'W (w e)`` (no k x k matrix);
+    NaN when not asked for (``slope=False``).
+    """
+    w = 1.0 / (v + tau2)
+    _, a, e = _wls(y, x, w)
+    we = w * e
+    ypp = float(we @ we)
+    if reml:
+        tr_p, tr_pp = _traces(x, w, a)
+        score, info = ypp - tr_p, tr_pp
+    else:
+        score, info = ypp - float(w.sum()), float((w**2).sum())
+    noise = 64 * float(np.finfo(float).eps) * (abs(ypp) + abs(score - ypp))
+    derivative = math.nan
+    if slope:
+        p_we = w * we - w * (x @ (a @ (x.T @ (w * we))))
+        derivative = info - 2.0 * float(we @ p_we)
+    return score, info, noise, derivative
+
+
+#: Fisher scoring (metafor's steps) until its step is below this fraction of tau2; then
+#: Newton's method with the exact derivative of the score, which converges quadratically.
+_NEWTON_SWITCH = 0.1
+#: A Newton step below this (relative) is taken without another evaluation: quadratic
+#: convergence leaves an error of order its square, ~1e-12.
+_NEWTON_LAST = 1e-6
+
+
+def _tau2_fisher(y: FloatArray, v: FloatArray, x: FloatArray, reml: bool, maxiter: int) -> _Tau2:
+    """ML / REML: metafor's Fisher-scoring path, finished by Newton's method to the exact root.
+
+    1. Start at ``max(0, HE)``; step ``score / information`` (Viechtbauer 2005); halve the
+       step while it would take tau2 below 0, as metafor does. If halving is needed and the
+       score at 0 is not positive, the likelihood falls from tau2 = 0 on: the optimum is the
+       boundary, tau2 = 0.
+    2. Once a step is below 0.1 of tau2, Newton steps on the score equation with its exact
+       derivative (metafor instead stops Fisher scoring when the *absolute* change is at most
+       ``threshold``, 1e-5 by default). Done when a Newton step is below 1e-6 (relative; the
+       step is taken, leaving ~1e-12) or the score is within its rounding noise; a Newton step
+       that does not shrink the score switches back to Fisher steps, which then run to a
+       relative change of :data:`ROOT_RTOL`. ``converged=False`` after ``maxiter`` steps.
+    3. If double precision resolves the root only to worse than 1e-10 (tau2 tiny against the
+       sampling variances), the root is refined in decimal arithmetic.
+    4. metafor's ``ll0check``: if the likelihood at tau2 = 0 beats the one at the estimate by
+       more than ``eps^0.25``, tau2 is set to 0.
     """
     tau2 = max(0.0, _tau2_he(y, v, x)[0])
-    change, iterations, converged = tol + 1.0, 0, True
-    while change > tol:
+    iterations, converged, resolution = 0, False, 0.0
+    precise = _Lazy(y, v, x)
+    newton_ok, near, last_score = True, False, math.inf
+    while True:
         iterations += 1
-        old = tau2
-        w = 1.0 / (v + tau2)
-        _, a, e = _wls(y, x, w)
-        we = w * e
-        if reml:
-            tr_p, tr_pp = _traces(x, w, a)
-            adj = (float(we @ we) - tr_p) / tr_pp
-        else:
-            adj = (float(we @ we) - float(w.sum())) / float((w**2).sum())
-        if math.isnan(adj):
-            adj = 0.0
+        if iterations > maxiter:
+            break
+        # the exact derivative only near the root (after a small step), where it is used
+        score, info, noise, slope = _score(tau2, y, v, x, reml, slope=near)
+        resolution = noise / abs(slope) if near and slope else noise / info
+        if tau2 > 0 and abs(score) <= noise:
+            converged = True
+            break
+        fisher = score / info if info > 0 else 0.0
+        if math.isnan(fisher):
+            fisher = 0.0
+        if abs(score) > abs(last_score):
+            newton_ok = False  # the last Newton step did not help: Fisher steps from here
+        newton = newton_ok and near and tau2 > 0 and slope < 0
+        adj = -score / slope if newton else fisher
+        last_score = score if newton else math.inf
         if tau2 + adj < 0:
-            # metafor halves until tau2 + adj >= 0; from tau2 = 0 that ends at adj = -0.0
-            adj = 0.0 if tau2 == 0 else adj
+            if tau2 == 0 or not _score_positive_at_zero(y, v, x, reml, precise):
+                tau2, converged = 0.0, True
+                break
             while tau2 + adj < 0:
                 adj /= 2.0
-        tau2 = tau2 + adj
-        change = abs(old - tau2)
-        if iterations > maxiter:
-            converged = False
+        new = tau2 + adj
+        done = abs(adj) <= (_NEWTON_LAST if newton else ROOT_RTOL) * new
+        near = abs(adj) <= _NEWTON_SWITCH * new
+        tau2 = new
+        if done:
+            converged = True
             break
-    if converged and tau2 > tol:
+    if converged and tau2 > 0:
+        if resolution > _RESOLVED * tau2:
+            exact = precise.get()
+            tau2 = max(0.0, secant_root(lambda t: exact.score(t, reml), tau2, 1e-3 * tau2))
         ll0 = _loglik(0.0, y, v, x, reml)
         if ll0 - _loglik(tau2, y, v, x, reml) > _LL0_TOL:
             tau2 = 0.0
-    tau2 = max(0.0, tau2)
     w = 1.0 / (v + tau2)
     if reml:
         _, a, _ = _wls(y, x, w)
@@ -360,9 +524,17 @@ def _tau2_fisher(
     return _Tau2(tau2, se, converged, iterations)
 
 
-def _estimate_tau2(
-    y: FloatArray, v: FloatArray, x: FloatArray, method: str, tol: float, maxiter: int
-) -> _Tau2:
+def _score_positive_at_zero(
+    y: FloatArray, v: FloatArray, x: FloatArray, reml: bool, precise: _Lazy
+) -> bool:
+    """Does the likelihood rise from tau2 = 0? Exact arithmetic decides near the noise."""
+    score, _, noise, _ = _score(0.0, y, v, x, reml)
+    if abs(score) <= noise:
+        return bool(precise.get().score(0.0, reml) > 0)
+    return score > 0
+
+
+def _estimate_tau2(y: FloatArray, v: FloatArray, x: FloatArray, method: str, maxiter: int) -> _Tau2:
     k, p = x.shape
     if _is_fixed(method):
         return _Tau2(0.0, None, True, 0)
@@ -377,14 +549,14 @@ def _estimate_tau2(
         tau2 = max(0.0, raw)
         se = math.sqrt((2 * tr_pvpv + 4 * tau2 * tr_pv + 2 * tau2**2 * (k - p)) / (k - p) ** 2)
         return _Tau2(tau2, se, True, 0)
-    return _tau2_fisher(y, v, x, reml=method == "REML", tol=tol, maxiter=maxiter)
+    return _tau2_fisher(y, v, x, reml=method == "REML", maxiter=maxiter)
 
 
 # --------------------------------------------------------------------------------- fitting
 
 
 def _crit(test: str, level: float, ddf: int | None) -> float:
-    alpha = 1 - level / 100
+    alpha = 1 - level
     if test == "knha":
         return float(stats.t.isf(alpha / 2, ddf))
     return float(stats.norm.isf(alpha / 2))
@@ -397,14 +569,13 @@ def _fit(
     method: str,
     test: str,
     level: float,
-    tol: float,
-    maxiter: int,
+    maxiter: int = 100,
 ) -> _Fit:
     _check_options(method, test, level)
     k, p = x.shape
     if k < p:
         raise ValueError(f"more coefficients ({p}) than studies ({k})")
-    tau2 = _estimate_tau2(y, v, x, method, tol, maxiter)
+    tau2 = _estimate_tau2(y, v, x, method, maxiter)
     w = 1.0 / (v + tau2.tau2)
     beta, vb, e = _wls(y, x, w)
     ddf: int | None = None
@@ -423,7 +594,10 @@ def _fit(
         q_p = float(stats.chi2.sf(q, k - p))
         vt = (k - p) / _traces(x, w_fe, a_fe)[0]
         if _is_fixed(method):
-            i2 = max(0.0, 100 * (q - (k - p)) / q) if q > 0 else 0.0
+            excess = q - (k - p)
+            if q > 0 and _unresolved_excess(q, excess):
+                excess = float(Precise(y, v, x).q_stat(0.0) - (k - p))  # cancellation
+            i2 = max(0.0, 100 * excess / q) if q > 0 else 0.0
             h2 = q / (k - p)
         else:
             i2 = 100 * tau2.tau2 / (vt + tau2.tau2)
@@ -439,20 +613,37 @@ def _pvals(stat: FloatArray, ddf: int | None) -> FloatArray:
     return np.asarray(2 * stats.norm.sf(np.abs(stat)), dtype=float)
 
 
+@dataclass(frozen=True)
+class Tau2Interval:
+    """A Q-profile confidence interval for tau2.
+
+    ``lb``/``ub`` are None where the bound is censored: beyond the search limit ``limit``
+    (metafor prints it as "> 100"). When even ``Q(0)`` is below the lower quantile, both
+    bounds are 0 (metafor's "null" interval), not censored.
+    """
+
+    lb: float | None
+    ub: float | None
+    lb_censored: bool
+    ub_censored: bool
+    limit: float
+
+
 def tau2_qprofile_ci(
     yi: ArrayLike,
     vi: ArrayLike,
     mods: ArrayLike | None = None,
-    level: float = 95.0,
+    level: float = DEFAULT_LEVEL,
     tau2: float = 0.0,
-) -> tuple[float, float]:
-    """Q-profile confidence interval for tau2 (Viechtbauer 2007).
+) -> Tau2Interval:
+    """Q-profile confidence interval for tau2 (Viechtbauer 2007, *Stat Med* 26:37-52).
 
     The bounds solve ``Q(tau2) = chi2_{1-alpha/2, k-p}`` (lower) and ``chi2_{alpha/2, k-p}``
-    (upper), searched on ``[0, max(100, 10 tau2)]`` as metafor ``confint.rma.uni`` does; a bound
-    that is not crossed inside the range is set to the range end, and both bounds are 0 when
-    even ``Q(0)`` is below the lower quantile. Brent's method runs to full precision (metafor
-    uses ``uniroot`` at ``eps^0.25`` unless given ``control=list(tol=...)``).
+    (upper), searched on ``[0, max(100, 10 tau2)]`` as metafor ``confint.rma.uni`` does. A
+    bound not crossed inside the range is censored at the range end (metafor: "> 100"); both
+    bounds are 0 when even ``Q(0)`` is below the lower quantile. Brent's method runs to a
+    relative tolerance only (metafor uses ``uniroot`` at the absolute ``eps^0.25`` unless
+    given ``control=list(tol=...)``).
 
     Parameters
     ----------
@@ -461,44 +652,38 @@ def tau2_qprofile_ci(
     mods : array_like, optional
         One moderator (the interval is then for the residual tau2).
     level : float
-        Confidence level in percent.
+        Confidence level, a proportion (default 0.95).
     tau2 : float
         The model's tau2 estimate; only widens the search range, as in metafor.
 
     Examples
     --------
-    >>> lb, ub = tau2_qprofile_ci([0.1, 0.5, 0.9, 1.4], [0.04, 0.05, 0.04, 0.06])
-    >>> 0 < lb < ub
-    True
+    >>> ci = tau2_qprofile_ci([0.1, 0.5, 0.9, 1.4], [0.04, 0.05, 0.04, 0.06])
+    >>> 0 < ci.lb < ci.ub, ci.ub_censored
+    (True, False)
     """
     y, v = as_study_arrays(yi, vi)
+    _check_level(level)
     x = _design(y, mods)
     k, p = x.shape
-    alpha = 1 - level / 100
+    alpha = 1 - level
     crit_u = float(stats.chi2.isf(alpha / 2, k - p))
     crit_l = float(stats.chi2.ppf(alpha / 2, k - p))
-    t_max = max(100.0, tau2 * 10)
-    q_min, q_max = _q_stat(0.0, y, v, x), _q_stat(t_max, y, v, x)
+    t_max = max(TAU2_SEARCH_MAX, tau2 * 10)
+    q_max = _q_stat(t_max, y, v, x)
+    precise = _Lazy(y, v, x)
 
     def root(target: float) -> float:
-        return float(
-            optimize.brentq(
-                lambda t: _q_stat(t, y, v, x) - target,
-                0.0,
-                t_max,
-                xtol=1e-15,
-                rtol=4 * float(np.finfo(float).eps),
-                maxiter=1000,
-            )
-        )
+        found = _brent(lambda t: _q_stat(t, y, v, x) - target, 0.0, t_max)[0]
+        return _refine_q_root(found, target, y, v, x, precise)
 
-    if q_min < crit_l:
-        return 0.0, 0.0
-    ub = t_max if q_max > crit_l else root(crit_l)
+    if _q_below(0.0, crit_l, y, v, x, precise):
+        return Tau2Interval(0.0, 0.0, False, False, t_max)
     if q_max > crit_u:
-        return t_max, t_max
-    lb = 0.0 if q_min < crit_u else root(crit_u)
-    return lb, ub
+        return Tau2Interval(None, None, True, True, t_max)
+    ub = None if q_max > crit_l else root(crit_l)
+    lb = 0.0 if _q_below(0.0, crit_u, y, v, x, precise) else root(crit_u)
+    return Tau2Interval(lb, ub, False, ub is None, t_max)
 
 
 def _design(y: FloatArray, mods: ArrayLike | None) -> FloatArray:
@@ -520,8 +705,7 @@ def rma(
     vi: ArrayLike,
     method: str = "REML",
     test: str = "z",
-    level: float = 95.0,
-    tol: float = 1e-5,
+    level: float = DEFAULT_LEVEL,
     maxiter: int = 100,
 ) -> MetaResult:
     """Fixed- or random-effects meta-analysis of ``k`` effect sizes (metafor ``rma(yi, vi)``).
@@ -537,10 +721,10 @@ def rma(
     test : {"z", "knha"}
         Normal-theory inference, or the Hartung-Knapp-Sidik-Jonkman adjustment.
     level : float
-        Confidence level in percent (metafor ``level``).
-    tol, maxiter : float, int
-        Fisher-scoring stopping rule for ML/REML (metafor ``control$threshold``,
-        ``control$maxiter``).
+        Confidence level, a proportion (default 0.95; metafor's ``level=95``).
+    maxiter : int
+        Most Fisher-scoring steps for ML/REML before ``converged=False`` (metafor
+        ``control$maxiter``). The estimate is then solved exactly (see the module notes).
 
     Returns
     -------
@@ -555,21 +739,24 @@ def rma(
     """
     y, v = as_study_arrays(yi, vi)
     x = _design(y, None)
-    fit = _fit(y, v, x, method, test, level, tol, maxiter)
+    fit = _fit(y, v, x, method, test, level, maxiter)
     b, se = float(fit.beta[0]), math.sqrt(float(fit.vb[0, 0]))
     stat = b / se if se > 0 else math.nan
     pval = float(_pvals(np.array([stat]), fit.ddf)[0])
     tau2 = fit.tau2.tau2
     pi_half = fit.crit * math.sqrt(se**2 + tau2)
-    ci_tau: tuple[float | None, float | None] = (None, None)
-    ci_i2: tuple[float | None, float | None] = (None, None)
-    ci_h2: tuple[float | None, float | None] = (None, None)
-    if not _is_fixed(method) and fit.k > 1:
-        lb, ub = tau2_qprofile_ci(y, v, level=level, tau2=tau2)
-        ci_tau = (lb, ub)
+    ci = Tau2Interval(None, None, False, False, math.nan)
+    has_ci = not _is_fixed(method) and fit.k > 1
+    if has_ci:
+        ci = tau2_qprofile_ci(y, v, level=level, tau2=tau2)
+
+    def i2(bound: float | None) -> float | None:
         # metafor confint.rma.uni: I2 and H2 bounds from the tau2 bounds and vt
-        ci_i2 = (100 * lb / (fit.vt + lb), 100 * ub / (fit.vt + ub))
-        ci_h2 = (lb / fit.vt + 1, ub / fit.vt + 1)
+        return None if bound is None else 100 * bound / (fit.vt + bound)
+
+    def h2(bound: float | None) -> float | None:
+        return None if bound is None else bound / fit.vt + 1
+
     return MetaResult(
         k=fit.k,
         estimate=b,
@@ -582,14 +769,17 @@ def rma(
         ci_ub=b + fit.crit * se,
         tau2=tau2,
         se_tau2=fit.tau2.se_tau2,
-        tau2_ci_lb=ci_tau[0],
-        tau2_ci_ub=ci_tau[1],
+        tau2_ci_lb=ci.lb,
+        tau2_ci_ub=ci.ub,
+        tau2_ci_lb_censored=ci.lb_censored,
+        tau2_ci_ub_censored=ci.ub_censored,
+        tau2_ci_limit=ci.limit if has_ci else None,
         i2=fit.i2,
-        i2_ci_lb=ci_i2[0],
-        i2_ci_ub=ci_i2[1],
+        i2_ci_lb=i2(ci.lb),
+        i2_ci_ub=i2(ci.ub),
         h2=fit.h2,
-        h2_ci_lb=ci_h2[0],
-        h2_ci_ub=ci_h2[1],
+        h2_ci_lb=h2(ci.lb),
+        h2_ci_ub=h2(ci.ub),
         q=fit.q,
         q_df=fit.k - 1,
         q_p=fit.q_p,
@@ -609,8 +799,7 @@ def metareg(
     mods: ArrayLike,
     method: str = "REML",
     test: str = "z",
-    level: float = 95.0,
-    tol: float = 1e-5,
+    level: float = DEFAULT_LEVEL,
     maxiter: int = 100,
     name: str = "mods",
 ) -> MetaRegResult:
@@ -622,7 +811,7 @@ def metareg(
         Effect sizes and sampling variances.
     mods : array_like
         One numeric moderator per study (e.g. absolute latitude, number of sessions).
-    method, test, level, tol, maxiter
+    method, test, level, maxiter
         As for :func:`rma`; tau2 is then the residual heterogeneity.
     name : str
         Label of the moderator's coefficient.
@@ -639,7 +828,7 @@ def metareg(
     """
     y, v = as_study_arrays(yi, vi)
     x = _design(y, mods)
-    fit = _fit(y, v, x, method, test, level, tol, maxiter)
+    fit = _fit(y, v, x, method, test, level, maxiter)
     se = np.sqrt(np.diag(fit.vb))
     stat = fit.beta / se
     slope, slope_var = float(fit.beta[1]), float(fit.vb[1, 1])
@@ -656,7 +845,7 @@ def metareg(
             r2_raw = 1 - float(np.sum(w_fe * e_fe**2)) / tss
             r2 = 100 * max(0.0, 1 - (1 - r2_raw) * (fit.k - 1) / (fit.k - fit.p))
     else:
-        tau2_re = _estimate_tau2(y, v, _design(y, None), method, tol, maxiter).tau2
+        tau2_re = _estimate_tau2(y, v, _design(y, None), method, maxiter).tau2
         r2 = 0.0 if tau2_re == 0 else 100 * max(0.0, (tau2_re - fit.tau2.tau2) / tau2_re)
     return MetaRegResult(
         k=fit.k,

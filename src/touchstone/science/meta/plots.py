@@ -13,7 +13,8 @@ Hand-built SVG rather than matplotlib's SVG backend, because:
 Layout follows metafor's ``forest()`` (study labels left, estimates with CIs right, squares
 sized by weight, a diamond for the pooled estimate, the prediction interval as a dashed line)
 and ``funnel()`` (effect on x, standard error on y with 0 at the top, pseudo-confidence region
-``estimate +- 1.96 SE``; Sterne & Egger 2001, *J Clin Epidemiol* 54:1046).
+``estimate +- 1.96 SE``; Sterne & Egger 2001, *J Clin Epidemiol* 54:1046). As in metafor, the
+intervals drawn use the model's ``level`` (0.95 without a model).
 """
 
 from __future__ import annotations
@@ -24,11 +25,18 @@ from html import escape
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import stats
 
-from touchstone.science.meta.models import MetaResult, as_study_arrays
+from touchstone.science.meta.models import DEFAULT_LEVEL, MetaResult, as_study_arrays
 
 _ROW = 22
 _FONT = 12
+
+
+def _quantile(result: MetaResult | None) -> tuple[float, str]:
+    """Normal quantile and label of the model's level (metafor's plots use ``x$level``)."""
+    level = result.level if result is not None else DEFAULT_LEVEL
+    return float(stats.norm.isf((1 - level) / 2)), f"{100 * level:g}%"
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -108,7 +116,7 @@ def forest_svg(
     y, v = as_study_arrays(yi, vi)
     if len(labels) != y.size:
         raise ValueError(f"{len(labels)} labels for {y.size} studies")
-    z = 1.959963984540054  # qnorm(0.975)
+    z, pct = _quantile(result)
     se = np.sqrt(v)
     lows, highs = y - z * se, y + z * se
     lo, hi = float(lows.min()), float(highs.max())
@@ -139,7 +147,7 @@ def forest_svg(
     if result is not None:
         summary = (
             f" Pooled estimate {_fmt(result.estimate, transf)} "
-            f"(95% CI {_fmt(result.ci_lb, transf)} to {_fmt(result.ci_ub, transf)}), "
+            f"({pct} CI {_fmt(result.ci_lb, transf)} to {_fmt(result.ci_ub, transf)}), "
             f"{result.method} model, I squared {result.i2:.1f}%."
         )
     if extra:
@@ -153,7 +161,7 @@ def forest_svg(
     out.append(
         f'<text x="8" y="{top - 12}" font-weight="bold">Study</text>'
         f'<text x="{width - 8}" y="{top - 12}" text-anchor="end" font-weight="bold">'
-        f"Estimate [95% CI]</text>"
+        f"Estimate [{pct} CI]</text>"
     )
     bottom = top + n_rows * _ROW
     out.append(
@@ -193,7 +201,7 @@ def forest_svg(
             out.append(
                 f'<line x1="{px(result.pi_lb):.1f}" y1="{cy:.1f}" x2="{px(result.pi_ub):.1f}" '
                 f'y2="{cy:.1f}" stroke="currentColor" stroke-dasharray="4 3" '
-                f'class="prediction-interval"><title>95% prediction interval '
+                f'class="prediction-interval"><title>{pct} prediction interval '
                 f"{_fmt(result.pi_lb, transf)} to {_fmt(result.pi_ub, transf)}</title></line>"
             )
         out.append(
@@ -271,7 +279,7 @@ def funnel_svg(
     yi, vi : array_like
         Effect sizes and sampling variances.
     result : MetaResult, optional
-        Centre line and pseudo 95% confidence region at its ``estimate``.
+        Centre line and pseudo confidence region (at its ``level``) at its ``estimate``.
     filled : (yi, vi), optional
         Studies imputed by trim-and-fill, drawn as open circles.
 
@@ -287,7 +295,7 @@ def funnel_svg(
     se, fse = np.sqrt(v), np.sqrt(fv)
     se_max = float(max(se.max(), fse.max() if fse.size else 0.0)) * 1.05
     centre = result.estimate if result is not None else float(np.average(y, weights=1 / v))
-    z = 1.959963984540054
+    z, pct = _quantile(result)
     all_y = np.concatenate([y, fy, [centre - z * se_max, centre + z * se_max]])
     ticks = _nice_ticks(float(all_y.min()), float(all_y.max()))
     lo, hi = min(float(all_y.min()), ticks[0]), max(float(all_y.max()), ticks[-1])
@@ -303,7 +311,7 @@ def funnel_svg(
     desc = (
         f"{y.size} studies plotted by effect size and standard error"
         + (f"; {fy.size} imputed by trim-and-fill shown as open circles" if fy.size else "")
-        + f". Centre line at {centre:.2f}; the triangle is the pseudo 95% confidence region."
+        + f". Centre line at {centre:.2f}; the triangle is the pseudo {pct} confidence region."
     )
     out = _svg_open(width, height, title, desc, uid)
     region = (

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from touchstone.science.meta.models import (
+    DEFAULT_LEVEL,
     MetaRegResult,
     MetaResult,
     _design,
@@ -68,7 +69,7 @@ def leave_one_out(
     vi: ArrayLike,
     method: str = "REML",
     test: str = "z",
-    level: float = 95.0,
+    level: float = DEFAULT_LEVEL,
 ) -> LeaveOneOutResult:
     """Refit the model ``k`` times, each time without one study (metafor ``leave1out``).
 
@@ -89,7 +90,7 @@ def leave_one_out(
     for i in range(k):
         keep[i] = False
         ys, vs = y[keep], v[keep]
-        fit = _fit(ys, vs, _design(ys, None), method, test, level, 1e-5, 100)
+        fit = _fit(ys, vs, _design(ys, None), method, test, level)
         keep[i] = True
         b, se = float(fit.beta[0]), math.sqrt(float(fit.vb[0, 0]))
         stat = b / se
@@ -133,7 +134,7 @@ def subgroups(
     groups: Sequence[str],
     method: str = "REML",
     test: str = "z",
-    level: float = 95.0,
+    level: float = DEFAULT_LEVEL,
 ) -> SubgroupResult:
     """Subgroup analysis with a separate tau2 per subgroup.
 

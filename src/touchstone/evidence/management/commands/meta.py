@@ -4,8 +4,12 @@ A contract other tools rely on (issue 6, point 6). The CSV's columns use metafor
 names: ``yi, vi`` for ``GEN``; ``m1i, sd1i, n1i, m2i, sd2i, n2i`` for ``SMD`` and ``MD``;
 ``ai, bi, ci, di`` for ``RR`` and ``OR``. Other columns (e.g. ``study``) are ignored. Prints one
 JSON object: ``MetaResult.to_dict()`` (``k, estimate, se, zval/tval, pval, ci_lb, ci_ub, tau2,
-tau2_ci_lb, tau2_ci_ub, i2, h2, q, q_df, q_p, pi_lb, pi_ub, method, test, converged, ...``)
-plus ``measure``; ratio measures stay on the log scale, as metafor reports them.
+tau2_ci_lb, tau2_ci_ub, tau2_ci_lb_censored, tau2_ci_ub_censored, tau2_ci_limit, i2, h2, q,
+q_df, q_p, pi_lb, pi_ub, method, test, level, converged, ...``) plus ``measure``; ratio measures
+stay on the log scale, as metafor reports them. A Q-profile bound beyond the search limit is
+censored, not a number: ``tau2_ci_ub`` is null and ``tau2_ci_ub_censored`` true (metafor prints
+"> 100"; the limit is ``tau2_ci_limit``). ``--level`` is a proportion (0.95), as everywhere in
+the science core.
 
 Optional columns ``domain``, ``scale`` and ``design`` (``controlled``, ``pre_post``,
 ``meta_summary``) tag each study: when the file has them, the studies are pooled only if
@@ -33,7 +37,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from touchstone.science.meta.compat import PoolableEffect, check_poolable
 from touchstone.science.meta.effects import escalc
-from touchstone.science.meta.models import rma
+from touchstone.science.meta.models import DEFAULT_LEVEL, rma
 
 COLUMNS = {
     "GEN": ("yi", "vi"),
@@ -178,13 +182,21 @@ class Command(BaseCommand):
         parser.add_argument("--measure", required=True, choices=sorted(COLUMNS))
         parser.add_argument("--method", default="REML", choices=["FE", "DL", "REML", "PM"])
         parser.add_argument("--test", default="z", choices=["z", "knha"])
-        parser.add_argument("--level", type=float, default=95.0, help="confidence level, %%")
+        parser.add_argument(
+            "--level",
+            type=float,
+            default=DEFAULT_LEVEL,
+            help="confidence level as a proportion (default 0.95)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         measure, method, test = options["measure"], options["method"], options["test"]
-        if not 0 < options["level"] < 100:
-            raise CommandError("--level must be between 0 and 100", returncode=2)
+        if not 0 < options["level"] < 1:
+            raise CommandError(
+                f"--level is a proportion between 0 and 1, e.g. 0.95 (got {options['level']:g})",
+                returncode=2,
+            )
         tags: list[PoolableEffect] = []
         columns, lines = read_studies(path, measure, tags)
         if not lines:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from touchstone.science.meta.bias import egger_test, trimfill
+from touchstone.science.meta.bias import _signed_ranks, egger_test, trimfill
 from touchstone.science.meta.tests.conftest import METAFOR, close
 
 BCG = METAFOR["bcg"]
@@ -96,12 +96,37 @@ def test_it_reproduces_the_printed_trimfill_examples() -> None:
     assert r0.p_k0 == pytest.approx(0.0312, abs=1e-4)
 
 
-def test_it_returns_the_original_fit_when_nothing_is_missing() -> None:
+SYMMETRIC_Y = np.array([-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3])
+SYMMETRIC_V = [0.09, 0.04, 0.01, 0.02, 0.01, 0.04, 0.09]
+
+
+@pytest.mark.parametrize("method", ["FE", "REML", "DL"])
+def test_it_returns_the_original_fit_when_nothing_is_missing(method: str) -> None:
     # a funnel symmetric about 0: the same effects and variances on both sides
-    yi = [-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3]
-    vi = [0.09, 0.04, 0.01, 0.02, 0.01, 0.04, 0.09]
-    res = trimfill(yi, vi, "FE")
+    # (metafor 3.8.1: trimfill(rma(yi, vi, method=m))$k0 is 0 for FE, REML and DL)
+    res = trimfill(SYMMETRIC_Y, SYMMETRIC_V, method)
     assert res.k0 == 0 and res.yi_filled == () and res.result.k == 7
+
+
+@pytest.mark.parametrize("shift", [0.1, 0.37, 1.3, -2.2, 7.7, -2.98, 2.51])
+@pytest.mark.parametrize("method", ["FE", "REML", "DL"])
+def test_it_finds_nothing_missing_on_any_shift_of_a_symmetric_funnel(
+    shift: float, method: str
+) -> None:
+    # Shifted, the funnel is still exactly symmetric, but the estimate picks up a rounding
+    # error of ~1e-16 and the mirrored residuals differ in their last bits. Ranks decided by
+    # that gave k0 = 1 here before (and do in metafor 3.8.1 for these shifts: R prints
+    # k0 = 1 for shifts 0.1, 0.37, 1.3, -2.2, 7.7 with method="FE"); ties are ties now.
+    res = trimfill(SYMMETRIC_Y + shift, SYMMETRIC_V, method)
+    assert res.k0 == 0
+
+
+def test_it_ranks_residuals_within_a_relative_1e_10_as_ties() -> None:
+    noise = 1e-17
+    ranks = _signed_ranks(np.array([-0.1 - noise, 0.1 - noise, noise, -0.2, 0.2 + noise]))
+    # exact arithmetic: 0 has sign 0 and rank 1; the tie pairs rank by position ("first")
+    assert ranks.tolist() == [-2.0, 3.0, 0.0, -4.0, 5.0]
+    assert _signed_ranks(np.array([0.1, -0.1 * (1 + 1e-9)])).tolist() == [1.0, -2.0]
 
 
 def test_it_needs_three_studies() -> None:

@@ -90,3 +90,15 @@ def test_it_draws_rows_beside_the_pooled_estimate_apart_from_the_studies() -> No
     assert summary.text == plain_summary.text
     with pytest.raises(ValueError, match="beside"):
         forest_svg([0.1, 0.2], [0.01, 0.02], ["a", "b"], beside=[("x", 0.1, 0.0)])
+
+
+def test_it_draws_the_intervals_at_the_models_level() -> None:
+    # metafor's forest() and funnel() take the level from the fitted model
+    res = rma(BCG["yi"], BCG["vi"], level=0.9)
+    forest = forest_svg(BCG["yi"], BCG["vi"], [f"T{i}" for i in range(13)], res)
+    assert "Estimate [90% CI]" in forest and "(90% CI " in forest and "95%" not in forest
+    first = f"{BCG['yi'][0]:.2f} [{BCG['yi'][0] - 1.6448536269514722 * BCG['vi'][0] ** 0.5:.2f}"
+    assert first in forest  # qnorm(0.95) = 1.6448536269514722
+    funnel = funnel_svg(BCG["yi"], BCG["vi"], res)
+    assert "pseudo 90% confidence region" in funnel
+    assert "Estimate [95% CI]" in forest_svg([0.2, 0.5], [0.04, 0.09], ["A", "B"])
