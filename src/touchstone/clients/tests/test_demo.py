@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import sys
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from touchstone.accounts.models import Clinic, StaffMember
@@ -59,3 +61,12 @@ def test_it_adds_no_demo_to_a_database_that_has_a_clinic_of_its_own():
     out = io.StringIO()
     call_command("demo", "--if-empty", "--quiet", stdout=out)
     assert not Clinic.objects.filter(slug="demo").exists()
+
+
+@pytest.mark.django_db
+def test_it_says_which_extra_to_install_when_faker_is_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "faker", None)  # a production install without the extra
+    with pytest.raises(CommandError, match="demo extra") as error:
+        call_command("demo", "--quiet", stdout=io.StringIO())
+    assert error.value.returncode == 2
+    assert not Clinic.objects.exists()  # nothing half-built

@@ -3,10 +3,15 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from touchstone.accounts.models import Clinic
-from touchstone.clients.demo import build_demo_clinic, demo_exists, demo_logins
+from touchstone.clients.demo import (
+    DemoUnavailable,
+    build_demo_clinic,
+    demo_exists,
+    demo_logins,
+)
 
 
 class Command(BaseCommand):
@@ -28,9 +33,12 @@ class Command(BaseCommand):
         if if_empty and Clinic.objects.exists() and not demo_exists():
             self.stdout.write("The database already has a clinic; no demo added.")
             return
-        context = build_demo_clinic(
-            seed=seed, n_clients=clients, progress=not quiet and sys.stderr.isatty()
-        )
+        try:
+            context = build_demo_clinic(
+                seed=seed, n_clients=clients, progress=not quiet and sys.stderr.isatty()
+            )
+        except DemoUnavailable as error:
+            raise CommandError(str(error), returncode=2) from None
         if context is None:
             self.stdout.write("The demo clinic is already there; nothing changed.")
         else:
