@@ -236,6 +236,36 @@ def _redcap_rows() -> list[list[str]]:
     return rows
 
 
+#: Parquet column types from the data dictionary's types. Dates stay ISO 8601 text, as in the
+#: CSV files (blank: none), so both files of a table hold the same values.
+PARQUET_TYPES = {"text": "VARCHAR", "date": "VARCHAR", "integer": "BIGINT"}
+
+
+def write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
+    """Write one export table as Parquet through DuckDB, with the dictionary's column types.
+
+    DuckDB writes Parquet itself (``COPY ... (FORMAT parquet)``), so the export needs no
+    pyarrow; the explicit casts give every export the same schema, even an empty table.
+    """
+    import duckdb
+
+    columns = ", ".join(
+        f'CAST("{column}" AS {PARQUET_TYPES[kind]}) AS "{column}"'
+        for column, kind, _ in DICTIONARY[table]
+    )
+    with duckdb.connect() as con:
+        con.register("frame", frame)
+        con.sql(f"SELECT {columns} FROM frame").write_parquet(str(path))  # noqa: S608
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """One Parquet table as a pandas frame, read by DuckDB (integers as nullable Int64)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        return con.read_parquet(str(path)).df()
+
+
 def export_research(
     clinic: Clinic, out: Path, *, progress: Callable[[str], None] | None = None
 ) -> ExportResult:
@@ -246,7 +276,7 @@ def export_research(
     for name in TABLES:
         frame = frames[name]
         frame.to_csv(out / f"{name}.csv", index=False)
-        frame.to_parquet(out / f"{name}.parquet", index=False)
+        write_parquet(frame, name, out / f"{name}.parquet")
         files += [out / f"{name}.csv", out / f"{name}.parquet"]
         if progress:
             progress(name)
@@ -292,7 +322,7 @@ def load_exports(directories: Sequence[Path]) -> dict[str, pd.DataFrame]:
             path = directory / f"{name}.parquet"
             if not path.is_file():
                 raise ResearchImportError(f"{directory}: {name}.parquet is missing")
-            stacked[name].append(pd.read_parquet(path))
+            stacked[name].append(read_parquet(path))
     return {name: pd.concat(frames, ignore_index=True) for name, frames in stacked.items()}
 
 
