@@ -25,6 +25,7 @@ from ninja.security import HttpBearer
 
 from touchstone.accounts.models import ApiToken, StaffMember, hash_token
 from touchstone.accounts.roles import PERMISSIONS
+from touchstone.logs import bind_clinic
 
 
 class TokenAuth(HttpBearer):
@@ -46,6 +47,7 @@ class TokenAuth(HttpBearer):
         request.user = row.user
         request.member = member  # type: ignore[attr-defined]
         request.audit_channel = "api"  # type: ignore[attr-defined]
+        bind_clinic(member.clinic_id)  # the request's later log lines name the tenant
         return member
 
 

@@ -7,12 +7,14 @@ deployment safeguard and refuses to start without ``SECRET_KEY``.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from touchstone import logs as touchstone_logs
 from touchstone.env import env_bool, env_choice, env_int, env_list, env_path, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -72,6 +74,7 @@ INSTALLED_APPS = [
     "touchstone.evidence",
     "touchstone.reports",
     "touchstone.interop",
+    "touchstone.logs",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "touchstone.accounts.middleware.MembershipMiddleware",
+    "touchstone.logs.middleware.RequestLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -227,18 +231,43 @@ CONTENT_SECURITY_POLICY = {
 # Error reports must never carry client data: hide every POST value and local variable.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "touchstone.error_reports.NoClientDataExceptionFilter"
 
+# --- Logging ----------------------------------------------------------------------------
+# One JSON object per line: event, ids (request, clinic, actor, job), counts and durations,
+# never client data (touchstone/logs, docs/operations.md). On stdout for the web server; the
+# `touchstone` command sets LOG_STREAM=stderr, as its stdout is its result. LOG_FORMAT=console
+# prints columns for a developer's terminal instead.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "formatters": {
+        "structured": {
+            "()": "touchstone.logs.Formatter",
+            "renderer": env_choice("LOG_FORMAT", "json", ("json", "console")),
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys." + env_choice("LOG_STREAM", "stdout", ("stdout", "stderr")),
+            "formatter": "structured",
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Request lines include URLs only (ids, never names); bodies are never logged.
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
+        # Django's own handlers (plain text, e-mail to admins) give way to the one above.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},  # runserver's request lines
+        "django.db.backends": {"level": "WARNING"},  # SQL parameters hold client data
+        # request_finished / request_failed (with route, request id, actor, duration) replace
+        # Django's request warnings and errors, whose text holds the path.
+        "django.request": {"level": "CRITICAL"},
+        "axes": {"level": "ERROR"},  # its warnings name the username; sign_in_* replace them
+        "fontTools": {"level": "WARNING"},  # PDF font subsetting chatter
     },
 }
+touchstone_logs.configure_structlog()
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # an address identifies a client on the portal
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG  # request_finished is the line
 
 NINJA_PAGINATION_PER_PAGE = 50
 

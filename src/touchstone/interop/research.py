@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from touchstone.accounts.roles import Role
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.interop.models import ResearchExportKey
+from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
 from touchstone.science import deid
@@ -270,6 +272,7 @@ def export_research(
     clinic: Clinic, out: Path, *, progress: Callable[[str], None] | None = None
 ) -> ExportResult:
     """Write the de-identified export of ``clinic`` into the directory ``out``."""
+    started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     frames = _frames(clinic, export_key(clinic))
     files: list[Path] = []
@@ -301,6 +304,7 @@ def export_research(
         out / "redcap_data_dictionary.csv",
         out / "manifest.json",
     ]
+    export_finished("research", started, **counts)
     return ExportResult(out, tuple(files), counts)
 
 

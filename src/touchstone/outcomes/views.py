@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -11,6 +12,7 @@ from django.shortcuts import render
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.logs import export_finished
 from touchstone.outcomes.analytics import InstrumentOutcomes, OutcomesReport, clinic_outcomes
 from touchstone.outcomes.forms import FilterForm
 from touchstone.outcomes.trajectories import not_on_track
@@ -115,6 +117,7 @@ def research(request: MemberRequest) -> HttpResponse:
 
 
 def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
+    started = time.perf_counter()
     _, report = _report(request, research=research)
     tables = report.tables()
     wanted = request.GET.get("table", "all")
@@ -143,6 +146,8 @@ def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
         object_type="outcomes.report",
         detail=f"csv {'research ' if research else ''}table={wanted}",
     )
+    kind = "outcomes_research_csv" if research else "outcomes_csv"
+    export_finished(kind, started, tables=len(names), rows=sum(len(tables[n]) for n in names))
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from touchstone.audit.models import Action, AuditEvent
@@ -154,6 +156,28 @@ def test_it_pools_exports_of_two_clinics_and_computes_outcome_rates(cast: Cast, 
     call_command("import", "research", str(tmp_path / "h"), str(tmp_path / "n"), "--db", str(db))
     with duckdb.connect(str(db)) as con:
         assert con.execute("select count(*) from clients").fetchone()[0] == 3
+
+
+def test_it_logs_the_export_and_the_pooling_as_one_job_each(cast: Cast, tmp_path, log_events):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    call_command(
+        "export", "research", "--out", str(tmp_path / "h"), "--clinic", "harbour", "--no-progress"
+    )
+    call_command("import", "research", str(tmp_path / "h"), stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("import", "research", str(tmp_path))  # not an export
+    started = log_events("job_started")
+    assert [e["job"] for e in started] == ["export", "import", "import"]
+    [export] = log_events("export_finished")
+    assert export["kind"] == "research" and export["clients"] == 1
+    assert export["job_id"] == started[0]["job_id"]
+    [pooled] = log_events("import_finished")
+    assert (pooled["sites"], pooled["clients"], pooled["job_id"]) == (1, 1, started[1]["job_id"])
+    [failed] = log_events("import_failed")
+    assert failed["reason"] == "not_an_export"
+    [refused] = log_events("job_refused")  # bad input: the person was told, exit status 2
+    assert refused["error"] == "CommandError" and refused["job_id"] == started[2]["job_id"]
+    assert len({e["job_id"] for e in started}) == 3
 
 
 def test_it_lets_only_the_owner_download_the_research_zip(cast: Cast):

@@ -206,7 +206,9 @@ class ArtifactCorrection:
 def _interpolate(rr: np.ndarray, flagged: np.ndarray) -> np.ndarray:
     keep = ~flagged
     if not keep.any():
-        raise PhysiologyError("every RR interval is an artifact; nothing left to analyse")
+        raise PhysiologyError(
+            "every RR interval is an artifact; nothing left to analyse", reason="all_artifacts"
+        )
     index = np.arange(rr.size)
     out = rr.copy()
     out[flagged] = np.interp(index[flagged], index[keep], rr[keep])
@@ -236,7 +238,7 @@ def _kubios(rr: np.ndarray) -> tuple[np.ndarray, int, int]:
         # Imported here, not at the top: it is optional and takes seconds to load.
         import neurokit2 as nk
     except ImportError:
-        raise PhysiologyError(KUBIOS_NEEDS) from None
+        raise PhysiologyError(KUBIOS_NEEDS, reason="method_unavailable") from None
 
     peaks = np.asarray(nk.intervals_to_peaks(rr, sampling_rate=1000))
     kinds = ("ectopic", "missed", "extra", "longshort")
@@ -281,13 +283,16 @@ def correct_artifacts(
     elif method == "kubios":
         corrected, n_range, n_ectopic = _kubios(rr)
     else:
-        raise PhysiologyError(f"unknown artifact method {method!r}; use threshold or kubios")
+        raise PhysiologyError(
+            f"unknown artifact method {method!r}; use threshold or kubios", reason="unknown_method"
+        )
     result = ArtifactCorrection(corrected, method, int(rr.size), n_range, n_ectopic)
     if result.n_corrected > max_corrected_fraction * rr.size:
         raise PhysiologyError(
             f"{result.n_corrected} of {rr.size} beats are artifacts "
             f"({100 * result.n_corrected / rr.size:.1f} %, more than "
-            f"{100 * max_corrected_fraction:g} %): the recording is too noisy to analyse"
+            f"{100 * max_corrected_fraction:g} %): the recording is too noisy to analyse",
+            reason="too_noisy",
         )
     return result
 
@@ -319,7 +324,9 @@ def time_domain(rr_ms: Sequence[float] | np.ndarray) -> TimeDomain:
     """
     rr = np.asarray(rr_ms, dtype=float)
     if rr.size < MIN_BEATS:
-        raise PhysiologyError(f"{rr.size} beats is too few; HRV needs at least {MIN_BEATS}")
+        raise PhysiologyError(
+            f"{rr.size} beats is too few; HRV needs at least {MIN_BEATS}", reason="too_few_beats"
+        )
     diff = np.diff(rr)
     mean_rr = float(rr.mean())
     rmssd = float(np.sqrt(np.mean(diff**2)))
@@ -455,7 +462,9 @@ def hrv_metrics(
     """
     rr = np.asarray(rr_ms, dtype=float)
     if rr.size < MIN_BEATS:
-        raise PhysiologyError(f"{rr.size} beats is too few; HRV needs at least {MIN_BEATS}")
+        raise PhysiologyError(
+            f"{rr.size} beats is too few; HRV needs at least {MIN_BEATS}", reason="too_few_beats"
+        )
     corrected = correct_artifacts(rr, artifacts, max_corrected_fraction)
     return HrvMetrics(
         time=time_domain(corrected.rr_ms),

@@ -12,6 +12,7 @@ from touchstone.clients.demo import (
     demo_exists,
     demo_logins,
 )
+from touchstone.logs.commands import as_job
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             help="Only when the database has no clinic at all (used by make run).",
         )
 
+    @as_job("demo")
     def handle(
         self, *args: Any, seed: int, clients: int, quiet: bool, if_empty: bool, **options: Any
     ) -> None:

@@ -16,6 +16,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.research import TABLES, export_research
+from touchstone.logs.commands import as_job
 from touchstone.reports.cli import add_clinic_argument, bad, cli_request, client_of, clinic_for
 
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         p.add_argument("--no-progress", action="store_true")
         add_clinic_argument(p)
 
+    @as_job("export")
     def handle(self, *args: Any, **options: Any) -> None:
         clinic = clinic_for(options["clinic"])
         out: Path = options["out"]

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
 from touchstone.accounts.models import Clinic
+from touchstone.logs.commands import as_job
 from touchstone.outcomes.actions import do_fit_trajectory
 from touchstone.outcomes.trajectories import TRAJECTORY_INSTRUMENTS
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--clinic", help="Slug of one clinic (default: all)")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar")
 
+    @as_job("fit-trajectories")
     def handle(self, *args: Any, **options: Any) -> None:
         clinics = Clinic.objects.order_by("pk")
         if options["clinic"]:

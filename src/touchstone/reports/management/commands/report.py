@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.logs.commands import as_job
 from touchstone.reports.cli import add_clinic_argument, bad, cli_request, client_of, clinic_for
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.pdf import render_pdf
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         p.add_argument("--out", required=True, type=Path)
         add_clinic_argument(p)
 
+    @as_job("report")
     def handle(self, *args: Any, **options: Any) -> None:
         clinic = clinic_for(options["clinic"])
         out: Path = options["out"]
