@@ -77,7 +77,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from scipy import interpolate, ndimage, signal
+from scipy import ndimage
 
 from touchstone.science.physiology import PhysiologyError
 
@@ -356,6 +356,10 @@ class FrequencyDomain:
 
 def _welch_psd(rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Frequencies (Hz) and power density (ms²/Hz) of the 4-Hz resampled tachogram."""
+    # Imported here, not at the top: scipy.signal brings scipy.stats and scipy.optimize (about
+    # 1.5 s), and this module is imported by every Django process through the models.
+    from scipy import interpolate, signal
+
     times = np.cumsum(rr) / 1000  # each RR interval at the time of the beat that ends it
     step = 1 / RESAMPLE_HZ
     grid = np.arange(times[0], times[-1] + step, step)
