@@ -55,14 +55,15 @@ measurement, physiological interpretation and clinical use", Circulation 93:1043
   psd_method="welch", interpolation_rate=4, normalize=False)``, which computed them before
   (Makowski et al. 2021, Behav Res Methods 53:1689-1696): recordings stored then and now
   stay comparable, before and after a visit. The test suite checks the agreement on every
-  run (``test_it_agrees_with_neurokit2_in_the_frequency_domain``). Kubios HRV's default
-  differs (cubic spline, 300-s windows, smoothness-priors detrending: Tarvainen et al. 2014,
-  Comput Methods Programs Biomed 113:210-220), so its LF/HF are close but not equal.
+  run (``test_it_agrees_with_neurokit2_in_the_frequency_domain``). Kubios HRV (Tarvainen et
+  al. 2014, Comput Methods Programs Biomed 113:210-220) resamples with a cubic spline and
+  removes slow trends with smoothness priors (Tarvainen et al. 2002, IEEE Trans Biomed Eng
+  49:172-175) before its spectrum, so its LF/HF are close to ours but not equal.
 
-NeuroKit2 is an optional extra (``pip install 'touchstone[hrv-reference]'``, always installed
-with the development tools): it brings scikit-learn, matplotlib and PyWavelets (about 100
-MB, several seconds of import) for what is one Welch spectrum here. Only the ``"kubios"``
-artifact method still calls it, and says so clearly when it is missing.
+NeuroKit2 is an optional extra (``hrv-reference``, always installed with the development
+tools; ``pip install 'neurokit2>=0.2.10'`` adds it): it brings scikit-learn, matplotlib and
+PyWavelets (about 100 MB, several seconds of import) for what is one Welch spectrum here.
+Only the ``"kubios"`` artifact method still calls it, and says so clearly when it is missing.
 """
 
 from __future__ import annotations
@@ -228,8 +229,8 @@ def _threshold(rr: np.ndarray) -> tuple[np.ndarray, int, int]:
 
 
 KUBIOS_NEEDS = (
-    "the kubios artifact method needs NeuroKit2, an optional extra that is not installed "
-    "(pip install 'touchstone[hrv-reference]'); use the threshold method"
+    "the kubios artifact method needs NeuroKit2, which is not installed (the optional "
+    "hrv-reference extra: pip install 'neurokit2>=0.2.10'); use the threshold method"
 )
 
 

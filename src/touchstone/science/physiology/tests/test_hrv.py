@@ -308,7 +308,7 @@ def test_importing_the_physiology_core_does_not_load_neurokit2():
 
 def test_the_kubios_method_says_what_to_install_when_neurokit2_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "neurokit2", None)  # makes ``import neurokit2`` fail
-    with pytest.raises(PhysiologyError, match=r"needs NeuroKit2.*touchstone\[hrv-reference\]"):
+    with pytest.raises(PhysiologyError, match=r"needs NeuroKit2.*hrv-reference.*neurokit2>=0.2.10"):
         correct_artifacts(CLEAN, method="kubios")
     assert correct_artifacts(CLEAN).method == "threshold"  # the default needs nothing extra
 
