@@ -15,13 +15,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements/lock.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements/lock.txt
+$(VENV)/.runtime: requirements/demo-lock.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/demo-lock.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 $(VENV)/.dev: requirements/dev-lock.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements/dev-lock.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev-lock.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.runtime
 
@@ -41,10 +41,22 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	bash scripts/lint.sh
 
-# Regenerate the locked dependency files after changing pyproject.toml.
-lock:
-	uv pip compile --quiet --python-version 3.11 pyproject.toml -o requirements/lock.txt
-	uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements/dev-lock.txt
+# Regenerate the locked dependency files after changing pyproject.toml: every package pinned
+# with the SHA-256 of each of its files, so pip installs them in hash-checking mode. lock.txt
+# is a production install; demo-lock.txt adds the demo clinic's Faker (make run); dev-lock.txt
+# adds the test tools and NeuroKit2. The two are resolved within lock.txt's versions, so
+# production runs what the tests ran.
+UV ?= $(BIN)/uv
+UV_VERSION := 0.13.9
+COMPILE = $(UV) pip compile --quiet --generate-hashes --python-version 3.11 pyproject.toml
+
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+
+lock: | $(UV)
+	$(COMPILE) -o requirements/lock.txt
+	$(COMPILE) --extra demo -c requirements/lock.txt -o requirements/demo-lock.txt
+	$(COMPILE) --extra dev -c requirements/lock.txt -o requirements/dev-lock.txt
 
 clean:
 	rm -rf $(VENV) var/static artifacts

@@ -12,9 +12,16 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchstone.settings")
+    # A command's stdout is its result (JSON or CSV that other tools read): logs go to stderr,
+    # where a person at the terminal wants one line on bad input, so warnings and errors only
+    # (LOG_LEVEL=INFO for a command run by cron or a timer). The development server is a
+    # server: its request lines are the point.
+    os.environ.setdefault("LOG_STREAM", "stderr")
+    args = list(sys.argv if argv is None else argv)
+    if args[1:2] != ["runserver"]:
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
     from django.core.management import execute_from_command_line
 
-    args = list(sys.argv if argv is None else argv)
     args[0] = "touchstone"
     execute_from_command_line(args)
 

@@ -7,6 +7,8 @@ Rita (researcher). Charlie owns another clinic, Northside: the outsider.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,29 @@ from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import Role
 from touchstone.audit.actor import Actor, Channel
 from touchstone.clients.models import Client
+from touchstone.logs import Formatter
+from touchstone.tests.log_guard import LogGuard
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_client_data_in_any_log_line() -> Iterator[LogGuard]:
+    """Every log line of the session, checked at its end against every piece of client data
+    the session's models held (touchstone/tests/log_guard.py). Touchstone's own loggers log
+    at DEBUG here, so that their quietest lines are checked too."""
+    guard = LogGuard()
+    levels = {name: logging.getLogger(name).level for name in ("touchstone", "django_structlog")}
+    for name in levels:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    guard.connect()
+    yield guard
+    attached = guard.attached
+    guard.disconnect()
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    assert attached, "the log guard was removed from the root logger during the session"
+    leaks = guard.leaks()
+    shown = "\n".join(f"  {value!r} in {line}" for value, line in leaks[:10])
+    assert not leaks, f"{len(leaks)} log line(s) carry client data:\n{shown}"
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +146,17 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     server = installation.postgres_url()
     if server is not None:
         installation.drop_postgres_database(server, template)
+
+
+@pytest.fixture
+def log_events(caplog: pytest.LogCaptureFixture) -> Any:
+    """``log_events("upload_refused")``: the test's log lines of that event (all without a
+    name), as the JSON objects production writes."""
+    caplog.set_level(logging.DEBUG, logger="touchstone")
+    formatter = Formatter("json")
+
+    def events(name: str | None = None) -> list[dict[str, Any]]:
+        lines = [json.loads(formatter.format(record)) for record in caplog.records]
+        return [line for line in lines if name is None or line["event"] == name]
+
+    return events

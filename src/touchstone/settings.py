@@ -13,12 +13,14 @@ Three modes (``TOUCHSTONE_MODE``):
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from touchstone import logs as touchstone_logs
 from touchstone.env import env_bool, env_choice, env_int, env_list, env_path, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -97,6 +99,7 @@ INSTALLED_APPS = [
     "touchstone.reports",
     "touchstone.interop",
     "touchstone.operations",
+    "touchstone.logs",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +113,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "touchstone.accounts.middleware.MembershipMiddleware",
     "touchstone.accounts.middleware.ClinicTimeZoneMiddleware",
+    "touchstone.logs.middleware.RequestLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -266,26 +270,46 @@ CONTENT_SECURITY_POLICY = {
 # Error reports must never carry client data: hide every POST value and local variable.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "touchstone.error_reports.NoClientDataExceptionFilter"
 
+# --- Logging ----------------------------------------------------------------------------
+# One JSON object per line: event, ids (request, clinic, actor, job), counts and durations,
+# never client data (touchstone/logs, docs/operations.md). On stdout for the web server; the
+# `touchstone` command sets LOG_STREAM=stderr, as its stdout is its result. LOG_FORMAT=console
+# prints columns for a developer's terminal instead.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Django logs the path of 4xx responses; private-link tokens in it are masked.
     "filters": {"mask_secrets": {"()": "touchstone.accesslog.MaskSecretsFilter"}},
+    "formatters": {
+        "structured": {
+            "()": "touchstone.logs.Formatter",
+            "renderer": env_choice("LOG_FORMAT", "json", ("json", "console")),
+        }
+    },
     "handlers": {
-        "console": {
+        "stdout": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "stream": "ext://sys." + env_choice("LOG_STREAM", "stdout", ("stdout", "stderr")),
+            "formatter": "structured",
             "filters": ["mask_secrets"],
         }
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Request lines include URLs only (ids, never names); bodies are never logged.
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
+        # Django's own handlers (plain text, e-mail to admins) give way to the one above.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},  # runserver's request lines
+        "django.db.backends": {"level": "WARNING"},  # SQL parameters hold client data
+        # request_finished / request_failed (with route, request id, actor, duration) replace
+        # Django's request warnings and errors, whose text holds the path.
+        "django.request": {"level": "CRITICAL"},
+        "axes": {"level": "ERROR"},  # its warnings name the username; sign_in_* replace them
+        "fontTools": {"level": "WARNING"},  # PDF font subsetting chatter
     },
 }
+touchstone_logs.configure_structlog()
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # an address identifies a client on the portal
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG  # request_finished is the line
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -20,6 +20,7 @@ from touchstone.accounts.models import ApiToken, StaffMember, hash_token
 from touchstone.accounts.roles import PERMISSIONS
 from touchstone.audit.actor import Actor
 from touchstone.lib.http import client_address
+from touchstone.logs import bind_clinic
 
 
 class TokenAuth(HttpBearer):
@@ -43,6 +44,7 @@ class TokenAuth(HttpBearer):
         request.actor = Actor.of_member(member, "api", client_address(request))  # type: ignore[attr-defined]
         # Times go out and come in in the clinic's zone (ClinicTimeZoneMiddleware resets it).
         timezone.activate(member.clinic.zone)
+        bind_clinic(member.clinic_id)  # the request's later log lines name the tenant
         return member
 
 

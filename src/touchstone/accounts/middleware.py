@@ -9,12 +9,16 @@ from django.utils.functional import SimpleLazyObject
 from touchstone.accounts.models import StaffMember
 from touchstone.audit.actor import Actor
 from touchstone.lib.http import client_address
+from touchstone.logs import bind_clinic
 
 
 def _member_of(request: HttpRequest) -> StaffMember | None:
     if not request.user.is_authenticated:
         return None
-    return StaffMember.objects.select_related("clinic", "user").filter(user=request.user).first()
+    member = StaffMember.objects.select_related("clinic", "user").filter(user=request.user).first()
+    if member is not None:
+        bind_clinic(member.clinic_id)  # the request's later log lines name the tenant
+    return member
 
 
 def web_actor(request: HttpRequest) -> Actor:

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from faker import Faker
 from simple_history.utils import bulk_create_with_history
 from tqdm import tqdm
 
@@ -54,13 +53,30 @@ class DemoContext:
 DEMO_EXTENSIONS: list[Callable[[DemoContext], None]] = []
 
 
+class DemoUnavailable(RuntimeError):
+    """The demo's optional dependency (Faker, the ``demo`` extra) is not installed."""
+
+
+def _faker(seed: int) -> Any:
+    try:
+        # Optional: the "demo" extra, which `make run` installs and a production install skips.
+        from faker import Faker
+    except ImportError:
+        raise DemoUnavailable(
+            "the demo clinic needs Faker, from the demo extra: "
+            "pip install -r requirements/demo-lock.txt (make run installs it)"
+        ) from None
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    return fake
+
+
 def demo_exists() -> bool:
     return Clinic.objects.filter(slug=DEMO_SLUG).exists()
 
 
 def _client_rows(clinic: Clinic, n: int, seed: int, today: dt.date) -> list[Client]:
-    fake = Faker("en_US")
-    fake.seed_instance(seed)
+    fake = _faker(seed)
     rng = random.Random(seed)
     rows = []
     for _ in range(n):

@@ -12,6 +12,7 @@ from the clinic, the resource type and the row id, so that one export is stable.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +23,7 @@ from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Visit, VisitStatus
 from touchstone.clients.models import Client
+from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
 from touchstone.physiology.models import Recording, Sample, SleepNight
@@ -330,6 +332,7 @@ def physiology_resources(
 
 def client_bundle(clinic: Clinic, client: Client, *, with_diagnoses: bool) -> dict[str, Any]:
     """The client's record as a validated FHIR R4 ``collection`` Bundle."""
+    started = time.perf_counter()
     subject = urn(clinic, "patient", client.pk)
     entries: list[tuple[str, dict[str, Any]]] = [(subject, patient(clinic, client))]
     if with_diagnoses:
@@ -366,4 +369,6 @@ def client_bundle(clinic: Clinic, client: Client, *, with_diagnoses: bool) -> di
         "timestamp": _instant(timezone.now()),
         "entry": [{"fullUrl": full_url, "resource": validate(r)} for full_url, r in entries],
     }
-    return validate(bundle)
+    bundle = validate(bundle)
+    export_finished("fhir_bundle", started, resources=len(entries))
+    return bundle

@@ -20,6 +20,7 @@ problem raises :class:`FhirImportError` naming the entry, and the transaction ro
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
+from touchstone.logs import import_failed, import_finished
 from touchstone.measures import actions as measures_actions
 from touchstone.measures.models import Administration, Mode
 from touchstone.science.instruments import (
@@ -215,6 +217,19 @@ def _authored(qr: Mapping[str, Any]) -> dt.datetime | None:
 
 def do_import_fhir(actor: Actor, client: Client, data: Mapping[str, Any]) -> list[Imported]:
     """Import every QuestionnaireResponse in ``data`` into ``client``'s record, or none."""
+    started = time.perf_counter()
+    try:
+        imported = _import(actor, client, data)
+    except FhirImportError:
+        import_failed("fhir", "invalid")  # the message may quote the file: not logged
+        raise
+    import_finished(
+        "fhir", started, responses=len(imported), alerts=sum(i.alerts for i in imported)
+    )
+    return imported
+
+
+def _import(actor: Actor, client: Client, data: Mapping[str, Any]) -> list[Imported]:
     responses, questionnaires = _responses(data)
     imported: list[Imported] = []
     try:

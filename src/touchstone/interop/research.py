@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.interop.models import ResearchExportKey
+from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
 from touchstone.science import deid
@@ -238,17 +240,48 @@ def _redcap_rows() -> list[list[str]]:
     return rows
 
 
+#: Parquet column types from the data dictionary's types. Dates stay ISO 8601 text, as in the
+#: CSV files (blank: none), so both files of a table hold the same values.
+PARQUET_TYPES = {"text": "VARCHAR", "date": "VARCHAR", "integer": "BIGINT"}
+
+
+def write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
+    """Write one export table as Parquet through DuckDB, with the dictionary's column types.
+
+    DuckDB writes Parquet itself (``COPY ... (FORMAT parquet)``), so the export needs no
+    pyarrow; the explicit casts give every export the same schema, even an empty table.
+    """
+    import duckdb
+
+    columns = ", ".join(
+        f'CAST("{column}" AS {PARQUET_TYPES[kind]}) AS "{column}"'
+        for column, kind, _ in DICTIONARY[table]
+    )
+    with duckdb.connect() as con:
+        con.register("frame", frame)
+        con.sql(f"SELECT {columns} FROM frame").write_parquet(str(path))  # noqa: S608
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """One Parquet table as a pandas frame, read by DuckDB (integers as nullable Int64)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        return con.read_parquet(str(path)).df()
+
+
 def export_research(
     clinic: Clinic, out: Path, *, progress: Callable[[str], None] | None = None
 ) -> ExportResult:
     """Write the de-identified export of ``clinic`` into the directory ``out``."""
+    started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     frames = _frames(clinic, export_key(clinic))
     files: list[Path] = []
     for name in TABLES:
         frame = frames[name]
         frame.to_csv(out / f"{name}.csv", index=False)
-        frame.to_parquet(out / f"{name}.parquet", index=False)
+        write_parquet(frame, name, out / f"{name}.parquet")
         files += [out / f"{name}.csv", out / f"{name}.parquet"]
         if progress:
             progress(name)
@@ -273,6 +306,7 @@ def export_research(
         out / "redcap_data_dictionary.csv",
         out / "manifest.json",
     ]
+    export_finished("research", started, **counts)
     return ExportResult(out, tuple(files), counts)
 
 
@@ -294,7 +328,7 @@ def load_exports(directories: Sequence[Path]) -> dict[str, pd.DataFrame]:
             path = directory / f"{name}.parquet"
             if not path.is_file():
                 raise ResearchImportError(f"{directory}: {name}.parquet is missing")
-            stacked[name].append(pd.read_parquet(path))
+            stacked[name].append(read_parquet(path))
     return {name: pd.concat(frames, ignore_index=True) for name, frames in stacked.items()}
 
 

@@ -26,6 +26,7 @@ from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
 from touchstone.interop.research import export_research
 from touchstone.lib.http import download
+from touchstone.logs import upload_refused
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -36,12 +37,15 @@ class FhirUploadForm(forms.Form):
     def clean_file(self) -> dict:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
+            upload_refused("fhir", "too_large", size_bytes=upload.size)
             raise forms.ValidationError("The file is larger than 5 MB.")
         try:
             data = json.loads(upload.read().decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
+            upload_refused("fhir", "not_json", size_bytes=upload.size)
             raise forms.ValidationError("The file is not JSON.") from None
         if not isinstance(data, dict):
+            upload_refused("fhir", "not_a_resource", size_bytes=upload.size)
             raise forms.ValidationError("The file does not hold a FHIR resource.")
         return data
 

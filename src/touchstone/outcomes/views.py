@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -12,6 +13,7 @@ from django.utils import timezone
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.logs import export_finished
 from touchstone.outcomes import actions
 from touchstone.outcomes.analytics import InstrumentOutcomes, OutcomesReport, clinic_outcomes
 from touchstone.outcomes.forms import FilterForm
@@ -120,6 +122,7 @@ def research(request: MemberRequest) -> HttpResponse:
 
 
 def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
+    started = time.perf_counter()
     _, report = _report(request, research=research)
     tables = report.tables()
     wanted = request.GET.get("table", "all")
@@ -149,6 +152,8 @@ def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
         object_type="outcomes.report",
         detail=f"csv {'research ' if research else ''}table={wanted}",
     )
+    kind = "outcomes_research_csv" if research else "outcomes_csv"
+    export_finished(kind, started, tables=len(names), rows=sum(len(tables[n]) for n in names))
     return response
 
 

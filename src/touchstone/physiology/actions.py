@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
+from touchstone.logs import import_finished, line_of, upload_refused
 from touchstone.physiology.models import (
     SLEEP_FIELDS,
     Entry,
@@ -68,12 +70,14 @@ def read_rr_upload(raw: bytes) -> hrv_core.RRRecording:
     """Decode an uploaded RR file and parse it with the science core, or raise
     ``ValidationError`` with its message (size, encoding, format)."""
     if len(raw) > MAX_RR_BYTES:
+        upload_refused("hrv_recording", "too_large", size_bytes=len(raw))
         raise ValidationError(
             {"file": f"The file is larger than {MAX_RR_BYTES // (1024 * 1024)} MB."}
         )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        upload_refused("hrv_recording", "not_utf8", size_bytes=len(raw))
         raise ValidationError(
             {
                 "file": "This is not a text file (UTF-8 expected): upload the RR export as .txt "
@@ -83,6 +87,8 @@ def read_rr_upload(raw: bytes) -> hrv_core.RRRecording:
     try:
         return hrv_core.read_rr(text)
     except PhysiologyError as error:
+        line = line_of(str(error))
+        upload_refused("hrv_recording", "unreadable", size_bytes=len(raw), line=line)
         raise ValidationError({"file": _sentence(error)}) from None
 
 
@@ -94,6 +100,9 @@ def do_create_recording(
     try:
         metrics = hrv_core.hrv_metrics(parsed.rr_ms)
     except PhysiologyError as error:
+        upload_refused(
+            "hrv_recording", error.reason, size_bytes=len(raw), n_beats=int(parsed.rr_ms.size)
+        )
         raise ValidationError({"file": _sentence(error)}) from None
     recording = Recording(
         clinic_id=client.clinic_id,
@@ -126,6 +135,7 @@ def do_import_wearable(actor: Actor, client: Client, rows: Sequence[WearableDay]
     """Store already-validated wearable rows, all or none, with one audit event."""
     if not rows:
         raise ValidationError("There is nothing to import.")
+    started = time.perf_counter()
     with transaction.atomic():
         writes.bulk_create(actor, WearableDay, rows)
         record(
@@ -136,6 +146,7 @@ def do_import_wearable(actor: Actor, client: Client, rows: Sequence[WearableDay]
             object_id=client.pk,
             detail=f"wearable import, {len(rows)} rows",
         )
+    import_finished("wearable_csv", started, rows=len(rows))
     return len(rows)
 
 

@@ -181,7 +181,7 @@ def _recordings(
                 continue
             metrics = hrv_core.HrvMetrics(
                 time=hrv_core.time_domain(corrected.rr_ms),
-                frequency=hrv_core.FrequencyDomain(None, None, None),
+                frequency=hrv_core.frequency_domain(corrected.rr_ms),
                 artifacts=corrected,
             )
             recording = Recording(

@@ -21,6 +21,7 @@ from touchstone.accounts.access import MemberRequest, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
+from touchstone.logs import upload_refused
 from touchstone.physiology import actions, selectors, wearables
 from touchstone.physiology.access import get_recording_for
 from touchstone.physiology.forms import (
@@ -98,6 +99,7 @@ def recording_create(request: MemberRequest, client_id: int) -> HttpResponse:
         data = {name: form.cleaned_data[name] for name in actions.RECORDING_FIELDS}
         try:
             if upload.size > actions.MAX_RR_BYTES:
+                upload_refused("hrv_recording", "too_large", size_bytes=upload.size)
                 raise ValidationError({"file": "The file is larger than 4 MB."})
             recording = actions.do_create_recording(request.actor, client, upload.read(), data)
         except ValidationError as error:
@@ -250,11 +252,13 @@ def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
         try:
             if upload.size > wearables.MAX_IMPORT_BYTES:
                 raise wearables.UnreadableFile(
-                    f"The file is larger than {wearables.MAX_IMPORT_BYTES // 1024} KB."
+                    f"The file is larger than {wearables.MAX_IMPORT_BYTES // 1024} KB.",
+                    reason="too_large",
                 )
             text = wearables.decode(upload.read())
             wearables.read_table(text)
         except wearables.UnreadableFile as error:
+            upload_refused("wearable_csv", error.reason, size_bytes=upload.size)
             form.add_error("file", str(error))
         else:
             request.session[IMPORT_SESSION_KEY] = {
@@ -296,6 +300,10 @@ def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
             client_id=client.pk, kind=mapping.kind
         )
         report = wearables.validate(table, mapping, client, existing.values_list("day", flat=True))
+        if not report.ok:
+            upload_refused(
+                "wearable_csv", "invalid_rows", rows=len(table.rows), errors=len(report.errors)
+            )
         if report.ok:
             count = actions.do_import_wearable(request.actor, client, report.rows)
             del request.session[IMPORT_SESSION_KEY]

@@ -59,7 +59,12 @@ TARGETS: dict[str, list[tuple[str, str, bool]]] = {
 
 
 class UnreadableFile(ValueError):
-    """The file cannot be read at all (encoding, size, no header, too many rows)."""
+    """The file cannot be read at all (encoding, size, no header, too many rows); ``reason``
+    is a fixed code for logs (the message is for the person)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -73,11 +78,15 @@ class Table:
 
 def decode(raw: bytes) -> str:
     if len(raw) > MAX_IMPORT_BYTES:
-        raise UnreadableFile(f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB.")
+        raise UnreadableFile(
+            f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB.", reason="too_large"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UnreadableFile("This is not a text CSV file (UTF-8 expected).") from None
+        raise UnreadableFile(
+            "This is not a text CSV file (UTF-8 expected).", reason="not_utf8"
+        ) from None
 
 
 def read_table(text: str) -> Table:
@@ -99,11 +108,15 @@ def read_table(text: str) -> Table:
             continue
         rows.append((line, [c.strip() for c in cells]))
         if len(rows) > MAX_IMPORT_ROWS:
-            raise UnreadableFile(f"The file has more than {MAX_IMPORT_ROWS} rows; split it.")
+            raise UnreadableFile(
+                f"The file has more than {MAX_IMPORT_ROWS} rows; split it.", reason="too_many_rows"
+            )
     if header is None or len(header) < 2:
-        raise UnreadableFile("The first line must be a header naming at least two columns.")
+        raise UnreadableFile(
+            "The first line must be a header naming at least two columns.", reason="no_header"
+        )
     if not rows:
-        raise UnreadableFile("The file has a header but no rows.")
+        raise UnreadableFile("The file has a header but no rows.", reason="no_rows")
     return Table(header, rows)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from touchstone.accounts.access import ClinicOwned, ClinicOwnedQuerySet
 from touchstone.accounts.models import StaffMember
 from touchstone.clients.models import Client
+from touchstone.logs import bind_clinic
 from touchstone.measures.models import Administration
 
 SALT = "touchstone.portal.link"
@@ -87,4 +88,7 @@ def find_link(token: str) -> PortalLink | None:
         .filter(pk=data["id"], nonce=str(data.get("n", "")), client__archived_at__isnull=True)
         .first()
     )
-    return link if link is not None and link.usable else None
+    if link is None or not link.usable:
+        return None
+    bind_clinic(link.clinic_id)  # the request's later log lines name the tenant
+    return link

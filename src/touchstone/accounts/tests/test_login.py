@@ -13,23 +13,26 @@ def _sign_in(http: HttpClient, username: str, password: str) -> Any:
     return http.post("/accounts/login/", {"username": username, "password": password})
 
 
-def test_it_signs_in_and_lands_on_the_home_page(cast: Cast):
+def test_it_signs_in_and_lands_on_the_home_page(cast: Cast, log_events: Any):
     http = HttpClient()
     response = _sign_in(http, "alice", "correct horse battery")
     assert response.status_code == 302
+    assert [e["actor_id"] for e in log_events("sign_in")] == [cast.alice.user.pk]
     assert http.get("/").status_code == 200
     assert AuditEvent.objects.filter(action="login", actor=cast.alice.user).exists()
 
 
-def test_it_refuses_a_wrong_password_and_audits_the_attempt(cast: Cast):
+def test_it_refuses_a_wrong_password_and_audits_the_attempt(cast: Cast, log_events: Any):
     response = _sign_in(HttpClient(), "alice", "wrong")
     assert response.status_code == 200
     assert "correct username and password" in response.content.decode()
     event = AuditEvent.objects.get(action="login_failed")
     assert "alice" not in event.detail
+    assert len(log_events("sign_in_failed")) == 1
+    assert "alice" not in str(log_events())
 
 
-def test_it_locks_out_after_repeated_failures(cast: Cast, settings: Any):
+def test_it_locks_out_after_repeated_failures(cast: Cast, settings: Any, log_events: Any):
     settings.AXES_ENABLED = True
     settings.AXES_FAILURE_LIMIT = 3
     http = HttpClient()
@@ -38,6 +41,8 @@ def test_it_locks_out_after_repeated_failures(cast: Cast, settings: Any):
     response = _sign_in(http, "alice", "correct horse battery")
     assert response.status_code == 429
     assert "Too many sign-in attempts" in response.content.decode()
+    assert log_events("sign_in_locked_out")
+    assert "alice" not in str(log_events())
 
 
 def test_it_signs_out_only_by_post(cast: Cast, as_alice: HttpClient):

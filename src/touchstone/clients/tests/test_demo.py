@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import sys
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -69,3 +70,12 @@ def test_it_refuses_to_run_in_production_mode():
     with pytest.raises(CommandError, match="production"):
         call_command("demo", "--quiet", stdout=io.StringIO())
     assert not Clinic.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_says_which_extra_to_install_when_faker_is_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "faker", None)  # a production install without the extra
+    with pytest.raises(CommandError, match="demo extra") as error:
+        call_command("demo", "--quiet", stdout=io.StringIO())
+    assert error.value.returncode == 2
+    assert not Clinic.objects.exists()  # nothing half-built

@@ -114,6 +114,22 @@ def test_it_imports_all_or_nothing_with_a_clear_error(cast: Cast):
         do_import_fhir(actor_of(cast.bob), client, {"resourceType": "Patient"})
 
 
+def test_it_logs_imports_and_exports_without_their_content(cast: Cast, log_events):
+    client = make_client(cast.harbour)
+    good = _load("QuestionnaireResponse-phq-9-example.json")
+    do_import_fhir(actor_of(cast.bob), client, good)
+    with pytest.raises(FhirImportError):
+        do_import_fhir(actor_of(cast.bob), client, {"resourceType": "Patient"})
+    client_bundle(cast.harbour, client, with_diagnoses=False)
+    [done] = log_events("import_finished")
+    assert (done["kind"], done["responses"]) == ("fhir", 1) and done["duration_ms"] >= 0
+    [failed] = log_events("import_failed")
+    assert (failed["kind"], failed["reason"]) == ("fhir", "invalid")
+    [export] = log_events("export_finished")
+    assert export["kind"] == "fhir_bundle" and export["resources"] >= 3
+    assert "Patient" not in str(log_events("import_failed"))
+
+
 def test_it_round_trips_scores_through_export_and_import(cast: Cast):
     source, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=2)
     target = make_client(cast.northside)

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
 
-import pandas as pd
+import duckdb
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from touchstone.audit.models import Action, AuditEvent
 from touchstone.care.models import Episode, Visit
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast
-from touchstone.interop.research import export_research, load_exports, pooled_outcomes
+from touchstone.interop.research import (
+    DICTIONARY,
+    PARQUET_TYPES,
+    export_research,
+    load_exports,
+    pooled_outcomes,
+    read_parquet,
+)
 from touchstone.measures.models import Administration
 from touchstone.reports.tests.factories import full_client
 
@@ -44,7 +53,7 @@ def _all_text(directory: Path) -> str:
     parts = []
     for path in sorted(directory.iterdir()):
         if path.suffix == ".parquet":
-            parts.append(pd.read_parquet(path).to_csv(index=False))
+            parts.append(read_parquet(path).to_csv(index=False))
         else:
             parts.append(path.read_text())
     return "\n".join(parts)
@@ -65,7 +74,7 @@ def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tm
         for value in filter(None, identifiers):
             assert value not in text, f"{value!r} leaked"
     # Every exported date is shifted: no row carries its own record's exact date.
-    frames = {p.stem: pd.read_parquet(p) for p in tmp_path.glob("*.parquet")}
+    frames = {p.stem: read_parquet(p) for p in tmp_path.glob("*.parquet")}
     pids = dict(zip(frames["clients"]["pid"], ["Zebediah", "Ottoline"], strict=True))
     for client in clients:
         pid = next(p for p, name in pids.items() if name == client.given_name)
@@ -101,12 +110,28 @@ def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tm
     assert not re.search(r"\bRefusenik\b", text)
 
 
+def test_it_writes_parquet_with_the_dictionarys_types_and_the_csv_values(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    export_research(cast.harbour, tmp_path / "one")
+    export_research(cast.northside, tmp_path / "none")  # no consenting client: empty tables
+    with duckdb.connect() as con:
+        for folder in ("one", "none"):
+            for table, columns in DICTIONARY.items():
+                path = tmp_path / folder / f"{table}.parquet"
+                schema = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
+                assert [row[:2] for row in schema.fetchall()] == [
+                    (column, PARQUET_TYPES[kind]) for column, kind, _ in columns
+                ]
+                csv_text = (tmp_path / folder / f"{table}.csv").read_text()
+                assert read_parquet(path).to_csv(index=False) == csv_text
+
+
 def test_it_keeps_pseudonyms_stable_across_exports_of_one_clinic(cast: Cast, tmp_path):
     _consented(cast, cast.harbour, PEOPLE[0])
     export_research(cast.harbour, tmp_path / "a")
     export_research(cast.harbour, tmp_path / "b")
-    a = pd.read_parquet(tmp_path / "a" / "scores.parquet")
-    b = pd.read_parquet(tmp_path / "b" / "scores.parquet")
+    a = read_parquet(tmp_path / "a" / "scores.parquet")
+    b = read_parquet(tmp_path / "b" / "scores.parquet")
     assert a.equals(b)
 
 
@@ -129,10 +154,30 @@ def test_it_pools_exports_of_two_clinics_and_computes_outcome_rates(cast: Cast, 
     assert pooled["instruments"]["phq9"]["n"] == 3
     db = tmp_path / "pool.duckdb"
     call_command("import", "research", str(tmp_path / "h"), str(tmp_path / "n"), "--db", str(db))
-    import duckdb
-
     with duckdb.connect(str(db)) as con:
         assert con.execute("select count(*) from clients").fetchone()[0] == 3
+
+
+def test_it_logs_the_export_and_the_pooling_as_one_job_each(cast: Cast, tmp_path, log_events):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    call_command(
+        "export", "research", "--out", str(tmp_path / "h"), "--clinic", "harbour", "--no-progress"
+    )
+    call_command("import", "research", str(tmp_path / "h"), stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("import", "research", str(tmp_path))  # not an export
+    started = log_events("job_started")
+    assert [e["job"] for e in started] == ["export", "import", "import"]
+    [export] = log_events("export_finished")
+    assert export["kind"] == "research" and export["clients"] == 1
+    assert export["job_id"] == started[0]["job_id"]
+    [pooled] = log_events("import_finished")
+    assert (pooled["sites"], pooled["clients"], pooled["job_id"]) == (1, 1, started[1]["job_id"])
+    [failed] = log_events("import_failed")
+    assert failed["reason"] == "not_an_export"
+    [refused] = log_events("job_refused")  # bad input: the person was told, exit status 2
+    assert refused["error"] == "CommandError" and refused["job_id"] == started[2]["job_id"]
+    assert len({e["job_id"] for e in started}) == 3
 
 
 def test_it_lets_only_the_owner_download_the_research_zip(cast: Cast):

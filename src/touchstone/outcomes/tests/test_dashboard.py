@@ -18,7 +18,7 @@ from touchstone.audit.models import AuditEvent
 from touchstone.conftest import Cast, actor_of
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, Status
-from touchstone.outcomes.actions import do_refresh_trajectories
+from touchstone.outcomes.actions import do_fit_trajectory, do_refresh_trajectories
 from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
 from touchstone.outcomes.tests.factories import build_outcomes
 from touchstone.outcomes.trajectories import not_on_track
@@ -125,7 +125,9 @@ def test_it_hides_everything_when_the_researcher_scope_is_small(cast: Cast):
     assert not [c for c in _counts(report.tables()) if 1 <= c < MIN_CELL_COUNT]
 
 
-def test_it_exports_every_table_as_csv_and_audits_the_export(cast: Cast, data: list[Any]):
+def test_it_exports_every_table_as_csv_and_audits_the_export(
+    cast: Cast, data: list[Any], log_events: Any
+):
     http = cast.browser_for(cast.bob)
     response = http.get("/outcomes/export.csv?table=all&diagnosis=F32")
     assert response.status_code == 200
@@ -150,6 +152,8 @@ def test_it_exports_every_table_as_csv_and_audits_the_export(cast: Cast, data: l
     assert event.actor == cast.bob.user
     assert event.clinic == cast.harbour
     assert "table=all" in event.detail
+    [logged] = log_events("export_finished")
+    assert (logged["kind"], logged["tables"]) == ("outcomes_csv", len(tables))
     one = http.get("/outcomes/export.csv?table=phq9-therapist")
     assert {r[0] for r in csv.reader(io.StringIO(one.content.decode())) if r and r[0][0] != "#"} \
         == {"table", "phq9-therapist"}  # fmt: skip
@@ -205,6 +209,23 @@ def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
     page = cast.browser_for(cast.bob).get(f"/clients/{worse.client_id}/progress/")
     assert "Not on track" in page.content.decode()
     assert worse.client_id not in {f.client.pk for f in not_on_track(cast.charlie)}
+
+
+def test_it_logs_each_fit_and_warns_of_a_slow_one(cast: Cast, monkeypatch: Any, log_events: Any):
+    build_outcomes(cast.harbour, [cast.tess], 40, seed=5)
+    do_fit_trajectory(actor_of(cast.alice), cast.harbour, "phq9")
+    monkeypatch.setattr("touchstone.outcomes.actions.SLOW_FIT_SECONDS", 0.0)
+    do_fit_trajectory(actor_of(cast.alice), cast.harbour, "phq9")
+    with pytest.raises(ValueError, match="clients"):
+        do_fit_trajectory(actor_of(cast.charlie), cast.northside, "phq9")
+    first, slow = log_events("trajectory_fitted")
+    assert (first["level"], first["slow"], slow["level"], slow["slow"]) == (
+        "info", False, "warning", True,
+    )  # fmt: skip
+    assert first["clinic_id"] == cast.harbour.pk and first["clients"] >= 20
+    assert first["instrument"] == "phq9" and first["duration_ms"] > 0
+    [skipped] = log_events("trajectory_not_fitted")
+    assert skipped["clinic_id"] == cast.northside.pk
 
 
 def test_it_gives_the_dashboard_to_owner_and_clinician_only(cast: Cast):

@@ -42,6 +42,13 @@ def test_it_accepts_the_kubios_artifact_method(rr_file):
     assert result["n_corrected"] >= 1
 
 
+def test_it_refuses_the_kubios_method_clearly_without_neurokit2(rr_file, monkeypatch):
+    monkeypatch.setitem(sys.modules, "neurokit2", None)  # the optional extra is missing
+    with pytest.raises(CommandError, match="hrv-reference") as error:
+        run("hrv", str(rr_file), "--artifacts", "kubios")
+    assert error.value.returncode == 2
+
+
 def test_it_rejects_a_bad_rr_line_with_exit_code_2(tmp_path):
     path = tmp_path / "rr.txt"
     path.write_text("812\n790\n7 9 0\n")

@@ -137,6 +137,22 @@ def test_it_refuses_unreadable_files_and_a_mapping_without_values(cast: Cast, mo
     assert "Map at least one of resting heart rate and RMSSD" in response.content.decode()
 
 
+def test_it_logs_imports_and_refusals_with_codes_and_counts_only(cast: Cast, log_events):
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.tess)
+    _upload(http, client.pk, "just one column\n")
+    _upload(http, client.pk, SLEEP_CSV + "31/02/2025;23:00;07:00;7:00\n")
+    _map(http, client.pk)
+    _upload(http, client.pk, SLEEP_CSV)
+    _map(http, client.pk)
+    header, rows = log_events("upload_refused")
+    assert (header["kind"], header["reason"]) == ("wearable_csv", "no_header")
+    assert (rows["reason"], rows["rows"], rows["errors"]) == ("invalid_rows", 4, 1)
+    [done] = log_events("import_finished")
+    assert (done["kind"], done["rows"], done["clinic_id"]) == ("wearable_csv", 3, cast.harbour.pk)
+    assert "31/02/2025" not in str(log_events())
+
+
 def test_the_mapping_step_belongs_to_the_client_it_was_uploaded_for(cast: Cast):
     client, other = make_client(cast.harbour), make_client(cast.harbour)
     http = cast.browser_for(cast.tess)

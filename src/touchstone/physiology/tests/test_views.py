@@ -4,6 +4,7 @@ isolation, audit and fixed query counts."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -154,6 +155,19 @@ def test_it_refuses_bad_rr_files_with_the_science_cores_message(cast: Cast, text
     assert response.status_code == 200
     assert message.lower() in str(response.context["form"].errors).lower()
     assert not Recording.objects.exists()
+
+
+def test_it_logs_a_refused_upload_with_a_reason_code_and_no_content(cast: Cast, log_events):
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.tess)
+    _upload(http, client.pk, "800\n810\nKittredge\n")
+    _upload(http, client.pk, "\n".join(["800"] * 50 + ["3500"] * 20))
+    first, second = log_events("upload_refused")
+    assert first["kind"] == "hrv_recording" and first["reason"] == "unreadable"
+    assert first["line"] == 3 and first["size_bytes"] == 18
+    assert second["reason"] == "too_noisy" and second["n_beats"] == 70
+    assert first["clinic_id"] == cast.harbour.pk and first["actor_id"] == cast.tess.user.pk
+    assert "Kittredge" not in json.dumps(log_events())
 
 
 def test_it_refuses_binary_and_oversized_files(cast: Cast, monkeypatch: Any):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -86,7 +87,7 @@ def test_it_shows_why_an_alert_was_raised_and_what_was_done_only_to_clinicians(h
     assert "Risk item answered positively" in page and "Same-day safety plan." in page
 
 
-def test_it_serves_the_progress_pdf_and_audits_the_export(harbour: Cast):
+def test_it_serves_the_progress_pdf_and_audits_the_export(harbour: Cast, log_events: Any):
     client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess)
     response = harbour.browser_for(harbour.tess).get(f"/clients/{client.pk}/reports/progress.pdf")
     assert response.status_code == 200
@@ -95,6 +96,9 @@ def test_it_serves_the_progress_pdf_and_audits_the_export(harbour: Cast):
     event = AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(client.pk)).get()
     assert event.detail == f"progress report pdf, episode {episode.pk}"
     assert "Dana" not in event.detail
+    [rendered] = log_events("pdf_rendered")
+    assert rendered["template"] == "reports/progress_pdf.html"
+    assert rendered["size_bytes"] == len(response.content) and rendered["duration_ms"] > 0
 
 
 def test_it_refuses_an_outsider_and_explains_a_missing_episode(harbour: Cast):

@@ -10,4 +10,12 @@ from __future__ import annotations
 
 
 class PhysiologyError(ValueError):
-    """A physiologically impossible or malformed input, with a message fit to show a user."""
+    """A physiologically impossible or malformed input, with a message fit to show a user.
+
+    ``reason`` is a fixed code (``"too_noisy"``, ``"too_few_beats"``, ...) for what the message
+    says, for logs and programs: the message may quote the input, the code never does.
+    """
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason

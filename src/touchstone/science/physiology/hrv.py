@@ -27,7 +27,8 @@ corrected beats is refused as too noisy, rather than analysed.
   variability time series artefact correction using novel beat classification", J Med Eng
   Technol 43(3):173-181, as implemented by NeuroKit2 ``signal_fixpeaks(method="Kubios")``;
   it inserts, removes or moves beats. Beats still outside 300-2000 ms afterwards are
-  interpolated as above. About 10x slower (see docs/benchmarks.md).
+  interpolated as above. About 10x slower (see docs/benchmarks.md). Needs the optional
+  NeuroKit2 (``hrv-reference`` extra); without it this method is refused with a message.
 
 Metrics — Task Force of the ESC and NASPE 1996, "Heart rate variability: standards of
 measurement, physiological interpretation and clinical use", Circulation 93:1043-1065:
@@ -38,14 +39,31 @@ measurement, physiological interpretation and clinical use", Circulation 93:1043
   sample SD of RR (ddof = 1, ms); RMSSD = √mean(ΔRR²) (ms); pNN50 = 100 x #(|ΔRR| > 50 ms)
   / number of RR intervals (Task Force: "NN50 divided by the total number of all NN
   intervals"; NeuroKit2 uses the same denominator).
-* frequency domain with **NeuroKit2** ``hrv_frequency``: RR series resampled at 4 Hz,
-  Welch PSD, power integrated over LF 0.04-0.15 Hz and HF 0.15-0.40 Hz in ms² (absolute,
-  ``normalize=False``), LF/HF. Task Force: HF needs about 1 min of recording and LF about
-  2 min, so shorter recordings give ``None`` for those.
+* frequency domain, our scipy code (:func:`frequency_domain`), Welch's periodogram of the
+  resampled tachogram as the Task Force describes it (section "Frequency domain methods";
+  Welch PD 1967, IEEE Trans Audio Electroacoust 15:70-73): the RR series, placed at the
+  times of its beats, is resampled at 4 Hz with a quadratic spline (the first and last
+  values held outside the beats), its mean removed, and its power spectral density
+  estimated with Hann windows of half its length, 50 % overlap and zero-padding to twice
+  the window (``scipy.signal.welch``, ``scaling="density"``, no detrending). Power is the
+  trapezoidal integral of the density over LF 0.04-0.15 Hz and HF 0.15-0.40 Hz (lower edge
+  included, upper excluded), in ms² (absolute, not normalised), and LF/HF their ratio. Task
+  Force: HF needs about 1 min of recording and LF about 2 min, so shorter recordings give
+  ``None`` for those.
 
-NeuroKit2 was chosen over hrv-analysis because it is actively maintained, implements the
-Lipponen-Tarvainen correction, and accepts RR in ms with their times directly; hrv-analysis
-1.0.6 fails to import with the current ``nolds`` 0.6 (TypeError in ``nolds.datasets``).
+  These are exactly the steps, and the numbers, of NeuroKit2 0.2-0.3 ``hrv_frequency(...,
+  psd_method="welch", interpolation_rate=4, normalize=False)``, which computed them before
+  (Makowski et al. 2021, Behav Res Methods 53:1689-1696): recordings stored then and now
+  stay comparable, before and after a visit. The test suite checks the agreement on every
+  run (``test_it_agrees_with_neurokit2_in_the_frequency_domain``). Kubios HRV (Tarvainen et
+  al. 2014, Comput Methods Programs Biomed 113:210-220) resamples with a cubic spline and
+  removes slow trends with smoothness priors (Tarvainen et al. 2002, IEEE Trans Biomed Eng
+  49:172-175) before its spectrum, so its LF/HF are close to ours but not equal.
+
+NeuroKit2 is an optional extra (``hrv-reference``, always installed with the development
+tools; ``pip install 'neurokit2>=0.2.10'`` adds it): it brings scikit-learn, matplotlib and
+PyWavelets (about 100 MB, several seconds of import) for what is one Welch spectrum here.
+Only the ``"kubios"`` artifact method still calls it, and says so clearly when it is missing.
 """
 
 from __future__ import annotations
@@ -189,7 +207,9 @@ class ArtifactCorrection:
 def _interpolate(rr: np.ndarray, flagged: np.ndarray) -> np.ndarray:
     keep = ~flagged
     if not keep.any():
-        raise PhysiologyError("every RR interval is an artifact; nothing left to analyse")
+        raise PhysiologyError(
+            "every RR interval is an artifact; nothing left to analyse", reason="all_artifacts"
+        )
     index = np.arange(rr.size)
     out = rr.copy()
     out[flagged] = np.interp(index[flagged], index[keep], rr[keep])
@@ -208,8 +228,18 @@ def _threshold(rr: np.ndarray) -> tuple[np.ndarray, int, int]:
     return _interpolate(rr, flagged), int(out_of_range.sum()), int(ectopic.sum())
 
 
+KUBIOS_NEEDS = (
+    "the kubios artifact method needs NeuroKit2, which is not installed (the optional "
+    "hrv-reference extra: pip install 'neurokit2>=0.2.10'); use the threshold method"
+)
+
+
 def _kubios(rr: np.ndarray) -> tuple[np.ndarray, int, int]:
-    import neurokit2 as nk  # imported here: it takes about 3 s to load
+    try:
+        # Imported here, not at the top: it is optional and takes seconds to load.
+        import neurokit2 as nk
+    except ImportError:
+        raise PhysiologyError(KUBIOS_NEEDS, reason="method_unavailable") from None
 
     peaks = np.asarray(nk.intervals_to_peaks(rr, sampling_rate=1000))
     kinds = ("ectopic", "missed", "extra", "longshort")
@@ -254,13 +284,16 @@ def correct_artifacts(
     elif method == "kubios":
         corrected, n_range, n_ectopic = _kubios(rr)
     else:
-        raise PhysiologyError(f"unknown artifact method {method!r}; use threshold or kubios")
+        raise PhysiologyError(
+            f"unknown artifact method {method!r}; use threshold or kubios", reason="unknown_method"
+        )
     result = ArtifactCorrection(corrected, method, int(rr.size), n_range, n_ectopic)
     if result.n_corrected > max_corrected_fraction * rr.size:
         raise PhysiologyError(
             f"{result.n_corrected} of {rr.size} beats are artifacts "
             f"({100 * result.n_corrected / rr.size:.1f} %, more than "
-            f"{100 * max_corrected_fraction:g} %): the recording is too noisy to analyse"
+            f"{100 * max_corrected_fraction:g} %): the recording is too noisy to analyse",
+            reason="too_noisy",
         )
     return result
 
@@ -292,7 +325,9 @@ def time_domain(rr_ms: Sequence[float] | np.ndarray) -> TimeDomain:
     """
     rr = np.asarray(rr_ms, dtype=float)
     if rr.size < MIN_BEATS:
-        raise PhysiologyError(f"{rr.size} beats is too few; HRV needs at least {MIN_BEATS}")
+        raise PhysiologyError(
+            f"{rr.size} beats is too few; HRV needs at least {MIN_BEATS}", reason="too_few_beats"
+        )
     diff = np.diff(rr)
     mean_rr = float(rr.mean())
     rmssd = float(np.sqrt(np.mean(diff**2)))
@@ -320,28 +355,68 @@ class FrequencyDomain:
         return asdict(self)
 
 
-def frequency_domain(rr_ms: Sequence[float] | np.ndarray) -> FrequencyDomain:
-    """LF and HF power by NeuroKit2 (4 Hz resampling, Welch), per the Task Force bands."""
-    import neurokit2 as nk
+def _welch_psd(rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (Hz) and power density (ms²/Hz) of the 4-Hz resampled tachogram."""
+    # Imported here, not at the top: scipy.signal brings scipy.stats and scipy.optimize (about
+    # 1.5 s), and this module is imported by every Django process through the models.
+    from scipy import interpolate, signal
 
+    times = np.cumsum(rr) / 1000  # each RR interval at the time of the beat that ends it
+    step = 1 / RESAMPLE_HZ
+    grid = np.arange(times[0], times[-1] + step, step)
+    series = interpolate.make_interp_spline(times, rr, k=2)(grid)
+    series[grid > times[-1]] = rr[-1]  # the grid may pass the last beat by < 1 step
+    series = series - series.mean()
+    n = series.size
+    # Half the series per window, written as NeuroKit2's signal_psd derives it (from a lowest
+    # frequency of 4·fs/n): in floating point this is sometimes one sample less than n // 2,
+    # and keeping the same arithmetic keeps the numbers identical to those stored before.
+    min_frequency = (2 * RESAMPLE_HZ) / (n / 2)
+    nperseg = min(int((2 / min_frequency) * RESAMPLE_HZ), int(n / 2))
+    freqs, density = signal.welch(
+        series,
+        fs=RESAMPLE_HZ,
+        window="hann",
+        nperseg=nperseg,
+        nfft=2 * nperseg,
+        detrend=False,
+        scaling="density",
+        average="mean",
+    )
+    keep = (freqs >= min_frequency) & (freqs <= HF_BAND[1])
+    return freqs[keep], density[keep]
+
+
+def _band_power(freqs: np.ndarray, density: np.ndarray, band: tuple[float, float]) -> float | None:
+    """Trapezoidal integral over ``band`` (lower edge in, upper out); None when no bin falls
+    in it."""
+    inside = (freqs >= band[0]) & (freqs < band[1])
+    if np.count_nonzero(inside) < 2:
+        return None
+    return float(np.trapezoid(density[inside], freqs[inside]))
+
+
+def frequency_domain(rr_ms: Sequence[float] | np.ndarray) -> FrequencyDomain:
+    """LF and HF power (ms²) and LF/HF by Welch's method, per the Task Force bands.
+
+    The steps are in the module docstring. Recordings shorter than 1 min give no metric, shorter
+    than 2 min no LF (Task Force 1996).
+
+    Examples
+    --------
+    >>> t = np.arange(0, 300, 0.8)
+    >>> f = frequency_domain(800 + 20 * np.sin(2 * np.pi * 0.25 * t))  # 0.25 Hz: HF
+    >>> round(f.hf, -1), f.lf < 0.01  # a sinusoid of amplitude 20 ms has power 20²/2 ms²
+    (200.0, True)
+    """
     rr = np.asarray(rr_ms, dtype=float)
     duration = float(rr.sum() / 1000)
     if duration < MIN_DURATION_HF_S or rr.size < MIN_BEATS:
         return FrequencyDomain(None, None, None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # NeuroKit warns on short windows; we gate by length
-        table = nk.hrv_frequency(
-            {"RRI": rr, "RRI_Time": np.cumsum(rr) / 1000},
-            lf=LF_BAND,
-            hf=HF_BAND,
-            psd_method="welch",
-            interpolation_rate=RESAMPLE_HZ,
-            normalize=False,
-            silent=True,
-        )
-    hf = float(table["HRV_HF"].iloc[0])
-    lf = float(table["HRV_LF"].iloc[0]) if duration >= MIN_DURATION_LF_S else None
-    lf_hf = lf / hf if lf is not None and hf > 0 else None
+    freqs, density = _welch_psd(rr)
+    hf = _band_power(freqs, density, HF_BAND)
+    lf = _band_power(freqs, density, LF_BAND) if duration >= MIN_DURATION_LF_S else None
+    lf_hf = lf / hf if lf is not None and hf else None
     return FrequencyDomain(lf=lf, hf=hf, lf_hf=lf_hf)
 
 
@@ -392,7 +467,9 @@ def hrv_metrics(
     """
     rr = np.asarray(rr_ms, dtype=float)
     if rr.size < MIN_BEATS:
-        raise PhysiologyError(f"{rr.size} beats is too few; HRV needs at least {MIN_BEATS}")
+        raise PhysiologyError(
+            f"{rr.size} beats is too few; HRV needs at least {MIN_BEATS}", reason="too_few_beats"
+        )
     corrected = correct_artifacts(rr, artifacts, max_corrected_fraction)
     return HrvMetrics(
         time=time_domain(corrected.rr_ms),

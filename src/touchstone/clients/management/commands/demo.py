@@ -7,7 +7,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from touchstone.accounts.models import Clinic
-from touchstone.clients.demo import build_demo_clinic, demo_exists, demo_logins
+from touchstone.clients.demo import (
+    DemoUnavailable,
+    build_demo_clinic,
+    demo_exists,
+    demo_logins,
+)
+from touchstone.logs.commands import as_job
 
 
 class Command(BaseCommand):
@@ -23,6 +29,7 @@ class Command(BaseCommand):
             help="Only when the database has no clinic at all (used by make run).",
         )
 
+    @as_job("demo")
     def handle(
         self, *args: Any, seed: int, clients: int, quiet: bool, if_empty: bool, **options: Any
     ) -> None:
@@ -36,9 +43,12 @@ class Command(BaseCommand):
         if if_empty and Clinic.objects.exists() and not demo_exists():
             self.stdout.write("The database already has a clinic; no demo added.")
             return
-        context = build_demo_clinic(
-            seed=seed, n_clients=clients, progress=not quiet and sys.stderr.isatty()
-        )
+        try:
+            context = build_demo_clinic(
+                seed=seed, n_clients=clients, progress=not quiet and sys.stderr.isatty()
+            )
+        except DemoUnavailable as error:
+            raise CommandError(str(error), returncode=2) from None
         if context is None:
             self.stdout.write("The demo clinic is already there; nothing changed.")
         else:

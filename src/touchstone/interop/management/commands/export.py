@@ -17,6 +17,7 @@ from touchstone.audit.models import Action
 from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.research import TABLES, export_research
+from touchstone.logs.commands import as_job
 
 
 class Command(TouchstoneCommand):
@@ -33,6 +34,7 @@ class Command(TouchstoneCommand):
         p.add_argument("--no-progress", action="store_true")
         self.add_clinic_argument(p)
 
+    @as_job("export")
     def handle(self, *args: Any, **options: Any) -> None:
         clinic = self.clinic_for(options["clinic"])
         out: Path = options["out"]

@@ -5,6 +5,7 @@ several clinics and print the pooled outcome rates as JSON. Bad input exits 2 wi
 from __future__ import annotations
 
 import json
+import time
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from touchstone.interop.research import (
     pooled_outcomes,
     to_duckdb,
 )
+from touchstone.logs import import_failed, import_finished
+from touchstone.logs.commands import as_job
 
 
 class Command(TouchstoneCommand):
@@ -33,6 +36,7 @@ class Command(TouchstoneCommand):
         p.add_argument("directories", nargs="+", type=Path)
         p.add_argument("--db", type=Path, default=None, help="Write the pooled tables to DuckDB.")
 
+    @as_job("import")
     def handle(self, *args: Any, **options: Any) -> None:
         if options["kind"] == "research":
             self._research(options["directories"], options["db"])
@@ -45,8 +49,10 @@ class Command(TouchstoneCommand):
         except FileNotFoundError:
             raise bad(f"{path}: no such file") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            import_failed("fhir", "not_json")
             raise bad(f"{path}: not JSON ({error})") from None
         if not isinstance(data, dict):
+            import_failed("fhir", "not_a_resource")
             raise bad(f"{path}: not a FHIR resource")
         try:
             imported = do_import_fhir(self.actor_for(clinic), client, data)
@@ -58,13 +64,18 @@ class Command(TouchstoneCommand):
             self.stdout.write(f"{item.instrument_id}: total {total}{alerts}")
 
     def _research(self, directories: list[Path], db: Path | None) -> None:
+        started = time.perf_counter()
         for directory in directories:
             if not directory.is_dir():
+                import_failed("research", "not_a_directory")
                 raise bad(f"{directory} is not a directory")
         try:
             frames = load_exports(directories)
         except ResearchImportError as error:
+            import_failed("research", "not_an_export", directories=len(directories))
             raise bad(str(error)) from None
         if db is not None:
             to_duckdb(frames, db)
-        self.stdout.write(json.dumps(pooled_outcomes(frames), indent=2))
+        pooled = pooled_outcomes(frames)
+        import_finished("research", started, sites=pooled["sites"], clients=len(frames["clients"]))
+        self.stdout.write(json.dumps(pooled, indent=2))

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from touchstone.logs.commands import as_job
 from touchstone.science.instruments import (
     AnswerError,
     Instrument,
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--csv", dest="csv_in", type=Path, help="CSV of responses")
         parser.add_argument("--out", type=Path, help="CSV of scores (with --csv)")
 
+    @as_job("score")
     def handle(self, *args: Any, **options: Any) -> None:
         instrument = get_instrument(options["instrument"])
         if options["csv_in"] is not None:

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from touchstone.accounts.commands import TouchstoneCommand
 from touchstone.accounts.models import Clinic
+from touchstone.logs.commands import as_job
 from touchstone.outcomes.actions import do_fit_trajectory
 from touchstone.outcomes.trajectories import TRAJECTORY_INSTRUMENTS
 
@@ -20,6 +21,7 @@ class Command(TouchstoneCommand):
         parser.add_argument("--clinic", help="Slug of one clinic (default: all)")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar")
 
+    @as_job("fit-trajectories")
     def handle(self, *args: Any, **options: Any) -> None:
         clinics = Clinic.objects.order_by("pk")
         if options["clinic"]:

@@ -16,6 +16,7 @@ from touchstone.accounts.commands import TouchstoneCommand, bad
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.commands import client_of
+from touchstone.logs.commands import as_job
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ReportError, build_progress_report
@@ -46,6 +47,7 @@ class Command(TouchstoneCommand):
         p.add_argument("--out", required=True, type=Path)
         self.add_clinic_argument(p)
 
+    @as_job("report")
     def handle(self, *args: Any, **options: Any) -> None:
         clinic = self.clinic_for(options["clinic"])
         out: Path = options["out"]

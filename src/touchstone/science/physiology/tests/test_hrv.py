@@ -1,4 +1,7 @@
 import math
+import subprocess
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -235,6 +238,79 @@ def test_it_agrees_with_an_independent_scipy_welch_estimate():
     f = frequency_domain(rr)
     assert f.lf == pytest.approx(band(0.04, 0.15), rel=0.15)
     assert f.hf == pytest.approx(band(0.15, 0.40), rel=0.15)
+
+
+# Recordings for the NeuroKit2 comparison: 8-min noise, 15-min two-band modulation with noise,
+# a 90-s one (HF only), and 124 / 233 beats, whose 4-Hz series (n = 396, 744 samples) are
+# among the lengths where NeuroKit2's window is one sample shorter than n // 2.
+_NOISY = sinusoidal_rr(900) + np.random.default_rng(5).normal(0, 8, sinusoidal_rr(900).size)
+REFERENCE_RECORDINGS = {
+    "clean_8min": CLEAN,
+    "two_bands_15min": _NOISY,
+    "short_90s": sinusoidal_rr(90),
+    "edge_396": 800 + np.random.default_rng(11).normal(0, 30, 124),
+    "edge_744": 800 + np.random.default_rng(12).normal(0, 30, 233),
+}
+
+
+@pytest.mark.parametrize("name", REFERENCE_RECORDINGS)
+def test_it_agrees_with_neurokit2_in_the_frequency_domain(name):
+    # NeuroKit2 0.3 computed these metrics before they moved to scipy; the two must give the
+    # same numbers (relative difference below 1e-9) so that stored recordings stay comparable.
+    nk = pytest.importorskip("neurokit2")
+    rr = REFERENCE_RECORDINGS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = nk.hrv_frequency(
+            {"RRI": rr, "RRI_Time": np.cumsum(rr) / 1000},
+            lf=(0.04, 0.15),
+            hf=(0.15, 0.40),
+            psd_method="welch",
+            interpolation_rate=4,
+            normalize=False,
+            silent=True,
+        )
+    f = frequency_domain(rr)
+    assert f.hf == pytest.approx(reference["HRV_HF"].iloc[0], rel=1e-9)
+    if rr.sum() >= 120_000:
+        assert f.lf == pytest.approx(reference["HRV_LF"].iloc[0], rel=1e-9)
+        assert f.lf_hf == pytest.approx(reference["HRV_LFHF"].iloc[0], rel=1e-9)
+    else:
+        assert f.lf is None
+
+
+def test_the_reference_lengths_hit_the_short_window_case():
+    # Guards the comparison above: these lengths must be the ones where NeuroKit2's
+    # floating-point window length is n // 2 - 1 (else the edge case goes untested).
+    for name in ("edge_396", "edge_744"):
+        rr = REFERENCE_RECORDINGS[name]
+        t = np.cumsum(rr) / 1000
+        n = np.arange(t[0], t[-1] + 0.25, 0.25).size
+        assert int((2 / ((2 * 4) / (n / 2))) * 4) == n // 2 - 1, (name, n)
+
+
+def test_importing_the_physiology_core_does_not_load_neurokit2():
+    # Importing costs what Django's start-up pays (the models import hrv): not even scipy.signal.
+    # Computing every metric costs scipy, never NeuroKit2 and its scikit-learn, matplotlib...
+    code = (
+        "import sys, numpy as np\n"
+        "import touchstone.science.physiology\n"
+        "from touchstone.science.physiology.hrv import hrv_metrics\n"
+        "print(sorted({'neurokit2', 'scipy.signal'} & set(sys.modules)))\n"
+        "hrv_metrics(800 + 30 * np.sin(np.arange(400)))\n"
+        "print(sorted({'neurokit2', 'sklearn', 'matplotlib', 'pywt'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["[]", "[]"]
+
+
+def test_the_kubios_method_says_what_to_install_when_neurokit2_is_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "neurokit2", None)  # makes ``import neurokit2`` fail
+    with pytest.raises(PhysiologyError, match=r"needs NeuroKit2.*hrv-reference.*neurokit2>=0.2.10"):
+        correct_artifacts(CLEAN, method="kubios")
+    assert correct_artifacts(CLEAN).method == "threshold"  # the default needs nothing extra
 
 
 def test_it_gives_no_lf_for_a_recording_shorter_than_two_minutes():
