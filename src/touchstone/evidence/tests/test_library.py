@@ -400,10 +400,19 @@ def test_it_brings_shipped_effect_data_up_to_the_shipped_file(cast: Cast):
     do_seed_library(actor_of(cast.alice), cast.harbour)
     ko = Study.objects.get(clinic=cast.harbour, key="ko2014")
     Study.objects.filter(pk=ko.pk).update(scale="", effect_design="", vi=9.9)
+    # a copy seeded before Field 2012's journal, DOI and year were read (then UNVERIFIED)
+    field = Study.objects.get(clinic=cast.harbour, key="field2012")
+    Study.objects.filter(pk=field.pk).update(
+        citation="Field T. Yoga and massage therapy.", doi="", year=None,
+        unverified=["journal", "doi", "year"],
+    )  # fmt: skip
     mine = make_study(cast.harbour, key="doe2021", scale="BDI")
-    assert do_seed_library(actor_of(cast.alice), cast.harbour) == 1
+    assert do_seed_library(actor_of(cast.alice), cast.harbour) == 2
     ko.refresh_from_db()
     assert (ko.scale, ko.effect_design, ko.vi) == ("PSQI", "controlled", 0.1849)
+    field.refresh_from_db()
+    assert (field.doi, field.year, field.unverified) == ("10.1016/j.jbmt.2011.08.002", 2012, [])
+    assert "J Bodyw Mov Ther 2012;16(2):204-209" in field.citation
     mine.refresh_from_db()
     assert mine.scale == "BDI"  # an owner's own study is never touched
     assert AuditEvent.objects.filter(action="update", object_type="evidence.study").exists()
