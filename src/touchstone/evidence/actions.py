@@ -48,18 +48,20 @@ def _from_shipped(clinic: Clinic, s: ShippedStudy) -> Study:
     )
 
 
-#: The fields of a shipped study's effect that a newer ``studies.json`` may correct; the
+#: The fields of a shipped study that a newer ``studies.json`` may correct (its effect, and its
+#: bibliographic data when a source is verified later, e.g. a DOI that was UNVERIFIED); the
 #: clinic's copy follows the file (an owner cannot edit shipped studies).
-EFFECT_FIELDS = (
+SHIPPED_FIELDS = (
+    "citation", "doi", "year", "domain", "design", "population", "n", "outcome", "result",
     "measure", "effect_domain", "scale", "effect_design", "yi", "vi", "effect_derived",
-    "effect_note", "extraction_note", "source", "unverified",
+    "effect_note", "extraction_note", "source", "unverified", "critiques",
 )  # fmt: skip
 
 
 def do_seed_library(actor: Actor, clinic: Clinic) -> int:
-    """Add the shipped studies the clinic does not have yet, and bring the effect data of the
-    shipped studies it has up to the shipped file; returns how many rows were added or
-    updated."""
+    """Add the shipped studies the clinic does not have yet, and bring the shipped studies it
+    has up to the shipped file (effect and bibliographic fields); returns how many rows were
+    added or updated."""
     with transaction.atomic():
         have = {s.key: s for s in Study.objects.filter(clinic=clinic, shipped=True)}
         taken = set(Study.objects.filter(clinic=clinic).values_list("key", flat=True))
@@ -70,21 +72,21 @@ def do_seed_library(actor: Actor, clinic: Clinic) -> int:
             if mine is None:
                 continue
             fresh = _from_shipped(clinic, shipped)
-            if any(getattr(mine, f) != getattr(fresh, f) for f in EFFECT_FIELDS):
-                for f in EFFECT_FIELDS:
+            if any(getattr(mine, f) != getattr(fresh, f) for f in SHIPPED_FIELDS):
+                for f in SHIPPED_FIELDS:
                     setattr(mine, f, getattr(fresh, f))
                 changed.append(mine)
         if rows:
             Study.objects.bulk_create(rows)
         if changed:
-            Study.objects.bulk_update(changed, list(EFFECT_FIELDS))
+            Study.objects.bulk_update(changed, list(SHIPPED_FIELDS))
         if not rows and not changed:
             return 0
         record(
             actor,
             Action.CREATE if rows else Action.UPDATE,
             object_type="evidence.study",
-            detail=f"seeded {len(rows)} shipped studies, updated the effect data of {len(changed)}",
+            detail=f"seeded {len(rows)} shipped studies, brought {len(changed)} up to the file",
             clinic=clinic,
         )
     return len(rows) + len(changed)

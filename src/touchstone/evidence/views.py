@@ -30,6 +30,7 @@ FIELD_LABELS = {
     "per_study_effects": "Per-study effects",
     "per_outcome_effects": "Per-outcome effects",
     "per_arm_n": "Per-arm sizes",
+    "instrument_version": "Instrument version",
     "pooled_effect": "Pooled effect",
     "number_of_studies": "Number of studies",
     "massage_subgroup": "Massage subgroup",

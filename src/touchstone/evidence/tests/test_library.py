@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,10 +42,13 @@ def test_it_lets_every_role_read_the_library_with_unverified_marks(cast: Cast):
     for member in (cast.alice, cast.bob, cast.tess, cast.fiona, cast.rita):
         assert cast.browser_for(member).get("/evidence/").status_code == 200
     http = cast.browser_for(cast.rita)
+    rapaport = Study.objects.get(clinic=cast.harbour, key="rapaport2016")
+    html = http.get(f"/evidence/studies/{rapaport.pk}/").content.decode()
+    assert "UNVERIFIED in the source notes: DOI, Per-arm sizes" in html
     field2012 = Study.objects.get(clinic=cast.harbour, key="field2012")
     html = http.get(f"/evidence/studies/{field2012.pk}/").content.decode()
-    assert "UNVERIFIED in the source notes" in html
-    assert "Journal" in html and "DOI" in html
+    assert "UNVERIFIED in the source notes" not in html  # journal, DOI, year read since
+    assert "10.1016/j.jbmt.2011.08.002" in html
 
 
 def test_it_shows_critiques_next_to_the_claims(cast: Cast):
@@ -166,6 +171,25 @@ def test_it_pools_studies_exactly_as_the_science_core(cast: Cast):
     assert "Not on the SMD scale: Rapaport 2016" in mixed.content.decode()
     one = _synthesize(http, studies=["doe2019"])
     assert "Choose at least two studies" in one.content.decode()
+
+
+def test_it_pools_the_shipped_depression_trials_on_the_page_as_metafor(cast: Cast):
+    # Poland 2013 (PMC3627430 Table 2) and Chompoopan 2024 (abstract): HAM-D mean differences;
+    # metafor 3.8.1 reference printed by science/meta/tests/fixtures/make_library_fixtures.R
+    fixtures = Path(__file__).resolve().parents[2] / "science" / "meta" / "tests" / "fixtures"
+    ref = json.loads((fixtures / "metafor_3_8_1_library.json").read_text())
+    do_seed_library(actor_of(cast.alice), cast.harbour)
+    response = _synthesize(
+        cast.browser_for(cast.tess), studies=["poland2013", "chompoopan2024"], measure="MD"
+    )
+    run = response.context["run"]
+    reml = ref["depression_hamd_md"]["REML"]
+    got = run.result.to_dict()
+    assert got["k"] == 2
+    assert (got["estimate"], got["ci_lb"], got["ci_ub"]) == pytest.approx(
+        (reml["estimate"], reml["ci_lb"], reml["ci_ub"]), rel=1e-9
+    )
+    assert "Poland 2013" in response.content.decode()
 
 
 def _refusal(response: Any) -> str:
@@ -376,10 +400,19 @@ def test_it_brings_shipped_effect_data_up_to_the_shipped_file(cast: Cast):
     do_seed_library(actor_of(cast.alice), cast.harbour)
     ko = Study.objects.get(clinic=cast.harbour, key="ko2014")
     Study.objects.filter(pk=ko.pk).update(scale="", effect_design="", vi=9.9)
+    # a copy seeded before Field 2012's journal, DOI and year were read (then UNVERIFIED)
+    field = Study.objects.get(clinic=cast.harbour, key="field2012")
+    Study.objects.filter(pk=field.pk).update(
+        citation="Field T. Yoga and massage therapy.", doi="", year=None,
+        unverified=["journal", "doi", "year"],
+    )  # fmt: skip
     mine = make_study(cast.harbour, key="doe2021", scale="BDI")
-    assert do_seed_library(actor_of(cast.alice), cast.harbour) == 1
+    assert do_seed_library(actor_of(cast.alice), cast.harbour) == 2
     ko.refresh_from_db()
     assert (ko.scale, ko.effect_design, ko.vi) == ("PSQI", "controlled", 0.1849)
+    field.refresh_from_db()
+    assert (field.doi, field.year, field.unverified) == ("10.1016/j.jbmt.2011.08.002", 2012, [])
+    assert "J Bodyw Mov Ther 2012;16(2):204-209" in field.citation
     mine.refresh_from_db()
     assert mine.scale == "BDI"  # an owner's own study is never touched
     assert AuditEvent.objects.filter(action="update", object_type="evidence.study").exists()

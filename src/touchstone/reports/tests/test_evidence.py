@@ -22,6 +22,8 @@ def _study(sid: str, **effect: Any) -> dict[str, Any]:
     base["critiques"] = []
     base["effect"] = {"measure": "MD", "domain": "anxiety", "scale": "HAM-A",
                       "design": "controlled", "note": "test figure", **effect}  # fmt: skip
+    if base["effect"]["design"] == "controlled":
+        base["effect"].setdefault("comparison", "change")
     return base
 
 
@@ -52,3 +54,22 @@ def test_it_pools_only_compatible_effects(tmp_path: Path, monkeypatch: pytest.Mo
     assert ham.estimate == pytest.approx(rma([-3.0, -1.0], [2.0, 1.5], "REML").estimate, abs=1e-12)
     assert out[("anxiety", "MD", "controlled", "STAI-S")].k == 1
     assert out[("anxiety", "SMD", "meta_summary", "various")].k == 1
+
+
+def test_it_pools_the_shipped_depression_trials_as_metafor() -> None:
+    # Poland 2013 and Chompoopan 2024: HAM-D mean differences of two randomized trials; REML
+    # reference from science/meta/tests/fixtures/make_library_fixtures.R (metafor 3.8.1).
+    fixtures = Path(__file__).resolve().parents[2] / "science" / "meta" / "tests" / "fixtures"
+    ref = json.loads((fixtures / "metafor_3_8_1_library.json").read_text())
+    evidence.pooled_estimates.cache_clear()
+    out = {(e.domain, e.measure, e.design, e.scale): e for e in evidence.pooled_estimates()}
+    hamd = out[("depression", "MD", "controlled", "HAM-D")]
+    assert hamd.k == 2 and hamd.method == "REML"
+    assert [c.split(" ", 1)[0] for c in hamd.studies] == ["Poland", "Chompoopan"]
+    reml = ref["depression_hamd_md"]["REML"]
+    assert (hamd.estimate, hamd.ci_low, hamd.ci_high) == pytest.approx(
+        (reml["estimate"], reml["ci_lb"], reml["ci_ub"]), rel=1e-9
+    )
+    # the other domains' single controlled effects stay single-study rows, never pooled across
+    assert out[("anxiety", "MD", "controlled", "HAM-A")].k == 1
+    assert out[("sleep", "MD", "controlled", "PSQI")].k == 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from touchstone.science.meta.compat import DESIGNS, RAW_UNIT_MEASURES, VARIOUS, same_scale
-from touchstone.science.meta.effects import smd
+from touchstone.science.meta.effects import md, smd
 
 DOMAINS = ("depression", "anxiety", "cortisol", "sleep", "cost")
 #: Version 2 added ``domain``, ``scale`` and ``design`` to every effect.
@@ -26,6 +26,7 @@ UNVERIFIABLE = frozenset(
         "authors",
         "cost_amounts",
         "doi",
+        "instrument_version",
         "journal",
         "massage_subgroup",
         "n",
@@ -55,6 +56,15 @@ _REQUIRED = {
 }
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _Z975 = 1.959963984540054
+#: What a controlled effect compares (Cochrane Handbook 6.4, section 6.5.2.8 and 10.5.2): the
+#: groups' post-treatment values, their changes from baseline, or the source does not say.
+COMPARISONS: dict[str, str] = {
+    "final": "final (post-treatment) values",
+    "change": "changes from baseline",
+    "not_stated": "final values or changes: not stated in the source",
+}
+#: Group summaries (metafor ``escalc`` argument names) turn into an effect by these functions.
+_FROM_SUMMARIES = {"SMD": smd, "MD": md}
 
 
 class StudyDataError(ValueError):
@@ -68,7 +78,9 @@ class Effect:
     ``domain`` (what was measured: depression, anxiety, sleep, cortisol...), ``scale`` (the
     instrument, e.g. "HAM-A", "PSQI"; "various" for an SMD summary over several instruments)
     and ``design`` (a key of ``compat.DESIGNS``) decide what it may be pooled with
-    (:func:`touchstone.science.meta.compat.check_poolable`).
+    (:func:`touchstone.science.meta.compat.check_poolable`). ``comparison`` (a key of
+    :data:`COMPARISONS`, required for controlled effects) says whether the groups' final values
+    or their changes were compared; ``None`` for other designs.
     """
 
     measure: str
@@ -79,6 +91,7 @@ class Effect:
     domain: str
     scale: str
     design: str
+    comparison: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,13 +152,26 @@ def _effect(sid: str, raw: Any) -> Effect | None:
         raise _fail(sid, "effect.scale", "a mean difference needs one named instrument")
     if not note.strip():
         raise _fail(sid, "effect.note", "must say where each figure comes from")
-    tags = (domain, scale.strip(), design)
-    if "yi" not in raw:  # group summaries: compute Hedges' g as metafor's escalc("SMD")
+    comparison = raw.get("comparison")
+    if design == "controlled" and comparison not in COMPARISONS:
+        raise _fail(
+            sid, "effect.comparison", f"a controlled effect needs one of {', '.join(COMPARISONS)}"
+        )
+    if design != "controlled" and comparison is not None:
+        raise _fail(sid, "effect.comparison", "applies to controlled effects only")
+    tags = (domain, scale.strip(), design, comparison)
+    if "yi" not in raw:  # group summaries (treatment first): metafor escalc("SMD"/"MD")
         keys = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
-        vals = [_number(sid, raw, key) for key in keys]
-        if measure != "SMD":
-            raise _fail(sid, "effect.measure", "group summaries are supported for SMD only")
-        es = smd([vals[0]], [vals[1]], [vals[2]], [vals[3]], [vals[4]], [vals[5]])
+        vals = [_number(sid, raw, key, positive=key[0] != "m") for key in keys]
+        for key, value in zip(keys, vals, strict=True):
+            if key[0] == "n" and not value.is_integer():
+                raise _fail(sid, f"effect.{key}", "a group size must be a whole number")
+        if measure not in _FROM_SUMMARIES:
+            raise _fail(sid, "effect.measure", "group summaries are supported for SMD and MD")
+        if measure == "SMD" and vals[2] + vals[5] <= 2:
+            raise _fail(sid, "effect", "Hedges' g needs more than two participants (n1i + n2i > 2)")
+        m1, s1, n1, m2, s2, n2 = ([v] for v in vals)
+        es = _FROM_SUMMARIES[measure](m1, s1, n1, m2, s2, n2)  # inputs checked above
         return Effect(measure, float(es.yi[0]), float(es.vi[0]), True, note, *tags)
     yi, vi = _number(sid, raw, "yi"), _number(sid, raw, "vi", positive=True)
     if "ci_lb" in raw or "ci_ub" in raw:
