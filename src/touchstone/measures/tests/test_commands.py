@@ -51,6 +51,13 @@ def test_it_refuses_item_4_of_phq15_for_a_man_with_exit_status_2():
     assert err.value.returncode == 2
 
 
+def test_it_applies_the_nhs_talking_therapies_criteria_on_request():
+    default = run("change", "gad7", "--pre", "10", "--post", "6")
+    nhs = run("change", "gad7", "--pre", "10", "--post", "6", "--criteria", "nhs-talking-therapies")
+    assert (default["reliable_change"], nhs["reliable_change"]) == ("none", "improved")
+    assert (nhs["classification"], nhs["cutoff_value"]) == ("recovered", 8.0)
+
+
 @pytest.mark.parametrize(
     "args",
     [("score", "phq99", "1"), ("score", "phq9", "1", "2"), ("score", "gad7", *["4"] * 7),
