@@ -138,16 +138,24 @@ def questionnaires_due(member: StaffMember, today: dt.date) -> list[Due]:
 @dataclass(frozen=True)
 class QuestionnaireProgress:
     """Measures' panel on the progress page: each instrument's scores against the baseline,
-    and the questionnaires still being filled."""
+    the questionnaires still being filled, and every administration (newest first), each a
+    link to its answers, score, band, version and who gave it."""
 
     series: list[Series]
     in_progress: list[Administration]
+    administrations: list[Administration]
 
 
 def questionnaire_progress(member: StaffMember, client: Client) -> QuestionnaireProgress:
-    """Two queries."""
-    rows = Administration.objects.for_member(member).filter(client=client)
+    """One query for the administrations."""
+    rows = list(
+        Administration.objects.for_member(member)
+        .filter(client=client)
+        .select_related("created_by__user")
+        .order_by("-started_at", "-id")
+    )
     return QuestionnaireProgress(
-        series=client_series(rows.completed()),
-        in_progress=list(rows.filter(status=Status.IN_PROGRESS)),
+        series=client_series([a for a in rows if a.status == Status.COMPLETED]),
+        in_progress=[a for a in rows if a.status == Status.IN_PROGRESS],
+        administrations=rows,
     )

@@ -67,6 +67,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
                 request.POST or None,
                 initial=a.answers,
                 prefix=f"a{a.pk}",
+                sex=link.client.scoring_sex,
             ),
         )
         for a in administrations
