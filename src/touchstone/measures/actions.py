@@ -16,6 +16,7 @@ from django.utils import timezone
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.models import Action
+from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import (
@@ -35,6 +36,10 @@ def do_start_administration(
         definition = instrument(instrument_id)
     except UnknownInstrumentError:
         raise ValidationError({"instrument_id": f"Unknown instrument {instrument_id!r}."}) from None
+    if instrument_id in SESSION_RATING_INSTRUMENTS:
+        raise ValidationError(
+            {"instrument_id": "Session ratings are recorded on the visit, before and after."}
+        )
     if mode not in Mode.values:
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
     if client.is_archived:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from django.utils import timezone
 
+from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.lib.charts import band_colours
 from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument
@@ -97,7 +98,8 @@ def client_series(
     today = today or timezone.localdate()
     grouped: dict[str, list[Administration]] = defaultdict(list)
     for a in sorted(administrations, key=lambda a: (a.when, a.pk)):
-        grouped[a.instrument_id].append(a)
+        if a.instrument_id not in SESSION_RATING_INSTRUMENTS:  # the visit's (care.selectors)
+            grouped[a.instrument_id].append(a)
     spans = sorted(episodes, key=lambda e: e[0])
     out = []
     for instrument_id, rows in grouped.items():
