@@ -49,12 +49,22 @@ class ClinicSettingsForm(forms.ModelForm):
             "require_two_factor",
             "crisis_line",
             "emergency_number",
+            "change_criteria",
             "address",
             "phone",
             "npi",
             "tax_id",
             "fee_97124",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["change_criteria"].required = False
+
+    def clean_change_criteria(self) -> str:
+        # A post without the field (a page from before it existed) keeps the clinic's choice.
+        value: str = self.cleaned_data.get("change_criteria") or self.instance.change_criteria
+        return value
 
 
 class TokenForm(forms.Form):

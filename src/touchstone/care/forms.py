@@ -15,6 +15,7 @@ from touchstone.care.models import (
     EPISODE_FIELDS,
     INTAKE_FIELDS,
     MEDICATION_FIELDS,
+    SESSION_RATING_INSTRUMENTS,
     VISIT_FIELDS,
     AdverseEvent,
     ContraindicationScreen,
@@ -87,7 +88,12 @@ class ScreenForm(forms.ModelForm):
 
 
 def _instrument_choices() -> list[tuple[str, str]]:
-    return sorted((i.id, i.title) for i in all_instruments().values())
+    """Every instrument a plan may hold: the session ratings belong to the visit form."""
+    return sorted(
+        (i.id, i.title)
+        for i in all_instruments().values()
+        if i.id not in SESSION_RATING_INSTRUMENTS
+    )
 
 
 class EpisodeForm(forms.ModelForm):

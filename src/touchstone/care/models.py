@@ -266,6 +266,11 @@ class Episode(ClinicOwned):
             unknown = sorted(set(value) - known)
             if unknown:
                 errors[name] = f"Unknown instrument: {', '.join(unknown)}."
+            elif set(value) & SESSION_RATING_INSTRUMENTS:
+                errors[name] = (
+                    "Session ratings are recorded on the visit (before and after), not as "
+                    "questionnaires."
+                )
         if self.plan_periodic and not self.plan_every_weeks:
             errors["plan_every_weeks"] = "Say every how many weeks."
         if errors:
@@ -346,8 +351,13 @@ class Pressure(models.TextChoices):
     DEEP = "deep", "Deep"
 
 
-#: The five 0-10 session ratings, the same as the ``rating-*`` instruments.
+#: The five 0-10 session ratings. Their one home is the visit (``<name>_before`` and
+#: ``<name>_after``): docs/architecture.md, "Session ratings: one source".
 RATINGS = ("tension", "anxiety", "mood", "pain", "relaxation")
+#: The retired ``rating-*`` questionnaires: their definitions stay so that administrations
+#: given before the ratings moved to the visit can still be read, but none can be started or
+#: planned (``care.ratings_move`` copied their values into the visits).
+SESSION_RATING_INSTRUMENTS = frozenset(f"rating-{name}" for name in RATINGS)
 
 
 def _rating(label: str) -> Any:

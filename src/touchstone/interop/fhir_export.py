@@ -23,6 +23,7 @@ from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Visit, VisitStatus
 from touchstone.clients.models import Client
+from touchstone.interop.fhir_person import life_stage_observations, patient_fields
 from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
@@ -96,6 +97,7 @@ def patient(clinic: Clinic, client: Client) -> dict[str, Any]:
         "active": not client.is_archived,
         "name": [{"family": client.family_name, "given": [client.given_name]}],
         "birthDate": client.date_of_birth.isoformat(),
+        **patient_fields(client),  # gender, birth sex, gender identity, pronouns
     }
     telecom = []
     if client.phone:
@@ -335,6 +337,10 @@ def client_bundle(clinic: Clinic, client: Client, *, with_diagnoses: bool) -> di
     started = time.perf_counter()
     subject = urn(clinic, "patient", client.pk)
     entries: list[tuple[str, dict[str, Any]]] = [(subject, patient(clinic, client))]
+    entries.extend(
+        (urn(clinic, f"life-stage-{i}", client.pk), o)
+        for i, o in enumerate(life_stage_observations(client, subject))
+    )
     if with_diagnoses:
         for d in Diagnosis.objects.filter(
             clinic_id=clinic.pk,

@@ -3,21 +3,27 @@
 Export (``touchstone export research --out DIR``, or the owner's download): the clinic's
 clients **with research consent only**, as four tables, each in CSV and Parquet:
 
-* ``clients``: pseudonymous id, site id, age at the first episode ("90+" above 89), 3-digit ZIP;
+* ``clients``: pseudonymous id, site id, age at the first episode ("90+" above 89), 3-digit ZIP,
+  and the coded values the measures need (sex assigned at birth, gender identity, pronouns,
+  pregnancy/postpartum and menopause status; never the client's own words, never the delivery
+  date: weeks postpartum only in bins, :data:`POSTPARTUM_BINS`);
 * ``episodes``: shifted start/end dates, ICD-10-CM codes entered by licensed clinicians;
 * ``scores``: instrument, shifted date, total, severity;
 * ``visits``: shifted date, minutes, modality, pressure, the five 0-10 ratings before/after.
 
-No name, address, city, phone, e-mail, date of birth, record id, free text (notes could hold
-identifiers) or exact date leaves. Dates move by the client's secret offset
+No name, address, city, phone, e-mail, date of birth, delivery date, record id, free text
+(notes, or a gender identity in the client's words, could hold identifiers) or exact date
+leaves. Dates move by the client's secret offset
 (``science.deid.date_offset_days``, never exported). Plus ``data_dictionary.csv``,
 ``redcap_data_dictionary.csv`` (REDCap's 18-column instrument format) and ``manifest.json``.
 
 Import (``touchstone import research DIR [DIR ...]``): stacks several clinics' exports into
 one DuckDB file (or pandas frames) and computes the pooled outcome rates with the science core
-(``science.change_batch`` + ``science.outcomes.rate_table``), using the same unit of analysis
-as ``outcomes.analytics``: per episode and instrument, the first score within 30 days of the
-episode's start against the last score after it, up to the episode's end.
+(``science.change_batch`` + ``science.outcomes.rate_table``), pairing scores with
+``science.episodes.episode_pairs``, the one baseline of every page and report (per episode and
+instrument: the first score within 30 days of the episode's start, against the last one at
+least one recall period after it, up to the episode's end). Shifting moves a client's scores
+and episodes by the same offset, so the days between them are the clinic's.
 """
 
 from __future__ import annotations
@@ -32,17 +38,27 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
-from touchstone.clients.models import Client
+from touchstone.clients.models import (
+    Client,
+    GenderIdentity,
+    MenopauseStatus,
+    PregnancyStatus,
+    Pronouns,
+    SexAtBirth,
+)
 from touchstone.interop.models import ResearchExportKey
 from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
 from touchstone.science import deid
+from touchstone.science.change import CRITERIA
 from touchstone.science.change_batch import CLASSES, change_batch
+from touchstone.science.episodes import episode_pairs
 from touchstone.science.outcomes import rate_table
 
 TABLES = ("clients", "episodes", "scores", "visits")
@@ -51,8 +67,26 @@ RATING_COLUMNS = [
     for name in ("tension", "anxiety", "mood", "pain", "relaxation")
     for when in ("before", "after")
 ]
-#: The outcomes analytics' baseline window (outcomes.analytics.BASELINE_WINDOW_DAYS).
-BASELINE_WINDOW_DAYS = 30
+#: Weeks since delivery on the export day, in bins (the delivery date is a Safe Harbor date
+#: element and never leaves): (label, first week, last week or None).
+POSTPARTUM_BINS = (("0-6", 0, 6), ("7-12", 7, 12), ("13-26", 13, 26), ("27-52", 27, 52),
+                   ("53+", 53, None))  # fmt: skip
+
+
+def _codes(choices: type[Any]) -> str:
+    return ", ".join(str(v) for v in choices.values)
+
+
+def postpartum_bin(weeks: int | None) -> str:
+    """The bin of :data:`POSTPARTUM_BINS` for whole weeks since delivery; "" for none."""
+    if weeks is None:
+        return ""
+    return next(
+        label
+        for label, low, high in POSTPARTUM_BINS
+        if weeks >= low and (high is None or weeks <= high)
+    )
+
 
 #: table -> [(column, type, description)]: the data dictionary, and the REDCap one.
 DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
@@ -72,6 +106,40 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
             "zip3",
             "text",
             "3-digit ZIP; 000 for areas of 20,000 people or fewer; blank: not US",
+        ),
+        (
+            "sex_at_birth",
+            "text",
+            f"Sex assigned at birth, FHIR administrative gender ({_codes(SexAtBirth)}; "
+            "blank: not recorded)",
+        ),
+        (
+            "gender_identity",
+            "text",
+            f"Gender identity, HL7 value set codes ({_codes(GenderIdentity)}; blank: not "
+            "recorded; the client's own words are not exported)",
+        ),
+        (
+            "pronouns",
+            "text",
+            f"Pronouns ({_codes(Pronouns)}; blank: not recorded; own words not exported)",
+        ),
+        (
+            "pregnancy_status",
+            "text",
+            f"Pregnancy status on the export day ({_codes(PregnancyStatus)}; blank: not recorded)",
+        ),
+        (
+            "postpartum_weeks",
+            "text",
+            "Weeks since delivery on the export day when postpartum, binned ("
+            + ", ".join(label for label, _, _ in POSTPARTUM_BINS)
+            + "); the delivery date is not exported",
+        ),
+        (
+            "menopause_status",
+            "text",
+            f"Menopause status ({_codes(MenopauseStatus)}; blank: not recorded)",
         ),
     ],
     "episodes": [
@@ -130,6 +198,7 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
     for e in episodes:
         first_start.setdefault(e.client_id, e.started_on)
     eid = {e.pk: deid.pseudonym(key, scope, f"episode-{e.pk}", prefix="E") for e in episodes}
+    today = timezone.localdate()
 
     def day(client_id: int, value: dt.date | dt.datetime | None) -> str:
         shifted = deid.shift_date(value, shift[client_id])
@@ -147,6 +216,12 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
                         else None
                     ),
                     "zip3": deid.zip3(c.postal_code),
+                    "sex_at_birth": c.sex_at_birth,
+                    "gender_identity": c.gender_identity,
+                    "pronouns": c.pronouns,
+                    "pregnancy_status": c.pregnancy_status,
+                    "postpartum_weeks": postpartum_bin(c.weeks_postpartum(today)),
+                    "menopause_status": c.menopause_status,
                 }
                 for c in clients
             ],
@@ -166,8 +241,6 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
             columns=[c for c, _, _ in DICTIONARY["episodes"]],
         ),
     }
-    from django.utils import timezone
-
     scores = Administration.objects.filter(clinic_id=clinic.pk, client_id__in=ids).completed()
     frames["scores"] = pd.DataFrame(
         [
@@ -295,7 +368,7 @@ def export_research(
     counts = {name: len(frames[name]) for name in TABLES}
     manifest = {
         "format": "touchstone-research-export",
-        "version": 1,
+        "version": 2,  # 2: the clients table has the coded sex/gender/life-stage columns
         "deidentification": "HIPAA Safe Harbor, 45 CFR 164.514(b)(2); dates shifted per client",
         "tables": list(TABLES),
         "counts": counts,
@@ -343,38 +416,55 @@ def to_duckdb(frames: dict[str, pd.DataFrame], path: Path) -> None:
             con.unregister("frame")
 
 
-def episode_pairs(frames: dict[str, pd.DataFrame], instrument_id: str) -> pd.DataFrame:
-    """Baseline and follow-up per episode for one instrument (see the module docstring)."""
-    episodes = frames["episodes"].copy()
+def pooled_pairs(frames: dict[str, pd.DataFrame], instrument_id: str) -> pd.DataFrame:
+    """Baseline and follow-up per episode for one instrument: ``science.episodes.episode_pairs``
+    over the pooled (shifted) dates; open episodes run to the last score of the pool."""
+    columns = ["episode", "pre", "post"]
+    episodes = frames["episodes"]
     scores = frames["scores"]
-    scores = scores[(scores["instrument"] == instrument_id) & scores["total"].notna()].copy()
+    scores = scores[(scores["instrument"] == instrument_id) & scores["total"].notna()]
     if episodes.empty or scores.empty:
-        return pd.DataFrame(columns=["episode", "pre", "post"])
-    episodes["start"] = pd.to_datetime(episodes["start"])
-    episodes["end"] = pd.to_datetime(episodes["end"].replace("", None))
-    scores["date"] = pd.to_datetime(scores["date"])
-    merged = episodes.merge(scores, on="pid").sort_values(["episode", "date"], kind="stable")
-    window = pd.Timedelta(days=BASELINE_WINDOW_DAYS)
-    in_window = merged[(merged["date"] - merged["start"]).abs() <= window]
-    baseline = in_window.groupby("episode").first()[["date", "total"]]
-    baseline.columns = ["pre_date", "pre"]
-    merged = merged.join(baseline, on="episode", how="inner")
-    later = merged[
-        (merged["date"] > merged["pre_date"])
-        & (merged["end"].isna() | (merged["date"] <= merged["end"]))
-    ]
-    follow = later.groupby("episode").last()[["total"]].rename(columns={"total": "post"})
-    out = baseline.join(follow, how="inner").reset_index()
-    return out[["episode", "pre", "post"]]
+        return pd.DataFrame(columns=columns)
+    # Pseudonyms to integers, shared by both tables (episode_pairs matches clients by number).
+    codes, _ = pd.factorize(pd.concat([episodes["pid"], scores["pid"]], ignore_index=True))
+    score_time = pd.to_datetime(scores["date"]).to_numpy(dtype="datetime64[D]")
+    end = pd.to_datetime(episodes["end"].replace("", None)).to_numpy(dtype="datetime64[D]")
+    pairs = episode_pairs(
+        codes[: len(episodes)],
+        pd.to_datetime(episodes["start"]).to_numpy(dtype="datetime64[D]"),
+        end,
+        codes[len(episodes) :],
+        score_time,
+        scores["total"].astype(float).to_numpy(),
+        min_days=instrument(instrument_id).min_followup_days,
+        until=score_time.max(),
+    )
+    paired = pairs.paired
+    return pd.DataFrame(
+        {
+            "episode": episodes["episode"].to_numpy()[paired],
+            "pre": pairs.pre[paired],
+            "post": pairs.post[paired],
+        },
+        columns=columns,
+    )
 
 
 def pooled_outcomes(
-    frames: dict[str, pd.DataFrame], instrument_ids: Iterable[str] = ("phq9", "gad7")
+    frames: dict[str, pd.DataFrame],
+    instrument_ids: Iterable[str] = ("phq9", "gad7"),
+    *,
+    criteria: str = CRITERIA[0],
 ) -> dict[str, Any]:
-    """Classification rates with Wilson intervals per instrument, over all pooled sites."""
-    out: dict[str, Any] = {"sites": int(frames["clients"]["site"].nunique()), "instruments": {}}
+    """Classification rates with Wilson intervals per instrument, over all pooled sites, under
+    ``criteria`` (``science.change.CRITERIA``; Jacobson & Truax by default)."""
+    out: dict[str, Any] = {
+        "sites": int(frames["clients"]["site"].nunique()),
+        "criteria": criteria,
+        "instruments": {},
+    }
     for instrument_id in instrument_ids:
-        pairs = episode_pairs(frames, instrument_id)
+        pairs = pooled_pairs(frames, instrument_id)
         if pairs.empty:
             out["instruments"][instrument_id] = {"n": 0}
             continue
@@ -382,6 +472,7 @@ def pooled_outcomes(
             instrument(instrument_id),
             pairs["pre"].astype(float).to_numpy(),
             pairs["post"].astype(float).to_numpy(),
+            criteria=criteria,
         )
         labels = [label for label in batch.labels() if label is not None]
         counts = {c: labels.count(c) for c in CLASSES}

@@ -149,7 +149,12 @@ def build_progress_report(
         .filter(completed_at__lt=end)
         .exclude(instrument_id__startswith="rating-")
     )
-    series = client_series(administrations)
+    series = client_series(
+        administrations,
+        [(episode.started_on, episode.ended_on)],
+        criteria=clinic.change_criteria,
+        today=end_day,
+    )
     alerts = list(
         RiskAlert.objects.filter(
             clinic_id=clinic.pk, client_id=client.pk, raised_at__gte=start, raised_at__lt=end

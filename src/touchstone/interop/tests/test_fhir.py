@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from touchstone.accounts.actions import do_create_token
 from touchstone.conftest import Cast, actor_of, make_client
@@ -56,6 +58,36 @@ def test_it_exports_a_valid_bundle_with_loinc_scores_and_vitals(cast: Cast):
     assert any("8867-4" in _codes(o) for o in observations)
     panel = next(o for o in observations if "85354-9" in _codes(o))
     assert [c["code"]["coding"][0]["code"] for c in panel["component"]] == ["8480-6", "8462-4"]
+
+
+def test_it_exports_sex_gender_identity_pronouns_and_life_stage_as_us_core_does(cast: Cast):
+    delivered = timezone.localdate() - dt.timedelta(weeks=6)
+    client, _ = full_client(
+        cast.harbour, cast.bob, cast.tess, n_visits=1,
+        sex_at_birth="female", gender_identity="non-binary", pronouns="they",
+        pregnancy_status="postpartum", delivery_date=delivered, menopause_status="pre",
+    )  # fmt: skip
+    bundle = validate(client_bundle(cast.harbour, client, with_diagnoses=False))
+    (person,) = _resources(bundle, "Patient")
+    assert person["gender"] == "female"  # sex assigned at birth (US Core 6.1 Patient.gender)
+    ext = {e["url"].rsplit("/", 1)[1]: e for e in person["extension"]}
+    assert ext["us-core-birthsex"]["valueCode"] == "F"
+    identity = ext["us-core-genderIdentity"]["valueCodeableConcept"]["coding"][0]
+    assert (identity["system"], identity["code"]) == ("http://snomed.info/sct", "33791000087105")
+    pronoun = ext["individual-pronouns"]["extension"][0]["valueCodeableConcept"]["coding"][0]
+    assert pronoun["code"] == "LA29520-6"
+    observations = _resources(bundle, "Observation")
+    pregnancy = next(o for o in observations if "82810-3" in _codes(o))
+    assert pregnancy["valueCodeableConcept"]["coding"][0]["code"] == "60001007"
+    delivery = next(o for o in observations if "93857-1" in _codes(o))
+    assert delivery["valueDateTime"] == delivered.isoformat()
+    assert any("menopause-status" in _codes(o) for o in observations)
+
+
+def test_a_patient_without_those_fields_has_no_gender_and_no_extension(cast: Cast):
+    client, _ = full_client(cast.harbour, cast.bob, cast.tess, n_visits=1)
+    (person,) = _resources(client_bundle(cast.harbour, client, with_diagnoses=False), "Patient")
+    assert "gender" not in person and "extension" not in person
 
 
 def test_it_leaves_conditions_out_for_roles_that_may_not_read_diagnoses(cast: Cast):

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from touchstone.audit.models import AuditEvent
+from touchstone.care.models import Episode
 from touchstone.conftest import Cast, actor_of
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, Status
@@ -201,6 +202,8 @@ def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
         )
         for j, total in enumerate([12, 14, 16, 19, 22])
     )  # fmt: skip
+    # The baseline is the episode's (science.episodes): start the episode with the first score.
+    Episode.objects.filter(pk=worse.episode_id).update(started_on=start.date())
     do_refresh_trajectories(actor_of(cast.bob), cast.harbour)
     flagged = not_on_track(cast.bob)
     assert worse.client_id in {f.client.pk for f in flagged if f.instrument_id == "phq9"}

@@ -1,6 +1,8 @@
 """``touchstone import fhir FILE.json --client CLIENT_ID`` (a contract other tools rely on) and
-``touchstone import research DIR [DIR ...] [--db FILE.duckdb]``: pool research exports of
-several clinics and print the pooled outcome rates as JSON. Bad input exits 2 with one line."""
+``touchstone import research DIR [DIR ...] [--db FILE.duckdb] [--criteria CRITERIA]``: pool
+research exports of several clinics and print the pooled outcome rates as JSON (change judged
+by Jacobson & Truax, or ``--criteria nhs-talking-therapies``). Bad input exits 2 with one
+line."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from touchstone.interop.research import (
 )
 from touchstone.logs import import_failed, import_finished
 from touchstone.logs.commands import as_job
+from touchstone.science.change import CRITERIA
 
 
 class Command(TouchstoneCommand):
@@ -35,11 +38,17 @@ class Command(TouchstoneCommand):
         p = sub.add_parser("research")
         p.add_argument("directories", nargs="+", type=Path)
         p.add_argument("--db", type=Path, default=None, help="Write the pooled tables to DuckDB.")
+        p.add_argument(
+            "--criteria",
+            choices=CRITERIA,
+            default=CRITERIA[0],
+            help="How change is judged (docs/change-statistics.md).",
+        )
 
     @as_job("import")
     def handle(self, *args: Any, **options: Any) -> None:
         if options["kind"] == "research":
-            self._research(options["directories"], options["db"])
+            self._research(options["directories"], options["db"], options["criteria"])
             return
         clinic = self.clinic_for(options["clinic"])
         client = client_of(clinic, options["client_id"])
@@ -63,7 +72,7 @@ class Command(TouchstoneCommand):
             alerts = f", {item.alerts} risk alert(s)" if item.alerts else ""
             self.stdout.write(f"{item.instrument_id}: total {total}{alerts}")
 
-    def _research(self, directories: list[Path], db: Path | None) -> None:
+    def _research(self, directories: list[Path], db: Path | None, criteria: str) -> None:
         started = time.perf_counter()
         for directory in directories:
             if not directory.is_dir():
@@ -76,6 +85,6 @@ class Command(TouchstoneCommand):
             raise bad(str(error)) from None
         if db is not None:
             to_duckdb(frames, db)
-        pooled = pooled_outcomes(frames)
+        pooled = pooled_outcomes(frames, criteria=criteria)
         import_finished("research", started, sites=pooled["sites"], clients=len(frames["clients"]))
         self.stdout.write(json.dumps(pooled, indent=2))
