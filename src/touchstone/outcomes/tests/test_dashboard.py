@@ -184,7 +184,9 @@ def test_it_does_not_query_per_client(cast: Cast):
     build_outcomes(cast.harbour, [cast.tess, cast.alice], 80, seed=2)
     many = _queries(cast, "/outcomes/"), _queries(cast, "/outcomes/research/")
     assert many == few
-    assert many[0] <= 20
+    # 20 for the outcomes tables and trajectories, 4 for the payer-grade measures
+    # (outcomes/quality.py reads them in four queries; its own test checks that).
+    assert many[0] <= 24, many
 
 
 def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
