@@ -54,6 +54,27 @@ RR = "rr_ms\n" + "\n".join(str(800 + (i % 2) * 40) for i in range(100))
 SLEEP_CSV = "date;bed;wake;tst\n01/06/2025;23:10;06:40;6:55\n02/06/2025;23:40;07:05;7:01\n"
 
 Example = Callable[[HttpClient, dict[str, Any], Cast], dict[str, Any]]
+#: US Core's PHQ-9 response with the Patient it names (``Patient/example``), described as
+#: ``make_client``'s Dana Example so that the import's patient check passes.
+FHIR_BUNDLE = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {
+            "resource": {
+                "resourceType": "Patient",
+                "id": "example",
+                "name": [{"family": "Example", "given": ["Dana"]}],
+                "birthDate": "1985-04-02",
+            }
+        },
+        {
+            "resource": json.loads(
+                (FIXTURES / "QuestionnaireResponse-phq-9-example.json").read_text()
+            )
+        },
+    ],
+}
 
 
 def _file(name: str, text: str) -> SimpleUploadedFile:
@@ -186,18 +207,14 @@ WRITES: dict[str, Example] = {
         "primary_care_visits": "1",
     },
     "interop:fhir_import": lambda http, o, cast: {
-        "file": _file(
-            "qr.json", (FIXTURES / "QuestionnaireResponse-phq-9-example.json").read_text()
-        )
+        "file": _file("bundle.json", json.dumps(FHIR_BUNDLE))
     },
     "portal:link": lambda http, o, cast: {"instrument_ids": ["phq2"], "valid_days": "3"},
 }
 #: API bodies that do the write (the access matrix's bodies only need to pass the schema).
 API_BODIES: dict[str, Any] = {
     "VisitPatch": {"subjective": "Felt lighter after the visit."},
-    "FhirResourceIn": json.loads(
-        (FIXTURES / "QuestionnaireResponse-phq-9-example.json").read_text()
-    ),
+    "FhirResourceIn": FHIR_BUNDLE,
 }
 #: Query strings that make a page show its data (without them it shows only a form).
 PERIOD = {"start": "2024-01-01", "end": timezone.localdate().isoformat()}
