@@ -41,6 +41,15 @@ class ClinicSettingsForm(forms.ModelForm):
         help_text=Clinic._meta.get_field("time_zone").help_text,
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty, the limit for signing visit notes stays as it is (72 hours by default).
+        self.fields["unsigned_note_hours"].required = False
+
+    def clean_unsigned_note_hours(self) -> int:
+        value = self.cleaned_data.get("unsigned_note_hours")
+        return int(self.instance.unsigned_note_hours if value is None else value)
+
     class Meta:
         model = Clinic
         fields = [
@@ -50,6 +59,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "crisis_line",
             "emergency_number",
             "change_criteria",
+            "unsigned_note_hours",
             "address",
             "phone",
             "npi",

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -76,6 +77,13 @@ class Clinic(models.Model):
         default=CRITERIA[0],
         help_text="Used wherever reliable change and recovery are shown: progress pages and "
         "reports, the home page and the outcomes dashboard (docs/change-statistics.md).",
+    )
+    unsigned_note_hours = models.PositiveSmallIntegerField(
+        "Sign visit notes within (hours)",
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="A completed visit's note still unsigned after this many hours is listed on "
+        "its therapist's home page.",
     )
     is_synthetic = models.BooleanField(
         default=False, help_text="Demo data made by `touchstone demo`; not real people."

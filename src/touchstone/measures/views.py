@@ -192,6 +192,11 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
             form.add_error(None, error)
     else:
         record(request.actor, Action.READ, alert)
+    # The page shows how to reach the client (phones, emergency contact): an audited read of
+    # the client's record, only ever for the roles that handle alerts (this view's permission).
+    record(
+        request.actor, Action.READ, alert.client, detail=f"contact details, risk alert {alert.pk}"
+    )
     definition = instrument(alert.administration.instrument_id)
     item = definition.item(alert.item) if alert.item else None
     return render(

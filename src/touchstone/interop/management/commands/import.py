@@ -1,4 +1,6 @@
-"""``touchstone import fhir FILE.json --client CLIENT_ID`` (a contract other tools rely on) and
+"""``touchstone import fhir FILE.json --client CLIENT_ID [--accept-patient-mismatch]`` (a
+contract other tools rely on: the file's patient must be the client, see
+``interop.patient_match``, unless the operator confirms it with the flag) and
 ``touchstone import research DIR [DIR ...] [--db FILE.duckdb] [--criteria CRITERIA]``: pool
 research exports of several clinics and print the pooled outcome rates as JSON (change judged
 by Jacobson & Truax, or ``--criteria nhs-talking-therapies``). Bad input exits 2 with one
@@ -14,7 +16,7 @@ from typing import Any
 
 from touchstone.accounts.commands import TouchstoneCommand, bad
 from touchstone.clients.commands import client_of
-from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
+from touchstone.interop.fhir_import import FhirImportError, PatientMismatchError, do_import_fhir
 from touchstone.interop.research import (
     ResearchImportError,
     load_exports,
@@ -34,6 +36,12 @@ class Command(TouchstoneCommand):
         p = sub.add_parser("fhir")
         p.add_argument("file", type=Path)
         p.add_argument("--client", required=True, type=int, dest="client_id")
+        p.add_argument(
+            "--accept-patient-mismatch",
+            action="store_true",
+            help="Import although the file's patient is not the client or cannot be checked "
+            "(you have checked that the answers are the client's; the audit log records it).",
+        )
         self.add_clinic_argument(p)
         p = sub.add_parser("research")
         p.add_argument("directories", nargs="+", type=Path)
@@ -64,7 +72,17 @@ class Command(TouchstoneCommand):
             import_failed("fhir", "not_a_resource")
             raise bad(f"{path}: not a FHIR resource")
         try:
-            imported = do_import_fhir(self.actor_for(clinic), client, data)
+            imported = do_import_fhir(
+                self.actor_for(clinic),
+                client,
+                data,
+                accept_patient_mismatch=options["accept_patient_mismatch"],
+            )
+        except PatientMismatchError as error:
+            raise bad(
+                f"{path}: {error} If you have checked that these answers are the client's, "
+                "run again with --accept-patient-mismatch."
+            ) from None
         except FhirImportError as error:
             raise bad(f"{path}: nothing imported: {error}") from None
         for item in imported:
