@@ -43,8 +43,9 @@ class ClinicSettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Left empty, the limit for signing visit notes stays as it is (72 hours by default).
+        # Left empty (or posted from a page older than the field), these keep the clinic's value.
         self.fields["unsigned_note_hours"].required = False
+        self.fields["change_criteria"].required = False
 
     def clean_unsigned_note_hours(self) -> int:
         value = self.cleaned_data.get("unsigned_note_hours")
@@ -66,10 +67,6 @@ class ClinicSettingsForm(forms.ModelForm):
             "tax_id",
             "fee_97124",
         ]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["change_criteria"].required = False
 
     def clean_change_criteria(self) -> str:
         # A post without the field (a page from before it existed) keeps the clinic's choice.
