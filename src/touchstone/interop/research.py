@@ -22,7 +22,6 @@ episode's start against the last score after it, up to the episode's end.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import time
@@ -38,6 +37,7 @@ from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.interop.models import ResearchExportKey
+from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
@@ -280,18 +280,18 @@ def export_research(
     files: list[Path] = []
     for name in TABLES:
         frame = frames[name]
-        frame.to_csv(out / f"{name}.csv", index=False)
+        csv_cells.safe_frame(frame).to_csv(out / f"{name}.csv", index=False)
         write_parquet(frame, name, out / f"{name}.parquet")
         files += [out / f"{name}.csv", out / f"{name}.parquet"]
         if progress:
             progress(name)
     with (out / "data_dictionary.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv_cells.writer(handle)
         writer.writerow(["table", "column", "type", "description"])
         for table, columns in DICTIONARY.items():
             writer.writerows([table, c, k, d] for c, k, d in columns)
     with (out / "redcap_data_dictionary.csv").open("w", newline="") as handle:
-        csv.writer(handle).writerows(_redcap_rows())
+        csv_cells.writer(handle).writerows(_redcap_rows())
     counts = {name: len(frames[name]) for name in TABLES}
     manifest = {
         "format": "touchstone-research-export",

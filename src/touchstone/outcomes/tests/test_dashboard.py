@@ -243,3 +243,23 @@ def test_it_shows_owners_diagnosis_filtered_figures_de_identified(cast: Cast, da
     assert "De-identified" not in html
     bad = cast.browser_for(cast.bob).get("/outcomes/?diagnosis=32%25").content.decode()
     assert "Give an ICD-10-CM code" in bad
+
+
+def test_its_csv_never_hands_a_spreadsheet_a_formula(cast: Cast):
+    """Staff names such as ``=cmd|…`` reach the therapist table as text (issue 11 §3)."""
+    cast.tess.user.first_name, cast.tess.user.last_name = "=cmd|' /C calc'!A0", "+Tess"
+    cast.tess.user.save(update_fields=["first_name", "last_name"])
+    build_outcomes(cast.harbour, [cast.tess], 30)
+    text = cast.browser_for(cast.bob).get("/outcomes/export.csv?table=phq9-therapist")
+    rows = list(csv.reader(io.StringIO(text.content.decode())))
+    cells = [cell for row in rows for cell in row]
+    assert "'=cmd|' /C calc'!A0 +Tess" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not _number(c))]
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
