@@ -279,7 +279,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Django logs the path of 4xx responses; private-link tokens in it are masked.
-    "filters": {"mask_secrets": {"()": "touchstone.accesslog.MaskSecretsFilter"}},
+    # Database errors quote the row they refused (client data): every handler drops those
+    # details (touchstone/logs/filters.py), whichever logger or formatter the record meets.
+    "filters": {
+        "mask_secrets": {"()": "touchstone.accesslog.MaskSecretsFilter"},
+        "no_database_details": {"()": "touchstone.logs.filters.DropDatabaseDetails"},
+    },
     "formatters": {
         "structured": {
             "()": "touchstone.logs.Formatter",
@@ -291,7 +296,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys." + env_choice("LOG_STREAM", "stdout", ("stdout", "stderr")),
             "formatter": "structured",
-            "filters": ["mask_secrets"],
+            "filters": ["mask_secrets", "no_database_details"],
         }
     },
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},

@@ -26,6 +26,7 @@ from touchstone.care.models import (
     VisitStatus,
 )
 from touchstone.clients.access import get_client_for
+from touchstone.lib.api_fields import omittable
 from touchstone.lib.api_times import ClinicDateTime
 
 router = Router(tags=["care"])
@@ -73,15 +74,18 @@ class EpisodeIn(Schema):
 
 
 class EpisodePatch(Schema):
-    title: str | None = Field(None, max_length=150)
-    started_on: dt.date | None = None
+    """Only the fields sent change; ``null`` only where an episode may have no value (its
+    end, planned frequency, weeks between periodic questionnaires), else 422."""
+
+    title: str = omittable(max_length=150)
+    started_on: dt.date = omittable()
     ended_on: dt.date | None = None
-    goals: str | None = None
+    goals: str = omittable()
     frequency_count: int | None = Field(None, ge=1, le=14)
-    frequency_unit: FrequencyUnit | None = None
-    plan_intake: list[str] | None = None
-    plan_each_visit: list[str] | None = None
-    plan_periodic: list[str] | None = None
+    frequency_unit: FrequencyUnit = omittable()
+    plan_intake: list[str] = omittable()
+    plan_each_visit: list[str] = omittable()
+    plan_periodic: list[str] = omittable()
     plan_every_weeks: int | None = Field(None, ge=1, le=52)
 
 
@@ -157,14 +161,16 @@ class VisitIn(Schema):
 
 
 class VisitPatch(Schema):
-    status: VisitStatus | None = None
-    starts_at: ClinicDateTime | None = None
-    duration_min: int | None = Field(None, ge=1, le=240)
-    body_map: dict[str, int] | None = None
-    subjective: str | None = None
-    objective: str | None = None
-    assessment: str | None = None
-    plan: str | None = None
+    """Only the fields sent change; ``null`` only for a rating (not rated), else 422."""
+
+    status: VisitStatus = omittable()
+    starts_at: ClinicDateTime = omittable()
+    duration_min: int = omittable(ge=1, le=240)
+    body_map: dict[str, int] = omittable()
+    subjective: str = omittable()
+    objective: str = omittable()
+    assessment: str = omittable()
+    plan: str = omittable()
     tension_after: int | None = Rating
     anxiety_after: int | None = Rating
     mood_after: int | None = Rating

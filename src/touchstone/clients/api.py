@@ -14,6 +14,7 @@ from touchstone.audit.models import Action
 from touchstone.clients import actions
 from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
+from touchstone.lib.api_fields import omittable
 
 router = Router(tags=["clients"])
 
@@ -60,21 +61,24 @@ class ClientIn(Schema):
 
 
 class ClientPatch(Schema):
-    given_name: str | None = Field(None, max_length=100)
-    family_name: str | None = Field(None, max_length=100)
-    preferred_name: str | None = Field(None, max_length=100)
-    date_of_birth: dt.date | None = None
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=30)
-    address: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    postal_code: str | None = Field(None, max_length=12)
-    emergency_contact_name: str | None = Field(None, max_length=150)
-    emergency_contact_phone: str | None = Field(None, max_length=30)
-    emergency_contact_relation: str | None = Field(None, max_length=60)
-    consent_to_treatment: bool | None = None
+    """Only the fields sent change. ``null`` is refused (422) for a field the record cannot
+    leave empty: send ``""`` to clear a text field; only the consent dates take ``null``."""
+
+    given_name: str = omittable(max_length=100)
+    family_name: str = omittable(max_length=100)
+    preferred_name: str = omittable(max_length=100)
+    date_of_birth: dt.date = omittable()
+    email: str = omittable(max_length=254)
+    phone: str = omittable(max_length=30)
+    address: str = omittable(max_length=200)
+    city: str = omittable(max_length=100)
+    postal_code: str = omittable(max_length=12)
+    emergency_contact_name: str = omittable(max_length=150)
+    emergency_contact_phone: str = omittable(max_length=30)
+    emergency_contact_relation: str = omittable(max_length=60)
+    consent_to_treatment: bool = omittable()
     consent_to_treatment_on: dt.date | None = None
-    research_consent: bool | None = None
+    research_consent: bool = omittable()
     research_consent_on: dt.date | None = None
 
 
