@@ -7,8 +7,6 @@ This module only assembles: the API object with its token authentication
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from touchstone.accounts.api_auth import TokenAuth
 from touchstone.care.api import router as care_router
 from touchstone.clients.api import router as clients_router
@@ -19,7 +17,7 @@ from touchstone.measures.api import router as measures_router
 from touchstone.physiology.api import router as physiology_router
 from touchstone.reports.api import router as reports_router
 
-api = NinjaAPI(
+api = api_errors.DocumentedAPI(
     title="Touchstone API",
     version="1",
     description="Clinical data of one clinic, reached with a personal API token.",

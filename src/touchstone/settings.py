@@ -317,6 +317,9 @@ DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # an address identifies a client on
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG  # request_finished is the line
 
 NINJA_PAGINATION_PER_PAGE = 50
+# The largest request body read into memory: an RR file of up to 4 MB as base64 in JSON (the
+# API's recordings) fits; a larger body is refused with 413 (lib/api_errors.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 
 # --- Touchstone -------------------------------------------------------------------------
 TOUCHSTONE_DEMO_PASSWORD = env_str("TOUCHSTONE_DEMO_PASSWORD", "touchstone-demo")

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
 from touchstone.accounts.api_auth import api_requires
@@ -26,7 +26,8 @@ from touchstone.care.models import (
     VisitStatus,
 )
 from touchstone.clients.access import get_client_for
-from touchstone.lib.api_fields import omittable
+from touchstone.lib.api_fields import Id, omittable
+from touchstone.lib.api_pagination import Pages
 from touchstone.lib.api_times import ClinicDateTime
 
 router = Router(tags=["care"])
@@ -129,8 +130,8 @@ class VisitOut(Schema):
 
 
 class VisitIn(Schema):
-    episode_id: int | None = None
-    therapist_id: int | None = Field(None, description="Defaults to the caller.")
+    episode_id: Id | None = None
+    therapist_id: Id | None = Field(None, description="Defaults to the caller.")
     starts_at: ClinicDateTime
     duration_min: int = Field(60, ge=1, le=240)
     status: VisitStatus = VisitStatus.SCHEDULED
@@ -233,8 +234,8 @@ def _visit_data(request: MemberRequest, payload: Any, *, unset: bool) -> dict[st
     "/clients/{client_id}/episodes", response=list[EpisodeOut], summary="A client's episodes"
 )
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
-def list_episodes(request: MemberRequest, client_id: int) -> Any:
+@paginate(Pages, page_size=50)
+def list_episodes(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.episode", detail=f"client {client.pk}")
     episodes = (
@@ -247,7 +248,7 @@ def list_episodes(request: MemberRequest, client_id: int) -> Any:
 
 @router.post("/clients/{client_id}/episodes", response={201: EpisodeOut}, summary="Open an episode")
 @api_requires("care.edit")
-def create_episode(request: MemberRequest, client_id: int, payload: EpisodeIn) -> Status:
+def create_episode(request: MemberRequest, client_id: Id, payload: EpisodeIn) -> Status:
     client = get_client_for(request.member, client_id)
     episode = actions.do_create_episode(request.actor, client, payload.dict())
     return Status(201, _episode_out(request, episode))
@@ -255,7 +256,7 @@ def create_episode(request: MemberRequest, client_id: int, payload: EpisodeIn) -
 
 @router.get("/episodes/{episode_id}", response=EpisodeOut, summary="Get one episode")
 @api_requires("care.view")
-def get_episode(request: MemberRequest, episode_id: int) -> Any:
+def get_episode(request: MemberRequest, episode_id: Id) -> Any:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
     record(request.actor, Action.READ, episode)
     return _episode_out(request, episode)
@@ -263,7 +264,7 @@ def get_episode(request: MemberRequest, episode_id: int) -> Any:
 
 @router.patch("/episodes/{episode_id}", response=EpisodeOut, summary="Change an episode")
 @api_requires("care.edit")
-def update_episode(request: MemberRequest, episode_id: int, payload: EpisodePatch) -> Any:
+def update_episode(request: MemberRequest, episode_id: Id, payload: EpisodePatch) -> Any:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
     actions.do_update_episode(request.actor, episode, payload.dict(exclude_unset=True))
     return _episode_out(request, episode)
@@ -273,7 +274,7 @@ def update_episode(request: MemberRequest, episode_id: int, payload: EpisodePatc
     "/episodes/{episode_id}/diagnoses", response={201: EpisodeOut}, summary="Add a diagnosis"
 )
 @api_requires("diagnoses.edit")
-def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn) -> Status:
+def add_diagnosis(request: MemberRequest, episode_id: Id, payload: DiagnosisIn) -> Status:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
     actions.do_add_diagnosis(request.actor, episode, payload.dict())
     return Status(201, _episode_out(request, episode))
@@ -281,8 +282,8 @@ def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn)
 
 @router.get("/clients/{client_id}/visits", response=list[VisitOut], summary="A client's visits")
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
-def list_visits(request: MemberRequest, client_id: int) -> Any:
+@paginate(Pages, page_size=50)
+def list_visits(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
     return Visit.objects.for_member(request.member).filter(client_id=client.pk)
@@ -290,7 +291,7 @@ def list_visits(request: MemberRequest, client_id: int) -> Any:
 
 @router.post("/clients/{client_id}/visits", response={201: VisitOut}, summary="Record a visit")
 @api_requires("care.edit")
-def create_visit(request: MemberRequest, client_id: int, payload: VisitIn) -> Status:
+def create_visit(request: MemberRequest, client_id: Id, payload: VisitIn) -> Status:
     client = get_client_for(request.member, client_id)
     data = _visit_data(request, payload, unset=False)
     return Status(201, actions.do_create_visit(request.actor, client, data))
@@ -298,7 +299,7 @@ def create_visit(request: MemberRequest, client_id: int, payload: VisitIn) -> St
 
 @router.get("/visits/{visit_id}", response=VisitOut, summary="Get one visit")
 @api_requires("care.view")
-def get_visit(request: MemberRequest, visit_id: int) -> Visit:
+def get_visit(request: MemberRequest, visit_id: Id) -> Visit:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
     record(request.actor, Action.READ, visit)
     return visit
@@ -306,7 +307,7 @@ def get_visit(request: MemberRequest, visit_id: int) -> Visit:
 
 @router.patch("/visits/{visit_id}", response=VisitOut, summary="Change a visit")
 @api_requires("care.edit")
-def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> Visit:
+def update_visit(request: MemberRequest, visit_id: Id, payload: VisitPatch) -> Visit:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
     actions.do_update_visit(request.actor, visit, _visit_data(request, payload, unset=True))
     return visit
@@ -314,7 +315,7 @@ def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> 
 
 @router.get("/clients/{client_id}/intake", response=IntakeOut, summary="A client's intake")
 @api_requires("care.view")
-def get_intake(request: MemberRequest, client_id: int) -> Intake:
+def get_intake(request: MemberRequest, client_id: Id) -> Intake:
     client = get_client_for(request.member, client_id)
     intake = get_for(request.member, Intake.objects, client_id=client.pk)
     record(request.actor, Action.READ, intake)
@@ -323,8 +324,8 @@ def get_intake(request: MemberRequest, client_id: int) -> Intake:
 
 @router.get("/clients/{client_id}/medications", response=list[MedicationOut], summary="Medications")
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
-def list_medications(request: MemberRequest, client_id: int) -> Any:
+@paginate(Pages, page_size=50)
+def list_medications(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.medication", detail=f"client {client.pk}")
     return Medication.objects.for_member(request.member).filter(client_id=client.pk)

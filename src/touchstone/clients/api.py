@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
@@ -14,7 +14,8 @@ from touchstone.audit.models import Action
 from touchstone.clients import actions
 from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
-from touchstone.lib.api_fields import omittable
+from touchstone.lib.api_fields import Id, omittable
+from touchstone.lib.api_pagination import Pages
 
 router = Router(tags=["clients"])
 
@@ -89,7 +90,7 @@ class ClientFilter(FilterSchema):
 
 @router.get("/", response=list[ClientOut], summary="List clients")
 @api_requires("clients.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     clients = Client.objects.for_member(request.member)
     clients = clients.archived() if filters.archived else clients.active()
@@ -101,7 +102,7 @@ def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
 
 @router.get("/{client_id}", response=ClientOut, summary="Get one client")
 @api_requires("clients.view")
-def get_client(request: MemberRequest, client_id: int) -> Client:
+def get_client(request: MemberRequest, client_id: Id) -> Client:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.READ, client)
     return client
@@ -115,7 +116,7 @@ def create_client(request: MemberRequest, payload: ClientIn) -> Status:
 
 @router.patch("/{client_id}", response=ClientOut, summary="Change a client's details")
 @api_requires("clients.edit")
-def update_client(request: MemberRequest, client_id: int, payload: ClientPatch) -> Client:
+def update_client(request: MemberRequest, client_id: Id, payload: ClientPatch) -> Client:
     client = get_client_for(request.member, client_id)
     actions.do_update_client(request.actor, client, payload.dict(exclude_unset=True))
     return client
@@ -123,7 +124,7 @@ def update_client(request: MemberRequest, client_id: int, payload: ClientPatch) 
 
 @router.post("/{client_id}/archive", response=ClientOut, summary="Archive a client")
 @api_requires("clients.archive")
-def archive_client(request: MemberRequest, client_id: int) -> Client:
+def archive_client(request: MemberRequest, client_id: Id) -> Client:
     client = get_client_for(request.member, client_id)
     actions.do_archive_client(request.actor, client)
     return client

@@ -14,6 +14,7 @@ from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
+from touchstone.lib.api_fields import Id
 
 router = Router(tags=["interoperability"])
 
@@ -37,7 +38,7 @@ class ImportedOut(Schema):
     summary="The client's record as a FHIR R4 Bundle (validated)",
 )
 @api_requires("interop.fhir")
-def export_fhir(request: MemberRequest, client_id: int) -> dict[str, Any]:
+def export_fhir(request: MemberRequest, client_id: Id) -> dict[str, Any]:
     client = get_client_for(request.member, client_id)
     bundle = client_bundle(
         request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
@@ -54,7 +55,7 @@ def export_fhir(request: MemberRequest, client_id: int) -> dict[str, Any]:
     summary="Import QuestionnaireResponses (scored, risk alerts raised); all or nothing",
 )
 @api_requires("interop.fhir")
-def import_fhir(request: MemberRequest, client_id: int, payload: FhirResourceIn) -> Status:
+def import_fhir(request: MemberRequest, client_id: Id, payload: FhirResourceIn) -> Status:
     client = get_client_for(request.member, client_id)
     try:
         # The schema checks the envelope; the resource itself is read whole from the body.

@@ -1,4 +1,5 @@
-"""Request fields of the JSON API that a client may leave out but never send as ``null``.
+"""Request fields of the JSON API: ids within the database's range, and fields that a client
+may leave out but never send as ``null``.
 
 A PATCH changes only the fields it sends. Declared ``str | None = None``, a field would also
 accept ``{"phone": null}``: the model's ``full_clean()`` skips empty values of blank fields,
@@ -24,9 +25,17 @@ pydantic_core._pydantic_core.ValidationError: 1 validation error for Patch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
+
+#: The largest id a row can have (a signed 64-bit primary key, SQLite's and PostgreSQL's
+#: bigint). A larger number cannot name a row: the schema refuses it (422) rather than the
+#: database driver raising OverflowError (SQLite) or "bigint out of range" (PostgreSQL).
+MAX_ID = 2**63 - 1
+
+#: The type of every id an API client sends, in a path, a query or a body.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def _no_null_default(schema: dict[str, Any]) -> None:

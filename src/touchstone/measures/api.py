@@ -5,13 +5,15 @@ from typing import Any
 
 from django.db import transaction
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
+from touchstone.lib.api_fields import Id
+from touchstone.lib.api_pagination import Pages
 from touchstone.measures import actions
 from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.models import Administration, Mode, RiskAlert
@@ -44,7 +46,7 @@ class AdministrationIn(Schema):
 
 
 class AdministrationFilter(FilterSchema):
-    client_id: int | None = None
+    client_id: Id | None = None
     instrument_id: str | None = Field(None, max_length=40)
 
 
@@ -80,7 +82,7 @@ class CloseIn(Schema):
     summary="List questionnaire administrations",
 )
 @api_requires("measures.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_administrations(request: MemberRequest, filters: Query[AdministrationFilter]) -> Any:
     rows = Administration.objects.for_member(request.member)
     if filters.client_id is not None:
@@ -97,7 +99,7 @@ def list_administrations(request: MemberRequest, filters: Query[AdministrationFi
     summary="Get one administration with its score",
 )
 @api_requires("measures.view")
-def get_administration(request: MemberRequest, administration_id: int) -> Administration:
+def get_administration(request: MemberRequest, administration_id: Id) -> Administration:
     administration = get_administration_for(request.member, administration_id)
     record(request.actor, Action.READ, administration)
     return administration
@@ -110,7 +112,7 @@ def get_administration(request: MemberRequest, administration_id: int) -> Admini
 )
 @api_requires("measures.give")
 def create_administration(
-    request: MemberRequest, client_id: int, payload: AdministrationIn
+    request: MemberRequest, client_id: Id, payload: AdministrationIn
 ) -> Status:
     client = get_client_for(request.member, client_id)
     with transaction.atomic():
@@ -132,7 +134,7 @@ def list_alerts(request: MemberRequest) -> Any:
 
 @router.get("/alerts/{alert_id}", response=AlertOut, summary="One alert, with its reason")
 @api_requires("alerts.handle")
-def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
+def get_alert(request: MemberRequest, alert_id: Id) -> RiskAlert:
     alert = get_alert_for(request.member, alert_id)
     record(request.actor, Action.READ, alert)
     return alert
@@ -144,7 +146,7 @@ def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
     summary="Record the action taken and close the alert",
 )
 @api_requires("alerts.handle")
-def close_alert(request: MemberRequest, alert_id: int, payload: CloseIn) -> RiskAlert:
+def close_alert(request: MemberRequest, alert_id: Id, payload: CloseIn) -> RiskAlert:
     alert = get_alert_for(request.member, alert_id)
     actions.do_close_alert(request.actor, alert, payload.action_taken)
     return alert
