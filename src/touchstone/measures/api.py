@@ -21,6 +21,18 @@ from touchstone.measures.models import Administration, Mode, RiskAlert
 router = Router(tags=["questionnaires"])
 
 
+class AdministrationReceipt(Schema):
+    """What a role that gives questionnaires but reads no scores (front desk) gets back."""
+
+    id: int
+    client_id: int
+    instrument_id: str
+    mode: str
+    status: str
+    started_at: dt.datetime
+    completed_at: dt.datetime | None
+
+
 class AdministrationOut(Schema):
     id: int
     client_id: int
@@ -107,8 +119,10 @@ def get_administration(request: MemberRequest, administration_id: Id) -> Adminis
 
 @router.post(
     "/clients/{client_id}/administrations",
-    response={201: AdministrationOut},
+    response={201: AdministrationOut | AdministrationReceipt},
     summary="Record answers; they are scored and risk alerts raised as in the clinic",
+    description="The answer carries the score, severity and risk flags only for roles that "
+    "may read scores (`measures.view`); front desk gets a receipt without them.",
 )
 @api_requires("measures.give")
 def create_administration(
@@ -122,7 +136,9 @@ def create_administration(
         actions.do_save_answers(
             request.actor, administration, payload.answers, complete=payload.complete
         )
-    return Status(201, administration)
+    if request.member.can("measures.view"):
+        return Status(201, AdministrationOut.from_orm(administration))
+    return Status(201, AdministrationReceipt.from_orm(administration))
 
 
 @router.get("/alerts", response=list[AlertSummary], summary="Open risk alerts")
