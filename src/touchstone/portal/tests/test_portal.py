@@ -184,3 +184,13 @@ def test_the_front_desk_gets_a_receipt_without_the_score_from_the_api(cast: Cast
     front_desk = replies["front_desk"]
     assert front_desk["status"] == "completed"
     assert not {"total", "severity", "risk_flags", "answers", "reason"} & set(front_desk)
+
+
+def test_a_link_stays_dead_when_an_archived_client_is_restored(cast: Cast):
+    path, link = _send(cast, "phq9")
+    alice = cast.browser_for(cast.alice)
+    alice.post(f"/clients/{link.client_id}/archive/")
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    alice.post(f"/clients/{link.client_id}/restore/")
+    assert HttpClient().get(path).status_code == 404
