@@ -185,6 +185,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The caller's address as the audit log sees it: behind a trusted proxy the address the proxy
+# appended to X-Forwarded-For, not the proxy's own (which would let anyone lock a login for
+# everyone).
+AXES_CLIENT_IP_CALLABLE = "touchstone.lib.http.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
