@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "touchstone.accounts.middleware.MembershipMiddleware",
+    "touchstone.accounts.middleware.IdleLogoutMiddleware",
     "touchstone.accounts.middleware.ClinicTimeZoneMiddleware",
     "touchstone.logs.middleware.RequestLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

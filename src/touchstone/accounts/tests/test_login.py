@@ -89,9 +89,7 @@ def test_it_lets_a_member_change_their_password(cast: Cast, as_alice: HttpClient
     assert cast.alice.user.check_password("a quiet lake at dawn")
 
 
-def test_behind_a_proxy_it_locks_out_the_guessers_address_not_the_proxys(
-    cast: Cast, settings: Any
-):
+def test_behind_a_proxy_it_locks_out_the_guessers_address_not_the_proxys(cast: Cast, settings: Any):
     settings.AXES_ENABLED = True
     settings.AXES_FAILURE_LIMIT = 3
     settings.TRUST_X_FORWARDED_FOR = True
