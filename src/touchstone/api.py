@@ -13,6 +13,7 @@ from touchstone.clients.api import router as clients_router
 from touchstone.interop.api import router as interop_router
 from touchstone.lib import api_errors
 from touchstone.lib.api_times import ClinicTimeRenderer
+from touchstone.lib.json_limits import BoundedParser
 from touchstone.measures.api import router as measures_router
 from touchstone.physiology.api import router as physiology_router
 from touchstone.reports.api import router as reports_router
@@ -26,6 +27,7 @@ api = api_errors.DocumentedAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
     renderer=ClinicTimeRenderer(),
+    parser=BoundedParser(),
 )
 api_errors.install(api)
 

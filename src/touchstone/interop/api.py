@@ -1,6 +1,5 @@
 # No `from __future__ import annotations` here: django-ninja reads the annotations at
 # run time to tell path, query and body parameters apart.
-import json
 from typing import Any
 
 from ninja import Router, Schema, Status
@@ -14,6 +13,7 @@ from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
+from touchstone.lib import json_limits
 from touchstone.lib.api_fields import Id
 
 router = Router(tags=["interoperability"])
@@ -59,7 +59,7 @@ def import_fhir(request: MemberRequest, client_id: Id, payload: FhirResourceIn) 
     client = get_client_for(request.member, client_id)
     try:
         # The schema checks the envelope; the resource itself is read whole from the body.
-        imported = do_import_fhir(request.actor, client, json.loads(request.body))
+        imported = do_import_fhir(request.actor, client, json_limits.loads(request.body))
     except FhirImportError as error:
         raise HttpError(422, str(error)) from None
     return Status(

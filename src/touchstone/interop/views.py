@@ -25,6 +25,7 @@ from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
 from touchstone.interop.research import export_research
+from touchstone.lib import json_limits
 from touchstone.lib.http import download
 from touchstone.logs import upload_refused
 
@@ -40,7 +41,10 @@ class FhirUploadForm(forms.Form):
             upload_refused("fhir", "too_large", size_bytes=upload.size)
             raise forms.ValidationError("The file is larger than 5 MB.")
         try:
-            data = json.loads(upload.read().decode("utf-8"))
+            data = json_limits.loads(upload.read().decode("utf-8"))
+        except json_limits.TooDeep as error:
+            upload_refused("fhir", "too_deep", size_bytes=upload.size)
+            raise forms.ValidationError(str(error)) from None
         except (UnicodeDecodeError, json.JSONDecodeError):
             upload_refused("fhir", "not_json", size_bytes=upload.size)
             raise forms.ValidationError("The file is not JSON.") from None

@@ -20,6 +20,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from touchstone.lib.json_limits import TooDeep
+
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
@@ -132,4 +134,6 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, TooDeep):  # ninja's "Cannot parse request body", and why
+            return reply(request, exc.status_code, "error", str(exc.__cause__))
         return reply(request, exc.status_code, "error", str(exc))
