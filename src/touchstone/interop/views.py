@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -24,7 +24,7 @@ from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
-from touchstone.interop.research import export_research
+from touchstone.interop.research import MODES, SAFE_HARBOR, export_research
 from touchstone.lib import json_limits
 from touchstone.lib.http import download
 from touchstone.logs import upload_refused
@@ -99,9 +99,18 @@ def research(request: MemberRequest) -> HttpResponse:
 @require_POST
 def research_download(request: MemberRequest) -> HttpResponse:
     clinic = request.member.clinic
+    mode = request.POST.get("mode", SAFE_HARBOR)
+    if mode not in MODES:
+        return HttpResponseBadRequest("Unknown export mode.")
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp:
-        result = export_research(clinic, Path(tmp))
+        # Diagnosis codes only for a role that may read them (never the owner).
+        result = export_research(
+            clinic,
+            Path(tmp) / "export",
+            mode=mode,
+            diagnoses=request.member.can("diagnoses.view"),
+        )
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in result.files:
                 archive.write(path, path.name)
@@ -109,6 +118,6 @@ def research_download(request: MemberRequest) -> HttpResponse:
         request.actor,
         Action.EXPORT,
         object_type="interop.research_export",
-        detail=f"research export, {result.counts['clients']} clients",
+        detail=f"research export ({mode}), {result.counts['clients']} clients",
     )
     return download(buffer.getvalue(), "application/zip", "research-export.zip")
