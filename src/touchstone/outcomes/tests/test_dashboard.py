@@ -263,3 +263,27 @@ def _number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_a_diagnosis_filter_on_a_one_episode_window_tells_nothing(cast: Cast):
+    """Differencing: with 0 printed and 1-10 hidden, filtering a window holding one episode
+    by a diagnosis showed 0 for the diagnoses the client does not have. 0 is hidden too."""
+    build_outcomes(cast.harbour, [cast.tess, cast.alice], 1, diagnosis="F32.1")
+    reports = [
+        clinic_outcomes(cast.harbour, OutcomeFilters(diagnosis=code), deidentified=True)
+        for code in ("F32", "F41", "F99")
+    ]
+    seen = [
+        (
+            r.n_episodes,
+            [
+                (i.n_baseline, i.n_paired, i.severity and i.severity.to_dict())
+                for i in r.instruments
+            ],
+        )
+        for r in reports
+    ]
+    assert seen[0] == seen[1] == seen[2]
+    assert reports[0].n_episodes is None
+    page = cast.browser_for(cast.alice).get("/outcomes/", {"diagnosis": "F99"}).content.decode()
+    assert "&lt;11 or hidden episodes in scope" in page and "0 episodes" not in page
