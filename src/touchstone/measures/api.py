@@ -97,11 +97,15 @@ class CloseIn(Schema):
 @paginate(Pages, page_size=50)
 def list_administrations(request: MemberRequest, filters: Query[AdministrationFilter]) -> Any:
     rows = Administration.objects.for_member(request.member)
+    detail = "api list"
     if filters.client_id is not None:
-        rows = rows.filter(client_id=filters.client_id)
+        # One client's administrations: the event names the client (404 for another clinic's).
+        client = get_client_for(request.member, filters.client_id)
+        rows = rows.filter(client_id=client.pk)
+        detail = f"client {client.pk}, api list"
     if filters.instrument_id:
         rows = rows.filter(instrument_id=filters.instrument_id)
-    record(request.actor, Action.LIST, object_type="measures.administration", detail="api list")
+    record(request.actor, Action.LIST, object_type="measures.administration", detail=detail)
     return rows
 
 

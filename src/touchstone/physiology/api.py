@@ -140,10 +140,13 @@ def _visit(request: MemberRequest, visit_id: int | None) -> Visit | None:
 
 def _list(request: MemberRequest, model: Any, filters: ClientFilter, label: str) -> Any:
     rows = model.objects.for_member(request.member)
-    if filters.client_id is not None:
-        rows = rows.filter(client_id=filters.client_id)
-    record(request.actor, Action.LIST, object_type=label, detail="api list")
-    return rows
+    if filters.client_id is None:
+        record(request.actor, Action.LIST, object_type=label, detail="api list")
+        return rows
+    # A list of one client's rows is a read of that client's record: the event names them.
+    client = get_client_for(request.member, filters.client_id)
+    record(request.actor, Action.LIST, object_type=label, detail=f"client {client.pk}, api list")
+    return rows.filter(client_id=client.pk)
 
 
 @router.get("/samples", response=list[SampleOut], summary="List biomarker samples")
