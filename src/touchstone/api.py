@@ -10,6 +10,7 @@ from __future__ import annotations
 from touchstone.accounts.api_auth import TokenAuth
 from touchstone.care.api import router as care_router
 from touchstone.clients.api import router as clients_router
+from touchstone.errors import audit_refusal
 from touchstone.interop.api import router as interop_router
 from touchstone.lib import api_errors
 from touchstone.lib.api_times import ClinicTimeRenderer
@@ -29,7 +30,7 @@ api = api_errors.DocumentedAPI(
     renderer=ClinicTimeRenderer(),
     parser=BoundedParser(),
 )
-api_errors.install(api)
+api_errors.install(api, on_refused=audit_refusal)
 
 api.add_router("/clients", clients_router)
 api.add_router("/care", care_router)

@@ -10,6 +10,7 @@ Django's HTML 400) and ``HttpError`` (its own status).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -83,8 +84,9 @@ class DocumentedAPI(NinjaAPI):
         return document_errors(super().get_openapi_schema(*args, **kwargs))
 
 
-def install(api: NinjaAPI) -> None:
-    """Register the handlers that give every error of ``api`` the one shape."""
+def install(api: NinjaAPI, on_refused: Callable[[HttpRequest, int], None] | None = None) -> None:
+    """Register the handlers that give every error of ``api`` the one shape; ``on_refused``
+    is called for every 403 and 404 (the edge passes the audit's recorder)."""
 
     def reply(
         request: HttpRequest,
@@ -114,10 +116,14 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        if on_refused:
+            on_refused(request, 404)
         return reply(request, 404, "not_found", "Not found.")
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        if on_refused:
+            on_refused(request, 403)
         return reply(request, 403, "forbidden", "Your role does not allow this.")
 
     @api.exception_handler(AuthenticationError)
