@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -77,6 +80,8 @@ class ClinicTimeZoneMiddleware:
 
 #: Session key of the time (epoch seconds) of the signed-in user's last request.
 LAST_SEEN = "touchstone_last_seen"
+#: How stale the stored time may get before a request rewrites it (seconds).
+SEEN_RESOLUTION = 60
 
 
 class IdleLogoutMiddleware:
@@ -101,5 +106,13 @@ class IdleLogoutMiddleware:
                        object_id=request.user.pk, detail="idle")  # fmt: skip
                 logout(request)
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")
-            request.session[LAST_SEEN] = now
+            if not isinstance(last, int) or now - last >= SEEN_RESOLUTION:
+                # To the minute: a page view does not rewrite the session row every time.
+                request.session[LAST_SEEN] = now
         return self.get_response(request)
+
+
+@receiver(user_logged_in)
+def _seen_at_sign_in(sender: Any, request: HttpRequest | None, **_: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN] = int(time.time())
