@@ -57,6 +57,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "name",
             "time_zone",
             "require_two_factor",
+            "idle_minutes",
             "crisis_line",
             "emergency_number",
             "change_criteria",
@@ -76,6 +77,12 @@ class ClinicSettingsForm(forms.ModelForm):
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'REDCap sync'.")
+    valid_days = forms.ChoiceField(
+        label="Valid for",
+        choices=[("30", "30 days"), ("90", "90 days"), ("365", "a year"), ("", "until revoked")],
+        initial="90",
+        required=False,
+    )
 
 
 class OTPCodeForm(forms.Form):

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from django.utils import timezone
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 
 def _in_clinic_zone(value: dt.datetime) -> dt.datetime:
@@ -23,6 +23,28 @@ def _in_clinic_zone(value: dt.datetime) -> dt.datetime:
 #: The type of every date-time an API client sends: ``2026-03-02T09:30`` is 9:30 in the
 #: clinic's zone, ``2026-03-02T09:30:00-06:00`` is that instant wherever the clinic is.
 ClinicDateTime = Annotated[dt.datetime, AfterValidator(_in_clinic_zone)]
+
+
+def _wall_clock(value: dt.time) -> dt.time:
+    """A diary's clock time as the person read it: an offset sent with it is dropped."""
+    return value.replace(tzinfo=None)
+
+
+#: A time of day on the wall clock where it happened (a sleep diary's bedtime): ``23:10``.
+#: ``23:10:00+02:00`` is read as 23:10; the offset says nothing about a night's length.
+#: Documented as RFC 3339's ``partial-time`` (JSON Schema's ``time`` format requires an offset).
+WallClockTime = Annotated[
+    dt.time,
+    AfterValidator(_wall_clock),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "partial-time",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$",
+            "description": "Wall-clock time, e.g. 23:10",
+        }
+    ),
+]
 
 
 class _ClinicTimeEncoder(NinjaJSONEncoder):

@@ -16,6 +16,7 @@ from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
+from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
 from touchstone.outcomes import actions
 from touchstone.outcomes.analytics import InstrumentOutcomes, OutcomesReport, clinic_outcomes
@@ -149,7 +150,7 @@ def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
     names = list(tables) if wanted == "all" else [wanted]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{wanted}.csv"'
-    writer = csv.writer(response)
+    writer = csv_cells.writer(response)
     filters = report.filters.to_dict()
     generated = timezone.localdate(report.generated_at)
     writer.writerow(["# Touchstone clinic outcomes", f"generated {generated}"])
