@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_clinic_time_zone"),
+        ("accounts", "0005_clinic_unsigned_note_hours"),
     ]
 
     operations = [
