@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from typing import Any
@@ -22,7 +20,6 @@ from touchstone.outcomes import actions
 from touchstone.outcomes.analytics import InstrumentOutcomes, OutcomesReport, clinic_outcomes
 from touchstone.outcomes.forms import FilterForm, MeasurePeriodForm
 from touchstone.outcomes.quality import (
-    CSV_COLUMNS,
     QualityReport,
     client_ids,
     last_twelve_months,
@@ -239,11 +236,11 @@ def quality_export(request: MemberRequest) -> HttpResponse:
     suppress = _suppress(request)
     name = f"quality-measures-{report.start:%Y%m%d}-{report.end:%Y%m%d}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(report.rows(suppress=suppress))
-        body, content_type, name = buffer.getvalue(), "text/csv; charset=utf-8", name + ".csv"
+        body, content_type, name = (
+            report.csv_text(suppress=suppress),
+            "text/csv; charset=utf-8",
+            name + ".csv",
+        )
     elif fmt == "json":
         body = json.dumps(report.to_dict(suppress=suppress), indent=2)
         content_type, name = "application/json", name + ".json"

@@ -8,9 +8,7 @@ with one line."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from argparse import ArgumentParser
 from pathlib import Path
@@ -23,7 +21,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.commands import client_of
 from touchstone.logs.commands import as_job
-from touchstone.outcomes.quality import CSV_COLUMNS, QualityReport, quality_measures
+from touchstone.outcomes.quality import QualityReport, quality_measures
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.payer_measures import payer_measures
 from touchstone.reports.pdf import render_pdf
@@ -133,8 +131,4 @@ def _serialise(report: QualityReport, fmt: str) -> str:
         return json.dumps(report.to_dict(), indent=2) + "\n"
     if fmt == "fhir":
         return json.dumps(report.bundle(), indent=2) + "\n"
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(report.rows())
-    return buffer.getvalue()
+    return report.csv_text()
