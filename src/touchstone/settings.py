@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "touchstone.evidence",
     "touchstone.reports",
     "touchstone.interop",
+    # After care: its demo step links the demo visits to appointments.
+    "touchstone.scheduling",
     "touchstone.operations",
     "touchstone.logs",
 ]

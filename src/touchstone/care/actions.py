@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.care.models import (
@@ -23,6 +25,7 @@ from touchstone.care.models import (
     Medication,
     Visit,
 )
+from touchstone.care.signals import visit_saved
 from touchstone.clients.models import Client
 
 
@@ -88,11 +91,20 @@ def do_add_diagnosis(actor: Actor, episode: Episode, data: dict[str, Any]) -> Di
 def do_create_visit(actor: Actor, client: Client, data: dict[str, Any]) -> Visit:
     visit = Visit(clinic_id=client.clinic_id, client=client)
     data = {"therapist": actor.staff, **data}
-    return writes.create(actor, visit, data, fields=VISIT_FIELDS, exclude=["clinic", "client"])
+    with transaction.atomic():
+        writes.create(actor, visit, data, fields=VISIT_FIELDS, exclude=["clinic", "client"])
+        visit_saved.send(Visit, actor=actor, visit=visit, created=True, changed=sorted(data))
+    return visit
 
 
 def do_update_visit(actor: Actor, visit: Visit, data: dict[str, Any]) -> list[str]:
-    return writes.update(actor, visit, data, fields=VISIT_FIELDS, exclude=["clinic", "client"])
+    with transaction.atomic():
+        changed = writes.update(
+            actor, visit, data, fields=VISIT_FIELDS, exclude=["clinic", "client"]
+        )
+        if changed:
+            visit_saved.send(Visit, actor=actor, visit=visit, created=False, changed=changed)
+    return changed
 
 
 def do_record_adverse_event(actor: Actor, visit: Visit, data: dict[str, Any]) -> AdverseEvent:
