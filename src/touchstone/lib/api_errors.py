@@ -4,10 +4,13 @@
 
 ``install(api)`` maps every exception an operation may raise to that shape: schema and model
 validation (422), missing or another clinic's object (404), a role without the permission
-(403), no valid token (401) and ``HttpError`` (its own status).
+(403), no valid token (401), a conflict with stored data (409, ``ApiConflict``) and
+``HttpError`` (its own status).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,6 +22,20 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+class ApiConflict(Exception):
+    """409: the request collides with stored data (a taken appointment time). The body is the
+    usual shape with ``code`` "conflict" and ``conflicting``: the ids of the rows in the way."""
+
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, list[str]] | None = None,
+        conflicting: Sequence[int] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message, self.fields, self.conflicting = message, fields or {}, list(conflicting)
 
 
 def install(api: NinjaAPI) -> None:
@@ -61,6 +78,12 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return reply(request, 401, "unauthenticated", "Send a valid token: Authorization: Bearer …")
+
+    @api.exception_handler(ApiConflict)
+    def conflict(request: HttpRequest, exc: ApiConflict) -> HttpResponse:
+        body = error_body("conflict", exc.message, exc.fields)
+        body["error"]["conflicting"] = exc.conflicting
+        return api.create_response(request, body, status=409)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
