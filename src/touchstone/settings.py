@@ -98,7 +98,7 @@ INSTALLED_APPS = [
     "touchstone.evidence",
     "touchstone.reports",
     "touchstone.interop",
-    # After care: its demo step links the demo visits to appointments.
+    # Appointments, services, rooms, staff hours (docs/scheduling.md); above care.
     "touchstone.scheduling",
     "touchstone.operations",
     "touchstone.logs",
