@@ -18,6 +18,7 @@ from touchstone.lib.json_limits import BoundedParser
 from touchstone.measures.api import router as measures_router
 from touchstone.physiology.api import router as physiology_router
 from touchstone.reports.api import router as reports_router
+from touchstone.scheduling.api import router as scheduling_router
 
 api = api_errors.DocumentedAPI(
     title="Touchstone API",
@@ -38,3 +39,4 @@ api.add_router("/physiology", physiology_router)
 api.add_router("/reports", reports_router)
 api.add_router("/interop", interop_router)
 api.add_router("/", measures_router)
+api.add_router("/", scheduling_router)

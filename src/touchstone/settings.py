@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "touchstone.evidence",
     "touchstone.reports",
     "touchstone.interop",
+    # Appointments, services, rooms, staff hours (docs/scheduling.md); above care.
+    "touchstone.scheduling",
     "touchstone.operations",
     "touchstone.logs",
 ]

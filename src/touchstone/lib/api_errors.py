@@ -4,13 +4,14 @@
 
 ``install(api)`` maps every exception an operation may raise to that shape: schema and model
 validation (422), missing or another clinic's object (404), a role without the permission
-(403), no valid token (401), a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413, instead of
-Django's HTML 400) and ``HttpError`` (its own status).
+(403), no valid token (401), a conflict with stored data (409, ``ApiConflict``), a body
+over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413, instead of Django's HTML 400) and ``HttpError`` (its
+own status).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +39,21 @@ class ErrorOut(Schema):
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+class ApiConflict(Exception):
+    """409: the request collides with stored data (a taken appointment time). The body is the
+    usual shape with ``code`` "conflict" and ``conflicting``: the ids of the rows in the way."""
+
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, list[str]] | None = None,
+        conflicting: Sequence[int] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message, self.fields, self.conflicting = message, fields or {}, list(conflicting)
+
 
 
 #: The error shape as an OpenAPI component.
@@ -149,6 +165,12 @@ def install(api: NinjaAPI, on_refused: Callable[[HttpRequest, int], None] | None
             request, 413, "payload_too_large",
             f"The request body is larger than {limit // 1024} KB.",
         )  # fmt: skip
+
+    @api.exception_handler(ApiConflict)
+    def conflict(request: HttpRequest, exc: ApiConflict) -> HttpResponse:
+        body = error_body("conflict", exc.message, exc.fields)
+        body["error"]["conflicting"] = exc.conflicting
+        return api.create_response(request, body, status=409)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
