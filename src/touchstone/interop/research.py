@@ -446,7 +446,7 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
                 {
                     **{k: v for k, v in row.items() if k not in ("client_id", "episode_id", "on")},
                     "pid": pid[row["client_id"]],
-                    "episode": eid.get(row.get("episode_id"), ""),
+                    "episode": eid.get(row["episode_id"], ""),
                     "date": day(row["client_id"], row["on"]),
                     "day": days_since(row["client_id"], row["on"]),
                 }
@@ -459,7 +459,7 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
 
 #: table -> (model, its time field, exported value fields). The body's values as stored (the
 #: derived metrics were computed by the science core when the row was saved).
-_BODY = {
+_BODY: dict[str, tuple[type[Sample] | type[Recording] | type[SleepNight], str, tuple[str, ...]]] = {
     "cortisol": (Sample, "collected_at", ("analyte", "specimen", "canonical_value",
                  "canonical_unit", "minutes_since_waking", "timing")),
     "hrv": (Recording, "recorded_at", ("timing", "duration_s", "n_beats", "n_corrected",
