@@ -227,7 +227,7 @@ def staff_list(request: MemberRequest) -> HttpResponse:
 
 @requires("staff.manage")
 def staff_invite(request: MemberRequest) -> HttpResponse:
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST or None, clinic=request.member.clinic)
     if request.method == "POST" and form.is_valid():
         member = actions.do_invite_staff(
             request.actor, form.cleaned_data, request.build_absolute_uri("/")[:-1]

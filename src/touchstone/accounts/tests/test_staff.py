@@ -7,7 +7,7 @@ from django.test import Client as HttpClient
 from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import ApiToken, StaffMember
 from touchstone.audit.models import AuditEvent
-from touchstone.conftest import Cast, actor_of
+from touchstone.conftest import Cast, actor_of, make_member
 
 
 def test_it_invites_a_colleague_by_email(cast: Cast, as_alice: HttpClient, mailoutbox: list[Any]):
@@ -22,25 +22,41 @@ def test_it_invites_a_colleague_by_email(cast: Cast, as_alice: HttpClient, mailo
         },
     )
     assert response.status_code == 302
-    member = StaffMember.objects.get(user__username="nina")
+    member = StaffMember.objects.get(user__username="harbour.nina")
     assert member.clinic == cast.harbour and member.role == "therapist"
     assert not member.user.has_usable_password()
     assert "/accounts/password/reset/" in mailoutbox[0].body
     assert AuditEvent.objects.filter(object_type="accounts.staffmember", action="create").exists()
 
 
-def test_it_refuses_a_taken_username(cast: Cast, as_alice: HttpClient):
-    response = as_alice.post(
-        "/accounts/staff/invite/",
-        {
-            "username": "Charlie",
-            "first_name": "C",
-            "last_name": "D",
-            "email": "c@example.org",
-            "role": "therapist",
-        },
-    )
-    assert "That username is taken" in response.content.decode()
+def invite(as_alice: HttpClient, username: str) -> str:
+    form = {"first_name": "C", "last_name": "D", "email": "c@example.org", "role": "therapist"}
+    response = as_alice.post("/accounts/staff/invite/", {"username": username, **form})
+    return response.content.decode() if response.status_code == 200 else ""
+
+
+def test_usernames_carry_the_clinics_prefix_so_another_clinics_logins_stay_hidden(
+    cast: Cast, as_alice: HttpClient, mailoutbox: list[Any]
+):
+    # Charlie, of Northside, is "charlie": Harbour's "charlie" is harbour.charlie.
+    assert invite(as_alice, "Charlie") == ""
+    assert StaffMember.objects.get(user__username="harbour.Charlie").clinic == cast.harbour
+    assert "Your username is harbour.Charlie." in mailoutbox[0].body
+
+
+def test_a_taken_username_gets_one_neutral_answer_wherever_it_is_taken(
+    cast: Cast, as_alice: HttpClient
+):
+    invite(as_alice, "nina")
+    make_member(cast.northside, "harbour.lee", "therapist")  # a login from before prefixes
+    for name in ("NINA", "lee"):
+        page = invite(as_alice, name)
+        assert "That username is not available; choose another." in page
+        assert "taken" not in page and "Northside" not in page
+
+
+def test_it_refuses_characters_a_username_cannot_hold(cast: Cast, as_alice: HttpClient):
+    assert "Use letters, digits" in invite(as_alice, "nina smith")
 
 
 def test_it_deactivates_a_colleague_and_revokes_their_tokens(cast: Cast, as_alice: HttpClient):
