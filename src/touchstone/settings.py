@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "simple_history",
+    # Only for its templates and static files: Swagger UI for /api/v1/docs, served locally.
+    "ninja",
     "touchstone.accounts",
     "touchstone.audit",
     "touchstone.clients",
