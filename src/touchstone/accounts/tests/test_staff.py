@@ -5,7 +5,7 @@ from typing import Any
 from django.test import Client as HttpClient
 
 from touchstone.accounts.actions import do_create_token
-from touchstone.accounts.models import ApiToken, StaffMember
+from touchstone.accounts.models import ApiToken, StaffMember, StaffNotice
 from touchstone.audit.models import AuditEvent
 from touchstone.conftest import Cast, actor_of, make_member
 
@@ -86,3 +86,60 @@ def test_it_does_not_let_an_owner_demote_themselves(cast: Cast, as_alice: HttpCl
 def test_it_lists_only_the_clinics_own_staff(cast: Cast, as_alice: HttpClient):
     page = as_alice.get("/accounts/staff/").content.decode()
     assert "bob" in page and "charlie" not in page
+
+
+def _clinician_invite(as_alice: HttpClient) -> None:
+    as_alice.post(
+        "/accounts/staff/invite/",
+        {
+            "username": "cleo",
+            "first_name": "Cleo",
+            "last_name": "Marsh",
+            "email": "cleo@example.org",
+            "role": "clinician",
+        },
+    )
+
+
+def test_a_new_clinician_login_is_told_to_every_clinician_and_audited(
+    cast: Cast, as_alice: HttpClient, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+):
+    other = make_member(cast.harbour, "dr_ines", "clinician")
+    with django_capture_on_commit_callbacks(execute=True):
+        _clinician_invite(as_alice)
+    cleo = StaffMember.objects.get(user__username="harbour.cleo")
+    told = {n.recipient for n in StaffNotice.objects.unread()}
+    assert told == {cast.bob, other}  # not Cleo, not the owner, not Northside's staff
+    notice = StaffNotice.objects.filter(recipient=cast.bob).get()
+    assert "alice gave Cleo Marsh (login harbour.cleo) the Clinician (licensed) role" in notice.text
+    grant = AuditEvent.objects.get(action="grant", object_id=str(cleo.pk))
+    assert grant.detail == "role clinician through a new login; 2 clinician(s) told"
+    mail = [m for m in mailoutbox if "a new clinician login" in m.subject]
+    assert len(mail) == 1 and set(mail[0].to) == {"bob@example.org", "dr_ines@example.org"}
+    home = cast.browser_for(cast.bob).get("/").content.decode()
+    assert "Cleo Marsh (login harbour.cleo)" in home
+
+
+def test_raising_a_role_to_clinician_is_told_too_and_a_notice_can_be_dismissed(
+    cast: Cast, as_alice: HttpClient
+):
+    as_alice.post(f"/accounts/staff/{cast.tess.pk}/", {"role": "clinician", "is_active": "on"})
+    notice = StaffNotice.objects.get(recipient=cast.bob)
+    assert "the Clinician (licensed) role through a role change" in notice.text
+    assert AuditEvent.objects.filter(action="grant", object_id=str(cast.tess.pk)).exists()
+    # Only Bob dismisses Bob's notice.
+    tess = cast.browser_for(cast.tess)
+    assert tess.post(f"/accounts/notices/{notice.pk}/dismiss/").status_code == 404
+    bob = cast.browser_for(cast.bob)
+    assert bob.post(f"/accounts/notices/{notice.pk}/dismiss/").status_code == 302
+    assert "through a role change" not in bob.get("/").content.decode()
+    # Another role change of a clinician tells nobody again.
+    as_alice.post(f"/accounts/staff/{cast.tess.pk}/", {"role": "clinician", "is_active": "on"})
+    as_alice.post(f"/accounts/staff/{cast.fiona.pk}/", {"role": "therapist", "is_active": "on"})
+    assert StaffNotice.objects.count() == 1
+
+
+def test_the_owner_cannot_make_themselves_a_clinician(cast: Cast, as_alice: HttpClient):
+    as_alice.post(f"/accounts/staff/{cast.alice.pk}/", {"role": "clinician", "is_active": "on"})
+    cast.alice.refresh_from_db()
+    assert cast.alice.role == "owner" and not StaffNotice.objects.exists()
