@@ -9,6 +9,11 @@ from __future__ import annotations
 import os
 import sys
 
+#: Commands that change the schema or empty the tables (restore takes the owner's settings
+#: itself, lib/db_roles.py): with DATABASE_OWNER_URL set they
+#: connect as the owner of the tables, every other command as the app's role (docs/deploy.md).
+OWNER_COMMANDS = frozenset({"migrate", "flush"})
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchstone.settings")
@@ -18,6 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     # server: its request lines are the point.
     os.environ.setdefault("LOG_STREAM", "stderr")
     args = list(sys.argv if argv is None else argv)
+    if args[1:2] and args[1] in OWNER_COMMANDS:
+        os.environ["TOUCHSTONE_DATABASE_AS_OWNER"] = "1"
     if args[1:2] != ["runserver"]:
         os.environ.setdefault("LOG_LEVEL", "WARNING")
     from django.core.management import execute_from_command_line

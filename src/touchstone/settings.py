@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "simple_history",
+    # Only for its templates and static files: Swagger UI for /api/v1/docs, served locally.
+    "ninja",
     "touchstone.accounts",
     "touchstone.audit",
     "touchstone.clients",
@@ -148,12 +150,25 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------
 _default_db = f"sqlite:///{VAR_DIR / 'touchstone.sqlite3'}"
+_app_db_url = env_str("DATABASE_URL", _default_db) or _default_db
+# PostgreSQL with two roles (docs/deploy.md): the app connects as DATABASE_URL's role, which
+# may only INSERT and SELECT audit events; the owner of the tables, DATABASE_OWNER_URL, runs
+# the commands that change the schema or empty tables (cli.OWNER_COMMANDS sets
+# TOUCHSTONE_DATABASE_AS_OWNER for them; restore reads it through lib/db_roles.py). Unset:
+# one role does everything (SQLite, or a PostgreSQL set up before the split).
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL")
+_db_url = _app_db_url
+if env_bool("TOUCHSTONE_DATABASE_AS_OWNER", False) and DATABASE_OWNER_URL:
+    _db_url = DATABASE_OWNER_URL
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _default_db) or _default_db,
+        _db_url,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+# The role migrate grants the app's privileges to (touchstone/audit/privileges.py).
+DATABASES_APP_URL = _app_db_url
+DATABASE_APP_USER = dj_database_url.parse(_app_db_url).get("USER") if DATABASE_OWNER_URL else None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a command writes; IMMEDIATE avoids
     # "database is locked" on write transactions that start as reads.

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from touchstone.accounts.access import MemberRequest, public, requires
-from touchstone.accounts.models import StaffMember
+from touchstone.accounts.models import StaffMember, StaffNotice
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.selectors import unsigned_notes, visits_today
@@ -61,7 +61,9 @@ def _today(member: StaffMember) -> list[TodayRow]:
 @requires("account.self")
 def home(request: MemberRequest) -> HttpResponse:
     member = request.member
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = {
+        "notices": list(StaffNotice.objects.for_member(member).unread()[:10])
+    }
     if member.can("clients.view"):
         clients = Client.objects.for_member(member).active()
         context["client_count"] = clients.count()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -17,8 +17,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from touchstone.accounts.models import ApiToken, Clinic, StaffMember, hash_token
-from touchstone.accounts.roles import FOUNDING_ROLE, role_has
+from touchstone.accounts.models import ApiToken, Clinic, StaffMember, StaffNotice, hash_token
+from touchstone.accounts.roles import FOUNDING_ROLE, role_has, roles_with
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import fields_detail, record
@@ -92,6 +92,8 @@ def do_invite_staff(actor: Actor, data: dict[str, Any], site: str = "") -> Staff
         user.save(update_fields=["password"])
         member = StaffMember.objects.create(user=user, clinic=owner.clinic, role=data["role"])
         record(actor, Action.CREATE, member, clinic=owner.clinic, detail=f"role {member.role}")
+        if role_has(member.role, CLINICAL_READING):
+            _tell_clinicians(actor, member, "a new login")
     link = reverse(
         "accounts:password_reset_confirm",
         kwargs={
@@ -118,12 +120,69 @@ def do_change_staff(actor: Actor, member: StaffMember, role: str, is_active: boo
     changed = [n for n, v in (("role", role), ("is_active", is_active)) if getattr(member, n) != v]
     if not changed:
         return
+    gains_clinical_reading = not member.can(CLINICAL_READING) and (
+        is_active and role_has(role, CLINICAL_READING)
+    )
     member.role, member.is_active = role, is_active
     with transaction.atomic():
         member.save(update_fields=["role", "is_active"])
         if not is_active:
             member.user.api_tokens.active().update(revoked_at=timezone.now())
         record(actor, Action.UPDATE, member, clinic=owner.clinic, detail=fields_detail(changed))
+        if gains_clinical_reading:
+            _tell_clinicians(actor, member, "a role change")
+
+
+#: The permission that marks the clinician's standing (diagnoses, and with them everything a
+#: clinician reads): whoever gains it is announced to the clinicians who hold it.
+CLINICAL_READING = "diagnoses.view"
+
+
+def _tell_clinicians(actor: Actor, member: StaffMember, how: str) -> int:
+    """Every other active clinician of the clinic learns that ``member`` now reads what
+    clinicians read: a notice on their home page and an e-mail (sent after the commit, through
+    Django's mail settings). The grant is audited with the number told. Returns that number.
+
+    So an owner cannot give the clinician role, to a new login or an old one, unseen by the
+    clinicians whose records it opens. The clinic's first clinician has nobody to tell: the
+    audit event remains."""
+    clinicians = list(
+        StaffMember.objects.filter(
+            clinic_id=member.clinic_id, role__in=roles_with(CLINICAL_READING), is_active=True
+        )
+        .exclude(pk=member.pk)
+        .select_related("user")
+    )
+    when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    text = (
+        f"{actor.label} gave {member.display_name} (login {member.user.username}) the "
+        f"{member.get_role_display()} role through {how} on {when}: they can now read diagnoses "
+        "and every score. If you did not expect this, speak to the clinic's owner."
+    )
+    StaffNotice.objects.bulk_create(
+        [StaffNotice(clinic_id=member.clinic_id, recipient=c, text=text) for c in clinicians]
+    )
+    record(
+        actor,
+        Action.GRANT,
+        member,
+        clinic=member.clinic,
+        detail=f"role {member.role} through {how}; {len(clinicians)} clinician(s) told",
+    )
+    addresses = [c.user.email for c in clinicians if c.user.email]
+    if addresses:
+        subject = f"{member.clinic.name}: a new clinician login"
+        transaction.on_commit(lambda: send_mail(subject, text, None, addresses, fail_silently=True))
+    return len(clinicians)
+
+
+def do_dismiss_notice(actor: Actor, notice: StaffNotice) -> None:
+    """Take a notice off its recipient's home page (it stays stored)."""
+    if notice.recipient_id != actor.staff.pk:
+        raise PermissionDenied("Only its recipient dismisses a notice.")
+    if notice.dismissed_at is None:
+        notice.dismissed_at = timezone.now()
+        notice.save(update_fields=["dismissed_at"])
 
 
 def do_update_clinic(actor: Actor, clinic: Clinic, changed: list[str]) -> None:

@@ -12,17 +12,37 @@ from touchstone.audit.models import Action
 User = get_user_model()
 
 
+def clinic_username(clinic: Clinic, name: str) -> str:
+    """A login's username: the clinic's slug, a dot, and the name the owner chose. Slugs
+    hold no dot and are unique, so no two clinics can want the same username, and the
+    "not available" answer of the invitation form says nothing about another clinic's
+    logins (docs/security.md)."""
+    return f"{clinic.slug}.{name}"
+
+
 class InviteForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    username = forms.RegexField(
+        regex=r"^[\w.+-]+$",
+        max_length=80,
+        help_text="Letters, digits and . + - _ only. The login's username is the clinic's "
+        "prefix, a dot and this name, e.g. harbour.nina.",
+        error_messages={"invalid": "Use letters, digits and . + - _ only."},
+    )
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(help_text="The invitation with a link to set a password goes here.")
     role = forms.ChoiceField(choices=Role.choices)
 
+    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.fields["username"].label = f"Username (after “{clinic.slug}.”)"
+
     def clean_username(self) -> str:
-        username: str = self.cleaned_data["username"].strip()
+        username = clinic_username(self.clinic, self.cleaned_data["username"].strip())
+        # Taken here or (a login from before the prefixes) anywhere: one neutral answer.
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken; choose another.")
+            raise forms.ValidationError("That username is not available; choose another.")
         return username
 
 

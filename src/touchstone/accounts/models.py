@@ -225,3 +225,31 @@ class ApiToken(models.Model):
         """A fresh token string and its display prefix."""
         prefix = secrets.token_hex(4)
         return f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+class StaffNoticeQuerySet(models.QuerySet["StaffNotice"]):
+    def for_member(self, member: StaffMember) -> StaffNoticeQuerySet:
+        """A member's own notices: nobody else's, in their clinic or another."""
+        return self.filter(recipient_id=member.pk)
+
+    def unread(self) -> StaffNoticeQuerySet:
+        return self.filter(dismissed_at__isnull=True)
+
+
+class StaffNotice(models.Model):
+    """A notice to one staff member, on their home page until they dismiss it: e.g. that a
+    colleague was given the clinician role (accounts.actions). Names staff, never clients."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="notices")
+    text = models.CharField(max_length=400)
+    created_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffNoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Notice to {self.recipient_id}"

@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from touchstone.accounts.actions import do_create_token
-from touchstone.accounts.models import ApiToken, Clinic, StaffMember
+from touchstone.accounts.models import ApiToken, Clinic, StaffMember, StaffNotice
 from touchstone.accounts.roles import Role
 from touchstone.api import api
 from touchstone.care.tests import factories as care_factories
@@ -90,6 +90,11 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     ),
     "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
     "synthesis_id": lambda clinic: evidence_factories.make_synthesis(clinic).pk,
+    "notice_id": lambda clinic: (
+        StaffNotice.objects.create(
+            clinic=clinic, recipient=StaffMember.objects.filter(clinic=clinic).first(), text="x"
+        ).pk
+    ),
     "token_id": lambda clinic: (
         do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
     ),
