@@ -1,0 +1,51 @@
+"""Keep ``outcomes.summaries`` current: every completed score and episode change rewrites that
+client's rows of the home page's lists in the write's own transaction, every clinical write
+counts one change of the clinic (so the dashboard knows its stored report is out of date), and
+a refitted trajectory model rewrites the clinic's "not on track" list.
+
+Receivers rather than calls in the actions: the writes happen in apps below this one (care,
+measures), which may not import it (docs/architecture.md, the layer map). Bulk inserts send
+no signal: whoever bulk-inserts clinical rows rebuilds the lists (``summaries.refresh_lists``,
+as the demo does) or leaves it to ``touchstone refresh-summaries``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from touchstone.care.models import Diagnosis, Episode, Visit
+from touchstone.measures.models import Administration, Status
+from touchstone.outcomes import summaries
+from touchstone.outcomes.models import TrajectoryFit
+
+
+@receiver(post_save, sender=Administration, dispatch_uid="summaries_score")
+def _score_saved(sender: Any, instance: Administration, raw: bool = False, **kwargs: Any) -> None:
+    if raw or instance.status != Status.COMPLETED:
+        return  # answers saved part-way change no list and no report
+    summaries.note_change(instance.clinic_id)
+    summaries.refresh_client(instance.clinic, instance.client_id)
+
+
+@receiver(post_save, sender=Episode, dispatch_uid="summaries_episode")
+def _episode_saved(sender: Any, instance: Episode, raw: bool = False, **kwargs: Any) -> None:
+    if raw:
+        return
+    summaries.note_change(instance.clinic_id)
+    summaries.refresh_client(instance.clinic, instance.client_id)
+
+
+@receiver(post_save, sender=Visit, dispatch_uid="summaries_visit")
+@receiver(post_save, sender=Diagnosis, dispatch_uid="summaries_diagnosis")
+def _counted(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        summaries.note_change(instance.clinic_id)
+
+
+@receiver(post_save, sender=TrajectoryFit, dispatch_uid="summaries_fit")
+def _refitted(sender: Any, instance: TrajectoryFit, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        summaries.refresh_off_track(instance.clinic)
