@@ -118,6 +118,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: runs the view of a POST/PUT/PATCH/DELETE in one transaction; reads run in
+    # autocommit and never take SQLite's write lock (touchstone/lib/transactions.py).
+    "touchstone.lib.transactions.AtomicWritesMiddleware",
 ]
 
 ROOT_URLCONF = "touchstone.urls"
@@ -145,22 +148,36 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------
 _default_db = f"sqlite:///{VAR_DIR / 'touchstone.sqlite3'}"
+_database_url = env_str("DATABASE_URL", _default_db) or _default_db
+_sqlite = _database_url.startswith("sqlite:")
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _default_db) or _default_db,
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        _database_url,
+        # PostgreSQL: each worker keeps its connection (a new one costs a few ms of TLS and
+        # authentication per request) and checks it before reuse; 0 closes it after each
+        # request (behind pgbouncer in transaction mode, docs/deploy.md). SQLite: a file,
+        # nothing to keep.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if _sqlite else 600, minimum=0),
+        conn_health_checks=not _sqlite,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while a command writes; IMMEDIATE avoids
-    # "database is locked" on write transactions that start as reads.
+if not _sqlite and DATABASES["default"]["CONN_MAX_AGE"] == 0:
+    # Behind pgbouncer in transaction mode (docs/deploy.md) a named cursor does not survive.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if _sqlite:
+    # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock when a
+    # write transaction starts, so two transactions never deadlock upgrading a read lock.
+    # Reads run outside transactions (lib/transactions.py), so only writes wait for the lock,
+    # up to SQLITE_BUSY_TIMEOUT seconds (Python's default is 5).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
     }
     if not env_str("DATABASE_URL"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Not ATOMIC_REQUESTS: it wrapped reads too (see lib/transactions.AtomicWritesMiddleware).
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------
