@@ -16,10 +16,19 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from touchstone.accounts.models import Clinic
 from touchstone.care.models import Diagnosis, Episode, Visit
 from touchstone.measures.models import Administration, Status
 from touchstone.outcomes import summaries
 from touchstone.outcomes.models import TrajectoryFit
+
+
+@receiver(post_save, sender=Clinic, dispatch_uid="summaries_clinic")
+def _clinic_created(
+    sender: Any, instance: Clinic, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    if created and not raw:
+        summaries.start_summaries(instance)  # nothing to list yet: the lists are current
 
 
 @receiver(post_save, sender=Administration, dispatch_uid="summaries_score")
@@ -27,7 +36,7 @@ def _score_saved(sender: Any, instance: Administration, raw: bool = False, **kwa
     if raw or instance.status != Status.COMPLETED:
         return  # answers saved part-way change no list and no report
     summaries.note_change(instance.clinic_id)
-    summaries.refresh_client(instance.clinic, instance.client_id)
+    summaries.client_changed(instance.clinic, instance.client_id)
 
 
 @receiver(post_save, sender=Episode, dispatch_uid="summaries_episode")
@@ -35,7 +44,7 @@ def _episode_saved(sender: Any, instance: Episode, raw: bool = False, **kwargs: 
     if raw:
         return
     summaries.note_change(instance.clinic_id)
-    summaries.refresh_client(instance.clinic, instance.client_id)
+    summaries.client_changed(instance.clinic, instance.client_id)
 
 
 @receiver(post_save, sender=Visit, dispatch_uid="summaries_visit")

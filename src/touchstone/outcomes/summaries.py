@@ -31,8 +31,11 @@ than ``trajectories.FIT_MAX_AGE``.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +75,7 @@ log = get_logger(__name__)
 #: A stored report that is out of date is recomputed inside the page request only when its
 #: last computation took less than this (a small clinic); larger clinics see the stored
 #: figures, with their time, until ``touchstone refresh-summaries`` runs.
-INLINE_REFRESH_SECONDS = 0.2
+INLINE_REFRESH_SECONDS = 0.5
 _DETERIORATED = CLASSES.index("deteriorated")
 
 
@@ -82,6 +85,11 @@ _DETERIORATED = CLASSES.index("deteriorated")
 def summary_of(clinic_id: int) -> ClinicSummary:
     summary, _ = ClinicSummary.objects.get_or_create(clinic_id=clinic_id)
     return summary
+
+
+def start_summaries(clinic: Clinic) -> None:
+    """A new clinic: its (empty) lists are current from the start."""
+    ClinicSummary.objects.get_or_create(clinic=clinic, defaults={"lists_built_at": timezone.now()})
 
 
 def note_change(clinic_id: int) -> None:
@@ -201,6 +209,36 @@ def _due(clinic_id: int, client_id: int | None) -> list[DueQuestionnaire]:
                 )
             )
     return out
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def batched_summaries() -> Iterator[None]:
+    """Inside the block, changed clients are collected and each one's rows rewritten once, at
+    the end of the block (an import of many responses for one client: one rewrite, not one
+    per response). Use it inside the import's transaction."""
+    if getattr(_batch, "pending", None) is not None:
+        yield  # already batching
+        return
+    _batch.pending = pending = {}
+    try:
+        yield
+        for (_, client_id), clinic in pending.items():
+            refresh_client(clinic, client_id)
+    finally:
+        _batch.pending = None
+
+
+def client_changed(clinic: Clinic, client_id: int) -> None:
+    """A score or episode of the client changed: rewrite their rows now, or at the end of the
+    current :func:`batched_summaries` block."""
+    pending = getattr(_batch, "pending", None)
+    if pending is None:
+        refresh_client(clinic, client_id)
+    else:
+        pending[(clinic.pk, client_id)] = clinic
 
 
 def refresh_client(clinic: Clinic, client_id: int) -> None:

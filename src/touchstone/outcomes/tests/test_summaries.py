@@ -1,0 +1,275 @@
+"""The stored summaries: the lists follow every write, equal the live computations, the
+dashboard reads its stored report and never refits or writes in a GET, and "not on track" is
+linear in the number of scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from touchstone.audit.models import AuditEvent
+from touchstone.care.tests.factories import make_episode
+from touchstone.clients.models import Client
+from touchstone.conftest import Cast, actor_of, make_client
+from touchstone.measures.instruments import instrument
+from touchstone.measures.models import Administration, Status
+from touchstone.measures.tests.factories import answered
+from touchstone.outcomes import summaries, trajectories
+from touchstone.outcomes.actions import do_fit_trajectory
+from touchstone.outcomes.models import ClinicSummary, TrajectoryFit
+from touchstone.outcomes.tests.factories import build_outcomes
+from touchstone.science.change import change
+
+pytestmark = pytest.mark.django_db
+
+
+def _deteriorated_by_hand(clinic: Any) -> set[tuple[int, str]]:
+    """Independent: first and latest completed total per client and instrument, one
+    ``science.change.change`` call per pair."""
+    first: dict[tuple[int, str], int] = {}
+    last: dict[tuple[int, str], int] = {}
+    for cid, key, total in (
+        Administration.objects.filter(clinic=clinic, status=Status.COMPLETED, total__isnull=False)
+        .filter(instrument_id__in=("phq9", "gad7", "who5", "phq15"))
+        .order_by("completed_at", "pk")
+        .values_list("client_id", "instrument_id", "total")
+    ):
+        first.setdefault((cid, key), total)
+        last[(cid, key)] = total
+    return {
+        k
+        for k, pre in first.items()
+        if change(instrument(k[1]), pre=pre, post=last[k]).reliable_change == "deteriorated"
+    }
+
+
+def _stored(member: Any, read: Any) -> list[Any]:
+    return read(member, offset=0, limit=100_000).items
+
+
+def test_it_lists_a_client_the_moment_a_worse_score_is_saved(cast: Cast):
+    client = make_client(cast.harbour, family_name="Worsening")
+    answered(client, cast.tess, "phq9", [0] * 9)
+    assert summaries.deteriorated(cast.bob).count == 0
+    answered(client, cast.tess, "phq9", [2] * 8 + [0])  # 0 -> 16: reliably worse
+    listed = summaries.deteriorated(cast.bob)
+    assert listed.count == 1
+    [row] = listed.items
+    assert (row.client.pk, row.instrument_id, row.baseline, row.latest) == (
+        client.pk,
+        "phq9",
+        0,
+        16,
+    )
+    answered(client, cast.tess, "phq9", [0] * 9)  # back to 0: off the list at once
+    assert summaries.deteriorated(cast.bob).count == 0
+    assert summaries.deteriorated(cast.charlie).count == 0  # another clinic sees nothing
+
+
+def test_it_keeps_the_same_lists_as_computing_them_from_the_scores(cast: Cast):
+    build_outcomes(cast.harbour, [cast.tess, cast.alice], 60, seed=7, worsen=0.3)
+    do_fit_trajectory(actor_of(cast.alice), cast.harbour, "phq9")
+    do_fit_trajectory(actor_of(cast.alice), cast.harbour, "gad7")
+    # Writes through the actions after the bulk build: the receivers keep the rows current.
+    for client in Client.objects.filter(clinic=cast.harbour).order_by("pk")[:5]:
+        answered(client, cast.tess, "phq9", [3] * 8 + [0])
+    stored = {(d.client.pk, d.instrument_id) for d in _stored(cast.bob, summaries.deteriorated)}
+    assert stored == _deteriorated_by_hand(cast.harbour)
+    assert len(stored) > 5
+    live = {(f.client.pk, f.instrument_id): f for f in trajectories.not_on_track(cast.bob)}
+    kept = _stored(cast.bob, summaries.not_on_track)
+    assert len(live) > 3
+    assert {(f.client.pk, f.instrument_id) for f in kept} == set(live)
+    for a in kept:
+        b = live[(a.client.pk, a.instrument_id)]
+        assert (a.latest, a.baseline) == (b.latest, b.baseline)
+        assert (a.expected, a.upper, a.weeks) == pytest.approx((b.expected, b.upper, b.weeks))
+    distances = [abs(f.latest - f.upper) for f in kept]
+    assert distances == sorted(distances, reverse=True)  # furthest outside the band first
+    # A full rebuild gives the same rows as the row-by-row upkeep.
+    summaries.refresh_lists(cast.harbour)
+    again = {(d.client.pk, d.instrument_id) for d in _stored(cast.bob, summaries.deteriorated)}
+    assert again == stored
+
+
+def test_it_takes_a_questionnaire_off_the_due_list_when_it_is_done(cast: Cast):
+    today = timezone.localdate()
+    episode = make_episode(
+        cast.harbour,
+        make_client(cast.harbour, family_name="Planned"),
+        started_on=today - dt.timedelta(days=20),
+        plan_intake=["phq9", "gad7"],
+        plan_periodic=["phq9"],
+        plan_every_weeks=2,
+    )
+    due = summaries.questionnaires_due(cast.bob, today)
+    assert {(d.instrument_id, d.reason, d.days_overdue) for d in due.items} == {
+        ("phq9", "intake", 20),
+        ("gad7", "intake", 20),
+    }
+    answered(episode.client, cast.tess, "phq9", [1] * 9)
+    due = summaries.questionnaires_due(cast.bob, today)
+    # PHQ-9 is next due in two weeks (periodic); GAD-7 still at intake.
+    assert [(d.instrument_id, d.reason) for d in due.items] == [("gad7", "intake")]
+    in_two_weeks = summaries.questionnaires_due(cast.bob, today + dt.timedelta(weeks=2))
+    assert {(d.instrument_id, d.reason) for d in in_two_weeks.items} == {
+        ("gad7", "intake"),
+        ("phq9", "periodic"),
+    }
+
+
+def test_it_pages_the_full_lists_and_links_them_from_the_home_page(cast: Cast):
+    today = timezone.localdate()
+    for i in range(14):
+        make_episode(
+            cast.harbour,
+            make_client(cast.harbour, family_name=f"Due{i:02d}"),
+            started_on=today - dt.timedelta(days=i),
+            plan_intake=["phq9"],
+        )
+    home = cast.browser_for(cast.fiona).get("/").content.decode()
+    assert "Questionnaires due (14)" in home and "/outcomes/due/" in home
+    assert home.count("Give now") == 10
+    http = cast.browser_for(cast.fiona)
+    first = http.get("/outcomes/due/").content.decode()
+    assert "Due13" in first  # most overdue first
+    names = [summaries.questionnaires_due(cast.fiona, today, offset=o, limit=5) for o in (0, 5, 10)]
+    flat = [d.client.family_name for page in names for d in page.items]
+    assert flat == [f"Due{i:02d}" for i in range(13, -1, -1)]
+    assert AuditEvent.objects.filter(actor=cast.fiona.user, detail__startswith="due list").exists()
+    assert http.get("/outcomes/deteriorated/").status_code == 403  # front desk reads no scores
+
+
+@pytest.fixture
+def stale_fit(cast: Cast) -> TrajectoryFit:
+    build_outcomes(cast.harbour, [cast.tess], 40, seed=5)
+    fit = do_fit_trajectory(actor_of(cast.alice), cast.harbour, "phq9")
+    TrajectoryFit.objects.filter(pk=fit.pk).update(fitted_at=timezone.now() - dt.timedelta(days=30))
+    return fit
+
+
+def test_the_dashboard_never_fits_or_writes_in_a_get(cast: Cast, stale_fit: TrajectoryFit):
+    http = cast.browser_for(cast.alice)
+    http.get("/outcomes/")  # the first view of a clinic stores its report
+    writes: list[str] = []
+
+    def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        for url in ("/outcomes/", "/outcomes/research/", "/", "/outcomes/not-on-track/"):
+            assert http.get(url).status_code == 200
+    assert writes and all("audit_auditevent" in sql for sql in writes)
+    fit = TrajectoryFit.objects.get(pk=stale_fit.pk)
+    assert fit.fitted_at < timezone.now() - dt.timedelta(days=29)  # not refitted
+    call_command("refresh-summaries", "--clinic", cast.harbour.slug, stdout=None)
+    assert TrajectoryFit.objects.get(pk=stale_fit.pk).fitted_at > timezone.now() - dt.timedelta(
+        minutes=5
+    )
+
+
+def test_a_large_clinic_sees_its_stored_figures_until_the_job_runs(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+):
+    build_outcomes(cast.harbour, [cast.tess], 30, seed=2)
+    http = cast.browser_for(cast.alice)
+    http.get("/outcomes/")
+    monkeypatch.setattr(summaries, "INLINE_REFRESH_SECONDS", 0.0)  # as if it took long
+    answered(make_client(cast.harbour), cast.tess, "phq9", [1] * 9)
+    page = http.get("/outcomes/").content.decode()
+    assert "Figures as of" in page and "1 change to the clinic" in page
+    call_command("refresh-summaries", stdout=None)
+    summary = ClinicSummary.objects.get(clinic=cast.harbour)
+    assert summary.report_changes == summary.changes
+    assert "Figures as of" not in http.get("/outcomes/").content.decode()
+
+
+def test_a_small_clinic_sees_fresh_figures_without_storing_them(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(summaries, "INLINE_REFRESH_SECONDS", 3600.0)  # as if it took no time
+    build_outcomes(cast.harbour, [cast.tess], 30, seed=2)
+    http = cast.browser_for(cast.alice)
+    http.get("/outcomes/")
+    before = ClinicSummary.objects.get(clinic=cast.harbour).report_changes
+    answered(make_client(cast.harbour), cast.tess, "phq9", [1] * 9)
+    assert "Figures as of" not in http.get("/outcomes/").content.decode()
+    assert ClinicSummary.objects.get(clinic=cast.harbour).report_changes == before
+
+
+def test_the_stored_report_reads_back_equal(cast: Cast):
+    build_outcomes(cast.harbour, [cast.tess, cast.alice], 40, seed=4)
+    from_scores = summaries.clinic_outcomes(cast.harbour)
+    for deidentified in (False, True):
+        report = summaries.clinic_outcomes(cast.harbour, deidentified=deidentified)
+        again = summaries.report_from_dict(report.to_dict())
+        assert again.tables() == report.tables()
+        assert again.instruments == report.instruments
+    assert from_scores.n_episodes == 40
+
+
+# --- not on track: linear in the number of scores ----------------------------------------
+
+
+class Counted(np.ndarray):
+    """An array that adds up the elements read by every boolean or fancy index."""
+
+    reads = 0
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, np.ndarray) and key.dtype == bool:
+            Counted.reads += key.size
+        return super().__getitem__(key)
+
+
+def _history(n_clients: int, per_client: int = 4) -> trajectories.History:
+    rng = np.random.default_rng(1)
+    client = np.repeat(np.arange(n_clients), per_client)
+    weeks = np.tile(np.arange(1, per_client + 1, dtype=float) * 2, n_clients)
+    baseline = np.repeat(rng.uniform(10, 20, n_clients), per_client)
+    # Half the clients get much worse: a constant share flagged, whatever the size.
+    worse = np.repeat(np.arange(n_clients) % 2 == 0, per_client)
+    score = np.where(worse, baseline + 3 * weeks, baseline - weeks)
+    now = timezone.now().timestamp()
+    when = np.full(client.size, now - 86400.0)
+    return trajectories.History(
+        *(np.asarray(a).view(Counted) for a in (client, weeks, score, baseline, when))
+    )
+
+
+def test_not_on_track_reads_each_score_a_fixed_number_of_times(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+):
+    build_outcomes(cast.harbour, [cast.tess], 40, seed=5)
+    do_fit_trajectory(actor_of(cast.alice), cast.harbour, "phq9")
+    reads = {}
+    for n in (500, 2000):
+        data = _history(n)
+        monkeypatch.setattr(trajectories, "history", lambda *a, data=data, **k: data)
+        monkeypatch.setattr(trajectories.Client.objects, "for_member", lambda member: _NoClients())
+        Counted.reads = 0
+        trajectories.not_on_track(cast.bob)
+        reads[n] = Counted.reads
+    # Linear: four times the scores, four times the reads (the first version indexed the
+    # whole history once per flagged client: sixteen times).
+    assert reads[2000] <= 4.5 * reads[500]
+
+
+class _NoClients:
+    def filter(self, *args: Any, **kwargs: Any) -> _NoClients:
+        return self
+
+    def in_bulk(self, ids: Any) -> dict[int, Any]:
+        return {}
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
