@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
 from touchstone.accounts.api_auth import api_requires
@@ -29,6 +29,7 @@ from touchstone.care.models import (
 from touchstone.clients.access import get_client_for
 from touchstone.lib.api_errors import ErrorOut, error_body
 from touchstone.lib.api_times import ClinicDateTime
+from touchstone.lib.pagination import KeysetPagination
 
 router = Router(tags=["care"])
 
@@ -255,7 +256,7 @@ def _visit_data(request: MemberRequest, payload: Any, *, unset: bool) -> dict[st
     "/clients/{client_id}/episodes", response=list[EpisodeOut], summary="A client's episodes"
 )
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_episodes(request: MemberRequest, client_id: int) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.episode", detail=f"client {client.pk}")
@@ -303,7 +304,7 @@ def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn)
 
 @router.get("/clients/{client_id}/visits", response=list[VisitOut], summary="A client's visits")
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_visits(request: MemberRequest, client_id: int) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
@@ -382,7 +383,7 @@ def get_intake(request: MemberRequest, client_id: int) -> Intake:
 
 @router.get("/clients/{client_id}/medications", response=list[MedicationOut], summary="Medications")
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_medications(request: MemberRequest, client_id: int) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.medication", detail=f"client {client.pk}")

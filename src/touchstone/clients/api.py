@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
@@ -14,6 +14,7 @@ from touchstone.audit.models import Action
 from touchstone.clients import actions
 from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
+from touchstone.lib.pagination import KeysetPagination
 
 router = Router(tags=["clients"])
 
@@ -116,7 +117,7 @@ class ClientFilter(FilterSchema):
 
 @router.get("/", response=list[ClientOut], summary="List clients")
 @api_requires("clients.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     clients = Client.objects.for_member(request.member)
     clients = clients.archived() if filters.archived else clients.active()

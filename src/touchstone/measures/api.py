@@ -5,13 +5,14 @@ from typing import Any
 
 from django.db import transaction
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
+from touchstone.lib.pagination import KeysetPagination
 from touchstone.measures import actions
 from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.models import Administration, Mode, RiskAlert
@@ -80,7 +81,7 @@ class CloseIn(Schema):
     summary="List questionnaire administrations",
 )
 @api_requires("measures.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_administrations(request: MemberRequest, filters: Query[AdministrationFilter]) -> Any:
     rows = Administration.objects.for_member(request.member)
     if filters.client_id is not None:

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
 from touchstone.accounts.api_auth import api_requires
@@ -17,6 +17,7 @@ from touchstone.audit.models import Action
 from touchstone.care.models import Visit
 from touchstone.clients.access import get_client_for
 from touchstone.lib.api_times import ClinicDateTime
+from touchstone.lib.pagination import KeysetPagination
 from touchstone.physiology import actions
 from touchstone.physiology.models import Recording, Sample, SleepNight, Timing
 
@@ -144,7 +145,7 @@ def _list(request: MemberRequest, model: Any, filters: ClientFilter, label: str)
 
 @router.get("/samples", response=list[SampleOut], summary="List biomarker samples")
 @api_requires("physiology.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_samples(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, Sample, filters, "physiology.sample")
 
@@ -174,7 +175,7 @@ def create_sample(request: MemberRequest, client_id: int, payload: SampleIn) -> 
 
 @router.get("/recordings", response=list[RecordingOut], summary="List HRV recordings")
 @api_requires("physiology.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_recordings(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, Recording, filters, "physiology.recording").defer("rr_ms")
 
@@ -222,7 +223,7 @@ def create_recording(request: MemberRequest, client_id: int, payload: RecordingI
 
 @router.get("/sleep-nights", response=list[SleepNightOut], summary="List sleep-diary nights")
 @api_requires("physiology.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_sleep_nights(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, SleepNight, filters, "physiology.sleepnight")
 

@@ -109,7 +109,7 @@ def test_it_records_a_visit_with_a_body_map(cast: Cast):
     )
     assert response.json()["tension_after"] == 2
     listing = http.get(f"/api/v1/care/clients/{client.pk}/visits", **auth).json()
-    assert listing["count"] == 1
+    assert len(listing["results"]) == 1
     assert AuditEvent.objects.filter(object_type="care.visit", channel="api").exists()
 
 
@@ -123,7 +123,7 @@ def test_it_reads_intake_and_medications(cast: Cast):
         == "Stress"
     )
     meds = http.get(f"/api/v1/care/clients/{client.pk}/medications", **auth).json()
-    assert meds["items"][0]["is_psychotropic"] is True
+    assert meds["results"][0]["is_psychotropic"] is True
     fiona, fiona_auth = _api(cast.fiona)
     assert fiona.get(f"/api/v1/care/clients/{client.pk}/intake", **fiona_auth).status_code == 403
 
