@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 import sys
 
+from touchstone.lib.threads import limit_blas_threads
+
 
 def main(argv: list[str] | None = None) -> None:
+    limit_blas_threads()  # before numpy loads (lib/threads.py)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchstone.settings")
     # A command's stdout is its result (JSON or CSV that other tools read): logs go to stderr,
     # where a person at the terminal wants one line on bad input, so warnings and errors only
