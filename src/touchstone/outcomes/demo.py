@@ -10,4 +10,5 @@ from touchstone.outcomes.summaries import refresh_clinic
 
 
 def fit_demo_trajectories(context: Any) -> None:
-    refresh_clinic(context.actor, context.clinic, force=True)
+    if context.last:  # once, over the whole clinic, after its last batch
+        refresh_clinic(context.actor, context.clinic, force=True)
