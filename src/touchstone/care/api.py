@@ -29,7 +29,7 @@ from touchstone.care.models import (
 from touchstone.clients.access import get_client_for
 from touchstone.lib.api_errors import ErrorOut, error_body
 from touchstone.lib.api_times import ClinicDateTime
-from touchstone.lib.pagination import KeysetPagination
+from touchstone.lib.pagination import KeysetPagination, Shaped
 
 router = Router(tags=["care"])
 
@@ -265,7 +265,7 @@ def list_episodes(request: MemberRequest, client_id: int) -> Any:
         .filter(client_id=client.pk)
         .prefetch_related("diagnoses")
     )
-    return [_episode_out(request, e) for e in episodes]
+    return Shaped(episodes, lambda e: _episode_out(request, e))
 
 
 @router.post("/clients/{client_id}/episodes", response={201: EpisodeOut}, summary="Open an episode")

@@ -11,12 +11,20 @@ administrations). Every list operation answers the same shape::
 ``next`` is null on the last page; rows added meanwhile appear at the end, so a client that
 follows ``next`` until null sees every row once. ``page_size`` (1-200, default 50) sets the
 page's length.
+
+A view whose rows need more than the schema's own conversion (e.g. a field only some roles
+see) returns ``Shaped(queryset, shape)``: the page is read from the queryset, then each of its
+rows goes through ``shape``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from ninja.pagination import CursorPagination
 
 PAGE_SIZE = 50
@@ -29,3 +37,22 @@ class KeysetPagination(CursorPagination):
         kwargs.setdefault("page_size", PAGE_SIZE)
         kwargs.setdefault("max_page_size", MAX_PAGE_SIZE)
         super().__init__(**kwargs)
+
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        shape = None
+        if isinstance(queryset, Shaped):
+            queryset, shape = queryset.queryset, queryset.shape
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        if shape is not None:
+            page[self.items_attribute] = [shape(row) for row in page[self.items_attribute]]
+        return page
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """A list view's queryset and what each row of the page becomes."""
+
+    queryset: QuerySet[Any]
+    shape: Callable[[Any], Any]

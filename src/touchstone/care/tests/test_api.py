@@ -45,6 +45,12 @@ def test_it_creates_and_reads_episodes_with_diagnoses_for_clinicians_only(cast: 
         is None
     )
     assert Diagnosis.objects.get().entered_by == cast.bob
+    # The list pages by cursor and keeps the same rule per row.
+    listed = http.get(f"/api/v1/care/clients/{client.pk}/episodes", **auth)
+    assert listed.status_code == 200, listed.content
+    assert [e["diagnoses"][0]["code"] for e in listed.json()["results"]] == ["F33.1"]
+    listed = tess_http.get(f"/api/v1/care/clients/{client.pk}/episodes", **tess_auth).json()
+    assert listed["next"] is None and [e["diagnoses"] for e in listed["results"]] == [None]
 
 
 def test_it_answers_validation_errors_in_the_one_shape(cast: Cast):
