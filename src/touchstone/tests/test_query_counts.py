@@ -1,0 +1,164 @@
+"""Every page and API list of the load benchmark runs the same number of SQL queries for a
+clinic of 200 clients and for one of 10,000 (issue 11 §2, goal (c)).
+
+The clinic is bulk-built (outcomes/tests/factories.build_outcomes, then lean bulk inserts up
+to 10,000 clients), its summaries refreshed as the nightly job would, and each page is
+fetched once warm before its queries are counted. A query whose count follows the rows
+(``in_bulk`` batches of 999 ids, a query per client) makes the two counts differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from touchstone.audit.actor import Actor
+from touchstone.care.models import Episode, Visit
+from touchstone.clients.models import Client
+from touchstone.conftest import Cast
+from touchstone.measures.models import Administration, Mode, Status
+from touchstone.outcomes.summaries import refresh_clinic
+from touchstone.outcomes.tests.factories import build_outcomes
+
+pytestmark = pytest.mark.slow
+
+
+def _grow(cast: Cast, total: int) -> None:
+    """Bulk-add clients up to ``total``: each with an episode, two visits and a PHQ-9 and a
+    GAD-7 at its start and four weeks later (a few deteriorate)."""
+    clinic = cast.harbour
+    have = Client.objects.filter(clinic=clinic).count()
+    today = timezone.localdate()
+    clients = Client.objects.bulk_create(
+        [
+            Client(
+                clinic=clinic,
+                given_name=f"Bulk{i}",
+                family_name="Synthetic",
+                date_of_birth=dt.date(1980, 1, 1),
+                consent_to_treatment=True,
+                consent_to_treatment_on=dt.date(2024, 1, 1),
+            )
+            for i in range(total - have)
+        ],
+        batch_size=500,
+    )
+    episodes = Episode.objects.bulk_create(
+        [
+            Episode(
+                clinic=clinic,
+                client=c,
+                title="Care",
+                started_on=today - dt.timedelta(weeks=6, days=i % 30),
+                plan_intake=["phq9", "gad7"],
+                plan_periodic=["phq9"],
+                plan_every_weeks=2,
+            )
+            for i, c in enumerate(clients)
+        ],
+        batch_size=500,
+    )
+    visits, scores = [], []
+    for i, (client, episode) in enumerate(zip(clients, episodes, strict=True)):
+        start = dt.datetime.combine(
+            episode.started_on, dt.time(10), timezone.get_current_timezone()
+        )
+        for week in (0, 4):
+            when = start + dt.timedelta(weeks=week)
+            visits.append(
+                Visit(
+                    clinic=clinic,
+                    client=client,
+                    episode=episode,
+                    therapist=cast.tess,
+                    starts_at=when,
+                    status="completed",
+                )
+            )
+            worse = 8 if i % 9 == 0 else -4
+            for instrument_id, base in (("phq9", 14), ("gad7", 11)):
+                total_score = base + (worse if week else 0)
+                scores.append(
+                    Administration(
+                        clinic=clinic,
+                        client=client,
+                        instrument_id=instrument_id,
+                        mode=Mode.CLINIC,
+                        status=Status.COMPLETED,
+                        total=total_score,
+                        computable=True,
+                        started_at=when,
+                        completed_at=when,
+                    )
+                )
+    Visit.objects.bulk_create(visits, batch_size=500)
+    Administration.objects.bulk_create(scores, batch_size=500)
+    refresh_clinic(Actor.system("cli", clinic), clinic, force=True)
+
+
+def _api(username: str) -> HttpClient:
+    out = io.StringIO()
+    call_command("token", username, stdout=out)
+    return HttpClient(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip()}")
+
+
+def _counts(cast: Cast) -> dict[str, int]:
+    client_id = (
+        Client.objects.filter(clinic=cast.harbour).order_by("pk").values_list("pk", flat=True)[0]
+    )
+    pages = [
+        "/",
+        "/clients/",
+        "/clients/?q=Synthetic",
+        f"/clients/{client_id}/",
+        f"/clients/{client_id}/progress/",
+        "/outcomes/",
+        "/outcomes/deteriorated/",
+        "/outcomes/not-on-track/",
+        "/outcomes/due/",
+    ]
+    api = [
+        "/api/v1/clients/",
+        "/api/v1/administrations",
+        f"/api/v1/administrations?client_id={client_id}",
+        f"/api/v1/care/clients/{client_id}/visits",
+        f"/api/v1/care/clients/{client_id}/episodes",
+    ]
+    counts: dict[str, int] = {}
+    for who, http in (
+        ("owner", cast.browser_for(cast.alice)),
+        ("clinician", cast.browser_for(cast.bob)),
+        ("therapist", cast.browser_for(cast.tess)),
+    ):
+        for url in pages:
+            if who == "therapist" and url.startswith("/outcomes/"):
+                continue  # not theirs
+            assert http.get(url).status_code == 200, (who, url)  # warm
+            with CaptureQueriesContext(connection) as queries:
+                assert http.get(url).status_code == 200, (who, url)
+            counts[f"{who} {url}"] = len(queries)
+    http = _api("bob")
+    for url in api:
+        assert http.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as queries:
+            assert http.get(url).status_code == 200, url
+        counts[f"api {url}"] = len(queries)
+    return counts
+
+
+def test_every_benchmarked_page_runs_as_many_queries_for_10000_clients_as_for_200(cast: Cast):
+    build_outcomes(cast.harbour, [cast.tess, cast.alice], 200, weeks=6)
+    refresh_clinic(Actor.system("cli", cast.harbour), cast.harbour, force=True)
+    small = _counts(cast)
+    _grow(cast, 10_000)
+    assert Client.objects.filter(clinic=cast.harbour).count() == 10_000
+    large = _counts(cast)
+    grew = {page: (small[page], large[page]) for page in small if small[page] != large[page]}
+    assert not grew, grew
