@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from touchstone.outcomes.summaries import refresh_clinic
-
 
 def fit_demo_trajectories(context: Any) -> None:
     if context.last:  # once, over the whole clinic, after its last batch
+        from touchstone.outcomes.summaries import refresh_clinic  # pandas/scipy: when used
+
         refresh_clinic(context.actor, context.clinic, force=True)

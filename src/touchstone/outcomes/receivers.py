@@ -19,8 +19,16 @@ from django.dispatch import receiver
 from touchstone.accounts.models import Clinic
 from touchstone.care.models import Diagnosis, Episode, Visit
 from touchstone.measures.models import Administration, Status
-from touchstone.outcomes import summaries
 from touchstone.outcomes.models import TrajectoryFit
+
+
+def _summaries() -> Any:
+    """touchstone.outcomes.summaries, imported on the first write rather than at start-up:
+    it brings pandas and scipy, which a ``touchstone`` command that writes no score should
+    not pay for (issue 11 §2, CLI start-up)."""
+    from touchstone.outcomes import summaries
+
+    return summaries
 
 
 @receiver(post_save, sender=Clinic, dispatch_uid="summaries_clinic")
@@ -28,33 +36,33 @@ def _clinic_created(
     sender: Any, instance: Clinic, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
     if created and not raw:
-        summaries.start_summaries(instance)  # nothing to list yet: the lists are current
+        _summaries().start_summaries(instance)  # nothing to list yet: the lists are current
 
 
 @receiver(post_save, sender=Administration, dispatch_uid="summaries_score")
 def _score_saved(sender: Any, instance: Administration, raw: bool = False, **kwargs: Any) -> None:
     if raw or instance.status != Status.COMPLETED:
         return  # answers saved part-way change no list and no report
-    summaries.note_change(instance.clinic_id)
-    summaries.client_changed(instance.clinic, instance.client_id)
+    _summaries().note_change(instance.clinic_id)
+    _summaries().client_changed(instance.clinic, instance.client_id)
 
 
 @receiver(post_save, sender=Episode, dispatch_uid="summaries_episode")
 def _episode_saved(sender: Any, instance: Episode, raw: bool = False, **kwargs: Any) -> None:
     if raw:
         return
-    summaries.note_change(instance.clinic_id)
-    summaries.client_changed(instance.clinic, instance.client_id)
+    _summaries().note_change(instance.clinic_id)
+    _summaries().client_changed(instance.clinic, instance.client_id)
 
 
 @receiver(post_save, sender=Visit, dispatch_uid="summaries_visit")
 @receiver(post_save, sender=Diagnosis, dispatch_uid="summaries_diagnosis")
 def _counted(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     if not raw:
-        summaries.note_change(instance.clinic_id)
+        _summaries().note_change(instance.clinic_id)
 
 
 @receiver(post_save, sender=TrajectoryFit, dispatch_uid="summaries_fit")
 def _refitted(sender: Any, instance: TrajectoryFit, raw: bool = False, **kwargs: Any) -> None:
     if not raw:
-        summaries.refresh_off_track(instance.clinic)
+        _summaries().refresh_off_track(instance.clinic)

@@ -16,7 +16,6 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_export import client_bundle
-from touchstone.interop.research import TABLES, export_research
 from touchstone.logs.commands import as_job
 
 
@@ -52,6 +51,9 @@ class Command(TouchstoneCommand):
             return
         if out.exists() and not out.is_dir():
             raise bad(f"{out} exists and is not a directory")
+        # pandas and scipy for the research export only: `export fhir` starts without them.
+        from touchstone.interop.research import TABLES, export_research
+
         bar = tqdm(
             total=len(TABLES), desc="research export", unit="table", disable=options["no_progress"]
         )
