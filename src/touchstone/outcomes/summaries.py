@@ -222,7 +222,8 @@ def batched_summaries() -> Iterator[None]:
     if getattr(_batch, "pending", None) is not None:
         yield  # already batching
         return
-    _batch.pending = pending = {}
+    pending: dict[tuple[int, int], Clinic] = {}
+    _batch.pending = pending
     try:
         yield
         for (_, client_id), clinic in pending.items():
