@@ -31,6 +31,7 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
+from touchstone.lib.planner import refresh_planner_statistics
 
 DEMO_SLUG = "demo"
 #: Clients built, extended and committed together.
@@ -179,6 +180,7 @@ def build_demo_clinic(
                 record(context.actor, Action.CREATE, clinic, detail=f"demo clinic, seed {seed}")
         bar.update(size)
     bar.close()
+    refresh_planner_statistics()  # as touchstone refresh-summaries does (lib/planner.py)
     return context
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import CommandParser
 
 from touchstone.accounts.commands import TouchstoneCommand
 from touchstone.accounts.models import Clinic
+from touchstone.lib.planner import refresh_planner_statistics
 from touchstone.logs.commands import as_job
 from touchstone.outcomes.summaries import refresh_clinic
 
@@ -38,3 +39,4 @@ class Command(TouchstoneCommand):
                 f"{clinic.slug}: lists {'rebuilt' if done['lists_built'] else 'current'}, "
                 f"reports {'recomputed' if done['reports_computed'] else 'current'}"
             )
+        refresh_planner_statistics()  # SQLite: a client's rows through the client's index
