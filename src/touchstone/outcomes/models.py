@@ -40,14 +40,19 @@ class Flag(models.TextChoices):
 
 
 class FlaggedCourse(ClinicOwned):
-    """A client on one of the home page's lists for one instrument: reliably worse than their
-    first score, or not on track (latest follow-up outside the expected band).
+    """An episode of care on one of the home page's lists for one instrument: its follow-up
+    reliably worse than the episode's baseline (``science.episodes``, under the clinic's change
+    criteria), or not on track (latest follow-up outside the expected band). A client with two
+    episodes may have two rows; the lists show each client once per instrument.
 
     Derived data, kept current by ``outcomes.summaries`` after every score and rebuilt by
     ``touchstone refresh-summaries``; holds scores and ids only, like the rows it comes from.
     """
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    episode = models.ForeignKey(
+        "care.Episode", on_delete=models.CASCADE, null=True, related_name="+"
+    )
     instrument_id = models.CharField(max_length=40)
     flag = models.CharField(max_length=20, choices=Flag.choices)
     baseline = models.FloatField()
@@ -61,7 +66,7 @@ class FlaggedCourse(ClinicOwned):
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["client", "instrument_id", "flag"], name="one_flag_per_course"
+                fields=["episode", "instrument_id", "flag"], name="one_flag_per_episode"
             )
         ]
         indexes: ClassVar = [
@@ -102,6 +107,13 @@ class ClinicSummary(models.Model):
     changed_at = models.DateTimeField(default=timezone.now)
     lists_built_at = models.DateTimeField(
         null=True, help_text="When the client lists were last rebuilt for the whole clinic."
+    )
+    lists_criteria = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="The clinic's change criteria when the lists were built (a new choice "
+        "rebuilds them).",
     )
     report = models.JSONField(null=True, help_text="The dashboard's report, no filters.")
     research_report = models.JSONField(null=True, help_text="The same, de-identified.")

@@ -1,7 +1,8 @@
 """Keep ``outcomes.summaries`` current: every completed score and episode change rewrites that
 client's rows of the home page's lists in the write's own transaction, every clinical write
-counts one change of the clinic (so the dashboard knows its stored report is out of date), and
-a refitted trajectory model rewrites the clinic's "not on track" list.
+counts one change of the clinic (so the dashboard knows its stored report is out of date), a
+refitted trajectory model rewrites the clinic's "not on track" list, and a clinic that chooses
+other change criteria gets its lists rebuilt under them.
 
 Receivers rather than calls in the actions: the writes happen in apps below this one (care,
 measures), which may not import it (docs/architecture.md, the layer map). Bulk inserts send
@@ -35,8 +36,12 @@ def _summaries() -> Any:
 def _clinic_created(
     sender: Any, instance: Clinic, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
-    if created and not raw:
+    if raw:
+        return
+    if created:
         _summaries().start_summaries(instance)  # nothing to list yet: the lists are current
+    else:
+        _summaries().clinic_saved(instance)  # new change criteria: the lists are rejudged
 
 
 @receiver(post_save, sender=Administration, dispatch_uid="summaries_score")

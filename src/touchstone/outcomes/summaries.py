@@ -4,17 +4,23 @@ per view).
 
 What is stored (``outcomes.models``) and when it is brought up to date:
 
-* **Client lists** — :class:`FlaggedCourse` rows (reliable deterioration on a watched
-  instrument: first score against latest; not on track: latest follow-up outside the band of
-  the clinic's stored trajectory model) and :class:`DueQuestionnaire` rows (the day each open
-  episode's intake or periodic questionnaire falls due next, ``care.plans.next_due``). They are
+* **Client lists** — :class:`FlaggedCourse` rows, one per episode of care (reliable
+  deterioration on a watched instrument: the episode's follow-up against its baseline,
+  ``science.episodes``, under the clinic's change criteria; not on track: the episode's latest
+  follow-up outside the band of the clinic's stored trajectory model) and
+  :class:`DueQuestionnaire` rows (the day each open episode's intake or periodic
+  questionnaire falls due next, ``care.plans.next_due``). They are
   rewritten **for one client** in the same transaction as every completed score and every
   episode change (:func:`refresh_client`, called by the receivers in ``outcomes.receivers``:
   a few queries over that client's rows), and **for the whole clinic** when its trajectory
   model is refitted, by ``touchstone refresh-summaries`` and on first use
-  (:func:`refresh_lists`, vectorised). What depends on the date is left to the reading query:
-  "active" (a score in the last 8 weeks), "due by today", archived clients; per-visit
-  questionnaires of today's visitors are worked out when the list is read.
+  (:func:`refresh_lists`, vectorised), and when the clinic chooses other change criteria.
+  What depends on the date is left to the reading query: episodes open today, "active" (a
+  score in the last 8 weeks), "due by today", archived clients, one row per client and
+  instrument; per-visit questionnaires of today's visitors (not those given today) are worked
+  out when the list is read. ``measures.selectors.reliably_deteriorated`` and
+  ``trajectories.not_on_track`` compute the same lists from the scores: the references the
+  tests hold the stored lists to.
 * **The dashboard's reports** (no filters; identified and de-identified) are stored as JSON in
   :class:`ClinicSummary` with the clinic's change counter at the time (``changes``, raised by
   every write of a score, visit, episode, diagnosis or client). A page reads the stored report;
@@ -42,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
@@ -50,6 +56,7 @@ from touchstone.audit.actor import Actor
 from touchstone.care.models import Episode, Visit
 from touchstone.care.plans import instruments_due, next_due
 from touchstone.care.selectors import day_bounds
+from touchstone.lib.wall_clock import local_minutes
 from touchstone.logs import get_logger
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
@@ -69,6 +76,7 @@ from touchstone.outcomes.trajectories import (
     off_track_rows,
 )
 from touchstone.science.change_batch import CLASSES, change_batch
+from touchstone.science.episodes import episode_pairs
 
 log = get_logger(__name__)
 
@@ -77,6 +85,8 @@ log = get_logger(__name__)
 #: figures, with their time, until ``touchstone refresh-summaries`` runs.
 INLINE_REFRESH_SECONDS = 0.5
 _DETERIORATED = CLASSES.index("deteriorated")
+#: The end of an open episode's window in the stored lists: after every score.
+_OPEN_END = np.datetime64("9999-12-31", "D")
 
 
 # --- the change counter -------------------------------------------------------------------
@@ -89,7 +99,10 @@ def summary_of(clinic_id: int) -> ClinicSummary:
 
 def start_summaries(clinic: Clinic) -> None:
     """A new clinic: its (empty) lists are current from the start."""
-    ClinicSummary.objects.get_or_create(clinic=clinic, defaults={"lists_built_at": timezone.now()})
+    ClinicSummary.objects.get_or_create(
+        clinic=clinic,
+        defaults={"lists_built_at": timezone.now(), "lists_criteria": clinic.change_criteria},
+    )
 
 
 def note_change(clinic_id: int) -> None:
@@ -103,50 +116,87 @@ def note_change(clinic_id: int) -> None:
 # --- computing the lists ------------------------------------------------------------------
 
 
-def _scores(clinic_id: int, client_id: int | None) -> pd.DataFrame:
-    rows = Administration.objects.filter(
-        clinic_id=clinic_id,
+def _open_on(today: dt.date, prefix: str = "") -> Q:
+    """Episodes open on ``today`` (started, not yet ended), as a filter."""
+    return Q(**{f"{prefix}started_on__lte": today}) & (
+        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gte": today})
+    )
+
+
+def _deteriorated(clinic: Clinic, client_id: int | None) -> list[FlaggedCourse]:
+    """Episodes of care whose follow-up is reliably worse than the episode's baseline, per
+    watched instrument: ``science.episodes.episode_pairs`` (the one baseline, a follow-up at
+    least one recall period after it) and ``science.change_batch`` under the clinic's change
+    criteria, exactly as ``measures.selectors.reliably_deteriorated`` (the live reference)
+    computes them. Kept for every episode that may still be open (not ended before today);
+    which are open on the day the list is read, and one row per client and instrument, is
+    left to the reading query (:func:`deteriorated`). An open episode's window runs to its
+    latest score (:data:`_OPEN_END`): the live computation ends it on the day it is read, and
+    no score is dated after that, so the rows stay right on every later day until the next
+    write rewrites them (a score written with a clock set back, as a test's, still counts).
+    Two queries, whole arrays."""
+    today = timezone.localdate()
+    episodes = Episode.objects.filter(clinic_id=clinic.pk).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=today)
+    )
+    scores = Administration.objects.filter(
+        clinic_id=clinic.pk,
         status=Status.COMPLETED,
         instrument_id__in=WATCHED,
         total__isnull=False,
-        completed_at__isnull=False,
     )
     if client_id is not None:
-        rows = rows.filter(client_id=client_id)
+        episodes = episodes.filter(client_id=client_id)
+        scores = scores.filter(client_id=client_id)
+    spans = list(episodes.order_by("pk").values_list("id", "client_id", "started_on", "ended_on"))
+    if not spans:
+        return []
     frame = raw_frame(
-        rows.order_by("instrument_id", "client_id", "completed_at", "pk").values_list(
-            "instrument_id", "client_id", "total", "completed_at"
-        ),
+        scores.filter(client_id__in=episodes.values("client_id"))
+        .order_by("completed_at", "pk")
+        .values_list("instrument_id", "client_id", "total", "completed_at"),
         ["instrument_id", "client_id", "total", "when"],
     )
-    frame["when"] = pd.to_datetime(frame["when"], utc=True, format="ISO8601")
-    return frame
-
-
-def _deteriorated(clinic_id: int, client_id: int | None) -> list[FlaggedCourse]:
-    """Clients whose latest score is reliably worse than their first (Jacobson & Truax, as
-    ``science.change``), per watched instrument: one query, whole arrays."""
-    frame = _scores(clinic_id, client_id)
+    if frame.empty:
+        return []
+    e_id = np.array([e for e, _, _, _ in spans], dtype=np.int64)
+    e_client = np.array([c for _, c, _, _ in spans], dtype=np.int64)
+    e_start = np.array([start for _, _, start, _ in spans], dtype="datetime64[D]")
+    e_end = np.array([end for _, _, _, end in spans], dtype="datetime64[D]")
+    kinds = frame["instrument_id"].to_numpy(dtype=object)
+    client = frame["client_id"].to_numpy(dtype=np.int64)
+    total = frame["total"].to_numpy(dtype=float)
+    local = local_minutes(frame["when"])
+    when = pd.to_datetime(frame["when"], utc=True, format="ISO8601")
     out: list[FlaggedCourse] = []
-    for instrument_id, group in frame.groupby("instrument_id", sort=False):
-        client = group["client_id"].to_numpy(dtype=np.int64)
-        total = group["total"].to_numpy(dtype=float)
-        when = group["when"].to_numpy()
-        new = client[1:] != client[:-1]
-        first, last = np.r_[True, new], np.r_[new, True]
-        pre, post = total[first], total[last]
-        batch = change_batch(instrument(str(instrument_id)), pre, post)
-        for i in np.flatnonzero(batch.classification == _DETERIORATED):
+    for instrument_id in WATCHED:
+        mine = np.flatnonzero(kinds == instrument_id)
+        if mine.size == 0:
+            continue
+        definition = instrument(instrument_id)
+        pairs = episode_pairs(
+            e_client, e_start, e_end, client[mine], local[mine], total[mine],
+            min_days=definition.min_followup_days, until=_OPEN_END,
+        )  # fmt: skip
+        paired = np.flatnonzero(pairs.paired)
+        if paired.size == 0:
+            continue
+        batch = change_batch(
+            definition, pairs.pre[paired], pairs.post[paired], criteria=clinic.change_criteria
+        )
+        for e in paired[batch.classification == _DETERIORATED].tolist():
+            pre, post = float(pairs.pre[e]), float(pairs.post[e])
             out.append(
                 FlaggedCourse(
-                    clinic_id=clinic_id,
-                    client_id=int(client[first][i]),
-                    instrument_id=str(instrument_id),
+                    clinic_id=clinic.pk,
+                    client_id=int(e_client[e]),
+                    episode_id=int(e_id[e]),
+                    instrument_id=instrument_id,
                     flag=Flag.DETERIORATED,
-                    baseline=float(pre[i]),
-                    latest=float(post[i]),
-                    latest_at=pd.Timestamp(when[last][i]).to_pydatetime(),
-                    distance=abs(float(post[i] - pre[i])),
+                    baseline=pre,
+                    latest=post,
+                    latest_at=when.iloc[int(mine[pairs.followup[e]])].to_pydatetime(),
+                    distance=abs(post - pre),
                 )
             )
     return out
@@ -157,6 +207,7 @@ def _off_track(clinic: Clinic, client_id: int | None) -> list[FlaggedCourse]:
         return FlaggedCourse(
             clinic_id=clinic.pk,
             client_id=r.client_id,
+            episode_id=r.episode_id,
             instrument_id=r.instrument_id,
             flag=Flag.OFF_TRACK,
             baseline=r.baseline,
@@ -246,20 +297,21 @@ def refresh_client(clinic: Clinic, client_id: int) -> None:
     """Rewrite one client's rows of the lists (a few queries over that client's own rows).
 
     Called in the transaction of every completed score and episode change, so the lists
-    change with the data they come from.
+    change with the data they come from. Days are the clinic's (its time zone), as on its
+    pages.
     """
-    with transaction.atomic():
+    with timezone.override(clinic.zone), transaction.atomic():
         FlaggedCourse.objects.filter(clinic_id=clinic.pk, client_id=client_id).delete()
         DueQuestionnaire.objects.filter(clinic_id=clinic.pk, client_id=client_id).delete()
         FlaggedCourse.objects.bulk_create(
-            _deteriorated(clinic.pk, client_id) + _off_track(clinic, client_id)
+            _deteriorated(clinic, client_id) + _off_track(clinic, client_id)
         )
         DueQuestionnaire.objects.bulk_create(_due(clinic.pk, client_id))
 
 
 def refresh_off_track(clinic: Clinic) -> None:
     """Rewrite the clinic's "not on track" rows (after its trajectory model was refitted)."""
-    with transaction.atomic():
+    with timezone.override(clinic.zone), transaction.atomic():
         FlaggedCourse.objects.filter(clinic_id=clinic.pk, flag=Flag.OFF_TRACK).delete()
         FlaggedCourse.objects.bulk_create(_off_track(clinic, None), batch_size=500)
 
@@ -268,15 +320,18 @@ def refresh_lists(clinic: Clinic) -> None:
     """Rebuild every list of the clinic from its scores and episodes (vectorised: a few
     queries whatever the clinic's size)."""
     started = time.perf_counter()
-    flagged = _deteriorated(clinic.pk, None) + _off_track(clinic, None)
-    due = _due(clinic.pk, None)
+    with timezone.override(clinic.zone):
+        flagged = _deteriorated(clinic, None) + _off_track(clinic, None)
+        due = _due(clinic.pk, None)
     with transaction.atomic():
         FlaggedCourse.objects.filter(clinic_id=clinic.pk).delete()
         DueQuestionnaire.objects.filter(clinic_id=clinic.pk).delete()
         FlaggedCourse.objects.bulk_create(flagged, batch_size=500)
         DueQuestionnaire.objects.bulk_create(due, batch_size=500)
         summary_of(clinic.pk)
-        ClinicSummary.objects.filter(clinic_id=clinic.pk).update(lists_built_at=timezone.now())
+        ClinicSummary.objects.filter(clinic_id=clinic.pk).update(
+            lists_built_at=timezone.now(), lists_criteria=clinic.change_criteria
+        )
     log.info(
         "summary_lists_built",
         clinic_id=clinic.pk,
@@ -284,6 +339,22 @@ def refresh_lists(clinic: Clinic) -> None:
         due=len(due),
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
     )
+
+
+def clinic_saved(clinic: Clinic) -> None:
+    """The clinic's settings were saved: a new choice of change criteria (``Clinic.
+    change_criteria``) rebuilds the lists it judges and counts as a change, so the stored
+    reports are recomputed too (one query when the criteria are unchanged)."""
+    summary = ClinicSummary.objects.filter(clinic_id=clinic.pk).first()
+    if summary is None or summary.lists_criteria == clinic.change_criteria:
+        return
+    if summary.lists_built_at is not None:
+        refresh_lists(clinic)
+    else:
+        ClinicSummary.objects.filter(clinic_id=clinic.pk).update(
+            lists_criteria=clinic.change_criteria
+        )
+    note_change(clinic.pk)
 
 
 # --- the dashboard's stored reports -------------------------------------------------------
@@ -389,36 +460,57 @@ class Listing:
     count: int
 
 
-def _flagged(member: StaffMember, flag: str) -> QuerySet[FlaggedCourse]:
-    rows = FlaggedCourse.objects.for_member(member).filter(
-        flag=flag, client__archived_at__isnull=True
+def _one_per_client(rows: QuerySet[FlaggedCourse], preferred: Q) -> QuerySet[FlaggedCourse]:
+    """``rows`` without those for which another of ``rows`` of the same client and instrument
+    is ``preferred`` (a condition on ``OuterRef``): a client with two episodes of care on a
+    list is listed once, as the live computations list them."""
+    better = rows.filter(
+        preferred, client_id=OuterRef("client_id"), instrument_id=OuterRef("instrument_id")
     )
-    if flag == Flag.OFF_TRACK:
-        rows = rows.filter(latest_at__gte=timezone.now() - dt.timedelta(weeks=ACTIVE_WEEKS))
-    return rows.select_related("client").order_by("-distance", "client__family_name", "pk")
+    return rows.exclude(Exists(better))
 
 
 def deteriorated(member: StaffMember, *, offset: int = 0, limit: int = 10) -> Listing:
-    """Active clients reliably worse than their first score, most worsened first (two
-    queries)."""
+    """Active clients whose follow-up in an episode of care open today is reliably worse than
+    the episode's baseline, most worsened first (two queries). A client with two open
+    episodes is listed with the later-started one, as ``measures.selectors.
+    reliably_deteriorated`` (the live reference) lists them."""
     _ensure_lists(member)
-    rows = _flagged(member, Flag.DETERIORATED)
+    today = timezone.localdate()
+    rows: QuerySet[FlaggedCourse] = FlaggedCourse.objects.for_member(member).filter(
+        _open_on(today, "episode__"), flag=Flag.DETERIORATED, client__archived_at__isnull=True
+    )
+    later = Q(episode__started_on__gt=OuterRef("episode__started_on")) | Q(
+        episode__started_on=OuterRef("episode__started_on"), episode_id__gt=OuterRef("episode_id")
+    )
+    rows = _one_per_client(rows, later)
+    page = rows.select_related("client").order_by("-distance", "client__family_name", "pk")
     items = [
         Deterioration(r.client, r.instrument_id, round(r.baseline), round(r.latest))
-        for r in rows[offset : offset + limit]
+        for r in page[offset : offset + limit]
     ]
     return Listing(items, rows.count())
 
 
 def not_on_track(member: StaffMember, *, offset: int = 0, limit: int = 10) -> Listing:
     """Active clients (a follow-up in the last 8 weeks) outside their expected band,
-    furthest first (two queries)."""
+    furthest first (two queries); a client with two episodes is listed with the one further
+    outside, as ``trajectories.not_on_track`` (the live reference) lists them."""
     _ensure_lists(member)
-    rows = _flagged(member, Flag.OFF_TRACK)
+    rows: QuerySet[FlaggedCourse] = FlaggedCourse.objects.for_member(member).filter(
+        flag=Flag.OFF_TRACK,
+        client__archived_at__isnull=True,
+        latest_at__gte=timezone.now() - dt.timedelta(weeks=ACTIVE_WEEKS),
+    )
+    further = Q(distance__gt=OuterRef("distance")) | Q(
+        distance=OuterRef("distance"), pk__lt=OuterRef("pk")
+    )
+    rows = _one_per_client(rows, further)
+    page = rows.select_related("client").order_by("-distance", "client__family_name", "pk")
     items = [
         OffTrack(r.client, r.instrument_id, r.baseline, r.latest, r.expected or 0.0,
                  r.limit or 0.0, r.weeks or 0.0)
-        for r in rows[offset : offset + limit]
+        for r in page[offset : offset + limit]
     ]  # fmt: skip
     return Listing(items, rows.count())
 

@@ -18,36 +18,37 @@ from touchstone.audit.models import AuditEvent
 from touchstone.care.tests.factories import make_episode
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
-from touchstone.measures.instruments import instrument
-from touchstone.measures.models import Administration, Status
+from touchstone.measures.selectors import reliably_deteriorated
 from touchstone.measures.tests.factories import answered
 from touchstone.outcomes import summaries, trajectories
 from touchstone.outcomes.actions import do_fit_trajectory
 from touchstone.outcomes.models import ClinicSummary, TrajectoryFit
 from touchstone.outcomes.tests.factories import build_outcomes
-from touchstone.science.change import change
 
 pytestmark = pytest.mark.django_db
 
 
-def _deteriorated_by_hand(clinic: Any) -> set[tuple[int, str]]:
-    """Independent: first and latest completed total per client and instrument, one
-    ``science.change.change`` call per pair."""
-    first: dict[tuple[int, str], int] = {}
-    last: dict[tuple[int, str], int] = {}
-    for cid, key, total in (
-        Administration.objects.filter(clinic=clinic, status=Status.COMPLETED, total__isnull=False)
-        .filter(instrument_id__in=("phq9", "gad7", "who5", "phq15"))
-        .order_by("completed_at", "pk")
-        .values_list("client_id", "instrument_id", "total")
-    ):
-        first.setdefault((cid, key), total)
-        last[(cid, key)] = total
+SEVEN = [1, 1, 1, 1, 1, 1, 1, 0, 0]
+TWELVE = [2, 2, 2, 2, 2, 2, 0, 0, 0]
+
+
+def _ago(days: int) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def _live_deteriorated(member: Any) -> set[tuple[int, str, int, int]]:
+    """Main's live computation (``measures.selectors.reliably_deteriorated``: episode
+    baselines, one recall period, the clinic's criteria), the reference of the stored list."""
     return {
-        k
-        for k, pre in first.items()
-        if change(instrument(k[1]), pre=pre, post=last[k]).reliable_change == "deteriorated"
+        (d.client.pk, d.instrument_id, d.baseline, d.latest) for d in reliably_deteriorated(member)
     }
+
+
+def _stored_deteriorated(member: Any) -> set[tuple[int, str, int, int]]:
+    listing = summaries.deteriorated(member, offset=0, limit=100_000)
+    found = [(d.client.pk, d.instrument_id, d.baseline, d.latest) for d in listing.items]
+    assert listing.count == len(found) == len(set(found))  # each client once per instrument
+    return set(found)
 
 
 def _stored(member: Any, read: Any) -> list[Any]:
@@ -56,7 +57,8 @@ def _stored(member: Any, read: Any) -> list[Any]:
 
 def test_it_lists_a_client_the_moment_a_worse_score_is_saved(cast: Cast):
     client = make_client(cast.harbour, family_name="Worsening")
-    answered(client, cast.tess, "phq9", [0] * 9)
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=20))
+    answered(client, cast.tess, "phq9", [0] * 9, at=_ago(20))
     assert summaries.deteriorated(cast.bob).count == 0
     answered(client, cast.tess, "phq9", [2] * 8 + [0])  # 0 -> 16: reliably worse
     listed = summaries.deteriorated(cast.bob)
@@ -73,19 +75,80 @@ def test_it_lists_a_client_the_moment_a_worse_score_is_saved(cast: Cast):
     assert summaries.deteriorated(cast.charlie).count == 0  # another clinic sees nothing
 
 
+def test_the_stored_list_uses_the_episodes_baseline_and_one_recall_period(cast: Cast):
+    # Main's one-baseline cases (measures/tests/test_one_baseline.py), held to the live list.
+    today = timezone.localdate()
+    old = make_client(cast.harbour, family_name="OldCourse")
+    make_episode(cast.harbour, old, started_on=today - dt.timedelta(days=30))
+    answered(old, cast.tess, "phq9", [0] * 9, at=_ago(300))  # a course long ago
+    answered(old, cast.tess, "phq9", [2] * 8 + [0], at=_ago(30))
+    answered(old, cast.tess, "phq9", [2] * 8 + [0], at=_ago(1))
+    soon = make_client(cast.harbour, family_name="TooSoon")
+    make_episode(cast.harbour, soon, started_on=today - dt.timedelta(days=5))
+    answered(soon, cast.tess, "phq9", [0] * 9, at=_ago(5))
+    answered(soon, cast.tess, "phq9", [2] * 8 + [0])  # five days: less than a recall period
+    no_episode = make_client(cast.harbour, family_name="NoEpisode")
+    answered(no_episode, cast.tess, "phq9", [0] * 9, at=_ago(40))
+    answered(no_episode, cast.tess, "phq9", [2] * 8 + [0])
+    assert _stored_deteriorated(cast.bob) == _live_deteriorated(cast.bob) == set()
+    # First score ever against the latest would have listed OldCourse and NoEpisode.
+    episode = soon.episodes.get()
+    episode.started_on -= dt.timedelta(days=20)
+    episode.save(update_fields=["started_on"])  # an episode change rewrites the client's rows
+    answered(soon, cast.tess, "phq9", [0] * 9, at=_ago(20))  # the new baseline, 20 days ago
+    assert (
+        _stored_deteriorated(cast.bob) == _live_deteriorated(cast.bob) == {(soon.pk, "phq9", 0, 16)}
+    )
+
+
+def test_a_clinic_that_chooses_other_criteria_gets_its_list_rejudged(cast: Cast):
+    client = make_client(cast.harbour, family_name="Criteria")
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=30))
+    answered(client, cast.tess, "phq9", SEVEN, at=_ago(30))
+    answered(client, cast.tess, "phq9", TWELVE, at=_ago(2))
+    # Jacobson & Truax: 7 -> 12 is a reliable deterioration.
+    assert (
+        _stored_deteriorated(cast.bob)
+        == _live_deteriorated(cast.bob)
+        == {(client.pk, "phq9", 7, 12)}
+    )
+    changes = ClinicSummary.objects.get(clinic=cast.harbour).changes
+    cast.harbour.change_criteria = "nhs-talking-therapies"
+    cast.harbour.save(update_fields=["change_criteria"])
+    cast.bob.clinic.refresh_from_db()
+    # NHS Talking Therapies: a PHQ-9 change of 5 is less than the reliable 6.
+    assert _stored_deteriorated(cast.bob) == _live_deteriorated(cast.bob) == set()
+    summary = ClinicSummary.objects.get(clinic=cast.harbour)
+    assert summary.lists_criteria == "nhs-talking-therapies"
+    assert summary.changes == changes + 1  # the stored reports are out of date too
+    cast.harbour.save()  # saved again, same criteria: nothing rebuilt, nothing counted
+    assert ClinicSummary.objects.get(clinic=cast.harbour).changes == changes + 1
+
+
 def test_it_keeps_the_same_lists_as_computing_them_from_the_scores(cast: Cast):
     build_outcomes(cast.harbour, [cast.tess, cast.alice], 60, seed=7, worsen=0.3)
     do_fit_trajectory(actor_of(cast.alice), cast.harbour, "phq9")
     do_fit_trajectory(actor_of(cast.alice), cast.harbour, "gad7")
     # Writes through the actions after the bulk build: the receivers keep the rows current.
-    for client in Client.objects.filter(clinic=cast.harbour).order_by("pk")[:5]:
+    clients = list(Client.objects.filter(clinic=cast.harbour).order_by("pk"))
+    for client in clients[:5]:
         answered(client, cast.tess, "phq9", [3] * 8 + [0])
-    stored = {(d.client.pk, d.instrument_id) for d in _stored(cast.bob, summaries.deteriorated)}
-    assert stored == _deteriorated_by_hand(cast.harbour)
+    today = timezone.localdate()
+    # A second, overlapping episode (listed once, with the later one), an ended episode and
+    # an archived client: the reading query's choices, as the live computation's.
+    for client in clients[:3]:
+        make_episode(cast.harbour, client, started_on=today - dt.timedelta(days=25))
+    ended = clients[5].episodes.get()
+    ended.ended_on = today - dt.timedelta(days=1)
+    ended.save(update_fields=["ended_on"])
+    Client.objects.filter(pk=clients[6].pk).update(archived_at=timezone.now())
+    stored = _stored_deteriorated(cast.bob)
+    assert stored == _live_deteriorated(cast.bob)
     assert len(stored) > 5
     live = {(f.client.pk, f.instrument_id): f for f in trajectories.not_on_track(cast.bob)}
     kept = _stored(cast.bob, summaries.not_on_track)
     assert len(live) > 3
+    assert len(kept) == len(live)  # each client once per instrument
     assert {(f.client.pk, f.instrument_id) for f in kept} == set(live)
     for a in kept:
         b = live[(a.client.pk, a.instrument_id)]
@@ -95,8 +158,7 @@ def test_it_keeps_the_same_lists_as_computing_them_from_the_scores(cast: Cast):
     assert distances == sorted(distances, reverse=True)  # furthest outside the band first
     # A full rebuild gives the same rows as the row-by-row upkeep.
     summaries.refresh_lists(cast.harbour)
-    again = {(d.client.pk, d.instrument_id) for d in _stored(cast.bob, summaries.deteriorated)}
-    assert again == stored
+    assert _stored_deteriorated(cast.bob) == stored
 
 
 def test_it_takes_a_questionnaire_off_the_due_list_when_it_is_done(cast: Cast):
@@ -242,8 +304,8 @@ def _history(n_clients: int, per_client: int = 4) -> trajectories.History:
     now = timezone.now().timestamp()
     when = np.full(client.size, now - 86400.0)
     return trajectories.History(
-        *(np.asarray(a).view(Counted) for a in (client, weeks, score, baseline, when))
-    )
+        *(np.asarray(a).view(Counted) for a in (client, client, weeks, score, baseline, when))
+    )  # one episode per client
 
 
 def test_not_on_track_reads_each_score_a_fixed_number_of_times(
