@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "touchstone.evidence",
     "touchstone.reports",
     "touchstone.interop",
+    # Appointments, services, rooms, staff hours (docs/scheduling.md); above care.
+    "touchstone.scheduling",
     "touchstone.operations",
     "touchstone.logs",
 ]
@@ -112,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "touchstone.accounts.middleware.MembershipMiddleware",
+    "touchstone.accounts.middleware.IdleLogoutMiddleware",
     "touchstone.accounts.middleware.ClinicTimeZoneMiddleware",
     "touchstone.logs.middleware.RequestLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -202,6 +205,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The caller's address as the audit log sees it: behind a trusted proxy the address the proxy
+# appended to X-Forwarded-For, not the proxy's own (which would let anyone lock a login for
+# everyone).
+AXES_CLIENT_IP_CALLABLE = "touchstone.lib.http.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -296,7 +303,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Django logs the path of 4xx responses; private-link tokens in it are masked.
-    "filters": {"mask_secrets": {"()": "touchstone.accesslog.MaskSecretsFilter"}},
+    # Database errors quote the row they refused (client data): every handler drops those
+    # details (touchstone/logs/filters.py), whichever logger or formatter the record meets.
+    "filters": {
+        "mask_secrets": {"()": "touchstone.accesslog.MaskSecretsFilter"},
+        "no_database_details": {"()": "touchstone.logs.filters.DropDatabaseDetails"},
+    },
     "formatters": {
         "structured": {
             "()": "touchstone.logs.Formatter",
@@ -308,7 +320,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys." + env_choice("LOG_STREAM", "stdout", ("stdout", "stderr")),
             "formatter": "structured",
-            "filters": ["mask_secrets"],
+            "filters": ["mask_secrets", "no_database_details"],
         }
     },
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -329,6 +341,9 @@ DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # an address identifies a client on
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG  # request_finished is the line
 
 NINJA_PAGINATION_PER_PAGE = 50
+# The largest request body read into memory: an RR file of up to 4 MB as base64 in JSON (the
+# API's recordings) fits; a larger body is refused with 413 (lib/api_errors.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 
 # --- Touchstone -------------------------------------------------------------------------
 TOUCHSTONE_DEMO_PASSWORD = env_str("TOUCHSTONE_DEMO_PASSWORD", "touchstone-demo")

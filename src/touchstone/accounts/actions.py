@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,7 +22,7 @@ from touchstone.accounts.roles import FOUNDING_ROLE, role_has
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import fields_detail, record
-from touchstone.audit.models import Action
+from touchstone.audit.models import Action, AuditEvent
 
 User = get_user_model()
 
@@ -129,16 +130,64 @@ def do_update_clinic(actor: Actor, clinic: Clinic, changed: list[str]) -> None:
     writes.save(actor, clinic, Action.UPDATE, detail=fields_detail(changed))
 
 
-def do_create_token(actor: Actor, name: str) -> tuple[ApiToken, str]:
-    """A new API token of the acting user; returns the row and the secret, which is never
-    stored or shown again."""
+def do_create_token(actor: Actor, name: str, valid_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new API token of the acting user, valid for ``valid_days`` (None: until revoked);
+    returns the row and the secret, which is never stored or shown again."""
     secret, prefix = ApiToken.new_secret()
+    now = timezone.now()
+    expires_at = None if valid_days is None else now + dt.timedelta(days=valid_days)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=actor.user, name=name, key_prefix=prefix, key_hash=hash_token(secret)
+            user=actor.user,
+            name=name,
+            key_prefix=prefix,
+            key_hash=hash_token(secret),
+            created_at=now,
+            expires_at=expires_at,
         )
-        record(actor, Action.GRANT, token, detail="api token")
+        record(actor, Action.GRANT, token, detail=f"api token, {valid_days or 'no'} day limit")
     return token, secret
+
+
+def do_revoke_all_tokens(actor: Actor, user: Any, reason: str) -> int:
+    """Revoke every working API token of ``user`` (their password was reset: whoever had the
+    old password may have made tokens). Returns how many."""
+    count = 0
+    with transaction.atomic():  # all of them or none, also outside a request (a command)
+        for token in ApiToken.objects.active().filter(user=user):
+            token.revoked_at = timezone.now()
+            writes.save(actor, token, Action.REVOKE, update_fields=["revoked_at"], detail=reason)
+            count += 1
+    return count
+
+
+#: Password-reset e-mails: at most this many per account, and per caller's address, an hour.
+RESET_MAILS_PER_ACCOUNT = 3
+RESET_MAILS_PER_ADDRESS = 10
+RESET_MAIL_DETAIL = "password reset e-mail"
+
+
+def may_send_reset_mail(actor: Actor, user: Any) -> bool:
+    """Whether another password-reset e-mail to ``user`` is within the limits; every e-mail
+    sent or held back is an audit event, and the events are what is counted (one table,
+    shared by every worker)."""
+    hour_ago = timezone.now() - dt.timedelta(hours=1)
+    sent = AuditEvent.objects.filter(
+        action=Action.GRANT, object_type="auth.user", detail=RESET_MAIL_DETAIL, at__gte=hour_ago
+    )
+    allowed = sent.filter(object_id=str(user.pk)).count() < RESET_MAILS_PER_ACCOUNT and (
+        actor.address is None
+        or sent.filter(ip_address=actor.address).count() < RESET_MAILS_PER_ADDRESS
+    )
+    record(
+        actor,
+        Action.GRANT if allowed else Action.LOGIN_FAILED,
+        object_type="auth.user",
+        object_id=user.pk,
+        detail=RESET_MAIL_DETAIL if allowed else "password reset e-mail held back (limit)",
+        clinic=getattr(getattr(user, "staff_member", None), "clinic", None),
+    )
+    return allowed
 
 
 def do_revoke_token(actor: Actor, token: ApiToken) -> None:

@@ -41,15 +41,20 @@ class ClinicSettingsForm(forms.ModelForm):
         help_text=Clinic._meta.get_field("time_zone").help_text,
     )
 
+    #: Left empty (or posted from a page older than the field), these keep the clinic's value.
+    KEEP_WHEN_EMPTY = ("idle_minutes", "change_criteria", "unsigned_note_hours")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Left empty (or posted from a page older than the field), these keep the clinic's value.
-        self.fields["unsigned_note_hours"].required = False
-        self.fields["change_criteria"].required = False
+        for name in self.KEEP_WHEN_EMPTY:
+            self.fields[name].required = False
 
-    def clean_unsigned_note_hours(self) -> int:
-        value = self.cleaned_data.get("unsigned_note_hours")
-        return int(self.instance.unsigned_note_hours if value is None else value)
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.KEEP_WHEN_EMPTY:
+            if name not in self.errors and cleaned.get(name) in (None, ""):
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
 
     class Meta:
         model = Clinic
@@ -57,6 +62,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "name",
             "time_zone",
             "require_two_factor",
+            "idle_minutes",
             "crisis_line",
             "emergency_number",
             "change_criteria",
@@ -68,14 +74,15 @@ class ClinicSettingsForm(forms.ModelForm):
             "fee_97124",
         ]
 
-    def clean_change_criteria(self) -> str:
-        # A post without the field (a page from before it existed) keeps the clinic's choice.
-        value: str = self.cleaned_data.get("change_criteria") or self.instance.change_criteria
-        return value
-
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'REDCap sync'.")
+    valid_days = forms.ChoiceField(
+        label="Valid for",
+        choices=[("30", "30 days"), ("90", "90 days"), ("365", "a year"), ("", "until revoked")],
+        initial="90",
+        required=False,
+    )
 
 
 class OTPCodeForm(forms.Form):

@@ -58,6 +58,12 @@ class Clinic(models.Model):
     require_two_factor = models.BooleanField(
         default=False, help_text="Every staff member must sign in with a one-time code."
     )
+    idle_minutes = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MinValueValidator(15), MaxValueValidator(30)],
+        help_text="Staff are signed out after this many minutes without a request (15–30), "
+        "besides the 8-hour limit of every session.",
+    )
     crisis_line = models.CharField(
         max_length=200,
         default="Call or text 988 (Suicide & Crisis Lifeline, US)",
@@ -180,7 +186,10 @@ def hash_token(secret: str) -> str:
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
-        return self.filter(revoked_at__isnull=True)
+        """Not revoked and not expired."""
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
+        )
 
     def for_member(self, member: StaffMember) -> ApiTokenQuerySet:
         """A member's own tokens: nobody, not even an owner, sees another's."""
@@ -199,6 +208,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="The token stops working then; empty: until revoked."
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 

@@ -41,6 +41,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # the people who treat. Front desk sees the screen's result on client pages only.
     "care.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
     "care.edit": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    # The calendar: the whole care team sees it and books, moves, cancels, checks in and
+    # records no-shows (front desk included: the calendar shows no scores, notes or
+    # diagnoses, and checking in creates the visit without showing its notes).
+    "schedule.view": _CARE_TEAM,
+    "schedule.book": _CARE_TEAM,
     # Licensed work: diagnoses and the handling of risk alerts.
     "diagnoses.view": frozenset({Role.CLINICIAN}),
     "diagnoses.edit": frozenset({Role.CLINICIAN}),

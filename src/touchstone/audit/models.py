@@ -38,6 +38,7 @@ class Action(models.TextChoices):
     LOGOUT = "logout", "Signed out"
     GRANT = "grant", "Granted"
     REVOKE = "revoke", "Revoked"
+    DENIED = "denied", "Refused (403/404)"
 
 
 class AuditEvent(models.Model):

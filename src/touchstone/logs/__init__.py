@@ -109,6 +109,18 @@ def _exception_frames(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
+def _exception_text(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    """The console renderer prints ``exception`` as text: the types and frames, one a line."""
+    stacks = event_dict.get("exception")
+    if isinstance(stacks, list):
+        event_dict["exception"] = "\n".join(
+            f"{stack['type']}: "
+            + " <- ".join(f"{f['file']}:{f['line']} {f['function']}" for f in stack["frames"])
+            for stack in stacks
+        )
+    return event_dict
+
+
 # Run on every record: structlog's own before they reach logging, the standard library's
 # (Django, gunicorn, axes, WeasyPrint) in the formatter.
 _SHARED: list[Any] = [
@@ -136,6 +148,7 @@ class Formatter(structlog.stdlib.ProcessorFormatter):
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 _actor_id,
                 _exception_frames,
+                *([_exception_text] if renderer == "console" else []),
                 _ordered,
                 final,
             ],

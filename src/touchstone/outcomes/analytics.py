@@ -435,6 +435,11 @@ def _group_rows(
 
 
 def _rates(counts: dict[str, int], deidentified: bool) -> RateTable | None:
+    if deidentified and sum(counts.values()) < MIN_CELL_COUNT:
+        # 0 looks like 1-10: an empty table must not say "none" where a small one says
+        # "hidden" (a one-episode window with a diagnosis filter would tell that diagnosis).
+        hidden = tuple(Rate(c, None, None, None, None, None, suppressed=True) for c in counts)
+        return RateTable(rows=hidden, total=None, level=0.95)
     if sum(counts.values()) < 1:
         return None
     return suppressed_rate_table(counts) if deidentified else rate_table(counts)
@@ -454,7 +459,7 @@ def _instrument_outcomes(
     notes: list[str] = []
     base_scores = baselines["pre"].to_numpy(dtype=float)
     severity = None
-    if base_scores.size:
+    if base_scores.size or deidentified:  # de-identified, "none" looks like "hidden"
         bands = definition.bands
         severity = _rates(
             {b.label: int(((base_scores >= b.min) & (base_scores <= b.max)).sum()) for b in bands},
@@ -463,11 +468,11 @@ def _instrument_outcomes(
     pre = pairs["pre"].to_numpy(dtype=float)
     post = pairs["post"].to_numpy(dtype=float)
     n = pre.size
-    hide_n = deidentified and 0 < n < MIN_CELL_COUNT
+    hide_n = deidentified and n < MIN_CELL_COUNT
     n_base = int(base_scores.size)
     empty = InstrumentOutcomes(
         instrument_id, definition.title, higher,
-        None if deidentified and 0 < n_base < MIN_CELL_COUNT else n_base,
+        None if deidentified and n_base < MIN_CELL_COUNT else n_base,
         None if hide_n else n, severity, None, None, None, None, (), (), (), (), None, None,
         ("Fewer than 11 episodes with a follow-up: figures hidden.",) if hide_n else (),
     )  # fmt: skip
@@ -654,6 +659,6 @@ def clinic_outcomes(
         filters=filters,
         deidentified=deidentified,
         generated_at=timezone.now(),
-        n_episodes=None if deidentified and 0 < n_episodes < MIN_CELL_COUNT else n_episodes,
+        n_episodes=None if deidentified and n_episodes < MIN_CELL_COUNT else n_episodes,
         instruments=tuple(results),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from typing import Any
@@ -17,6 +15,7 @@ from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
+from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
 from touchstone.outcomes import summaries
 from touchstone.outcomes.analytics import (
@@ -27,7 +26,6 @@ from touchstone.outcomes.analytics import (
 )
 from touchstone.outcomes.forms import FilterForm, MeasurePeriodForm
 from touchstone.outcomes.quality import (
-    CSV_COLUMNS,
     QualityReport,
     client_ids,
     last_twelve_months,
@@ -167,7 +165,7 @@ def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
     names = list(tables) if wanted == "all" else [wanted]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{wanted}.csv"'
-    writer = csv.writer(response)
+    writer = csv_cells.writer(response)
     filters = report.filters.to_dict()
     generated = timezone.localdate(report.generated_at)
     writer.writerow(["# Touchstone clinic outcomes", f"generated {generated}"])
@@ -256,11 +254,11 @@ def quality_export(request: MemberRequest) -> HttpResponse:
     suppress = _suppress(request)
     name = f"quality-measures-{report.start:%Y%m%d}-{report.end:%Y%m%d}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(report.rows(suppress=suppress))
-        body, content_type, name = buffer.getvalue(), "text/csv; charset=utf-8", name + ".csv"
+        body, content_type, name = (
+            report.csv_text(suppress=suppress),
+            "text/csv; charset=utf-8",
+            name + ".csv",
+        )
     elif fmt == "json":
         body = json.dumps(report.to_dict(suppress=suppress), indent=2)
         content_type, name = "application/json", name + ".json"

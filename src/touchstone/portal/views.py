@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import MemberRequest, get_for, public, requires
+from touchstone.accounts.access import MemberRequest, current_member, get_for, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Episode
@@ -49,6 +49,10 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if link.purpose == Purpose.SLEEP_DIARY:
         return redirect("physiology:diary", token=token)
     if link.purpose == Purpose.PROGRESS:
+        member = current_member(request) if request.user.is_authenticated else None
+        if member is not None and not member.can("measures.view"):
+            # Front desk hands links out but reads no scores, not even through a link.
+            raise PermissionDenied("Your role does not allow reading scores.")
         record(actor, Action.READ, link.client, detail="portal progress")
         completed = Administration.objects.filter(
             clinic=link.clinic, client=link.client, status=Status.COMPLETED
@@ -136,7 +140,7 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     return render(request, "portal/link_form.html", {"form": form, "client": client})
 
 
-@requires("measures.give")
+@requires("measures.view")
 @require_POST
 def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)

@@ -30,7 +30,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models.signals import post_init
+from django.utils.module_loading import import_string
 
 from touchstone.logs import Formatter
 
@@ -121,6 +123,10 @@ class LogGuard(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.setFormatter(Formatter("json"))
+        # The filters of production's handler (settings.LOGGING), so lines are checked as
+        # they would be written.
+        for name in settings.LOGGING["handlers"]["stdout"].get("filters", []):
+            self.addFilter(import_string(settings.LOGGING["filters"][name]["()"])())
         self.lines: list[str] = []
         self.values: set[tuple[str, ...]] = set()
         self._fields = {apps.get_model(label): fields for label, fields in CLIENT_DATA.items()}

@@ -34,6 +34,8 @@ from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.portal.models import PortalLink
 from touchstone.reports.tests.factories import full_client
+from touchstone.scheduling.models import Appointment
+from touchstone.scheduling.tests import factories as scheduling_factories
 from touchstone.tests import matrix
 
 #: Permissions whose pages show no client data (the evidence library, the clinic's staff and
@@ -120,6 +122,19 @@ def _episode(title: str) -> dict[str, Any]:
         "plan_intake": ["phq9"],
         "plan_periodic": ["phq9"],
         "plan_every_weeks": "2",
+    }
+
+
+def _booking(cast: Cast) -> dict[str, Any]:
+    """A time far ahead, outside any hours (none are set), with the override's reason."""
+    return {
+        "service": scheduling_factories.make_service(cast.harbour).pk,
+        "staff": cast.tess.pk,
+        "day": (
+            timezone.localdate() + dt.timedelta(days=300 + Appointment.objects.count())
+        ).isoformat(),
+        "time": "10:00",
+        "override_reason": "Matrix probe",
     }
 
 
@@ -229,6 +244,11 @@ WRITES: dict[str, Example] = {
         "file": _file("bundle.json", json.dumps(FHIR_BUNDLE))
     },
     "portal:link": lambda http, o, cast: {"instrument_ids": ["phq2"], "valid_days": "3"},
+    "scheduling:new": lambda http, o, cast: (
+        _booking(cast) | {"client": make_client(cast.harbour).pk}
+    ),
+    "scheduling:move": lambda http, o, cast: _booking(cast),
+    "scheduling:status": lambda http, o, cast: {"status": "confirmed"},
 }
 #: API bodies that do the write (the access matrix's bodies only need to pass the schema).
 API_BODIES: dict[str, Any] = {
@@ -398,7 +418,7 @@ def test_every_api_operation_on_client_data_records_it(cast: Cast, role: str):
             factories["visit_id"] = _signed_visit
         url = matrix.api_url(route, cast.harbour, factories)
         before = _events(member)
-        status = matrix.api_call(http, method, url, operation, token, API_BODIES)
+        status = matrix.api_call(http, method, url, operation, token, API_BODIES, cast.harbour)
         if status >= 400:
             failures.append(f"{method} {url} ({permission}) -> {status} for an allowed role")
         elif _events(member) == before:

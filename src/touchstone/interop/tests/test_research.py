@@ -20,13 +20,15 @@ from touchstone.care.models import Episode, Visit
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast
 from touchstone.interop.research import (
-    DICTIONARY,
     PARQUET_TYPES,
+    ResearchImportError,
+    dictionary,
     export_research,
     load_exports,
     pooled_outcomes,
     read_parquet,
 )
+from touchstone.interop.research_modes import LIMITED, MODES, SAFE_HARBOR
 from touchstone.measures.models import Administration
 from touchstone.reports.tests.factories import full_client
 
@@ -63,7 +65,7 @@ def _all_text(directory: Path) -> str:
 def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tmp_path):
     clients = [_consented(cast, cast.harbour, p) for p in PEOPLE]
     refuser, _ = full_client(cast.harbour, cast.bob, cast.tess, given_name="Refusenik")
-    result = export_research(cast.harbour, tmp_path)
+    result = export_research(cast.harbour, tmp_path, mode=LIMITED)
     assert result.counts["clients"] == 2
     text = _all_text(tmp_path)
     for client in [*clients, refuser]:
@@ -113,11 +115,17 @@ def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tm
 
 def test_it_writes_parquet_with_the_dictionarys_types_and_the_csv_values(cast: Cast, tmp_path):
     _consented(cast, cast.harbour, PEOPLE[0])
-    export_research(cast.harbour, tmp_path / "one")
-    export_research(cast.northside, tmp_path / "none")  # no consenting client: empty tables
+    for mode in MODES:
+        export_research(cast.harbour, tmp_path / mode / "one", mode=mode, diagnoses=True)
+        # no consenting client: empty tables
+        export_research(cast.northside, tmp_path / mode / "none", mode=mode)
     with duckdb.connect() as con:
-        for folder in ("one", "none"):
-            for table, columns in DICTIONARY.items():
+        for folder, columns_of in [
+            (f"{mode}/{name}", dictionary(mode, diagnoses=name == "one"))
+            for mode in MODES
+            for name in ("one", "none")
+        ]:
+            for table, columns in columns_of.items():
                 path = tmp_path / folder / f"{table}.parquet"
                 schema = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
                 assert [row[:2] for row in schema.fetchall()] == [
@@ -247,3 +255,93 @@ def test_the_pool_judges_change_with_the_criteria_asked_for():
     assert _pool([0, 20], [12, 7])["counts"]["recovered"] == 1
     nhs = _pool([0, 20], [12, 7], criteria="nhs-talking-therapies")
     assert (nhs["counts"]["recovered"], nhs["counts"]["unchanged"]) == (0, 1)
+
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def test_safe_harbor_is_the_default_with_years_and_day_counts_only(cast: Cast, tmp_path):
+    client = _consented(cast, cast.harbour, PEOPLE[1])
+    export_research(cast.harbour, tmp_path / "sh")
+    manifest = json.loads((tmp_path / "sh" / "manifest.json").read_text())
+    assert (manifest["mode"], manifest["diagnoses"]) == (SAFE_HARBOR, False)
+    text = _all_text(tmp_path / "sh")
+    assert not ISO_DATE.search(text.replace("data_dictionary", ""))
+    frames = {p.stem: read_parquet(p) for p in (tmp_path / "sh").glob("*.parquet")}
+    [episode] = Episode.objects.filter(client=client)
+    assert list(frames["episodes"]["start_year"]) == [episode.started_on.year]
+    assert list(frames["episodes"]["start_day"]) == [0]
+    real = [
+        (timezone.localtime(a.completed_at).date() - episode.started_on).days
+        for a in Administration.objects.filter(client=client).order_by("completed_at", "pk")
+    ]
+    assert list(frames["scores"]["day"]) == real
+    assert "diagnoses" not in frames["episodes"]
+
+
+def test_the_owners_download_has_no_diagnosis_codes(cast: Cast):
+    import zipfile
+
+    _consented(cast, cast.harbour, PEOPLE[0])
+    assert Episode.objects.filter(diagnoses__isnull=False).exists()
+    for mode in MODES:
+        response = cast.browser_for(cast.alice).post("/interop/research/export.zip", {"mode": mode})
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
+        episodes = archive.read("episodes.csv").decode()
+        assert "diagnoses" not in episodes and not re.search(r"\bF\d{2}", episodes)
+        assert json.loads(archive.read("manifest.json"))["mode"] == mode
+    assert AuditEvent.objects.filter(detail__contains="(limited_data_set)").exists()
+
+
+def test_a_crash_during_an_export_leaves_the_earlier_one_whole(cast: Cast, tmp_path, monkeypatch):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    out = tmp_path / "export"
+    export_research(cast.harbour, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # as abrupt as it gets in-process (kill -9 leaves a temp dir)
+
+    monkeypatch.setattr("touchstone.interop.research.write_parquet", crash)
+    with pytest.raises(KeyboardInterrupt):
+        export_research(cast.harbour, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no temporary left behind
+    load_exports([out])
+
+
+def test_the_import_refuses_a_file_the_manifest_does_not_vouch_for(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    out = tmp_path / "export"
+    export_research(cast.harbour, out)
+    (out / "clients.csv").write_text("")  # what kill -9 over an earlier export left
+    with pytest.raises(ResearchImportError, match=r"clients\.csv does not match"):
+        load_exports([out])
+    export_research(cast.harbour, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["counts"]["scores"] += 1
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ResearchImportError, match="scores has"):
+        load_exports([out])
+    (out / "manifest.json").unlink()
+    with pytest.raises(ResearchImportError, match=r"no manifest\.json"):
+        load_exports([out])
+
+
+def test_it_refuses_to_replace_a_directory_that_is_not_an_export(cast: Cast, tmp_path):
+    from touchstone.interop.research import ResearchExportError
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ResearchExportError, match="holds other files"):
+        export_research(cast.harbour, tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_both_modes_pool_to_the_same_outcomes(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    _consented(cast, cast.harbour, PEOPLE[1])
+    export_research(cast.harbour, tmp_path / "sh")
+    export_research(cast.harbour, tmp_path / "lds", mode=LIMITED)
+    sh = pooled_outcomes(load_exports([tmp_path / "sh"]))
+    lds = pooled_outcomes(load_exports([tmp_path / "lds"]))
+    assert sh == lds and sh["instruments"]["phq9"]["n"] == 2

@@ -159,3 +159,20 @@ def test_the_mapping_step_belongs_to_the_client_it_was_uploaded_for(cast: Cast):
     _upload(http, client.pk, SLEEP_CSV)
     response = http.get(f"/clients/{other.pk}/physiology/import/map/")
     assert response["Location"] == f"/clients/{other.pk}/physiology/import/"
+
+
+def test_it_refuses_a_huge_cell_or_too_many_columns_with_a_clear_message(cast: Cast):
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.tess)
+    huge_cell = "date,rhr\n2025-06-01," + "9" * 500_000 + "\n"
+    response = _upload(http, client.pk, huge_cell, kind="heart")
+    assert response.status_code == 200
+    assert "cannot be read as CSV" in str(response.context["form"].errors)
+    wide = ",".join(["x"] * 125_000) + "\n2025-06-01,58\n"  # 250 KB: within the size limit
+    response = _upload(http, client.pk, wide, kind="heart")
+    assert response.status_code == 200
+    assert "125000 columns; at most 200" in str(response.context["form"].errors)
+    long_cell = "date,rhr\n2025-06-01," + "9" * 5000 + "\n"
+    response = _upload(http, client.pk, long_cell, kind="heart")
+    assert "cell of more than 1000 characters" in str(response.context["form"].errors)
+    assert not WearableDay.objects.exists()

@@ -17,6 +17,7 @@ from typing import Any
 from touchstone.accounts.commands import TouchstoneCommand, bad
 from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_import import FhirImportError, PatientMismatchError, do_import_fhir
+from touchstone.lib import json_limits
 from touchstone.logs import import_failed, import_finished
 from touchstone.logs.commands import as_job
 from touchstone.science.change import CRITERIA
@@ -56,9 +57,12 @@ class Command(TouchstoneCommand):
         client = client_of(clinic, options["client_id"])
         path: Path = options["file"]
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json_limits.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise bad(f"{path}: no such file") from None
+        except json_limits.TooDeep as error:
+            import_failed("fhir", "too_deep")
+            raise bad(f"{path}: {error}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             import_failed("fhir", "not_json")
             raise bad(f"{path}: not JSON ({error})") from None

@@ -8,9 +8,7 @@ with one line."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from argparse import ArgumentParser
 from pathlib import Path
@@ -141,10 +139,4 @@ def _serialise(report: QualityReport, fmt: str) -> str:
         return json.dumps(report.to_dict(), indent=2) + "\n"
     if fmt == "fhir":
         return json.dumps(report.bundle(), indent=2) + "\n"
-    from touchstone.outcomes.quality import CSV_COLUMNS
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(report.rows())
-    return buffer.getvalue()
+    return report.csv_text()
