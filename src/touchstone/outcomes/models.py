@@ -120,6 +120,14 @@ class ClinicSummary(models.Model):
     report_changes = models.PositiveBigIntegerField(null=True)
     report_at = models.DateTimeField(null=True)
     report_seconds = models.FloatField(default=0.0)
+    quality = models.JSONField(
+        null=True,
+        help_text="The dashboard's payer-grade measures (last 12 months to the day computed), "
+        "stored with the reports.",
+    )
+    quality_suppressed = models.JSONField(
+        null=True, help_text="The same with counts from 1 to 10 hidden (no diagnoses.view)."
+    )
 
     def __str__(self) -> str:
         return f"summary of clinic {self.clinic_id}"

@@ -21,14 +21,18 @@ What is stored (``outcomes.models``) and when it is brought up to date:
   out when the list is read. ``measures.selectors.reliably_deteriorated`` and
   ``trajectories.not_on_track`` compute the same lists from the scores: the references the
   tests hold the stored lists to.
-* **The dashboard's reports** (no filters; identified and de-identified) are stored as JSON in
-  :class:`ClinicSummary` with the clinic's change counter at the time (``changes``, raised by
-  every write of a score, visit, episode, diagnosis or client). A page reads the stored report;
-  when it is out of date it is recomputed in the request only if the last computation took
-  less than :data:`INLINE_REFRESH_SECONDS` (a small clinic), otherwise the page shows the
-  stored figures with their time and ``touchstone refresh-summaries`` (cron, or the job runner
-  when it comes: :func:`refresh_clinic` is the task) brings them up to date. Filtered views are
-  computed on request.
+* **The dashboard's reports** (no filters; identified and de-identified) and its
+  **payer-grade measures** (``outcomes.quality``: DMS-E, DRR-E, CMS159 over the 12 months to
+  the day they were computed; in full and with counts from 1 to 10 hidden) are stored as JSON
+  in :class:`ClinicSummary` with the clinic's change counter at the time (``changes``, raised
+  by every write of a score, visit, episode or diagnosis). A page reads the stored figures;
+  when they are out of date (changes since, or the measures' period ends before today) they
+  are recomputed in the request only if the last computation took less than
+  :data:`INLINE_REFRESH_SECONDS` (a small clinic), otherwise the page shows the stored
+  figures with their time (the measures with their period) and ``touchstone
+  refresh-summaries`` (cron, or the job runner when it comes: :func:`refresh_clinic` is the
+  task) brings them up to date. Filtered views are computed on request. A clinic that chooses
+  other change criteria gets its stored reports recomputed at once, with its lists.
 
 A trajectory fit never runs inside a page request: ``refresh-summaries`` refits models older
 than ``trajectories.FIT_MAX_AGE``.
@@ -69,6 +73,7 @@ from touchstone.outcomes.analytics import (
     report_from_dict,
 )
 from touchstone.outcomes.models import ClinicSummary, DueQuestionnaire, Flag, FlaggedCourse
+from touchstone.outcomes.quality import last_twelve_months, quality_measures
 from touchstone.outcomes.trajectories import (
     ACTIVE_WEEKS,
     OffTrack,
@@ -355,21 +360,37 @@ def clinic_saved(clinic: Clinic) -> None:
             lists_criteria=clinic.change_criteria
         )
     note_change(clinic.pk)
+    if summary.report is not None:
+        # Figures judged under the old criteria are not shown as if under the new ones.
+        refresh_reports(clinic)
 
 
 # --- the dashboard's stored reports -------------------------------------------------------
 
 
+def _quality_today(clinic: Clinic) -> Any:
+    """The payer-grade measures over the 12 months to the clinic's today (its time zone, as
+    on its pages): ``outcomes.quality.quality_measures``, four queries."""
+    with timezone.override(clinic.zone):
+        return quality_measures(clinic, *last_twelve_months(timezone.localdate()))
+
+
 def refresh_reports(clinic: Clinic) -> ClinicSummary:
-    """Compute and store the dashboard's unfiltered reports at the clinic's current count."""
+    """Compute and store the dashboard's unfiltered reports and payer-grade measures at the
+    clinic's current count. ``report_seconds`` is what one dashboard view would cost to
+    recompute them (a report and the measures)."""
     changes = summary_of(clinic.pk).changes
     started = time.perf_counter()
     report = clinic_outcomes(clinic)
     research = clinic_outcomes(clinic, deidentified=True)
-    seconds = (time.perf_counter() - started) / 2
+    measured = time.perf_counter()
+    quality = _quality_today(clinic)
+    seconds = (measured - started) / 2 + (time.perf_counter() - measured)
     ClinicSummary.objects.filter(clinic_id=clinic.pk).update(
         report=report.to_dict(),
         research_report=research.to_dict(),
+        quality=quality.to_dict(),
+        quality_suppressed=quality.to_dict(suppress=True),
         report_changes=changes,
         report_at=timezone.now(),
         report_seconds=seconds,
@@ -378,9 +399,19 @@ def refresh_reports(clinic: Clinic) -> ClinicSummary:
         "summary_reports_built",
         clinic_id=clinic.pk,
         episodes=report.n_episodes,
-        duration_ms=round(seconds * 2000, 1),
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
     )
     return summary_of(clinic.pk)
+
+
+def _quality_current(summary: ClinicSummary, today: dt.date) -> bool:
+    """Whether the stored measures are those of today: computed at the current count, over
+    the period that ends today."""
+    return (
+        summary.quality is not None
+        and summary.report_changes == summary.changes
+        and summary.quality["period"]["end"] == today.isoformat()
+    )
 
 
 @dataclass(frozen=True)
@@ -399,7 +430,7 @@ def stored_report(clinic: Clinic, *, deidentified: bool) -> StoredReport:
     :data:`INLINE_REFRESH_SECONDS`); otherwise the stored one is shown with its time.
     """
     summary = summary_of(clinic.pk)
-    if summary.report is None:
+    if summary.report is None or summary.quality is None:
         summary = refresh_reports(clinic)
     stale = summary.report_changes != summary.changes
     if stale and summary.report_seconds < INLINE_REFRESH_SECONDS:
@@ -416,13 +447,33 @@ def stored_report(clinic: Clinic, *, deidentified: bool) -> StoredReport:
     )
 
 
+def stored_quality(clinic: Clinic, *, suppress: bool) -> dict[str, Any]:
+    """The dashboard's payer-grade measures (``QualityReport.to_dict``, counts from 1 to 10
+    hidden with ``suppress``), as stored with the reports: the same rule as
+    :func:`stored_report`. Out of date (changes since, or a period that ends before today),
+    they are recomputed for this view only when that is cheap; otherwise the stored ones are
+    shown, with their measurement period. One query when they are current."""
+    summary = summary_of(clinic.pk)
+    if summary.report is None or summary.quality is None:
+        summary = refresh_reports(clinic)
+    if (
+        not _quality_current(summary, timezone.localdate())
+        and summary.report_seconds < INLINE_REFRESH_SECONDS
+    ):
+        return _quality_today(clinic).to_dict(suppress=suppress)
+    data = summary.quality_suppressed if suppress else summary.quality
+    assert data is not None  # stored above
+    return data
+
+
 # --- the job: everything that is out of date ----------------------------------------------
 
 
 def refresh_clinic(actor: Actor, clinic: Clinic, *, force: bool = False) -> dict[str, Any]:
     """Bring every summary of ``clinic`` up to date: refit trajectory models older than
     ``FIT_MAX_AGE`` (which rewrites the "not on track" list), build the lists on first use
-    (or always, with ``force``), recompute the stored reports if anything changed since.
+    (or always, with ``force``), recompute the stored reports and measures if anything
+    changed since or the measures' 12 months no longer end today.
 
     What ``touchstone refresh-summaries`` runs for each clinic (actor: the command line), and
     the task the job runner will run (``Actor.system("job", clinic)``).
@@ -435,7 +486,14 @@ def refresh_clinic(actor: Actor, clinic: Clinic, *, force: bool = False) -> dict
         built = True
     summary.refresh_from_db()
     recomputed = False
-    if force or summary.report is None or summary.report_changes != summary.changes:
+    with timezone.override(clinic.zone):
+        today = timezone.localdate()
+    if (
+        force
+        or summary.report is None
+        or summary.report_changes != summary.changes
+        or not _quality_current(summary, today)
+    ):
         refresh_reports(clinic)
         recomputed = True
     return {"clinic_id": clinic.pk, "lists_built": built, "reports_computed": recomputed}

@@ -123,9 +123,9 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
     ]
     quality = None
     if not research:
-        start, end = last_twelve_months(timezone.localdate())
-        quality = quality_measures(request.member.clinic, start, end).to_dict(
-            suppress=not request.member.can("diagnoses.view")
+        # Stored with the reports (outcomes.summaries), not computed per view.
+        quality = summaries.stored_quality(
+            request.member.clinic, suppress=not request.member.can("diagnoses.view")
         )
     return render(
         request,

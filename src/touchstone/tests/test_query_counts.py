@@ -4,7 +4,9 @@ clinic of 200 clients and for one of 10,000 (issue 11 §2, goal (c)).
 The clinic is bulk-built (outcomes/tests/factories.build_outcomes, then lean bulk inserts up
 to 10,000 clients), its summaries refreshed as the nightly job would, and each page is
 fetched once warm before its queries are counted. A query whose count follows the rows
-(``in_bulk`` batches of 999 ids, a query per client) makes the two counts differ.
+(``in_bulk`` batches of 999 ids, a query per client) makes the two counts differ. The home
+page's calendar block (today's appointments and walk-ins) and unsigned notes, and the
+scheduling API's lists, are counted too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from touchstone.conftest import Cast
 from touchstone.measures.models import Administration, Mode, Status
 from touchstone.outcomes.summaries import refresh_clinic
 from touchstone.outcomes.tests.factories import build_outcomes
+from touchstone.scheduling.models import Appointment
+from touchstone.scheduling.tests.factories import make_location, make_room, make_service
 
 pytestmark = pytest.mark.slow
 
@@ -103,6 +107,45 @@ def _grow(cast: Cast, total: int) -> None:
     refresh_clinic(Actor.system("cli", clinic), clinic, force=True)
 
 
+def _today(cast: Cast, appointments: int) -> None:
+    """The home page's "today" block from the calendar: ``appointments`` booked for today
+    (10-minute slots of Tess and Bob from 08:00) and a walk-in visit per four of them."""
+    clinic = cast.harbour
+    day = timezone.localdate(timezone.now(), clinic.zone)
+    service, location = make_service(clinic), make_location(clinic)
+    room = make_room(clinic)
+    clients = list(Client.objects.filter(clinic=clinic).order_by("pk")[: appointments * 2])
+    rows = []
+    for i in range(appointments):
+        staff = (cast.tess, cast.bob)[i % 2]
+        start = dt.datetime.combine(day, dt.time(8), clinic.zone) + dt.timedelta(
+            minutes=10 * (i // 2)
+        )
+        rows.append(
+            Appointment(
+                clinic=clinic,
+                client=clients[i],
+                staff=staff,
+                service=service,
+                location=location,
+                room=room if i % 2 else None,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=10),
+            )
+        )
+    Appointment.objects.bulk_create(rows)
+    Visit.objects.bulk_create(
+        Visit(
+            clinic=clinic,
+            client=clients[appointments + i],
+            therapist=cast.tess,
+            starts_at=dt.datetime.combine(day, dt.time(18), clinic.zone) + dt.timedelta(minutes=i),
+            status="scheduled",
+        )
+        for i in range(appointments // 4)
+    )
+
+
 def _api(username: str) -> HttpClient:
     out = io.StringIO()
     call_command("token", username, stdout=out)
@@ -130,6 +173,9 @@ def _counts(cast: Cast) -> dict[str, int]:
         f"/api/v1/administrations?client_id={client_id}",
         f"/api/v1/care/clients/{client_id}/visits",
         f"/api/v1/care/clients/{client_id}/episodes",
+        "/api/v1/appointments",
+        "/api/v1/services",
+        "/api/v1/rooms",
     ]
     counts: dict[str, int] = {}
     for who, http in (
@@ -154,10 +200,15 @@ def _counts(cast: Cast) -> dict[str, int]:
 
 
 def test_every_benchmarked_page_runs_as_many_queries_for_10000_clients_as_for_200(cast: Cast):
+    # The home page's blocks grow with the clinic: the stored lists, today's appointments and
+    # walk-ins (4 and 1, then 80 and 20), the unsigned notes (every bulk visit is unsigned).
     build_outcomes(cast.harbour, [cast.tess, cast.alice], 200, weeks=6)
     refresh_clinic(Actor.system("cli", cast.harbour), cast.harbour, force=True)
+    _today(cast, 4)
     small = _counts(cast)
     _grow(cast, 10_000)
+    Appointment.objects.filter(clinic=cast.harbour).delete()
+    _today(cast, 80)
     assert Client.objects.filter(clinic=cast.harbour).count() == 10_000
     large = _counts(cast)
     grew = {page: (small[page], large[page]) for page in small if small[page] != large[page]}

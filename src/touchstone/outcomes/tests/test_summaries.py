@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from touchstone.audit.models import AuditEvent
@@ -20,10 +21,12 @@ from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.selectors import reliably_deteriorated
 from touchstone.measures.tests.factories import answered
-from touchstone.outcomes import summaries, trajectories
+from touchstone.outcomes import summaries, trajectories, views
 from touchstone.outcomes.actions import do_fit_trajectory
 from touchstone.outcomes.models import ClinicSummary, TrajectoryFit
+from touchstone.outcomes.quality import last_twelve_months, quality_measures
 from touchstone.outcomes.tests.factories import build_outcomes
+from touchstone.outcomes.tests.test_quality import at, episode, phq9, visit
 
 pytestmark = pytest.mark.django_db
 
@@ -335,3 +338,108 @@ class _NoClients:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(())
+
+
+# --- the dashboard's payer-grade measures: stored with the reports ------------------------
+
+
+def _depression_clinic(cast: Cast, n: int = 14) -> None:
+    """``n`` clients with a major-depression episode inside the last 12 months: completed
+    visits and PHQ-9 totals (an index score of 12-20, a follow-up that remits for a third)."""
+    today = timezone.localdate()
+    for i in range(n):
+        client = make_client(cast.harbour, family_name=f"Quality{i}")
+        started = today - dt.timedelta(days=200 + i)
+        ep = episode(cast.harbour, client, started.isoformat(), "F32.1")
+        visit(ep, at(started.isoformat()))
+        phq9(client, at(started.isoformat(), 11), 12 + i % 9)
+        follow = started + dt.timedelta(days=150)
+        visit(ep, at(follow.isoformat()))
+        phq9(client, at(follow.isoformat(), 11), 3 if i % 3 == 0 else 11)
+
+
+def _live_quality(cast: Cast, *, suppress: bool) -> dict[str, Any]:
+    start, end = last_twelve_months(timezone.localdate())
+    data = quality_measures(cast.harbour, start, end).to_dict(suppress=suppress)
+    data.pop("generated_at")
+    return data
+
+
+def _without_time(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "generated_at"}
+
+
+def test_the_stored_quality_measures_equal_the_live_computation(cast: Cast):
+    _depression_clinic(cast)
+    summaries.refresh_reports(cast.harbour)
+    for suppress in (False, True):
+        stored = summaries.stored_quality(cast.harbour, suppress=suppress)
+        assert _without_time(stored) == _live_quality(cast, suppress=suppress)
+    full = summaries.stored_quality(cast.harbour, suppress=False)
+    dms = next(m for m in full["measures"] if m["measure_id"] == "DMS-E")
+    assert any(r["initial_population"] for r in dms["rates"])  # not an empty clinic
+
+
+def test_the_dashboard_get_reads_the_quality_measures_without_computing_them(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+):
+    _depression_clinic(cast)
+    http = cast.browser_for(cast.bob)
+    http.get("/outcomes/")  # the first view of a clinic stores its reports and measures
+    computed: list[Any] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        computed.append(args)
+        return quality_measures(*args, **kwargs)
+
+    monkeypatch.setattr(summaries, "quality_measures", counting)
+    monkeypatch.setattr(views, "quality_measures", counting)
+    with CaptureQueriesContext(connection) as queries:
+        page = http.get("/outcomes/")
+    assert page.status_code == 200 and computed == []
+    tables = [q["sql"] for q in queries.captured_queries]
+    assert not any("care_diagnosis" in sql for sql in tables)  # the measures' own reads
+    assert "Depression Remission at Twelve Months" in page.content.decode()
+    # A large clinic (stored figures until the job runs) does not compute them on a change
+    # either; the job does.
+    monkeypatch.setattr(summaries, "INLINE_REFRESH_SECONDS", 0.0)
+    phq9(Client.objects.get(family_name="Quality0"), timezone.now(), 2)
+    assert http.get("/outcomes/").status_code == 200 and computed == []
+    call_command("refresh-summaries", "--clinic", cast.harbour.slug, stdout=None)
+    assert len(computed) == 1
+    stored = summaries.stored_quality(cast.harbour, suppress=False)
+    assert _without_time(stored) == _live_quality(cast, suppress=False)
+
+
+def test_the_owner_sees_the_stored_measures_with_small_cells_hidden(cast: Cast):
+    _depression_clinic(cast, n=4)
+    owner = cast.browser_for(cast.alice).get("/outcomes/").content.decode()
+    clinician = cast.browser_for(cast.bob).get("/outcomes/").content.decode()
+    assert "a count from 1 to 10: hidden" in owner
+    assert "a count from 1 to 10: hidden" not in clinician
+
+
+def test_stored_measures_of_an_earlier_day_are_recomputed_by_the_job(cast: Cast):
+    _depression_clinic(cast, n=3)
+    summaries.refresh_reports(cast.harbour)
+    summary = ClinicSummary.objects.get(clinic=cast.harbour)
+    old = dict(summary.quality, period={"start": "2025-01-01", "end": "2025-12-31"})
+    ClinicSummary.objects.filter(pk=summary.pk).update(quality=old)
+    result = summaries.refresh_clinic(actor_of(cast.alice), cast.harbour)
+    assert result["reports_computed"]
+    period = ClinicSummary.objects.get(clinic=cast.harbour).quality["period"]
+    assert period["end"] == timezone.localdate().isoformat()
+
+
+def test_new_change_criteria_recompute_the_stored_dashboard_report(cast: Cast):
+    build_outcomes(cast.harbour, [cast.tess, cast.alice], 40, seed=4)
+    summaries.refresh_reports(cast.harbour)
+    before = summaries.stored_report(cast.harbour, deidentified=False).report
+    cast.harbour.change_criteria = "nhs-talking-therapies"
+    cast.harbour.save(update_fields=["change_criteria"])
+    summary = ClinicSummary.objects.get(clinic=cast.harbour)
+    assert summary.report_changes == summary.changes  # stored again, at the new count
+    stored = summaries.report_from_dict(summary.report)
+    live = summaries.clinic_outcomes(cast.harbour)
+    assert stored.tables() == live.tables()
+    assert stored.tables() != before.tables()  # judged under the clinic's new criteria
