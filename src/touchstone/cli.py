@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from touchstone.lib.threads import limit_blas_threads
+
 #: Commands that change the schema or empty the tables (restore takes the owner's settings
 #: itself, lib/db_roles.py): with DATABASE_OWNER_URL set they
 #: connect as the owner of the tables, every other command as the app's role (docs/deploy.md).
@@ -16,6 +18,7 @@ OWNER_COMMANDS = frozenset({"migrate", "flush"})
 
 
 def main(argv: list[str] | None = None) -> None:
+    limit_blas_threads()  # before numpy loads (lib/threads.py)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchstone.settings")
     # A command's stdout is its result (JSON or CSV that other tools read): logs go to stderr,
     # where a person at the terminal wants one line on bad input, so warnings and errors only

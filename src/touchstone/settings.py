@@ -123,6 +123,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: runs the view of a POST/PUT/PATCH/DELETE in one transaction; reads run in
+    # autocommit and never take SQLite's write lock (touchstone/lib/transactions.py).
+    "touchstone.lib.transactions.AtomicWritesMiddleware",
 ]
 
 ROOT_URLCONF = "touchstone.urls"
@@ -160,25 +163,38 @@ DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL")
 _db_url = _app_db_url
 if env_bool("TOUCHSTONE_DATABASE_AS_OWNER", False) and DATABASE_OWNER_URL:
     _db_url = DATABASE_OWNER_URL
+_sqlite = _db_url.startswith("sqlite:")
 DATABASES = {
     "default": dj_database_url.parse(
         _db_url,
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        # PostgreSQL: each worker keeps its connection (a new one costs a few ms of TLS and
+        # authentication per request) and checks it before reuse; 0 closes it after each
+        # request (behind pgbouncer in transaction mode, docs/deploy.md). SQLite: a file,
+        # nothing to keep.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if _sqlite else 600, minimum=0),
+        conn_health_checks=not _sqlite,
     )
 }
 # The role migrate grants the app's privileges to (touchstone/audit/privileges.py).
 DATABASES_APP_URL = _app_db_url
 DATABASE_APP_USER = dj_database_url.parse(_app_db_url).get("USER") if DATABASE_OWNER_URL else None
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while a command writes; IMMEDIATE avoids
-    # "database is locked" on write transactions that start as reads.
+if not _sqlite and DATABASES["default"]["CONN_MAX_AGE"] == 0:
+    # Behind pgbouncer in transaction mode (docs/deploy.md) a named cursor does not survive.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if _sqlite:
+    # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock when a
+    # write transaction starts, so two transactions never deadlock upgrading a read lock.
+    # Reads run outside transactions (lib/transactions.py), so only writes wait for the lock,
+    # up to SQLITE_BUSY_TIMEOUT seconds (Python's default is 5).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
     }
     if not env_str("DATABASE_URL"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Not ATOMIC_REQUESTS: it wrapped reads too (see lib/transactions.AtomicWritesMiddleware).
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------

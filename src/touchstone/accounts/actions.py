@@ -212,10 +212,11 @@ def do_revoke_all_tokens(actor: Actor, user: Any, reason: str) -> int:
     """Revoke every working API token of ``user`` (their password was reset: whoever had the
     old password may have made tokens). Returns how many."""
     count = 0
-    for token in ApiToken.objects.active().filter(user=user):
-        token.revoked_at = timezone.now()
-        writes.save(actor, token, Action.REVOKE, update_fields=["revoked_at"], detail=reason)
-        count += 1
+    with transaction.atomic():  # all of them or none, also outside a request (a command)
+        for token in ApiToken.objects.active().filter(user=user):
+            token.revoked_at = timezone.now()
+            writes.save(actor, token, Action.REVOKE, update_fields=["revoked_at"], detail=reason)
+            count += 1
     return count
 
 

@@ -15,7 +15,7 @@ from touchstone.clients import actions
 from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
 from touchstone.lib.api_fields import Id, omittable
-from touchstone.lib.api_pagination import Pages
+from touchstone.lib.pagination import KeysetPagination
 
 router = Router(tags=["clients"])
 
@@ -122,7 +122,7 @@ class ClientFilter(FilterSchema):
 
 @router.get("/", response=list[ClientOut], summary="List clients")
 @api_requires("clients.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     clients = Client.objects.for_member(request.member)
     clients = clients.archived() if filters.archived else clients.active()

@@ -22,7 +22,7 @@ before or after a visit.
 
 No name, address, city, phone, e-mail, date of birth, delivery date, record id or free text
 (notes, or a gender identity in the client's words, could hold identifiers) leaves. Two modes
-(:data:`SAFE_HARBOR`, the default, and :data:`LIMITED`):
+(``research_modes.SAFE_HARBOR``, the default, and ``research_modes.LIMITED``):
 
 * **Safe Harbor** (HIPAA 45 CFR 164.514(b)(2)): no date element but the year. An episode has
   its start year; every other time is a whole number of days since the client's first episode
@@ -76,6 +76,7 @@ from touchstone.clients.models import (
     SexAtBirth,
 )
 from touchstone.interop.models import ResearchExportKey
+from touchstone.interop.research_modes import MODES, SAFE_HARBOR
 from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
@@ -239,14 +240,6 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-SAFE_HARBOR = "safe_harbor"
-LIMITED = "limited_data_set"
-MODES = {
-    SAFE_HARBOR: "HIPAA Safe Harbor, 45 CFR 164.514(b)(2): years only, days since the first "
-    "episode's start",
-    LIMITED: "HIPAA limited data set, 45 CFR 164.514(e): dates shifted per client (data use "
-    "agreement required)",
-}
 #: Safe Harbor's columns in place of the limited data set's dates.
 _SAFE_HARBOR_DATES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "episodes": {

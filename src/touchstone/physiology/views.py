@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -244,6 +245,7 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @requires("physiology.edit")
+@transaction.non_atomic_requests  # parses the file outside any transaction; writes nothing
 def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -281,6 +283,7 @@ def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
 
 
 @requires("physiology.edit")
+@transaction.non_atomic_requests  # validates every row first; the import is one short transaction
 def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
     client = get_client_for(request.member, client_id)
     held = request.session.get(IMPORT_SESSION_KEY) or {}

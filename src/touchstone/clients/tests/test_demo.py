@@ -79,3 +79,29 @@ def test_it_says_which_extra_to_install_when_faker_is_missing(monkeypatch):
         call_command("demo", "--quiet", stdout=io.StringIO())
     assert error.value.returncode == 2
     assert not Clinic.objects.exists()  # nothing half-built
+
+
+@pytest.mark.django_db
+def test_a_large_demo_is_built_and_committed_in_batches(monkeypatch):
+    """Each extension sees one batch of clients (memory bounded, not the whole clinic), and
+    the clinic-wide steps run once: the first batch books today's visits, the last refreshes
+    the summaries."""
+    from touchstone.care.models import Episode, Visit
+    from touchstone.clients import demo
+    from touchstone.outcomes.models import ClinicSummary
+
+    seen: list[tuple[int, bool, bool]] = []
+    monkeypatch.setattr(demo, "BATCH", 10)
+    monkeypatch.setattr(
+        demo,
+        "DEMO_EXTENSIONS",
+        [*demo.DEMO_EXTENSIONS, lambda c: seen.append((len(c.clients), c.first, c.last))],
+    )
+    context = build_demo_clinic(seed=5, n_clients=25, today=TODAY)
+    assert context is not None and context.total == 25
+    assert seen == [(10, True, False), (10, False, False), (5, False, True)]
+    assert Client.objects.count() == 25
+    in_care = Episode.objects.values("client_id").distinct().count()
+    assert 15 <= in_care <= 25  # most clients of every batch are in care
+    assert Visit.objects.filter(status="scheduled").count() == 5  # booked once, not per batch
+    assert ClinicSummary.objects.filter(clinic=context.clinic).exists()

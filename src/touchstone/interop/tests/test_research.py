@@ -20,10 +20,7 @@ from touchstone.care.models import Episode, Visit
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast
 from touchstone.interop.research import (
-    LIMITED,
-    MODES,
     PARQUET_TYPES,
-    SAFE_HARBOR,
     ResearchImportError,
     dictionary,
     export_research,
@@ -31,6 +28,7 @@ from touchstone.interop.research import (
     pooled_outcomes,
     read_parquet,
 )
+from touchstone.interop.research_modes import LIMITED, MODES, SAFE_HARBOR
 from touchstone.measures.models import Administration
 from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.physiology.tests.factories import make_recording, make_sample, make_sleep_night

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         if context is None:
             self.stdout.write("The demo clinic is already there; nothing changed.")
         else:
-            self.stdout.write(f"Built {context.clinic.name} with {len(context.clients)} clients.")
+            self.stdout.write(f"Built {context.clinic.name} with {context.total} clients.")
         if not quiet:
             self.stdout.write("Demo logins (synthetic clinic only):")
             for login in demo_logins():
