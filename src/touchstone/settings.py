@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "touchstone.accounts",
     "touchstone.audit",
     "touchstone.clients",
@@ -100,7 +102,12 @@ INSTALLED_APPS = [
     "touchstone.interop",
     "touchstone.operations",
     "touchstone.logs",
+    "touchstone.jobs",
 ]
+
+# The job runner (docs/jobs.md): django-tasks with its database backend, so the queue lives in
+# the clinical database (SQLite or PostgreSQL) and needs no broker; `touchstone worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

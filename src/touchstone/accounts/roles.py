@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "staff.manage": frozenset({Role.OWNER}),
     "clinic.settings": frozenset({Role.OWNER}),
     "audit.view": frozenset({Role.OWNER}),
+    # The background jobs page (what the worker ran, failed, will retry): no client data.
+    "jobs.view": frozenset({Role.OWNER}),
     # The body's side (biomarkers, HRV, sleep, wearables): the people who treat.
     "physiology.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
     "physiology.edit": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),

@@ -44,6 +44,7 @@ NOT_CLIENT_DATA = {
     "staff.manage",
     "clinic.settings",
     "audit.view",
+    "jobs.view",
     "account.self",
 }
 #: ...except the home page, which lists clients to the roles that may read client records.
