@@ -40,6 +40,20 @@ class ClinicSettingsForm(forms.ModelForm):
         choices=_time_zone_choices,
         help_text=Clinic._meta.get_field("time_zone").help_text,
     )
+    #: Settings a form posted without them (an older page, a script) keeps as stored.
+    KEPT_WHEN_MISSING = ("quiet_hours_start", "quiet_hours_end", "reminder_lead_hours")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("change_criteria", *self.KEPT_WHEN_MISSING):
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.KEPT_WHEN_MISSING:
+            if data.get(name) in (None, ""):
+                data[name] = getattr(self.instance, name)
+        return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +80,9 @@ class ClinicSettingsForm(forms.ModelForm):
             "npi",
             "tax_id",
             "fee_97124",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "reminder_lead_hours",
         ]
 
     def clean_change_criteria(self) -> str:

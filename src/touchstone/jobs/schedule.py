@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from touchstone.jobs import tasks as runner_tasks
+from touchstone.messaging import tasks as messaging_tasks
 from touchstone.outcomes import tasks as outcomes_tasks
 
 
@@ -29,6 +30,8 @@ class Periodic:
 
 
 SCHEDULE: tuple[Periodic, ...] = (
+    # Queued messages whose time has come (quiet hours over, retry back-off passed).
+    Periodic("send_due_messages", messaging_tasks.send_due_messages, dt.timedelta(minutes=1)),
     # The nightly refit of the expected-recovery models (no longer inside a dashboard GET).
     Periodic("refit_trajectories", outcomes_tasks.refit_trajectories, dt.timedelta(hours=24)),
     # Finished task results older than the retention period leave the jobs page.

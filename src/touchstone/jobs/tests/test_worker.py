@@ -57,7 +57,11 @@ def test_it_acts_as_the_job_and_logs_the_task_id(cast: Cast, log_events: Any):
     assert fits.exists() and {e.channel for e in fits} == {"job"}
     assert {e.actor_id for e in fits} == {None}
     result = _refits().get(args_kwargs__kwargs__clinic_id=cast.harbour.pk)
-    finished = [e for e in log_events("job_finished") if e.get("clinic_id") == cast.harbour.pk]
+    finished = [
+        e
+        for e in log_events("job_finished")
+        if e.get("clinic_id") == cast.harbour.pk and e["job"] == "refit_trajectories"
+    ]
     assert finished and finished[0]["job_id"] == str(result.id)
     fitted = [e for e in log_events("trajectory_fitted") if e.get("job_id") == str(result.id)]
     assert fitted, "lines logged inside the task carry its job id"
