@@ -41,7 +41,12 @@ class ClinicSettingsForm(forms.ModelForm):
         help_text=Clinic._meta.get_field("time_zone").help_text,
     )
     #: Settings a form posted without them (an older page, a script) keeps as stored.
-    KEPT_WHEN_MISSING = ("quiet_hours_start", "quiet_hours_end", "reminder_lead_hours")
+    KEPT_WHEN_MISSING = (
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "reminder_lead_hours",
+        "escalation_minutes",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,6 +88,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "quiet_hours_start",
             "quiet_hours_end",
             "reminder_lead_hours",
+            "escalation_minutes",
         ]
 
     def clean_change_criteria(self) -> str:

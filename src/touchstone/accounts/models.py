@@ -146,6 +146,13 @@ class Clinic(models.Model):
         validators=[validate_lead_hours],
         help_text="Hours before an appointment at which the client is reminded, e.g. 48,2.",
     )
+    escalation_minutes = models.PositiveSmallIntegerField(
+        "Escalation time (minutes)",
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="A risk alert nobody acknowledges within this time goes to the next person "
+        "on call and to the owner.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Running the clinic.
     "staff.manage": frozenset({Role.OWNER}),
     "clinic.settings": frozenset({Role.OWNER}),
+    # Who is on call for risk alerts, and in which order.
+    "oncall.manage": frozenset({Role.OWNER}),
     "audit.view": frozenset({Role.OWNER}),
     # The background jobs page (what the worker ran, failed, will retry): no client data.
     "jobs.view": frozenset({Role.OWNER}),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from touchstone.jobs import tasks as runner_tasks
+from touchstone.measures import tasks as measures_tasks
 from touchstone.messaging import tasks as messaging_tasks
 from touchstone.outcomes import tasks as outcomes_tasks
 
@@ -30,6 +31,8 @@ class Periodic:
 
 
 SCHEDULE: tuple[Periodic, ...] = (
+    # Risk alerts nobody acknowledged within the clinic's escalation time (docs/messaging.md).
+    Periodic("escalate_alerts", measures_tasks.escalate_alerts, dt.timedelta(minutes=1)),
     # Queued messages whose time has come (quiet hours over, retry back-off passed).
     Periodic("send_due_messages", messaging_tasks.send_due_messages, dt.timedelta(minutes=1)),
     # The nightly refit of the expected-recovery models (no longer inside a dashboard GET).

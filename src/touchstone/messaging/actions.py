@@ -8,19 +8,21 @@ import smtplib
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
+from touchstone.accounts.roles import roles_with
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client, MessageChannel
 from touchstone.lib.phones import phone_e164
 from touchstone.logs import get_logger
-from touchstone.messaging.models import Channel, Kind, Message, Status
+from touchstone.messaging.models import Channel, Kind, Message, OnCall, Status
 from touchstone.messaging.sms import SmsBackend, SmsError, get_backend
 
 #: A message that fails is tried again after 5, 20, 80 minutes…; after MAX_ATTEMPTS it stays
@@ -164,6 +166,52 @@ def do_send_due_messages(clinic: Clinic) -> dict[str, int]:
             else:
                 failed += 1
     return {"sent": sent, "failed": failed}
+
+
+def on_call_list(clinic: Clinic) -> list[StaffMember]:
+    """The clinic's on-call clinicians in order: the active licensed ones on its list, or
+    every active licensed clinician when the list is empty."""
+    listed = [
+        entry.member
+        for entry in OnCall.objects.filter(clinic=clinic).select_related("member__user")
+        if entry.member.can("alerts.handle")
+    ]
+    if listed:
+        return listed
+    return list(
+        StaffMember.objects.filter(
+            clinic=clinic, is_active=True, role__in=roles_with("alerts.handle")
+        )
+        .select_related("user")
+        .order_by("pk")
+    )
+
+
+def do_set_on_call(actor: Actor, slots: list[tuple[StaffMember, str]]) -> None:
+    """Replace the clinic's on-call list with ``slots`` (member, phone for alert texts), in
+    this order."""
+    clinic = actor.staff.clinic
+    members = [member for member, _ in slots]
+    if len(set(members)) != len(members):
+        raise ValidationError("Name each clinician once.")
+    for member, phone in slots:
+        if member.clinic_id != clinic.pk or not member.can("alerts.handle"):
+            raise ValidationError("Only active licensed clinicians of this clinic can be on call.")
+        if phone and phone_e164(phone) is None:
+            raise ValidationError(f"{phone!r} is not a phone number a text message can reach.")
+    with transaction.atomic():
+        for member, phone in slots:
+            if member.phone != phone:
+                member.phone = phone
+                member.save(update_fields=["phone"])
+        OnCall.objects.filter(clinic=clinic).delete()
+        OnCall.objects.bulk_create(
+            OnCall(clinic=clinic, member=m, position=i) for i, m in enumerate(members)
+        )
+        record(
+            actor, Action.UPDATE, object_type="messaging.oncall",
+            detail="on-call list: " + ",".join(str(m.pk) for m in members), clinic=clinic,
+        )  # fmt: skip
 
 
 __all__ = ["Kind", "do_queue_client_message", "do_queue_staff_message", "do_send_due_messages"]

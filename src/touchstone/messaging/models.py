@@ -115,3 +115,18 @@ class OutboxText(models.Model):
 
     def __str__(self) -> str:
         return f"text #{self.pk} for message {self.message_id}"
+
+
+class OnCall(ClinicOwned):
+    """One place on the clinic's on-call list for risk alerts: the first is notified when an
+    alert is raised, the next (and the owner) each time nobody acknowledged it within the
+    clinic's escalation time. Only licensed clinicians (``alerts.handle``) may be on it."""
+
+    member = models.OneToOneField(StaffMember, on_delete=models.CASCADE, related_name="on_call")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"on call #{self.position}: staff {self.member_id}"

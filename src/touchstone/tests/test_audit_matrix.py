@@ -45,6 +45,7 @@ NOT_CLIENT_DATA = {
     "clinic.settings",
     "audit.view",
     "jobs.view",
+    "oncall.manage",
     "account.self",
 }
 #: ...except the home page, which lists clients to the roles that may read client records.
