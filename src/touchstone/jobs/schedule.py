@@ -33,6 +33,8 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (
     # Risk alerts nobody acknowledged within the clinic's escalation time (docs/messaging.md).
     Periodic("escalate_alerts", measures_tasks.escalate_alerts, dt.timedelta(minutes=1)),
+    # Appointment reminders at the clinic's lead times (messaging/reminders.py).
+    Periodic("queue_reminders", messaging_tasks.queue_reminders, dt.timedelta(minutes=5)),
     # Queued messages whose time has come (quiet hours over, retry back-off passed).
     Periodic("send_due_messages", messaging_tasks.send_due_messages, dt.timedelta(minutes=1)),
     # The nightly refit of the expected-recovery models (no longer inside a dashboard GET).

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.db.models import F
+from django.template.loader import get_template
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
@@ -33,10 +35,15 @@ RETRY_DELAY = dt.timedelta(minutes=5)
 log = get_logger("touchstone.messaging")
 
 
+@cache
+def _template(kind: str) -> Any:
+    return get_template(f"messaging/{kind}.txt")
+
+
 def render_text(kind: str, context: dict[str, Any]) -> tuple[str, str]:
     """The subject (first line) and body of ``templates/messaging/<kind>.txt``. ``context``
     holds the clinic, times and links only: never a score, an answer or a diagnosis."""
-    text = render_to_string(f"messaging/{kind}.txt", context).strip()
+    text = _template(kind).render(context).strip()
     subject, _, body = text.partition("\n")
     return subject.strip(), body.strip() + "\n"
 
@@ -102,6 +109,39 @@ def do_queue_client_message(
     )  # fmt: skip
 
 
+def do_queue_client_messages(
+    actor: Actor, clinic: Clinic, kind: str, items: list[tuple[Client, str, dict[str, Any]]]
+) -> int:
+    """Queue many client messages of one ``kind`` at once (``items``: client, key, context),
+    with the rules of ``do_queue_client_message``; keys already queued are left alone. One
+    insert and one audit event for the batch. The number queued."""
+    keys = [key for _, key, _ in items]
+    taken = set(Message.objects.filter(clinic=clinic, key__in=keys).values_list("key", flat=True))
+    now = clinic.after_quiet_hours(timezone.now())
+    rows = []
+    for client, key, context in items:
+        if key in taken:
+            continue
+        taken.add(key)
+        channel, to, reason = client_address(client)
+        subject, body = render_text(kind, {"clinic": clinic, "site": settings.SITE_URL, **context})
+        rows.append(
+            Message(
+                clinic=clinic, client=client, key=key, kind=kind, channel=channel, to=to,
+                subject=subject, body=body, skip_reason=reason, send_after=now,
+                status=Status.SKIPPED if reason else Status.QUEUED,
+            )
+        )  # fmt: skip
+    if rows:
+        with transaction.atomic():
+            Message.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+            record(
+                actor, Action.CREATE, object_type="messaging.message",
+                detail=f"{len(rows)} {kind} queued", clinic=clinic,
+            )  # fmt: skip
+    return len(rows)
+
+
 def do_queue_staff_message(
     actor: Actor, member: StaffMember, channel: str, *, key: str, kind: str, context: dict[str, Any]
 ) -> Message:
@@ -122,17 +162,29 @@ def _deliver(message: Message, mail: Any, sms: SmsBackend) -> str:
     return ""
 
 
-def do_send_message(message: Message, *, mail: Any = None, sms: SmsBackend | None = None) -> bool:
-    """Send one queued message; whether it went. A failure (SMTP refusal, network, provider)
-    is counted and retried later; nothing is sent twice (the message is claimed first)."""
-    claimed = Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
-        status=Status.SENDING
-    )
-    if not claimed:
-        return False
+#: Messages are claimed and their outcome written this many at a time: a worker that dies
+#: mid-batch leaves at most this many "sending" (never sent twice; shown on the page).
+SEND_CHUNK = 200
+
+
+def _claim(clinic: Clinic, ids: list[int]) -> list[Message]:
+    """Claim the still-queued messages among ``ids`` (row locks on PostgreSQL, the write
+    lock of an IMMEDIATE transaction on SQLite), so no other worker sends them."""
+    with transaction.atomic():
+        rows = list(
+            Message.objects.select_for_update(skip_locked=True).filter(
+                clinic=clinic, pk__in=ids, status=Status.QUEUED
+            )
+        )
+        Message.objects.filter(pk__in=[m.pk for m in rows]).update(status=Status.SENDING)
+    return rows
+
+
+def _send_claimed(message: Message, mail: Any, sms: SmsBackend) -> bool:
+    """Send a claimed message and set its outcome on the instance (saved by the caller)."""
     message.attempts += 1
     try:
-        provider_id = _deliver(message, mail or get_connection(), sms or get_backend())
+        message.provider_id = _deliver(message, mail, sms)
     except (smtplib.SMTPException, OSError, SmsError) as error:
         message.last_error = type(error).__name__
         if message.attempts >= MAX_ATTEMPTS:
@@ -140,31 +192,53 @@ def do_send_message(message: Message, *, mail: Any = None, sms: SmsBackend | Non
         else:
             message.status = Status.QUEUED
             message.send_after = timezone.now() + RETRY_DELAY * 4 ** (message.attempts - 1)
-        message.save(update_fields=["status", "attempts", "last_error", "send_after"])
         log.warning(
             "message_failed", message_id=message.pk, error=message.last_error,
             attempts=message.attempts, final=message.status == Status.FAILED,
         )  # fmt: skip
         return False
-    message.status, message.sent_at, message.provider_id = Status.SENT, timezone.now(), provider_id
-    message.last_error = ""
-    message.save(update_fields=["status", "attempts", "sent_at", "provider_id", "last_error"])
+    message.status, message.sent_at, message.last_error = Status.SENT, timezone.now(), ""
     return True
 
 
+_OUTCOME = ["status", "attempts", "last_error", "send_after", "sent_at", "provider_id"]
+
+
+def _record_outcomes(claimed: list[Message]) -> None:
+    """Write what happened: one UPDATE for the plain successes (most of a batch), a save per
+    message for the rest (failures, provider ids)."""
+    plain = [m.pk for m in claimed if m.status == Status.SENT and not m.provider_id]
+    if plain:
+        Message.objects.filter(pk__in=plain).update(
+            status=Status.SENT, attempts=F("attempts") + 1, sent_at=timezone.now(), last_error=""
+        )
+    for message in claimed:
+        if message.pk not in plain:
+            message.save(update_fields=_OUTCOME)
+
+
 def do_send_due_messages(clinic: Clinic) -> dict[str, int]:
-    """Send every message of ``clinic`` that is due, over one mail connection."""
+    """Send every message of ``clinic`` that is due, over one mail connection, claiming and
+    recording them ``SEND_CHUNK`` at a time."""
     sent = failed = 0
-    due = list(Message.objects.filter(clinic=clinic).due().order_by("send_after", "pk"))
-    if not due:
+    ids = list(
+        Message.objects.filter(clinic=clinic)
+        .due()
+        .order_by("send_after", "pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
         return {"sent": 0, "failed": 0}
     mail, sms = get_connection(), get_backend()
-    with mail:  # one SMTP session for the batch
-        for message in due:
-            if do_send_message(message, mail=mail, sms=sms):
-                sent += 1
-            else:
-                failed += 1
+    with mail:  # one SMTP session for the run
+        for start in range(0, len(ids), SEND_CHUNK):
+            claimed = _claim(clinic, ids[start : start + SEND_CHUNK])
+            for message in claimed:
+                if _send_claimed(message, mail, sms):
+                    sent += 1
+                else:
+                    failed += 1
+            _record_outcomes(claimed)
     return {"sent": sent, "failed": failed}
 
 
