@@ -48,11 +48,6 @@ class ClinicSettingsForm(forms.ModelForm):
         "escalation_minutes",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name in ("change_criteria", *self.KEPT_WHEN_MISSING):
-            self.fields[name].required = False
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for name in self.KEPT_WHEN_MISSING:
@@ -65,6 +60,8 @@ class ClinicSettingsForm(forms.ModelForm):
         # Left empty (or posted from a page older than the field), these keep the clinic's value.
         self.fields["unsigned_note_hours"].required = False
         self.fields["change_criteria"].required = False
+        for name in self.KEPT_WHEN_MISSING:
+            self.fields[name].required = False
 
     def clean_unsigned_note_hours(self) -> int:
         value = self.cleaned_data.get("unsigned_note_hours")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_escalation_minutes"),
+        ("accounts", "0007_escalation_minutes"),
         ("measures", "0002_administration_version_language"),
     ]
 

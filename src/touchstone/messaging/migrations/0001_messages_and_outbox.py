@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("accounts", "0005_messaging_settings_and_staff_phone"),
+        ("accounts", "0006_messaging_settings_and_staff_phone"),
         ("clients", "0003_message_channel_and_opt_out"),
     ]
 

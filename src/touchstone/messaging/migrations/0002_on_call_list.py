@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_escalation_minutes"),
+        ("accounts", "0007_escalation_minutes"),
         ("messaging", "0001_messages_and_outbox"),
     ]
 

@@ -9,7 +9,7 @@ import touchstone.accounts.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_clinic_change_criteria"),
+        ("accounts", "0005_clinic_unsigned_note_hours"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0005_messaging_settings_and_staff_phone"),
+        ("accounts", "0006_messaging_settings_and_staff_phone"),
     ]
 
     operations = [
