@@ -40,12 +40,28 @@ class ClinicSettingsForm(forms.ModelForm):
         choices=_time_zone_choices,
         help_text=Clinic._meta.get_field("time_zone").help_text,
     )
+    #: Settings a form posted without them (an older page, a script) keeps as stored.
+    KEPT_WHEN_MISSING = (
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "reminder_lead_hours",
+        "escalation_minutes",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.KEPT_WHEN_MISSING:
+            if data.get(name) in (None, ""):
+                data[name] = getattr(self.instance, name)
+        return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Left empty (or posted from a page older than the field), these keep the clinic's value.
         self.fields["unsigned_note_hours"].required = False
         self.fields["change_criteria"].required = False
+        for name in self.KEPT_WHEN_MISSING:
+            self.fields[name].required = False
 
     def clean_unsigned_note_hours(self) -> int:
         value = self.cleaned_data.get("unsigned_note_hours")
@@ -67,6 +83,10 @@ class ClinicSettingsForm(forms.ModelForm):
             "npi",
             "tax_id",
             "fee_97124",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "reminder_lead_hours",
+            "escalation_minutes",
         ]
 
     def clean_change_criteria(self) -> str:

@@ -55,7 +55,6 @@ class ApiConflict(Exception):
         self.message, self.fields, self.conflicting = message, fields or {}, list(conflicting)
 
 
-
 #: The error shape as an OpenAPI component.
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -16,7 +16,6 @@ from touchstone.audit.models import Action
 from touchstone.clients.models import Client
 from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
-from touchstone.outcomes import actions
 from touchstone.outcomes.analytics import InstrumentOutcomes, OutcomesReport, clinic_outcomes
 from touchstone.outcomes.forms import FilterForm, MeasurePeriodForm
 from touchstone.outcomes.quality import (
@@ -93,7 +92,6 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
     form, report = _report(request, research=research)
     off_track: list[OffTrack] = []
     if not research:
-        actions.do_refresh_trajectories(request.actor, request.member.clinic)
         off_track = not_on_track(request.member)
     record(
         request.actor,

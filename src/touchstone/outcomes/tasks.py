@@ -1,0 +1,18 @@
+"""Background tasks of the outcomes app (run by the worker, docs/jobs.md)."""
+
+from __future__ import annotations
+
+from django_tasks import TaskContext, task
+
+from touchstone.accounts.jobs import clinic_job
+from touchstone.outcomes.actions import do_refresh_trajectories
+from touchstone.outcomes.models import TrajectoryFit
+
+
+@task(takes_context=True)
+def refit_trajectories(context: TaskContext, clinic_id: int) -> dict[str, int]:
+    """The nightly refit of the clinic's expected-recovery models that are missing or stale:
+    the work the dashboard used to do inside a GET."""
+    with clinic_job(context, clinic_id) as (actor, clinic):
+        do_refresh_trajectories(actor, clinic)
+        return {"models": TrajectoryFit.objects.filter(clinic=clinic).count()}
