@@ -40,32 +40,29 @@ class ClinicSettingsForm(forms.ModelForm):
         choices=_time_zone_choices,
         help_text=Clinic._meta.get_field("time_zone").help_text,
     )
-    #: Settings a form posted without them (an older page, a script) keeps as stored.
-    KEPT_WHEN_MISSING = (
+    #: Left empty (or posted from a page older than the field, or by a script), these keep the
+    #: clinic's value.
+    KEEP_WHEN_EMPTY = (
+        "idle_minutes",
+        "change_criteria",
+        "unsigned_note_hours",
         "quiet_hours_start",
         "quiet_hours_end",
         "reminder_lead_hours",
         "escalation_minutes",
     )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for name in self.KEPT_WHEN_MISSING:
-            if data.get(name) in (None, ""):
-                data[name] = getattr(self.instance, name)
-        return data
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Left empty (or posted from a page older than the field), these keep the clinic's value.
-        self.fields["unsigned_note_hours"].required = False
-        self.fields["change_criteria"].required = False
-        for name in self.KEPT_WHEN_MISSING:
+        for name in self.KEEP_WHEN_EMPTY:
             self.fields[name].required = False
 
-    def clean_unsigned_note_hours(self) -> int:
-        value = self.cleaned_data.get("unsigned_note_hours")
-        return int(self.instance.unsigned_note_hours if value is None else value)
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.KEEP_WHEN_EMPTY:
+            if name not in self.errors and cleaned.get(name) in (None, ""):
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
 
     class Meta:
         model = Clinic
@@ -88,11 +85,6 @@ class ClinicSettingsForm(forms.ModelForm):
             "reminder_lead_hours",
             "escalation_minutes",
         ]
-
-    def clean_change_criteria(self) -> str:
-        # A post without the field (a page from before it existed) keeps the clinic's choice.
-        value: str = self.cleaned_data.get("change_criteria") or self.instance.change_criteria
-        return value
 
 
 class TokenForm(forms.Form):

@@ -204,7 +204,7 @@ class VisitPatch(Schema):
     mood_after: int | None = Rating
     pain_after: int | None = Rating
     relaxation_after: int | None = Rating
-    clearance_override: str | None = None
+    clearance_override: str = omittable()
 
 
 class IntakeOut(Schema):

@@ -108,16 +108,17 @@ class ClientPatch(Schema):
     consent_to_treatment_on: dt.date | None = None
     research_consent: bool = omittable()
     research_consent_on: dt.date | None = None
-    sex_at_birth: Sex | None = None
-    gender_identity: Gender | None = None
-    gender_identity_other: str | None = Field(None, max_length=60)
-    pronouns: PronounsCode | None = None
-    pronouns_other: str | None = Field(None, max_length=40)
-    pregnancy_status: Pregnancy | None = None
+    # "" is "not recorded"; null is refused (the columns are not nullable).
+    sex_at_birth: Sex = omittable()
+    gender_identity: Gender = omittable()
+    gender_identity_other: str = omittable(max_length=60)
+    pronouns: PronounsCode = omittable()
+    pronouns_other: str = omittable(max_length=40)
+    pregnancy_status: Pregnancy = omittable()
     delivery_date: dt.date | None = None
-    menopause_status: Menopause | None = None
-    message_channel: Literal["email", "sms"] | None = None
-    messages_opt_out: bool | None = None
+    menopause_status: Menopause = omittable()
+    message_channel: Literal["email", "sms"] = omittable()
+    messages_opt_out: bool = omittable()
 
 
 class ClientFilter(FilterSchema):

@@ -19,6 +19,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
 from touchstone.lib.api_errors import ApiConflict
+from touchstone.lib.api_fields import Id, omittable
 from touchstone.lib.api_times import ClinicDateTime
 from touchstone.scheduling import actions, rules
 from touchstone.scheduling.access import get_appointment_for
@@ -59,12 +60,12 @@ class AppointmentOut(Schema):
 
 
 class AppointmentIn(Schema):
-    client_id: int
-    staff_id: int
-    service_id: int
+    client_id: Id
+    staff_id: Id
+    service_id: Id
     starts_at: ClinicDateTime
     ends_at: ClinicDateTime | None = Field(None, description="Default: start + the service's.")
-    room_id: int | None = None
+    room_id: Id | None = None
     front_desk_note: str = ""
     override_reason: str = Field(
         "", max_length=200, description="Needed to book outside the staff member's hours."
@@ -72,15 +73,17 @@ class AppointmentIn(Schema):
 
 
 class AppointmentPatch(Schema):
-    starts_at: ClinicDateTime | None = None
-    ends_at: ClinicDateTime | None = None
-    staff_id: int | None = None
-    room_id: int | None = None
-    service_id: int | None = None
-    front_desk_note: str | None = None
+    # Left out: unchanged; null is refused (lib/api_fields.omittable), except for the room,
+    # which null clears.
+    starts_at: ClinicDateTime = omittable()
+    ends_at: ClinicDateTime = omittable()
+    staff_id: Id = omittable()
+    room_id: Id | None = None
+    service_id: Id = omittable()
+    front_desk_note: str = omittable()
     override_reason: str = Field("", max_length=200)
-    status: AppointmentStatus | None = Field(
-        None, description="confirmed, arrived (check-in), completed, cancelled, no_show."
+    status: AppointmentStatus = omittable(
+        description="confirmed, arrived (check-in), completed, cancelled, no_show."
     )
     by_client: bool = False
     reason: str = Field("", max_length=200)
@@ -181,7 +184,7 @@ def create_appointment(request: MemberRequest, payload: AppointmentIn) -> Any:
 
 @router.get("/appointments/{appointment_id}", response=AppointmentOut)
 @api_requires("schedule.view")
-def get_appointment(request: MemberRequest, appointment_id: int) -> Any:
+def get_appointment(request: MemberRequest, appointment_id: Id) -> Any:
     appointment = get_appointment_for(request.member, appointment_id)
     record(request.actor, Action.READ, appointment, detail="api")
     return appointment
@@ -190,7 +193,7 @@ def get_appointment(request: MemberRequest, appointment_id: int) -> Any:
 @router.patch("/appointments/{appointment_id}", response=AppointmentOut)
 @api_requires("schedule.book")
 def update_appointment(
-    request: MemberRequest, appointment_id: int, payload: AppointmentPatch
+    request: MemberRequest, appointment_id: Id, payload: AppointmentPatch
 ) -> Any:
     """Move (starts_at, ends_at, staff_id, room_id, service_id), change the front-desk note,
     or change the status (one or the other per request)."""

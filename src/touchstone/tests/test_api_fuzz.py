@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -57,6 +59,20 @@ def map_path_parameters(context: Any, path_parameters: dict[str, Any] | None) ->
         else value
         for name, value in path_parameters.items()
     }
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection() -> Any:
+    """Calling the WSGI application directly (not through Django's test client) fires
+    ``request_finished``, whose ``close_old_connections`` closes a connection that is inside the
+    test's transaction (autocommit differs from the setting) -- on PostgreSQL that closes the
+    connection for the rest of the test; an in-memory SQLite database is never closed. Django's
+    test client disconnects the same receivers for the same reason."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
