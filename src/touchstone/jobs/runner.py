@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, close_old_connections, connections, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker as DatabaseWorker
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from touchstone.accounts.models import Clinic
 from touchstone.jobs.models import PeriodicRun
@@ -99,20 +99,75 @@ def schedule_retry(result: DBTaskResult) -> DBTaskResult | None:
     return DBTaskResult.objects.get(pk=retried.id)
 
 
+def caller_holds_a_transaction() -> bool:
+    """Whether code around the worker holds a transaction on one of its connections: a test
+    (pytest-django wraps each test in one), or ``call_command("worker", "--once")`` inside an
+    ``atomic`` block."""
+    return any(conn.in_atomic_block for conn in connections.all(initialized_only=True))
+
+
+def close_stale_connections() -> None:
+    """Between two jobs, close the connections that broke or outlived ``CONN_MAX_AGE``, as
+    Django does between two requests: a worker runs for weeks and must survive a database
+    restart. Not while the caller holds a transaction: ``close_old_connections`` treats a
+    connection whose autocommit differs from the setting as broken and closes it, which ends
+    the caller's transaction -- on PostgreSQL the connection is then gone for the rest of the
+    caller's work ("the connection is closed"), while an in-memory SQLite database is never
+    closed. Django's test client skips it for the same reason (it disconnects
+    ``close_old_connections`` from ``request_started``/``request_finished``)."""
+    if not caller_holds_a_transaction():
+        close_old_connections()
+
+
 class Worker(DatabaseWorker):
-    """django-tasks-db's worker, with a retry after each failure."""
+    """django-tasks-db's worker (its task claim, ``run_task`` and signal handling), with a
+    retry after each failure and our own drain loop: the library's ``run()`` calls
+    ``close_old_connections()`` unconditionally, which breaks a caller's transaction
+    (``close_stale_connections``)."""
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         super().run_task(db_task_result)
         if db_task_result.status == TaskResultStatus.FAILED:
             schedule_retry(db_task_result)
 
+    def claim_next(self) -> DBTaskResult | None:
+        """Claim the next ready task as the library's loop does (row lock, skipping rows other
+        workers hold; an exclusive transaction on SQLite); None when nothing is ready. A
+        database another worker holds locked is tried again after a short wait."""
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        while True:
+            try:
+                with exclusive_transaction(tasks.db):
+                    task_result = tasks.get_locked()
+                    if task_result is not None:
+                        task_result.claim(self.worker_id)
+                return task_result
+            except OperationalError as error:
+                if not is_locked_database_exception(error):
+                    raise
+                time.sleep(0.1)
+
+    def drain(self) -> int:
+        """Run every task that is ready now, including those the tasks enqueue on the way,
+        closing stale connections between two; the number run. Stops early after SIGINT or
+        SIGTERM (the running task is finished first)."""
+        ran = 0
+        while self.running:
+            close_stale_connections()
+            task_result = self.claim_next()
+            if task_result is None:
+                break
+            self.run_task(task_result)
+            ran += 1
+        close_stale_connections()
+        return ran
+
 
 def make_worker(interval: float = 1.0) -> Worker:
     return Worker(
         queue_names=["*"],
         interval=interval,
-        batch=True,  # each call of run() drains what is ready, then returns
+        batch=True,
         backend_name=DEFAULT_TASK_BACKEND_ALIAS,
         startup_delay=False,
         max_tasks=None,
@@ -121,17 +176,16 @@ def make_worker(interval: float = 1.0) -> Worker:
     )
 
 
-def run(*, once: bool, interval: float = 5.0, worker: Any = None) -> int:
+def run(*, once: bool, interval: float = 5.0, worker: Worker | None = None) -> int:
     """Run the worker; in ``once`` mode returns the number of tasks run."""
     worker = worker or make_worker(interval)
     if not once:
         worker.configure_signals()
     ran = 0
     while True:
+        close_stale_connections()
         enqueue_due()
-        before = worker._run_tasks
-        worker.run()
-        ran += worker._run_tasks - before
+        ran += worker.drain()
         if once or not worker.running:
             return ran
         time.sleep(interval)

@@ -41,4 +41,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("refit_trajectories", outcomes_tasks.refit_trajectories, dt.timedelta(hours=24)),
     # Finished task results older than the retention period leave the jobs page.
     Periodic("prune_task_results", runner_tasks.prune_task_results, dt.timedelta(hours=24), False),
+    # Hook: expired sessions and uploads. `touchstone cleanup` is being built (branch sec11) and
+    # is not on main yet; when it lands, add a `run_cleanup` task in jobs/tasks.py that calls
+    # call_command("cleanup", <its non-interactive flags>) inside system_job, and list it here:
+    # Periodic("cleanup", runner_tasks.run_cleanup, dt.timedelta(hours=24), False).
 )

@@ -10,8 +10,10 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
+from touchstone.accounts.models import Clinic
 from touchstone.audit.models import AuditEvent
 from touchstone.conftest import Cast
 from touchstone.jobs import runner
@@ -150,3 +152,36 @@ def test_outcomes_actions_are_what_the_task_calls():
     from touchstone.outcomes import tasks
 
     assert tasks.do_refresh_trajectories is outcomes_actions.do_refresh_trajectories
+
+
+def test_the_worker_keeps_the_connection_of_a_caller_inside_a_transaction(cast: Cast):
+    """Inside the test's transaction the worker leaves the connection alone: before the fix
+    ``close_old_connections`` closed it and, on PostgreSQL, every later query of the test
+    failed with "the connection is closed" (an in-memory SQLite database is never closed, so
+    there the assertion on ``connection.connection`` is what shows it)."""
+    assert runner.caller_holds_a_transaction()
+    raw = connection.connection
+    with time_machine.travel(NOON, tick=False):
+        _once()
+        _once()
+    assert connection.connection is raw
+    assert _refits("SUCCESSFUL").count() == 2  # queries still work after two runs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_worker_closes_stale_connections_between_jobs(
+    monkeypatch: Any,
+):
+    """A long-running worker must survive a database restart and ``CONN_MAX_AGE``: it closes
+    stale connections before each turn and after each job, as Django does between requests."""
+    Clinic.objects.create(name="Lakeside")
+    calls: list[bool] = []
+    monkeypatch.setattr(
+        runner, "close_old_connections", lambda: calls.append(connection.in_atomic_block)
+    )
+    assert not runner.caller_holds_a_transaction()
+    with time_machine.travel(NOON, tick=False):
+        ran = runner.run(once=True)
+    assert ran >= 2  # the periodic jobs of one clinic and the installation's prune
+    assert len(calls) >= ran + 2  # before the turn, before each claim, and after the last
+    assert calls and not any(calls)
