@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from touchstone.accounts.models import Clinic, time_zone_names
 from touchstone.accounts.roles import Role
 from touchstone.audit.models import Action
+from touchstone.lib.phones import phone_e164
 
 User = get_user_model()
 
@@ -29,6 +30,24 @@ class InviteForm(forms.Form):
 class StaffChangeForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     is_active = forms.BooleanField(required=False, label="Active (may sign in)")
+    phone = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Mobile phone",
+        help_text="Risk alerts reach them by text message here when they are on call "
+        "(a number without a country code is read as a US number).",
+    )
+
+    def clean_phone(self) -> str | None:
+        """The number as typed (None: the post had no phone field, keep the stored one)."""
+        if "phone" not in self.data:
+            return None
+        phone: str = self.cleaned_data["phone"].strip()
+        if phone and phone_e164(phone) is None:
+            raise forms.ValidationError(
+                "That is not a phone number a text message can reach; include the area code."
+            )
+        return phone
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
