@@ -242,6 +242,21 @@ def do_send_due_messages(clinic: Clinic) -> dict[str, int]:
     return {"sent": sent, "failed": failed}
 
 
+def do_void_queued(actor: Actor, clinic: Clinic, key_prefix: str) -> int:
+    """Queued messages of ``clinic`` whose key starts with ``key_prefix`` are no longer needed
+    (an appointment moved or cancelled): recorded as not sent, reason "expired". A message a
+    worker is sending right now is left to finish. The number voided."""
+    voided = Message.objects.filter(
+        clinic=clinic, key__startswith=key_prefix, status=Status.QUEUED
+    ).update(status=Status.SKIPPED, skip_reason="expired")
+    if voided:
+        record(
+            actor, Action.UPDATE, object_type="messaging.message",
+            detail=f"{voided} queued message(s) no longer needed", clinic=clinic,
+        )  # fmt: skip
+    return voided
+
+
 def on_call_list(clinic: Clinic) -> list[StaffMember]:
     """The clinic's on-call clinicians in order: the active licensed ones on its list, or
     every active licensed clinician when the list is empty."""

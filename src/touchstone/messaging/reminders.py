@@ -1,21 +1,23 @@
 """Appointment reminders at the clinic's lead times, against a small interface.
 
 Appointments belong to the scheduling app, which sits above messaging in the layer map, so
-messaging names no appointment model: scheduling registers a *reminder source* when it starts
-(``AppConfig.ready``)::
+messaging names no appointment model: the portal (above both; it owns the client-facing
+confirm and cancel links) registers a *reminder source* when it starts (``PortalConfig.ready``,
+``portal/reminders.py``)::
 
     register_reminder_source(ReminderSource(
-        appointments=lambda clinic, start, end: Appointment.objects.filter(
-            clinic=clinic, status__in=["booked", "confirmed"],
-            starts_at__gt=start, starts_at__lte=end,
-        ).select_related("client", "clinic"),
-        links=lambda appointment: (confirm_url(appointment), cancel_url(appointment)),
+        appointments=appointments_to_remind,  # scheduling.selectors: booked or confirmed
+        links=reminder_links,                 # portal.appointments: signed confirm/cancel URLs
     ))
 
 ``appointments(clinic, start, end)`` gives the appointments starting in ``(start, end]`` that
 still want a reminder (booked or confirmed: not cancelled); each has ``pk``, ``client`` and
 ``starts_at``. ``links(appointment)`` gives the absolute confirm and cancel URLs (signed,
 single-purpose, expiring portal links). Until a source is registered no reminder is sent.
+
+A reminder's key names the appointment, the lead time and the appointment's start, so a
+moved appointment gets the reminders of its new time; ``void_reminders`` drops the queued,
+unsent reminders of an appointment that was moved or cancelled.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from django.utils import timezone
 from touchstone.accounts.models import Clinic
 from touchstone.audit.actor import Actor
 from touchstone.clients.models import Client
-from touchstone.messaging.actions import do_queue_client_messages
+from touchstone.messaging.actions import do_queue_client_messages, do_void_queued
 from touchstone.messaging.models import Kind, Message
 
 
@@ -59,8 +61,16 @@ def unregister_reminder_source(source: ReminderSource) -> None:
         _sources.remove(source)
 
 
+def reminder_prefix(appointment_pk: Any) -> str:
+    """What every reminder key of one appointment starts with."""
+    return f"reminder:{appointment_pk}:"
+
+
 def reminder_key(appointment: Remindable, lead: dt.timedelta) -> str:
-    return f"reminder:{appointment.pk}:{int(lead.total_seconds() // 3600)}h"
+    """``reminder:<appointment>:<lead>h:<start, UTC>``: once per appointment, lead and time."""
+    hours = int(lead.total_seconds() // 3600)
+    start = appointment.starts_at.astimezone(dt.UTC)
+    return f"{reminder_prefix(appointment.pk)}{hours}h:{start:%Y%m%dT%H%MZ}"
 
 
 def lead_due(clinic: Clinic, starts_at: dt.datetime, now: dt.datetime) -> dt.timedelta | None:
@@ -106,3 +116,9 @@ def do_queue_due_reminders(actor: Actor, clinic: Clinic) -> int:
             items.append((appointment.client, key, context))
         queued += do_queue_client_messages(actor, clinic, Kind.REMINDER, items)
     return queued
+
+
+def void_reminders(actor: Actor, clinic: Clinic, appointment_pk: Any) -> int:
+    """The appointment was moved or cancelled: its queued, unsent reminders (held by the
+    quiet hours, or waiting for a retry) are recorded as not sent, "no longer needed"."""
+    return do_void_queued(actor, clinic, reminder_prefix(appointment_pk))

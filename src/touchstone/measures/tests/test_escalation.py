@@ -4,14 +4,11 @@ a real SMTP server, through the worker, with time travel."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes
 from typing import Any
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -24,40 +21,16 @@ from touchstone.measures.models import RiskAlert
 from touchstone.measures.tests.factories import answered
 from touchstone.messaging.actions import do_set_on_call
 from touchstone.messaging.models import Message, OutboxText
+from touchstone.messaging.tests.smtp import Inbox, smtp_server
 
 NINE_PM = dt.datetime(2026, 3, 2, 21, 0, tzinfo=dt.UTC)
 ANSWERS = [1, 1, 1, 0, 0, 0, 0, 0, 2]  # item 9 answered "more than half the days"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Any]:
-        return [m for rcpt, m in self.received if address in rcpt]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[Inbox]:
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
-    settings.SITE_URL = "https://touchstone.example"
-    yield inbox
-    controller.stop()
+    with smtp_server(settings) as inbox:
+        yield inbox
 
 
 @pytest.fixture

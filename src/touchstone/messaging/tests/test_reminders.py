@@ -83,8 +83,8 @@ def test_it_reminds_48_and_2_hours_before_with_confirm_and_cancel_links(book: An
         _worker()
     assert len(mail.outbox) == 2
     assert sorted(Message.objects.values_list("key", flat=True)) == [
-        "reminder:1:2h",
-        "reminder:1:48h",
+        "reminder:1:2h:20260305T1800Z",
+        "reminder:1:48h:20260305T1800Z",
     ]
 
 
@@ -94,7 +94,7 @@ def test_a_late_booking_gets_only_the_short_reminder(book: Any):
         _worker()
         traveller.shift(dt.timedelta(minutes=30))
         _worker()
-    assert list(Message.objects.values_list("key", flat=True)) == ["reminder:1:2h"]
+    assert list(Message.objects.values_list("key", flat=True)) == ["reminder:1:2h:20260302T1900Z"]
     assert len(mail.outbox) == 1
 
 
