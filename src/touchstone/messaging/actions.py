@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
 
@@ -43,7 +44,8 @@ def _template(kind: str) -> Any:
 def render_text(kind: str, context: dict[str, Any]) -> tuple[str, str]:
     """The subject (first line) and body of ``templates/messaging/<kind>.txt``. ``context``
     holds the clinic, times and links only: never a score, an answer or a diagnosis."""
-    text = _template(kind).render(context).strip()
+    # Plain text: no HTML escaping ("Massage & Wellbeing" must not arrive as "&amp;").
+    text = _template(kind).template.render(Context(context, autoescape=False)).strip()
     subject, _, body = text.partition("\n")
     return subject.strip(), body.strip() + "\n"
 

@@ -61,6 +61,11 @@ def unregister_reminder_source(source: ReminderSource) -> None:
         _sources.remove(source)
 
 
+def reminder_sources() -> list[ReminderSource]:
+    """The registered sources, in registration order."""
+    return list(_sources)
+
+
 def reminder_prefix(appointment_pk: Any) -> str:
     """What every reminder key of one appointment starts with."""
     return f"reminder:{appointment_pk}:"

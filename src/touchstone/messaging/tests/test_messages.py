@@ -238,3 +238,15 @@ def test_quiet_hours_span_midnight_in_the_clinics_zone(clinic: Clinic):
     # Across the spring-forward night the end is still 08:00 local.
     night = dt.datetime(2026, 3, 7, 23, 0, tzinfo=zone)
     assert clinic.after_quiet_hours(night) == dt.datetime(2026, 3, 8, 8, 0, tzinfo=zone)
+
+
+def test_the_text_is_plain_text_not_html_escaped(clinic: Clinic):
+    clinic.name = "Massage & Wellbeing <Harbour>"
+    clinic.save(update_fields=["name"])
+    client = make_client(clinic, email="dana@example.org")
+    with time_machine.travel(MORNING, tick=False):
+        _queue(client)
+        _worker()
+    [email] = mail.outbox
+    assert "Massage & Wellbeing <Harbour>" in email.subject
+    assert "Massage & Wellbeing <Harbour>" in email.body and "&amp;" not in email.body
