@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`'s last step: the web server (gunicorn) and the job worker (`touchstone worker`:
-# reminders, deliveries, alert escalations, nightly refits) side by side. Ctrl-C (or either of
+# reminders, alert notices and escalations, nightly refits) side by side. Ctrl-C (or either of
 # them stopping) stops both. HOST and PORT come from the Makefile.
 set -uo pipefail
 cd "$(dirname "$0")/.."

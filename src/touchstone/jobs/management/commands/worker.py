@@ -17,7 +17,7 @@ from touchstone.jobs import runner
 
 
 class Command(BaseCommand):
-    help = "Run the background jobs: reminders, deliveries, escalations, nightly refits."
+    help = "Run the background jobs: reminders, alert escalations, nightly refits."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
