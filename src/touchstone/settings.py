@@ -89,10 +89,13 @@ INSTALLED_APPS = [
     "simple_history",
     # Only for its templates and static files: Swagger UI for /api/v1/docs, served locally.
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "touchstone.accounts",
     "touchstone.audit",
     "touchstone.clients",
     "touchstone.care",
+    "touchstone.messaging",
     "touchstone.measures",
     "touchstone.portal",
     "touchstone.physiology",
@@ -104,7 +107,12 @@ INSTALLED_APPS = [
     "touchstone.scheduling",
     "touchstone.operations",
     "touchstone.logs",
+    "touchstone.jobs",
 ]
+
+# The job runner (docs/jobs.md): django-tasks with its database backend, so the queue lives in
+# the clinical database (SQLite or PostgreSQL) and needs no broker; `touchstone worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -242,6 +250,28 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "touchstone@localhost")
+# The file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend) writes
+# one file per message into this directory.
+if env_str("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+
+# --- Messages to clients and staff (docs/messaging.md) -------------------------------------
+# The address links in messages start with (reminders, questionnaires, alerts): the site as
+# clients and staff reach it.
+SITE_URL = (env_str("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# Text messages: "outbox" stores what would be sent (the default: nothing leaves the
+# machine); "http" posts to an SMS provider's HTTP API (SMS_HTTP_URL, SMS_HTTP_TOKEN, SMS_FROM).
+SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", ("outbox", "http"))
+SMS_HTTP_URL = env_str("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
+SMS_FROM = env_str("SMS_FROM", "")
+if SMS_BACKEND == "http" and not (SMS_HTTP_URL and SMS_FROM):
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL and SMS_FROM")
+if SMS_HTTP_URL and not SMS_HTTP_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SMS_HTTP_URL must be an http(s) URL")
+# Phone numbers written without a country code are read in this region (ISO 3166 code).
+PHONE_REGION = env_str("PHONE_REGION", "US")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("touchstone.reports.urls")),
     path("", include("touchstone.interop.urls")),
     path("", include("touchstone.portal.urls")),
+    path("", include("touchstone.messaging.urls")),
+    path("jobs/", include("touchstone.jobs.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -23,6 +23,7 @@ from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import fields_detail, record
 from touchstone.audit.models import Action, AuditEvent
+from touchstone.lib.phones import phone_e164
 
 User = get_user_model()
 
@@ -111,21 +112,30 @@ def do_invite_staff(actor: Actor, data: dict[str, Any], site: str = "") -> Staff
     return member
 
 
-def do_change_staff(actor: Actor, member: StaffMember, role: str, is_active: bool) -> None:
-    """Change a colleague's role or deactivate them. An owner cannot demote or lock out
-    themselves, so a clinic always keeps at least one active owner."""
+def do_change_staff(
+    actor: Actor, member: StaffMember, role: str, is_active: bool, phone: str | None = None
+) -> None:
+    """Change a colleague's role, mobile phone (for alert texts; None keeps it) or deactivate
+    them. An owner cannot demote or lock out themselves, so a clinic always keeps at least one
+    active owner."""
     owner = actor.staff
     if member.pk == owner.pk and (not role_has(role, "staff.manage") or not is_active):
         raise ValueError("You cannot remove your own owner role or deactivate yourself.")
-    changed = [n for n, v in (("role", role), ("is_active", is_active)) if getattr(member, n) != v]
+    if phone and phone_e164(phone) is None:
+        raise ValueError(f"{phone!r} is not a phone number a text message can reach.")
+    values: dict[str, Any] = {"role": role, "is_active": is_active}
+    if phone is not None:
+        values["phone"] = phone
+    changed = [n for n, v in values.items() if getattr(member, n) != v]
     if not changed:
         return
     gains_clinical_reading = not member.can(CLINICAL_READING) and (
         is_active and role_has(role, CLINICAL_READING)
     )
-    member.role, member.is_active = role, is_active
+    for name in changed:
+        setattr(member, name, values[name])
     with transaction.atomic():
-        member.save(update_fields=["role", "is_active"])
+        member.save(update_fields=changed)
         if not is_active:
             member.user.api_tokens.active().update(revoked_at=timezone.now())
         record(actor, Action.UPDATE, member, clinic=owner.clinic, detail=fields_detail(changed))

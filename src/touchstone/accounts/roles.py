@@ -35,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Scores, answers and progress are clinical information: not for the front desk, who
     # hand out questionnaires and links but never read the answers.
     "measures.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    # Messages to clients (reminders, questionnaire links) and alert notices to staff: they
+    # carry no clinical content, so the whole care team sees what was sent and whether it went.
+    "messages.view": _CARE_TEAM,
     # Risk alerts: the whole care team sees that one is open and who handles it.
     "alerts.view": _CARE_TEAM,
     # The clinical record of care (intake, medications, screens, episodes, visit notes):
@@ -53,7 +56,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Running the clinic.
     "staff.manage": frozenset({Role.OWNER}),
     "clinic.settings": frozenset({Role.OWNER}),
+    # Who is on call for risk alerts, and in which order.
+    "oncall.manage": frozenset({Role.OWNER}),
     "audit.view": frozenset({Role.OWNER}),
+    # The background jobs page (what the worker ran, failed, will retry): no client data.
+    "jobs.view": frozenset({Role.OWNER}),
     # The body's side (biomarkers, HRV, sleep, wearables): the people who treat.
     "physiology.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
     "physiology.edit": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),

@@ -249,7 +249,12 @@ def staff_invite(request: MemberRequest) -> HttpResponse:
 def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
     colleague = get_for(request.member, StaffMember.objects.select_related("user"), pk=staff_id)
     form = StaffChangeForm(
-        request.POST or None, initial={"role": colleague.role, "is_active": colleague.is_active}
+        request.POST or None,
+        initial={
+            "role": colleague.role,
+            "is_active": colleague.is_active,
+            "phone": colleague.phone,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -258,6 +263,7 @@ def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
                 colleague,
                 form.cleaned_data["role"],
                 form.cleaned_data["is_active"],
+                form.cleaned_data["phone"],
             )
         except ValueError as error:
             form.add_error(None, str(error))

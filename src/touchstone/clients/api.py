@@ -53,6 +53,8 @@ class ClientOut(Schema):
     pregnancy_status: str
     delivery_date: dt.date | None
     menopause_status: str
+    message_channel: str
+    messages_opt_out: bool
     archived_at: dt.datetime | None
     created_at: dt.datetime
 
@@ -82,6 +84,8 @@ class ClientIn(Schema):
     pregnancy_status: Pregnancy = ""
     delivery_date: dt.date | None = None
     menopause_status: Menopause = ""
+    message_channel: Literal["email", "sms"] = "email"
+    messages_opt_out: bool = False
 
 
 class ClientPatch(Schema):
@@ -113,6 +117,8 @@ class ClientPatch(Schema):
     pregnancy_status: Pregnancy = omittable()
     delivery_date: dt.date | None = None
     menopause_status: Menopause = omittable()
+    message_channel: Literal["email", "sms"] = omittable()
+    messages_opt_out: bool = omittable()
 
 
 class ClientFilter(FilterSchema):

@@ -14,4 +14,7 @@ urlpatterns = [
     path("links/<int:link_id>/revoke/", views.link_revoke, name="link_revoke"),
     # What clients open: /p/<token>/ (the access log masks the token).
     path("p/<str:token>/", views.open_link, name="open"),
+    # An appointment's reminder links: /a/confirm/<token>/ and /a/cancel/<token>/.
+    path("a/confirm/<str:token>/", views.appointment_confirm, name="appointment_confirm"),
+    path("a/cancel/<str:token>/", views.appointment_cancel, name="appointment_cancel"),
 ]

@@ -24,14 +24,19 @@ from touchstone.measures.forms import AnswersForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
-from touchstone.portal.access import portal_actor
+from touchstone.portal.access import appointment_actor, portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
     do_revoke_portal_link,
     do_use_portal_link,
 )
+from touchstone.portal.appointments import Purpose as AppointmentPurpose
+from touchstone.portal.appointments import find_appointment
 from touchstone.portal.forms import PortalLinkForm
 from touchstone.portal.models import PortalLink, Purpose, find_link
+from touchstone.scheduling.actions import do_cancel_appointment, do_confirm_appointment
+from touchstone.scheduling.models import UPCOMING
+from touchstone.scheduling.models import Status as AppointmentStatus
 
 
 def _gone(request: HttpRequest) -> HttpResponse:
@@ -106,6 +111,54 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             "saved": request.method == "POST",
         },
     )
+
+
+# An appointment's confirm and cancel links (its reminders carry them) ---------------------------
+
+
+def _appointment_page(
+    request: HttpRequest, token: str, purpose: AppointmentPurpose
+) -> HttpResponse:
+    appointment = find_appointment(token, purpose)
+    if appointment is None:
+        return _gone(request)
+    actor = appointment_actor(request, appointment)
+    timezone.activate(appointment.clinic.zone)
+    error = ""
+    if request.method == "POST" and appointment.status in UPCOMING:
+        try:
+            if purpose == "confirm":
+                do_confirm_appointment(actor, appointment)
+            else:
+                do_cancel_appointment(actor, appointment, by_client=True)
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+    else:
+        record(actor, Action.READ, appointment, detail=f"portal {purpose} link")
+    context = {
+        "appointment": appointment,
+        "clinic": appointment.clinic,
+        "purpose": purpose,
+        "error": error,
+        "confirmed": appointment.status == AppointmentStatus.CONFIRMED,
+        "cancelled": appointment.status not in UPCOMING,
+    }
+    return render(request, "portal/appointment.html", context)
+
+
+@public
+@never_cache
+def appointment_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """A reminder's confirm link: the appointment and a button (the POST confirms)."""
+    return _appointment_page(request, token, "confirm")
+
+
+@public
+@never_cache
+def appointment_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """A reminder's cancel link: the appointment and a button (the POST cancels, under the
+    clinic's cancellation policy: inside its notice the client is asked to call)."""
+    return _appointment_page(request, token, "cancel")
 
 
 # Staff: create and revoke links ---------------------------------------------------------------

@@ -46,6 +46,8 @@ NOT_CLIENT_DATA = {
     "staff.manage",
     "clinic.settings",
     "audit.view",
+    "jobs.view",
+    "oncall.manage",
     "account.self",
 }
 #: ...except the home page, which lists clients to the roles that may read client records.

@@ -143,3 +143,28 @@ def test_the_owner_cannot_make_themselves_a_clinician(cast: Cast, as_alice: Http
     as_alice.post(f"/accounts/staff/{cast.alice.pk}/", {"role": "clinician", "is_active": "on"})
     cast.alice.refresh_from_db()
     assert cast.alice.role == "owner" and not StaffNotice.objects.exists()
+
+
+def test_the_staff_form_keeps_a_mobile_phone_for_alert_texts(cast: Cast, as_alice: HttpClient):
+    form = {"role": "clinician", "is_active": "on", "phone": "(312) 555-0142"}
+    assert as_alice.post(f"/accounts/staff/{cast.bob.pk}/", form).status_code == 302
+    cast.bob.refresh_from_db()
+    assert cast.bob.phone == "(312) 555-0142"
+    event = AuditEvent.objects.filter(object_type="accounts.staffmember").latest("at")
+    assert "phone" in event.detail and "555" not in event.detail
+    assert "(312) 555-0142" in as_alice.get(f"/accounts/staff/{cast.bob.pk}/").content.decode()
+    # A post from a page without the field keeps the number; an empty field removes it.
+    as_alice.post(f"/accounts/staff/{cast.bob.pk}/", {"role": "clinician", "is_active": "on"})
+    cast.bob.refresh_from_db()
+    assert cast.bob.phone == "(312) 555-0142"
+    as_alice.post(f"/accounts/staff/{cast.bob.pk}/", {**form, "phone": ""})
+    cast.bob.refresh_from_db()
+    assert cast.bob.phone == ""
+
+
+def test_the_staff_form_refuses_a_number_no_text_can_reach(cast: Cast, as_alice: HttpClient):
+    form = {"role": "clinician", "is_active": "on", "phone": "(112) 555-0142"}
+    page = as_alice.post(f"/accounts/staff/{cast.bob.pk}/", form)
+    assert page.status_code == 200 and "not a phone number a text message" in page.text
+    cast.bob.refresh_from_db()
+    assert cast.bob.phone == ""
