@@ -44,6 +44,6 @@ SCHEDULE: tuple[Periodic, ...] = (
     # The dashboard's stored reports and lists (outcomes/summaries.py), within minutes of a
     # change; the pages only read them.
     Periodic("refresh_summaries", outcomes_tasks.refresh_summaries, dt.timedelta(minutes=5)),
-    # Expired sessions, unconfirmed wearable uploads, stale sign-in failures (operations/cleanup.py).
+    # Expired sessions, unconfirmed wearable uploads, stale sign-in failures (operations/).
     Periodic("cleanup", runner_tasks.run_cleanup, dt.timedelta(hours=1), False),
 )
