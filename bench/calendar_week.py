@@ -84,7 +84,12 @@ def main() -> None:
         for day in range(5)
     )
     clients = Client.objects.bulk_create(
-        Client(clinic=clinic, given_name=f"Given{i}", family_name=f"Family{i}")
+        Client(
+            clinic=clinic,
+            given_name=f"Given{i}",
+            family_name=f"Family{i}",
+            date_of_birth=dt.date(1980, 1, 1) + dt.timedelta(days=i),
+        )
         for i in range(args.clients)
     )
     monday = dt.date(2026, 3, 2)
