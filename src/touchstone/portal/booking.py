@@ -30,7 +30,7 @@ from touchstone.portal.throttle import allow_booking_attempt
 from touchstone.scheduling.actions import is_late
 from touchstone.scheduling.models import Appointment, policy_for
 from touchstone.scheduling.online import (
-    SlotTaken,
+    TAKEN,
     check_changeable,
     do_book_online,
     do_cancel_online,
@@ -182,7 +182,7 @@ def book(request: HttpRequest, token: str) -> HttpResponse:
 
 def _status(choice: SlotChoiceForm) -> int:
     """409 when the time chosen was taken (the page offers the times still free), else 200."""
-    taken = any(SlotTaken.message in e for e in choice.non_field_errors())
+    taken = any(TAKEN in e for e in choice.non_field_errors())
     return 409 if taken else 200
 
 

@@ -40,8 +40,6 @@ class SlotTaken(ValidationError):
     """The chosen time is no longer free (booked by someone else since the page was shown,
     or no longer inside the policy's window)."""
 
-    message = TAKEN
-
     def __init__(self) -> None:
         super().__init__({"starts_at": [TAKEN]})
 
