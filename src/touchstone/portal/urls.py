@@ -1,7 +1,7 @@
 from django.urls import path
 
 from touchstone.lib.urls import client_scoped
-from touchstone.portal import views
+from touchstone.portal import booking, views
 
 app_name = "portal"
 urlpatterns = [
@@ -17,4 +17,8 @@ urlpatterns = [
     # An appointment's reminder links: /a/confirm/<token>/ and /a/cancel/<token>/.
     path("a/confirm/<str:token>/", views.appointment_confirm, name="appointment_confirm"),
     path("a/cancel/<str:token>/", views.appointment_cancel, name="appointment_cancel"),
+    # The client's booking pages, through any private link they hold (portal/booking.py).
+    path("p/<str:token>/book/", booking.book, name="book"),
+    path("p/<str:token>/book/<int:appointment_id>/move/", booking.move, name="book_move"),
+    path("p/<str:token>/book/<int:appointment_id>/cancel/", booking.cancel, name="book_cancel"),
 ]

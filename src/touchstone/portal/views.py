@@ -32,6 +32,7 @@ from touchstone.portal.actions import (
 )
 from touchstone.portal.appointments import Purpose as AppointmentPurpose
 from touchstone.portal.appointments import find_appointment
+from touchstone.portal.booking import booking_url
 from touchstone.portal.forms import PortalLinkForm
 from touchstone.portal.models import PortalLink, Purpose, find_link
 from touchstone.scheduling.actions import do_cancel_appointment, do_confirm_appointment
@@ -98,7 +99,11 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             risk = any(a.risk_flags for a in administrations)
             if finish:
                 do_use_portal_link(actor, link)
-                return render(request, "portal/thanks.html", {"clinic": link.clinic, "risk": risk})
+                return render(
+                    request,
+                    "portal/thanks.html",
+                    {"clinic": link.clinic, "risk": risk, "book_url": booking_url(link, token)},
+                )
     record(actor, Action.READ, link, detail="portal form")
     return render(
         request,

@@ -26,7 +26,15 @@ from touchstone.evidence.tests import factories as evidence_factories
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.physiology.tests import factories as physiology_factories
 from touchstone.portal.models import PortalLink
-from touchstone.scheduling.models import Appointment
+from touchstone.scheduling.models import (
+    Appointment,
+    HoursException,
+    Location,
+    Room,
+    Service,
+    TimeOff,
+    WeeklyHours,
+)
 from touchstone.scheduling.tests import factories as scheduling_factories
 
 
@@ -58,6 +66,19 @@ def _portal_link(clinic: Clinic) -> Any:
     )
 
 
+def _settings_row(clinic: Clinic, model: Any, **fields: Any) -> Any:
+    """An hour of its own (the models refuse overlapping hours of one staff member)."""
+    hour = dt.time(model.objects.count() % 23)
+    return model.objects.create(
+        clinic=clinic,
+        staff=care_factories.staff_of(clinic),
+        location=scheduling_factories.make_location(clinic),
+        starts=hour,
+        ends=dt.time(hour.hour, 59),
+        **fields,
+    ).pk
+
+
 OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     "client_id": lambda clinic: make_client(clinic).pk,
     "administration_id": lambda clinic: _administration(clinic).pk,
@@ -86,6 +107,28 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
                 scheduling_factories.next_weekday(), 8, clinic=clinic
             )
             + dt.timedelta(hours=Appointment.objects.count()),
+        ).pk
+    ),
+    # The owner's scheduling settings.
+    "service_id": lambda clinic: (
+        scheduling_factories.make_service(clinic, name=f"Matrix {Service.objects.count()}").pk
+    ),
+    "location_id": lambda clinic: (
+        Location.objects.create(clinic=clinic, name=f"Matrix {Location.objects.count()}").pk
+    ),
+    "room_id": lambda clinic: (
+        scheduling_factories.make_room(clinic, name=f"Matrix {Room.objects.count()}").pk
+    ),
+    "hours_id": lambda clinic: _settings_row(clinic, WeeklyHours, weekday=6),
+    "exception_id": lambda clinic: _settings_row(
+        clinic, HoursException, day=timezone.localdate() + dt.timedelta(days=300)
+    ),
+    "time_off_id": lambda clinic: (
+        TimeOff.objects.create(
+            clinic=clinic,
+            staff=care_factories.staff_of(clinic),
+            starts_at=timezone.now() + dt.timedelta(days=300),
+            ends_at=timezone.now() + dt.timedelta(days=301),
         ).pk
     ),
     "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
