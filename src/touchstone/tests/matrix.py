@@ -28,6 +28,7 @@ from touchstone.physiology.tests import factories as physiology_factories
 from touchstone.portal.models import PortalLink
 from touchstone.scheduling.models import Appointment
 from touchstone.scheduling.tests import factories as scheduling_factories
+from touchstone.trials.tests import factories as trials_factories
 
 
 # kwarg name -> builds an object in the given clinic and returns its id.
@@ -90,6 +91,8 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     ),
     "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
     "synthesis_id": lambda clinic: evidence_factories.make_synthesis(clinic).pk,
+    "controlled_study_id": lambda clinic: trials_factories.make_study(clinic).pk,
+    "enrolment_id": lambda clinic: trials_factories.make_enrolment(clinic).pk,
     "token_id": lambda clinic: (
         do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
     ),
