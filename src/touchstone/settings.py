@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "touchstone.physiology",
     "touchstone.outcomes",
     "touchstone.evidence",
+    "touchstone.trials",
     "touchstone.reports",
     "touchstone.interop",
     # Appointments, services, rooms, staff hours (docs/scheduling.md); above care.

@@ -81,6 +81,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # The evidence library: every staff role reads it; owners add studies.
     "evidence.view": _EVERYONE,
     "evidence.edit": frozenset({Role.OWNER}),
+    # Controlled studies (docs/trials.md). Every staff role but the front desk reads the
+    # registered protocols and the counts; the people who treat see who is enrolled and in
+    # which arm (once allocated); owners and clinicians design and register; licensed
+    # clinicians assess and enrol (the arm appears only after enrolment); the results go to
+    # owners and researchers, not to those who enrol, so interim results cannot steer who is
+    # enrolled next.
+    "trials.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST, Role.RESEARCHER}),
+    "trials.enrolments": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    "trials.design": frozenset({Role.OWNER, Role.CLINICIAN}),
+    "trials.enrol": frozenset({Role.CLINICIAN}),
+    "trials.results": frozenset({Role.OWNER, Role.RESEARCHER}),
     # Everyone manages their own login, two-factor devices and API tokens.
     "account.self": _EVERYONE,
 }

@@ -36,6 +36,7 @@ from touchstone.scheduling.models import (
     WeeklyHours,
 )
 from touchstone.scheduling.tests import factories as scheduling_factories
+from touchstone.trials.tests import factories as trials_factories
 
 
 # kwarg name -> builds an object in the given clinic and returns its id.
@@ -138,6 +139,8 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
             clinic=clinic, recipient=StaffMember.objects.filter(clinic=clinic).first(), text="x"
         ).pk
     ),
+    "controlled_study_id": lambda clinic: trials_factories.make_study(clinic).pk,
+    "enrolment_id": lambda clinic: trials_factories.make_enrolment(clinic).pk,
     "token_id": lambda clinic: (
         do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
     ),

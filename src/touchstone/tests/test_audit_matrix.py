@@ -37,12 +37,16 @@ from touchstone.reports.tests.factories import full_client
 from touchstone.scheduling.models import Appointment
 from touchstone.scheduling.tests import factories as scheduling_factories
 from touchstone.tests import matrix
+from touchstone.trials.tests.factories import scored_client
 
 #: Permissions whose pages show no client data (the evidence library, the clinic's staff and
-#: settings, the audit log of identifiers, one's own login).
+#: settings, the audit log of identifiers, one's own login, controlled studies' protocols and
+#: counts; their design writes are audited all the same: trials/tests/test_actions.py).
 NOT_CLIENT_DATA = {
     "evidence.view",
     "evidence.edit",
+    "trials.view",
+    "trials.design",
     "staff.manage",
     "clinic.settings",
     "audit.view",
@@ -252,6 +256,13 @@ WRITES: dict[str, Example] = {
     "scheduling:move": lambda http, o, cast: _booking(cast),
     "scheduling:status": lambda http, o, cast: {"status": "confirmed"},
     "scheduling:feed": lambda http, o, cast: {"action": "create"},
+    "trials:enrol": lambda http, o, cast: {
+        "client": scored_client(cast.harbour).pk,
+        "eligible": "yes",
+        "consent": "yes",
+        "consented_on": timezone.localdate().isoformat(),
+    },
+    "trials:receipt": lambda http, o, cast: {"received": "", "not_received_reason": "Moved"},
 }
 #: API bodies that do the write (the access matrix's bodies only need to pass the schema).
 API_BODIES: dict[str, Any] = {

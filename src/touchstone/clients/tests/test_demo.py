@@ -12,6 +12,7 @@ from django.test import override_settings
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.clients.demo import build_demo_clinic
 from touchstone.clients.models import Client
+from touchstone.trials.demo import ASSESSED as STUDY_CLIENTS
 
 TODAY = dt.date(2026, 11, 1)
 
@@ -34,7 +35,7 @@ def _build_and_roll_back(seed: int) -> list[tuple[str, str, str, str]]:
 @pytest.mark.django_db
 def test_it_is_deterministic_for_a_seed():
     first = _build_and_roll_back(7)
-    assert len(first) == 30
+    assert len(first) == 30 + STUDY_CLIENTS  # routine care, and the controlled study's
     assert _build_and_roll_back(7) == first
     assert _build_and_roll_back(8) != first
 
@@ -47,7 +48,7 @@ def test_it_builds_one_login_per_role_and_is_idempotent():
     assert "already there" in out.getvalue()
     clinic = Clinic.objects.get(slug="demo")
     assert clinic.is_synthetic and "synthetic" in clinic.name
-    assert Client.objects.filter(clinic=clinic).count() == 200
+    assert Client.objects.filter(clinic=clinic).count() == 200 + STUDY_CLIENTS
     assert sorted(StaffMember.objects.values_list("role", flat=True)) == sorted(
         ["owner", "clinician", "therapist", "front_desk", "researcher"]
     )

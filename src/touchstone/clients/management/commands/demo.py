@@ -21,7 +21,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--clients", type=int, default=200)
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=200,
+            help="Clients in routine care (the demo's controlled study adds the 56 it recruits).",
+        )
         parser.add_argument("--quiet", action="store_true", help="No progress bar or logins.")
         parser.add_argument(
             "--if-empty",
