@@ -49,6 +49,8 @@ PAST_OUTCOMES = [
 
 
 def build_demo_calendar(context: DemoContext) -> None:
+    if not context.last:
+        return  # once, after the last batch of clients (the demo builds in batches)
     rng, clinic, today = context.rng, context.clinic, context.today
     zone = clinic.zone
     location = Location.objects.create(
@@ -81,7 +83,8 @@ def build_demo_calendar(context: DemoContext) -> None:
                 break_starts=dt.time(12),
                 break_ends=dt.time(13),
             )
-    clients = [c for c in context.clients if c.archived_at is None]
+    # Every client of the clinic, not only the last batch's.
+    clients = list(Client.objects.filter(clinic=clinic, archived_at__isnull=True).order_by("pk"))
     if not clients:
         return
     monday = today - dt.timedelta(days=today.weekday())

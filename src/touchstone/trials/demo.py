@@ -13,7 +13,7 @@ from simple_history.utils import bulk_create_with_history
 
 from touchstone.accounts.roles import Role
 from touchstone.audit.actor import Actor
-from touchstone.clients.demo import DemoContext, _client_rows
+from touchstone.clients.demo import DemoContext, _client_rows, _faker
 from touchstone.clients.models import Client
 from touchstone.measures.demo import _administration, _items_for
 from touchstone.measures.models import Administration
@@ -59,6 +59,8 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 
 
 def add_controlled_study(ctx: DemoContext) -> None:
+    if not ctx.last:
+        return  # one study, after the last batch of clients (the demo builds in batches)
     rng = ctx.rng
     clinic = ctx.clinic
     owner = Actor.of_member(ctx.staff[Role.OWNER], "cli")
@@ -71,7 +73,8 @@ def add_controlled_study(ctx: DemoContext) -> None:
     start = ctx.today - dt.timedelta(weeks=26)
     # Clients referred for the study: new synthetic clients, so that none of the demo's
     # routine questionnaires falls in a study window.
-    rows = _client_rows(clinic, ASSESSED, rng.randint(1, 10**6), ctx.today)
+    seed = rng.randint(1, 10**6)
+    rows = list(_client_rows(_faker(seed), clinic, ASSESSED, seed, ctx.today))
     for row in rows:
         row.consent_to_treatment_on = start - dt.timedelta(days=rng.randint(1, 60))
         row.research_consent_on = row.consent_to_treatment_on if row.research_consent else None

@@ -101,7 +101,7 @@ def test_a_large_demo_is_built_and_committed_in_batches(monkeypatch):
     context = build_demo_clinic(seed=5, n_clients=25, today=TODAY)
     assert context is not None and context.total == 25
     assert seen == [(10, True, False), (10, False, False), (5, False, True)]
-    assert Client.objects.count() == 25
+    assert Client.objects.count() == 25 + STUDY_CLIENTS  # and the controlled study's, once
     in_care = Episode.objects.values("client_id").distinct().count()
     assert 15 <= in_care <= 25  # most clients of every batch are in care
     assert Visit.objects.filter(status="scheduled").count() == 5  # booked once, not per batch
