@@ -99,7 +99,7 @@ def test_reminders_at_48_and_2_hours_reach_a_real_smtp_server_and_confirm_works(
         appointment.refresh_from_db()
         assert appointment.status == AppointmentStatus.CONFIRMED
         assert appointment.confirmed_at == THURSDAY_2PM - dt.timedelta(hours=48)
-        event = AuditEvent.objects.filter(object_type="scheduling.appointment").latest("at")
+        event = AuditEvent.objects.filter(object_type="scheduling.appointment").latest("at", "id")
         assert event.channel == "portal" and "confirmed" in event.detail
 
         traveller.move_to(THURSDAY_2PM - dt.timedelta(hours=2))
