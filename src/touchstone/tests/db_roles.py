@@ -34,12 +34,16 @@ def as_app_role() -> Iterator[None]:
 
     app = dj_database_url.parse(settings.DATABASES_APP_URL)
     _switch(app.get("USER"), app.get("PASSWORD"))
-    original_flush = connection.ops.execute_sql_flush
-    connection.ops.execute_sql_flush = _flush_as_owner  # type: ignore[method-assign]
+    # On the class, not the connection: while Playwright's event loop runs in the test's
+    # thread, Django hands out a second connection object for the same database (asgiref keeps
+    # connections per async context), and the flush after a browser test goes through that one.
+    operations = type(connection.ops)
+    original_flush = operations.execute_sql_flush
+    operations.execute_sql_flush = _flush_as_owner  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
-        connection.ops.execute_sql_flush = original_flush  # type: ignore[method-assign]
+        operations.execute_sql_flush = original_flush  # type: ignore[method-assign]
         _switch(*owner)
 
 
@@ -48,7 +52,7 @@ def switch_to_owner() -> None:
     _switch(owner["USER"], owner["PASSWORD"])
 
 
-def _flush_as_owner(sql_list: list[str]) -> None:
+def _flush_as_owner(_operations: Any, sql_list: list[str]) -> None:
     """Empty the tables between transactional tests: TRUNCATE is the owner's, and the audit
     log's trigger refuses it unless triggers are set aside (replica mode; the test server's
     owner is a superuser)."""

@@ -203,3 +203,23 @@ def test_the_database_refuses_truncate_even_to_the_owner(cast: Cast):
     ):
         conn.execute("TRUNCATE audit_auditevent CASCADE")
     assert AuditEvent.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_connection_object_empties_the_tables_between_tests_as_the_owner(cast: Cast):
+    """While Playwright's event loop runs in a browser test's thread, Django gives the test a
+    second connection object for the same database; the flush after the test goes through it
+    and must still run as the owner (tests/db_roles.py), or every later test on that worker
+    finds the last test's rows."""
+    if not db_roles.two_roles():
+        pytest.skip("PostgreSQL with an owner role and the app's role (DATABASE_OWNER_URL)")
+    from django.core.management.color import no_style
+
+    three_events(cast)
+    other = connections.create_connection("default")
+    try:
+        tables = [AuditEvent._meta.db_table]
+        other.ops.execute_sql_flush(other.ops.sql_flush(no_style(), tables, allow_cascade=True))
+    finally:
+        other.close()
+    assert AuditEvent.objects.count() == 0
