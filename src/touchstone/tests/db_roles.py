@@ -68,4 +68,4 @@ def _flush_as_owner(_operations: Any, sql_list: list[str]) -> None:
     ) as conn:
         conn.execute("SET session_replication_role = replica")
         for statement in sql_list:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
