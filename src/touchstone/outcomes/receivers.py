@@ -1,6 +1,7 @@
 """Keep ``outcomes.summaries`` current: every completed score and episode change rewrites that
 client's rows of the home page's lists in the write's own transaction, every clinical write
-counts one change of the clinic (so the dashboard knows its stored report is out of date), a
+counts one change of the clinic (so the dashboard knows its stored report is out of date; a
+client's edit counts too: the identified report names clients, the measures read their age), a
 refitted trajectory model rewrites the clinic's "not on track" list, and a clinic that chooses
 other change criteria gets its lists rebuilt under them.
 
@@ -19,6 +20,7 @@ from django.dispatch import receiver
 
 from touchstone.accounts.models import Clinic
 from touchstone.care.models import Diagnosis, Episode, Visit
+from touchstone.clients.models import Client
 from touchstone.measures.models import Administration, Status
 from touchstone.outcomes.models import TrajectoryFit
 
@@ -60,6 +62,7 @@ def _episode_saved(sender: Any, instance: Episode, raw: bool = False, **kwargs: 
     _summaries().client_changed(instance.clinic, instance.client_id)
 
 
+@receiver(post_save, sender=Client, dispatch_uid="summaries_client")
 @receiver(post_save, sender=Visit, dispatch_uid="summaries_visit")
 @receiver(post_save, sender=Diagnosis, dispatch_uid="summaries_diagnosis")
 def _counted(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from touchstone.audit.models import AuditEvent
 from touchstone.care.tests.factories import make_episode
+from touchstone.clients.actions import do_update_client
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.selectors import reliably_deteriorated
@@ -443,3 +444,15 @@ def test_new_change_criteria_recompute_the_stored_dashboard_report(cast: Cast):
     live = summaries.clinic_outcomes(cast.harbour)
     assert stored.tables() == live.tables()
     assert stored.tables() != before.tables()  # judged under the clinic's new criteria
+
+
+def test_a_client_edit_puts_the_stored_reports_out_of_date(cast: Cast):
+    """The identified report names clients and the payer-grade measures read their age: an
+    edit (here a corrected date of birth) must not leave the stored figures looking current."""
+    client = make_client(cast.harbour, family_name="Edited")
+    summaries.refresh_reports(cast.harbour)
+    summary = ClinicSummary.objects.get(clinic=cast.harbour)
+    assert summary.report_changes == summary.changes
+    do_update_client(actor_of(cast.alice), client, {"date_of_birth": dt.date(1990, 5, 1)})
+    summary.refresh_from_db()
+    assert summary.changes == summary.report_changes + 1
