@@ -327,6 +327,10 @@ class PostgresEngine:
             "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error",
             "--dbname={conninfo}", str(payload),
         )  # fmt: skip
+        # pg_restore brings rows, not planner statistics: until autovacuum gets to them the
+        # planner guesses blind, and the measures' subqueries ran for minutes that way.
+        with closing(self._connect(autocommit=True)) as conn:
+            conn.execute("ANALYZE")
 
     def live_stats(self) -> Stats:
         with closing(self._connect()) as conn:
