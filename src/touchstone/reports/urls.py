@@ -16,4 +16,5 @@ urlpatterns = [
     ),
     path("reports/payer/", views.payer, name="payer"),
     path("reports/payer.pdf", views.payer_pdf, name="payer_pdf"),
+    path("reports/studies/<int:controlled_study_id>.pdf", views.study_pdf, name="study_pdf"),
 ]

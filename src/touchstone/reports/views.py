@@ -1,4 +1,5 @@
-"""Progress reports, superbills and the payer report, as HTML pages and PDF downloads.
+"""Progress reports, superbills, the payer report and controlled studies' reports, as HTML
+pages and PDF downloads.
 
 Every document is audited as an export (identifiers only). Generation takes well under a
 second for a demo client (bench/report_progress.py), so the response is synchronous and the
@@ -27,7 +28,9 @@ from touchstone.reports.payer import PayerReport, build_payer_report
 from touchstone.reports.payer_measures import payer_measures
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ProgressReport, ReportError, build_progress_report
+from touchstone.reports.study import StudyNotRegistered, build_study_document
 from touchstone.reports.superbill import Superbill, SuperbillError, build_superbill
+from touchstone.trials.access import get_study_for
 
 
 def _episode_id(request: MemberRequest) -> int | None:
@@ -188,3 +191,22 @@ def healthcare_use(request: MemberRequest, client_id: int) -> HttpResponse:
         "reports/healthcare_use.html",
         {"client": client, "form": form, "rows": rows, "intake": intake},
     )
+
+
+@requires("trials.results")
+def study_pdf(request: MemberRequest, controlled_study_id: int) -> HttpResponse:
+    """A controlled study's report with its registered protocol attached, for publication and
+    for insurers (reports/study.py)."""
+    study = get_study_for(request.member, controlled_study_id)
+    try:
+        doc = build_study_document(study)
+    except StudyNotRegistered as error:
+        return _problem(
+            request,
+            "Controlled study report",
+            [str(error)],
+            reverse("trials:detail", args=[study.pk]),
+        )
+    pdf = render_pdf("reports/study_pdf.html", {"doc": doc})
+    record(request.actor, Action.EXPORT, study, detail="study report pdf")
+    return download(pdf, "application/pdf", f"study-{study.pk}-report.pdf")

@@ -1,6 +1,8 @@
 """``touchstone report progress CLIENT_ID --out FILE.pdf`` (a contract other tools rely on),
 ``touchstone report superbill CLIENT_ID --out FILE.pdf`` and
-``touchstone report payer --start DATE --end DATE --out FILE.pdf`` and
+``touchstone report payer --start DATE --end DATE --out FILE.pdf``,
+``touchstone report study STUDY_ID --out FILE.pdf`` (a controlled study's report with its
+registered protocol attached) and
 ``touchstone report measures --start DATE --end DATE --format json|csv|fhir [--out FILE]``
 (the payer-grade depression measures, docs/quality-measures.md; standard output without
 ``--out``). ``--clinic SLUG`` names the clinic (default: the only one). Bad input exits 2
@@ -37,7 +39,7 @@ def _date(text: str) -> dt.date:
 
 
 class Command(TouchstoneCommand):
-    help = "Write a progress report, superbill or payer outcome report as PDF."
+    help = "Write a progress report, superbill, payer outcome report or study report as PDF."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="kind", required=True)
@@ -50,6 +52,10 @@ class Command(TouchstoneCommand):
         p = sub.add_parser("payer")
         p.add_argument("--start", required=True)
         p.add_argument("--end", required=True)
+        p.add_argument("--out", required=True, type=Path)
+        self.add_clinic_argument(p)
+        p = sub.add_parser("study", help="a controlled study's report, protocol attached")
+        p.add_argument("study_id", type=int)
         p.add_argument("--out", required=True, type=Path)
         self.add_clinic_argument(p)
         p = sub.add_parser("measures", help="HEDIS DMS-E, DRR-E and CMS159 of the clinic")
@@ -74,6 +80,22 @@ class Command(TouchstoneCommand):
             detail=f"quality measures {options['format']} {start}..{end}",
         )
         return _serialise(report, options["format"])
+
+    def _study(self, clinic: Any, study_id: int) -> bytes:
+        # The analysis brings statsmodels and scipy: loaded for this report only.
+        from touchstone.reports.study import StudyNotRegistered, build_study_document
+        from touchstone.trials.models import ControlledStudy
+
+        study = ControlledStudy.objects.filter(clinic=clinic, pk=study_id).first()
+        if study is None:
+            raise bad(f"no controlled study {study_id} in {clinic.name}")
+        try:
+            doc = build_study_document(study)
+        except StudyNotRegistered as error:
+            raise bad(str(error)) from None
+        pdf = render_pdf("reports/study_pdf.html", {"doc": doc})
+        record(self.actor_for(clinic), Action.EXPORT, study, detail="study report pdf")
+        return pdf
 
     @as_job("report")
     def handle(self, *args: Any, **options: Any) -> None:
@@ -111,6 +133,8 @@ class Command(TouchstoneCommand):
                 bill = build_superbill(clinic, client, episode_id=options["episode"])
                 pdf = render_pdf("reports/superbill_pdf.html", {"bill": bill})
                 record(actor, Action.EXPORT, client, detail="superbill pdf")
+            elif kind == "study":
+                pdf = self._study(clinic, options["study_id"])
             else:
                 start, end = _date(options["start"]), _date(options["end"])
                 if end < start or end > timezone.localdate() + dt.timedelta(days=366):
