@@ -1,5 +1,6 @@
 """Controlled studies inside routine care: concealed randomisation, sample size, the
-intention-to-treat analysis and the CONSORT flow (docs/trials.md). No Django."""
+intention-to-treat analysis and the CONSORT flow (docs/trials.md); stepped-wedge studies
+across clinics in ``stepped_wedge`` (imported from there). No Django."""
 
 from touchstone.science.trials.analysis import (
     ANCOVA_BOCF,
@@ -27,6 +28,7 @@ from touchstone.science.trials.randomisation import (
     new_seed,
     seed_commitment,
     sequence,
+    shuffled,
     stratum_label,
 )
 from touchstone.science.trials.scores import StudyScores, follow_up_window, study_scores
@@ -57,6 +59,7 @@ __all__ = [
     "sample_size",
     "seed_commitment",
     "sequence",
+    "shuffled",
     "stratum_label",
     "study_scores",
 ]

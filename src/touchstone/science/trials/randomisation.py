@@ -154,6 +154,17 @@ def sequence(
     return out[:length]
 
 
+def shuffled(seed: bytes, stratum: str, items: Sequence[str]) -> list[str]:
+    """``items`` in an order drawn from the stratum's stream (Fisher-Yates over the sorted
+    items, so the result depends on the seed and the set of items, not on their order)."""
+    out = sorted(items)
+    stream = _Stream(seed, stratum)
+    for i in range(len(out) - 1, 0, -1):
+        j = stream.below(i + 1)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
 def stratum_label(values: dict[str, str]) -> str:
     """A stable label for a stratum: ``key=value`` pairs sorted by key, ``|``-joined."""
     for key, value in values.items():
