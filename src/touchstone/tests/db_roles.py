@@ -52,20 +52,28 @@ def switch_to_owner() -> None:
     _switch(owner["USER"], owner["PASSWORD"])
 
 
-def _flush_as_owner(_operations: Any, sql_list: list[str]) -> None:
-    """Empty the tables between transactional tests: TRUNCATE is the owner's, and the audit
-    log's trigger refuses it unless triggers are set aside (replica mode; the test server's
-    owner is a superuser)."""
+def owner_connection(*, autocommit: bool = False) -> Any:
+    """A psycopg connection to the test database as the tables' owner (DATABASE_OWNER_URL;
+    the same role as the app's when it is unset): what the app's role may not do, tests do
+    through it (flush, ANALYZE, tampering with the audit log, reading server settings)."""
     import psycopg
 
     params = owner_settings(connections["default"].settings_dict)
-    with psycopg.connect(
+    return psycopg.connect(
         dbname=params["NAME"],
         user=params["USER"],
         password=params.get("PASSWORD") or None,
         host=params.get("HOST") or None,
         port=params.get("PORT") or None,
-    ) as conn:
+        autocommit=autocommit,
+    )
+
+
+def _flush_as_owner(_operations: Any, sql_list: list[str]) -> None:
+    """Empty the tables between transactional tests: TRUNCATE is the owner's, and the audit
+    log's trigger refuses it unless triggers are set aside (replica mode; the test server's
+    owner is a superuser)."""
+    with owner_connection() as conn:
         conn.execute("SET session_replication_role = replica")
         for statement in sql_list:
             conn.execute(statement)

@@ -28,8 +28,8 @@ from touchstone.care.tests.factories import make_episode, make_visit
 from touchstone.clients import actions as client_actions
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
-from touchstone.lib.db_roles import owner_settings
 from touchstone.logs import Formatter
+from touchstone.tests import db_roles
 
 CLIENT = {
     "given_name": "Ottoline",
@@ -41,16 +41,7 @@ SOAP = "Reports a panic attack on the ferry last Tuesday"
 
 
 def server_log() -> Path:
-    import psycopg
-
-    params = owner_settings(connection.settings_dict)
-    with psycopg.connect(
-        dbname=params["NAME"],
-        user=params["USER"],
-        password=params.get("PASSWORD") or None,
-        host=params.get("HOST") or None,
-        port=params.get("PORT") or None,
-    ) as conn:
+    with db_roles.owner_connection() as conn:
         data_directory = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
     path = Path(data_directory).parent / "log"
     if not path.is_file():

@@ -26,12 +26,12 @@ from touchstone.audit.actor import Actor
 from touchstone.care.models import Episode, Visit
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast
-from touchstone.lib.db_roles import owner_settings
 from touchstone.measures.models import Administration, Mode, Status
 from touchstone.outcomes.summaries import refresh_clinic
 from touchstone.outcomes.tests.factories import build_outcomes
 from touchstone.scheduling.models import Appointment
 from touchstone.scheduling.tests.factories import make_location, make_room, make_service
+from touchstone.tests import db_roles
 
 pytestmark = pytest.mark.slow
 
@@ -116,17 +116,7 @@ def _analyse() -> None:
     (one ran for 19 minutes). ANALYZE is the tables' owner's (tests/db_roles.py)."""
     if connection.vendor != "postgresql":
         return
-    import psycopg
-
-    params = owner_settings(connection.settings_dict)
-    with psycopg.connect(
-        dbname=params["NAME"],
-        user=params["USER"],
-        password=params.get("PASSWORD") or None,
-        host=params.get("HOST") or None,
-        port=params.get("PORT") or None,
-        autocommit=True,
-    ) as owner:
+    with db_roles.owner_connection(autocommit=True) as owner:
         owner.execute("ANALYZE")
 
 

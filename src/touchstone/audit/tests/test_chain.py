@@ -18,7 +18,6 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import AuditEvent
 from touchstone.conftest import Cast, actor_of, make_client
-from touchstone.lib.db_roles import owner_settings
 from touchstone.tests import db_roles
 
 
@@ -31,17 +30,8 @@ def owner_cursor() -> Iterator[Any]:
         with connection.cursor() as cursor:
             yield cursor
         return
-    import psycopg
-
-    params = owner_settings(connection.settings_dict)
     with (
-        psycopg.connect(
-            dbname=params["NAME"],
-            user=params["USER"],
-            password=params.get("PASSWORD") or None,
-            host=params.get("HOST") or None,
-            port=params.get("PORT") or None,
-        ) as conn,
+        db_roles.owner_connection() as conn,
         conn.cursor() as cursor,
     ):
         cursor.execute("SET session_replication_role = replica")
@@ -194,11 +184,8 @@ def test_the_database_refuses_truncate_even_to_the_owner(cast: Cast):
     three_events(cast)
     import psycopg
 
-    params = owner_settings(connection.settings_dict)
     with (
-        psycopg.connect(
-            dbname=params["NAME"], user=params["USER"], host=params["HOST"], port=params["PORT"]
-        ) as conn,
+        db_roles.owner_connection() as conn,
         pytest.raises(psycopg.Error, match="append-only"),
     ):
         conn.execute("TRUNCATE audit_auditevent CASCADE")
