@@ -16,6 +16,7 @@ from django.urls import reverse
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.billing.access import get_entry_for
 from touchstone.care.healthcare_use import HealthcareUse
 from touchstone.care.models import Intake
 from touchstone.clients.access import get_client_for
@@ -27,6 +28,7 @@ from touchstone.reports.payer import PayerReport, build_payer_report
 from touchstone.reports.payer_measures import payer_measures
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ProgressReport, ReportError, build_progress_report
+from touchstone.reports.receipt import build_receipt
 from touchstone.reports.superbill import Superbill, SuperbillError, build_superbill
 
 
@@ -188,3 +190,16 @@ def healthcare_use(request: MemberRequest, client_id: int) -> HttpResponse:
         "reports/healthcare_use.html",
         {"client": client, "form": form, "rows": rows, "intake": intake},
     )
+
+
+@requires("billing.view")
+def receipt_pdf(request: MemberRequest, entry_id: int) -> HttpResponse:
+    """The receipt of a payment, as a PDF the front desk prints or hands over."""
+    payment = get_entry_for(request.member, entry_id)
+    try:
+        receipt = build_receipt(payment)
+    except ReportError as error:
+        return _problem(request, "Receipt", [str(error)], _back_to(payment.client))
+    pdf = render_pdf("reports/receipt_pdf.html", {"r": receipt})
+    record(request.actor, Action.EXPORT, payment, detail="receipt pdf")
+    return download(pdf, "application/pdf", f"receipt-{payment.pk}.pdf")

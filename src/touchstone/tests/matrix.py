@@ -20,6 +20,7 @@ from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import ApiToken, Clinic, StaffMember
 from touchstone.accounts.roles import Role
 from touchstone.api import api
+from touchstone.billing.tests import factories as billing_factories
 from touchstone.care.tests import factories as care_factories
 from touchstone.conftest import actor_of, make_client, make_member
 from touchstone.evidence.tests import factories as evidence_factories
@@ -88,6 +89,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
             + dt.timedelta(hours=Appointment.objects.count()),
         ).pk
     ),
+    "entry_id": lambda clinic: billing_factories.payment(clinic).pk,
     "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
     "synthesis_id": lambda clinic: evidence_factories.make_synthesis(clinic).pk,
     "token_id": lambda clinic: (

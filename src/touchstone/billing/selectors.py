@@ -1,0 +1,183 @@
+"""Read-only money queries, each in a fixed number of queries: balances, open amounts of
+charge lines, package balances, the client's billing panel, statements for many clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from touchstone.billing.models import (
+    Allocation,
+    ClientPackage,
+    Entry,
+    Kind,
+    PackageDraw,
+    TierAssessment,
+)
+from touchstone.clients.models import Client
+from touchstone.scheduling.models import Appointment, Status
+from touchstone.science.ledger import ZERO, balance
+
+
+def client_balance(client: Client) -> Decimal:
+    """What the client owes (negative: credit), to the cent: one SUM over their entries."""
+    total = Entry.objects.filter(client=client).aggregate(s=Sum("delta"))["s"]
+    return balance([total or ZERO])
+
+
+def current_assessment(client: Client) -> TierAssessment | None:
+    return (
+        TierAssessment.objects.filter(client_id=client.pk)
+        .select_related("tier", "assessed_by__user")
+        .order_by("-assessed_on", "-id")
+        .first()
+    )
+
+
+def package_left(package: ClientPackage) -> int:
+    drawn = PackageDraw.objects.filter(package=package).aggregate(n=Sum("visits"))["n"]
+    return package.visits - (drawn or 0)
+
+
+def usable_package(appointment: Appointment) -> ClientPackage | None:
+    """The client's package a completed appointment draws from: unexpired on its day, with
+    visits left, for its service (or any); the one expiring first."""
+    day = timezone.localdate(appointment.starts_at)
+    candidates = (
+        ClientPackage.objects.filter(client_id=appointment.client_id, expires_on__gte=day)
+        .filter(Q(plan__service__isnull=True) | Q(plan__service_id=appointment.service_id))
+        .select_related("plan")
+        .order_by("expires_on", "id")
+    )
+    return next((p for p in candidates if package_left(p) > 0), None)
+
+
+def refunded(payment: Entry) -> Decimal:
+    """What went back from ``payment`` (refunds not themselves reversed)."""
+    total = Entry.objects.filter(
+        refund_of=payment, kind=Kind.REFUND, reversed_by__isnull=True
+    ).aggregate(s=Sum("delta"))["s"]
+    return total or ZERO
+
+
+def open_amounts(charges: Sequence[Entry]) -> dict[int, Decimal]:
+    """What each charge line still owes: its amount (0 once reversed) less the allocations
+    of payments that are not reversed. Two queries whatever the number of lines."""
+    ids = [c.pk for c in charges]
+    reversed_ids = set(
+        Entry.objects.filter(reverses_id__in=ids).values_list("reverses_id", flat=True)
+    )
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in (
+        Allocation.objects.filter(charge_id__in=ids, payment__reversed_by__isnull=True)
+        .values("charge_id")
+        .annotate(s=Sum("amount"))
+    ):
+        paid[row["charge_id"]] = row["s"]
+    return {
+        c.pk: ZERO if c.pk in reversed_ids else max(ZERO, c.delta - paid[c.pk]) for c in charges
+    }
+
+
+@dataclass
+class PackageRow:
+    package: ClientPackage
+    left: int
+    expired: bool
+
+
+@dataclass
+class BillingPanel:
+    client: Client
+    assessment: TierAssessment | None
+    assessment_due: bool
+    packages: list[PackageRow]
+    entries: list[Entry]
+    balance: Decimal
+    uncharged: list[Appointment] = field(default_factory=list)
+
+
+def billing_panel(client: Client) -> BillingPanel:
+    """Everything the front desk needs about a client's money, in a fixed number of queries."""
+    today = timezone.localdate()
+    assessment = current_assessment(client)
+    packages = list(
+        ClientPackage.objects.filter(client=client).select_related("plan").order_by("-id")
+    )
+    drawn = dict(
+        PackageDraw.objects.filter(package__client=client)
+        .values("package_id")
+        .annotate(n=Sum("visits"))
+        .values_list("package_id", "n")
+    )
+    entries = list(
+        Entry.objects.filter(client=client)
+        .select_related("service", "tier", "reverses", "staff__user")
+        .order_by("posted_at", "id")
+    )
+    charged = {e.appointment_id for e in entries if e.kind == Kind.CHARGE and e.appointment_id}
+    uncharged = [
+        a
+        for a in Appointment.objects.filter(client=client, status=Status.COMPLETED)
+        .select_related("service")
+        .order_by("-starts_at")[:20]
+        if a.pk not in charged
+    ]
+    return BillingPanel(
+        client=client,
+        assessment=assessment,
+        assessment_due=assessment is None or assessment.is_due(today),
+        packages=[
+            PackageRow(p, p.visits - (drawn.get(p.pk) or 0), p.expires_on < today) for p in packages
+        ],
+        entries=entries,
+        balance=balance(e.delta for e in entries),
+        uncharged=uncharged,
+    )
+
+
+@dataclass
+class Statement:
+    client_id: int
+    opening: Decimal
+    lines: list[tuple[dt.datetime, str, str, Decimal]]
+    closing: Decimal
+
+
+def statements(
+    clinic: Any, start: dt.datetime, end: dt.datetime, client_ids: Iterable[int] | None = None
+) -> dict[int, Statement]:
+    """Statements of every client with entries (or of ``client_ids``) for [start, end):
+    the opening balance, the period's lines and the closing balance. Two queries for any
+    number of clients (one aggregate for the openings, one scan of the period)."""
+    base = Entry.objects.filter(clinic=clinic)
+    if client_ids is not None:
+        base = base.filter(client_id__in=list(client_ids))
+    openings = dict(
+        base.filter(posted_at__lt=start)
+        .values("client_id")
+        .annotate(s=Sum("delta"))
+        .values_list("client_id", "s")
+    )
+    result: dict[int, Statement] = {
+        cid: Statement(cid, total, [], total) for cid, total in openings.items()
+    }
+    rows = (
+        base.filter(posted_at__gte=start, posted_at__lt=end)
+        .order_by("client_id", "posted_at", "id")
+        .values_list("client_id", "posted_at", "kind", "description", "delta")
+    )
+    for cid, at, kind, description, delta in rows.iterator(chunk_size=5000):
+        statement = result.get(cid)
+        if statement is None:
+            statement = result[cid] = Statement(cid, ZERO, [], ZERO)
+        statement.lines.append((at, kind, description, delta))
+        statement.closing += delta
+    return result
