@@ -51,6 +51,7 @@ from touchstone.billing.selectors import (
     usable_package,
 )
 from touchstone.clients.models import Client
+from touchstone.scheduling.actions import do_book_appointment
 from touchstone.scheduling.models import Appointment, Status
 from touchstone.science import fees as fee_rules
 from touchstone.science.billing import cms_timed_units
@@ -226,6 +227,44 @@ def check_package(package: ClientPackage, appointment: Appointment) -> None:
         raise LedgerError("This package has no visits left.")
     if package.plan.service_id and package.plan.service_id != appointment.service_id:
         raise LedgerError(f"This package is for {package.plan.service}, not this service.")
+
+
+# Community slots --------------------------------------------------------------------------
+
+
+def do_set_aside_slot(actor: Actor, data: dict[str, Any]) -> CommunitySlot:
+    """Set aside a staff member's time for clients of a tier (pro bono at a 0 % tier)."""
+    return writes.create(
+        actor,
+        CommunitySlot(clinic=actor.clinic),
+        data,
+        fields=["staff", "starts_at", "ends_at", "tier"],
+    )
+
+
+def do_book_community_slot(
+    actor: Actor, slot: CommunitySlot, client: Client, service: Any
+) -> Appointment:
+    """Book ``client`` into the slot (the scheduling rules apply: hours, no double booking);
+    the appointment is charged at the slot's tier whatever the client's own."""
+    if slot.appointment_id is not None:
+        raise LedgerError("This community slot is already booked.")
+    if slot.starts_at + service.duration > slot.ends_at:
+        raise LedgerError("The service is longer than the community slot.")
+    with transaction.atomic():
+        appointment = do_book_appointment(
+            actor,
+            {
+                "client": client,
+                "staff": slot.staff,
+                "service": service,
+                "starts_at": slot.starts_at,
+            },
+            override_reason="Community slot",
+        )
+        slot.appointment = appointment
+        writes.save(actor, slot, Action.UPDATE, update_fields=["appointment"], detail="booked")
+    return appointment
 
 
 # Charges -----------------------------------------------------------------------------------

@@ -6,9 +6,13 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 
+from touchstone.accounts.models import StaffMember
+from touchstone.accounts.roles import roles_with
 from touchstone.billing.models import (
     BillingPolicy,
+    CommunitySlot,
     Fee,
     FeeTier,
     Method,
@@ -91,3 +95,37 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = BillingPolicy
         fields = ["no_show_fee", "late_cancel_fee"]
+
+
+class SlotForm(forms.ModelForm):
+    class Meta:
+        model = CommunitySlot
+        fields = ["staff", "starts_at", "ends_at", "tier"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+    def __init__(self, *args: Any, clinic: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        staff = StaffMember.objects.filter(clinic=clinic, is_active=True, role__in=roles_with(
+            "care.edit"
+        ))  # fmt: skip
+        cast(forms.ModelChoiceField, self.fields["staff"]).queryset = staff
+        cast(forms.ModelChoiceField, self.fields["tier"]).queryset = FeeTier.objects.filter(
+            clinic=clinic
+        )
+
+
+class BookSlotForm(forms.Form):
+    slot = forms.ModelChoiceField(queryset=CommunitySlot.objects.none())
+    service = forms.ModelChoiceField(queryset=Service.objects.none())
+
+    def __init__(self, *args: Any, clinic: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["slot"]).queryset = CommunitySlot.objects.filter(
+            clinic=clinic, appointment__isnull=True, starts_at__gte=timezone.now()
+        ).select_related("tier")
+        cast(forms.ModelChoiceField, self.fields["service"]).queryset = Service.objects.filter(
+            clinic=clinic, is_active=True
+        )

@@ -327,11 +327,18 @@ class CommunitySlot(ClinicOwned):
         ordering: ClassVar = ["starts_at", "id"]
 
     def __str__(self) -> str:
-        return f"Community slot {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} ({self.tier.name})"
 
     def clean(self) -> None:
+        errors: dict[str, str] = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The end must be after the start."})
+            errors["ends_at"] = "The end must be after the start."
+        if self.staff_id and self.staff.clinic_id != self.clinic_id:
+            errors["staff"] = "Choose a member of staff of this clinic."
+        if self.tier_id and self.tier.clinic_id != self.clinic_id:
+            errors["tier"] = "Choose a tier of this clinic."
+        if errors:
+            raise ValidationError(errors)
 
 
 # The ledger --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from touchstone.billing.models import (
@@ -181,3 +181,31 @@ def statements(
         statement.lines.append((at, kind, description, delta))
         statement.closing += delta
     return result
+
+
+@dataclass
+class PeriodMoney:
+    """What the ledger says of a period: net charges (reversals taken off; no-show and
+    late-cancellation fees left out, as they are not care) and net payments received
+    (refunds taken off). ``charged`` is None when the ledger has no charge in the period."""
+
+    charged: Decimal | None
+    paid: Decimal
+
+
+def period_money(clinic: Any, first: dt.datetime, last: dt.datetime) -> PeriodMoney:
+    """Two aggregate queries over the entries posted in [first, last)."""
+    entries = Entry.objects.filter(clinic=clinic, posted_at__gte=first, posted_at__lt=last)
+    care = Q(kind=Kind.CHARGE) & ~Q(basis__in=["no_show", "late_cancel"])
+    reversed_care = Q(kind=Kind.REVERSAL, reverses__kind=Kind.CHARGE) & ~Q(
+        reverses__basis__in=["no_show", "late_cancel"]
+    )
+    charges = entries.filter(care | reversed_care).aggregate(s=Sum("delta"), n=Count("id"))
+    money_in = entries.filter(
+        Q(kind__in=[Kind.PAYMENT, Kind.REFUND])
+        | Q(kind=Kind.REVERSAL, reverses__kind__in=[Kind.PAYMENT, Kind.REFUND])
+    ).aggregate(s=Sum("delta"))
+    return PeriodMoney(
+        charged=None if not charges["n"] else balance([charges["s"] or ZERO]),
+        paid=balance([-(money_in["s"] or ZERO)]),
+    )

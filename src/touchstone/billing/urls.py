@@ -9,8 +9,10 @@ urlpatterns = [
     path("clients/<int:client_id>/billing/packages/", views.sell_package, name="sell"),
     path("clients/<int:client_id>/billing/payments/", views.pay, name="pay"),
     path("clients/<int:client_id>/billing/charge/", views.charge, name="charge"),
+    path("clients/<int:client_id>/billing/slots/", views.book_slot, name="book_slot"),
     path("billing/entries/<int:entry_id>/refund/", views.refund, name="refund"),
     path("billing/entries/<int:entry_id>/reverse/", views.reverse, name="reverse"),
     path("billing/fees/", views.fees, name="fees"),
     path("billing/mine/", views.my_charges, name="mine"),
+    path("billing/access/", views.access, name="access"),
 ]

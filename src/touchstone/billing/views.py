@@ -22,9 +22,19 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.billing import actions, forms
 from touchstone.billing.access import get_entry_for
-from touchstone.billing.models import BillingPolicy, Entry, Fee, FeeTier, Kind, PackagePlan
+from touchstone.billing.access_report import access_report, access_rows
+from touchstone.billing.models import (
+    BillingPolicy,
+    CommunitySlot,
+    Entry,
+    Fee,
+    FeeTier,
+    Kind,
+    PackagePlan,
+)
 from touchstone.billing.selectors import billing_panel
 from touchstone.clients.access import get_client_for
+from touchstone.lib import csv_cells
 from touchstone.scheduling.access import get_appointment_for
 from touchstone.science.ledger import LedgerError
 
@@ -71,6 +81,7 @@ def client_account(request: MemberRequest, client_id: int) -> HttpResponse:
             "pay_form": forms.PaymentForm(),
             "refund_form": forms.RefundForm(),
             "reverse_form": forms.ReverseForm(),
+            "slot_form": forms.BookSlotForm(clinic=request.member.clinic),
         },
     )
 
@@ -129,6 +140,25 @@ def pay(request: MemberRequest, client_id: int) -> HttpResponse:
             request.actor, client, data["amount"], data["method"], data["reference"]
         ),
         "Payment recorded.",
+    )
+    return _back(client.pk)
+
+
+@requires("billing.take")
+@require_POST
+def book_slot(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request.member, client_id)
+    form = forms.BookSlotForm(request.POST, clinic=request.member.clinic)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(client.pk)
+    data = form.cleaned_data
+    _attempt(
+        request,
+        lambda: actions.do_book_community_slot(
+            request.actor, data["slot"], client, data["service"]
+        ),
+        "Booked into the community slot.",
     )
     return _back(client.pk)
 
@@ -199,6 +229,7 @@ def fees(request: MemberRequest) -> HttpResponse:
         "fee": lambda data: forms.FeeForm(data, clinic=clinic),
         "tier": lambda data: forms.TierForm(data),
         "plan": lambda data: forms.PlanForm(data, clinic=clinic),
+        "slot": lambda data: forms.SlotForm(data, clinic=clinic),
         "policy": lambda data: forms.PolicyForm(
             data, instance=BillingPolicy.objects.filter(clinic=clinic).first()
         ),
@@ -208,6 +239,7 @@ def fees(request: MemberRequest) -> HttpResponse:
         "tier": actions.do_create_tier,
         "plan": actions.do_create_plan,
         "policy": actions.do_save_billing_policy,
+        "slot": actions.do_set_aside_slot,
     }
     bound: dict[str, Any] = {}
     if request.method == "POST":
@@ -240,6 +272,10 @@ def fees(request: MemberRequest) -> HttpResponse:
             "tier_form": bound.get("tier") or forms.TierForm(),
             "plan_form": bound.get("plan") or forms.PlanForm(clinic=clinic),
             "policy_form": bound.get("policy") or forms.PolicyForm(instance=policy),
+            "slot_form": bound.get("slot") or forms.SlotForm(clinic=clinic),
+            "slots": CommunitySlot.objects.filter(clinic=clinic)
+            .select_related("tier", "staff__user")
+            .order_by("-starts_at")[:50],
         },
     )
 
@@ -255,3 +291,18 @@ def my_charges(request: MemberRequest) -> HttpResponse:
     )
     record(request.actor, Action.LIST, object_type="billing.entry", detail="own charges")
     return render(request, "billing/mine.html", {"entries": entries})
+
+
+@requires("billing.reports")
+def access(request: MemberRequest) -> HttpResponse:
+    """Clients, visits and reliable improvement by fee tier (aggregates, small cells hidden);
+    ``?format=csv`` downloads it."""
+    report = access_report(request.member.clinic)
+    record(request.actor, Action.EXPORT if request.GET.get("format") == "csv" else Action.READ,
+           object_type="billing.access_report", detail="aggregates by tier")  # fmt: skip
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="access-report.csv"'
+        csv_cells.writer(response).writerows(access_rows(report))
+        return response
+    return render(request, "billing/access.html", {"report": report})

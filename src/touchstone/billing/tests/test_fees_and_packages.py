@@ -126,3 +126,34 @@ def test_the_fees_command_prints_the_tier_and_percent():
 def test_the_fees_command_refuses_an_unverified_region():
     with pytest.raises(CommandError, match="Alaska"):
         call_command("fees", "tier", "--income", "1", "--household", "1", "--region", "alaska")
+
+
+def test_a_community_slot_is_booked_once_and_charged_at_its_tier(cast: Cast):
+    from touchstone.billing.access_report import access_report
+    from touchstone.billing.models import FeeTier
+    from touchstone.scheduling.models import Status
+    from touchstone.scheduling.tests.factories import local, next_weekday
+
+    pro_bono = FeeTier.objects.create(
+        clinic=cast.harbour, name="Pro bono", up_to_percent=None, fee_percent=D(0)
+    )
+    start = local(next_weekday(), 10, clinic=cast.harbour)
+    slot = actions.do_set_aside_slot(
+        actor_of(cast.alice),
+        {"staff": cast.tess, "starts_at": start, "ends_at": start + dt.timedelta(hours=1),
+         "tier": pro_bono},
+    )  # fmt: skip
+    client, service = make_client(cast.harbour), priced_service(cast.harbour)
+    appointment = actions.do_book_community_slot(actor_of(cast.fiona), slot, client, service)
+    with pytest.raises(LedgerError, match="already booked"):
+        actions.do_book_community_slot(actor_of(cast.fiona), slot, client, service)
+    type(appointment).objects.filter(pk=appointment.pk).update(status=Status.COMPLETED)
+    appointment.refresh_from_db()
+    entry = actions.do_charge_appointment(actor_of(cast.fiona), appointment)
+    assert entry is not None and (entry.basis, entry.delta, entry.tier) == (
+        "tier",
+        D("0.00"),
+        pro_bono,
+    )
+    row = next(r for r in access_report(cast.harbour).rows if r.tier == "Pro bono")
+    assert (row.slots, row.slots_used) == (1, 1)

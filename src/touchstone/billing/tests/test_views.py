@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
+
 from touchstone.billing import actions
 from touchstone.billing.models import Entry, FeeTier, TierAssessment
 from touchstone.billing.tests.factories import completed, payment, plan, priced_service
@@ -110,3 +112,22 @@ def test_the_owner_sets_tiers_on_the_fees_page(cast: Cast):
     )
     assert b"Exactly one tier" in response.content
     assert FeeTier.objects.filter(clinic=cast.harbour).count() == 4
+
+
+def test_the_access_report_hides_small_counts_and_downloads_as_csv(cast: Cast):
+    actions.do_install_default_tiers(actor_of(cast.alice))
+    for _ in range(3):
+        client = make_client(cast.harbour)
+        actions.do_assess_tier(
+            actor_of(cast.fiona),
+            client,
+            {"household_size": 1, "annual_income": D(9000), "region": "contiguous",
+             "verification": "document", "review_on": timezone.localdate().replace(year=2099)},
+        )  # fmt: skip
+    owner = cast.browser_for(cast.alice)
+    assert cast.browser_for(cast.fiona).get("/billing/access/").status_code == 403
+    page = owner.get("/billing/access/")
+    assert page.status_code == 200 and b"A (pro bono)" in page.content
+    csv = owner.get("/billing/access/?format=csv").content.decode()
+    first = csv.splitlines()[1].split(",")
+    assert first[0] == "A (pro bono)" and first[2] == ""  # 3 clients: hidden
