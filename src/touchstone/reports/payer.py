@@ -135,6 +135,7 @@ def build_payer_report(clinic: Clinic, start: dt.date, end: dt.date) -> PayerRep
     )
     clients = sorted({client_id for client_id, _, _ in visits})
     money = period_money(clinic, first, last)
+    charges: Decimal | None
     if money.charged is not None:
         charges, basis = money.charged, "charged"
     else:
