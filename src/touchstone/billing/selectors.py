@@ -17,6 +17,7 @@ from touchstone.billing.models import (
     Allocation,
     ClientPackage,
     Entry,
+    Fee,
     Kind,
     PackageDraw,
     TierAssessment,
@@ -30,6 +31,24 @@ def client_balance(client: Client) -> Decimal:
     """What the client owes (negative: credit), to the cent: one SUM over their entries."""
     total = Entry.objects.filter(client=client).aggregate(s=Sum("delta"))["s"]
     return balance([total or ZERO])
+
+
+def current_fees(
+    clinic_id: int, service_ids: Sequence[int], day: dt.date | None = None
+) -> dict[int, Decimal]:
+    """The full fee in force on ``day`` (default today) of each service that has one: one
+    query, the newest row per service on or before the day (registered with
+    ``scheduling.fees`` for scheduling's pages)."""
+    day = day or timezone.localdate()
+    fees: dict[int, Decimal] = {}
+    for service_id, amount in (
+        Fee.objects.filter(clinic_id=clinic_id, service_id__in=list(service_ids))
+        .filter(effective_from__lte=day)
+        .order_by("service_id", "-effective_from")
+        .values_list("service_id", "amount")
+    ):
+        fees.setdefault(service_id, amount)
+    return fees
 
 
 def current_assessment(client: Client) -> TierAssessment | None:
@@ -166,8 +185,10 @@ def statements(
         .annotate(s=Sum("delta"))
         .values_list("client_id", "s")
     )
+    # SQLite's SUM of decimals goes through a float: back to cents.
     result: dict[int, Statement] = {
-        cid: Statement(cid, total, [], total) for cid, total in openings.items()
+        cid: Statement(cid, balance([total]), [], balance([total]))
+        for cid, total in openings.items()
     }
     rows = (
         base.filter(posted_at__gte=start, posted_at__lt=end)
