@@ -18,6 +18,7 @@ from touchstone.billing.models import (
     ClientPackage,
     Entry,
     Fee,
+    Invoice,
     Kind,
     PackageDraw,
     TierAssessment,
@@ -230,3 +231,74 @@ def period_money(clinic: Any, first: dt.datetime, last: dt.datetime) -> PeriodMo
         charged=None if not charges["n"] else balance([charges["s"] or ZERO]),
         paid=balance([-(money_in["s"] or ZERO)]),
     )
+
+
+@dataclass
+class InvoiceLineRow:
+    entry: Entry
+    reversed: bool
+    open: Decimal
+
+
+@dataclass
+class InvoiceView:
+    """An invoice with its lines: each charge, whether it was reversed, what it still owes;
+    the invoice's total (reversed lines count 0) and what is open of it."""
+
+    invoice: Invoice
+    lines: list[InvoiceLineRow]
+    total: Decimal
+    open: Decimal
+
+
+def invoice_views(invoices: Sequence[Invoice]) -> list[InvoiceView]:
+    """The lines, totals and open amounts of ``invoices``: three queries for any number."""
+    entries = list(
+        Entry.objects.filter(invoice_line__invoice__in=[i.pk for i in invoices])
+        .select_related("service", "tier", "staff__user", "invoice_line")
+        .order_by("posted_at", "id")
+    )
+    owed = open_amounts(entries)
+    reversed_ids = set(
+        Entry.objects.filter(reverses_id__in=[e.pk for e in entries]).values_list(
+            "reverses_id", flat=True
+        )
+    )
+    by_invoice: dict[int, list[InvoiceLineRow]] = defaultdict(list)
+    for entry in entries:
+        by_invoice[entry.invoice_line.invoice_id].append(
+            InvoiceLineRow(entry, entry.pk in reversed_ids, owed[entry.pk])
+        )
+    views = []
+    for invoice in invoices:
+        lines = by_invoice.get(invoice.pk, [])
+        views.append(
+            InvoiceView(
+                invoice,
+                lines,
+                balance(line.entry.delta for line in lines if not line.reversed),
+                balance(line.open for line in lines),
+            )
+        )
+    return views
+
+
+def client_invoices(client: Client) -> list[InvoiceView]:
+    invoices = list(
+        Invoice.objects.filter(client_id=client.pk)
+        .select_related("issued_by__user")
+        .order_by("-number")
+    )
+    return invoice_views(invoices)
+
+
+def uninvoiced_charges(client: Client) -> int:
+    return Entry.objects.filter(
+        client_id=client.pk, kind=Kind.CHARGE, invoice_line__isnull=True
+    ).count()
+
+
+def client_statement(client: Client, start: dt.datetime, end: dt.datetime) -> Statement:
+    """One client's statement for [start, end) (``statements`` for one client)."""
+    found = statements(client.clinic_id, start, end, client_ids=[client.pk])
+    return found.get(client.pk) or Statement(client.pk, ZERO, [], ZERO)

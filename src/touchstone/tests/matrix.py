@@ -112,6 +112,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
         ).pk
     ),
     "entry_id": lambda clinic: billing_factories.payment(clinic).pk,
+    "invoice_id": lambda clinic: billing_factories.invoice(clinic).pk,
     # The owner's scheduling settings.
     "service_id": lambda clinic: (
         scheduling_factories.make_service(clinic, name=f"Matrix {Service.objects.count()}").pk
@@ -182,6 +183,7 @@ EXAMPLE_BODIES: dict[str, Any] = {
     # Bodies that name the clinic's own rows are built in the caller's clinic.
     "AppointmentIn": lambda clinic: _appointment_body(clinic),
     "AppointmentPatch": {"front_desk_note": "Parking at the back"},
+    "PaymentIn": {"amount": "10.00", "method": "cash"},
     "SleepNightIn": {
         "night_of": "2025-01-06",
         "in_bed": "23:00",

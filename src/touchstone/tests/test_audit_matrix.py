@@ -28,7 +28,7 @@ from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import StaffMember
 from touchstone.accounts.roles import Role
 from touchstone.audit.models import AuditEvent
-from touchstone.billing.actions import do_install_default_tiers
+from touchstone.billing.actions import do_charge_appointment, do_install_default_tiers
 from touchstone.billing.models import CommunitySlot, FeeTier
 from touchstone.billing.tests import factories as billing_factories
 from touchstone.care.models import Intake
@@ -186,6 +186,14 @@ def _uncharged(o: dict[str, Any], cast: Cast) -> dict[str, Any]:
     return {"appointment": billing_factories.completed(cast.harbour, client).pk}
 
 
+def _to_invoice(o: dict[str, Any], cast: Cast) -> dict[str, Any]:
+    """A charge of the client that no invoice holds yet (the form has no fields)."""
+    client = Client.objects.get(pk=o["client_id"])
+    appointment = billing_factories.completed(cast.harbour, client)
+    do_charge_appointment(actor_of(cast.fiona), appointment)
+    return {}
+
+
 def _community_slot(cast: Cast) -> dict[str, Any]:
     tier = FeeTier.objects.filter(clinic=cast.harbour).first() or FeeTier.objects.create(
         clinic=cast.harbour, name="Pro bono", fee_percent=Decimal(0)
@@ -207,6 +215,7 @@ WRITES: dict[str, Example] = {
     "billing:sell": lambda http, o, cast: {"plan": billing_factories.plan(cast.harbour).pk},
     "billing:pay": lambda http, o, cast: {"amount": "10.00", "method": "cash"},
     "billing:charge": lambda http, o, cast: _uncharged(o, cast),
+    "billing:issue": lambda http, o, cast: _to_invoice(o, cast),
     "billing:book_slot": lambda http, o, cast: _community_slot(cast),
     "billing:refund": lambda http, o, cast: {"amount": "5.00", "reason": "probe"},
     "billing:reverse": lambda http, o, cast: {"reason": "probe"},
