@@ -52,6 +52,29 @@ def current_fees(
     return fees
 
 
+def fees_on(wanted: Iterable[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Decimal]:
+    """The full fee in force of each ``(service_id, day)`` that has one: one query for any
+    number (every fee row of those services up to the last day, chosen here)."""
+    wanted = set(wanted)
+    if not wanted:
+        return {}
+    rows: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    for service_id, since, amount in (
+        Fee.objects.filter(
+            service_id__in={s for s, _ in wanted}, effective_from__lte=max(d for _, d in wanted)
+        )
+        .order_by("service_id", "-effective_from")
+        .values_list("service_id", "effective_from", "amount")
+    ):
+        rows[service_id].append((since, amount))
+    found = {}
+    for service_id, day in wanted:
+        amount = next((a for since, a in rows[service_id] if since <= day), None)
+        if amount is not None:
+            found[(service_id, day)] = amount
+    return found
+
+
 def current_assessment(client: Client) -> TierAssessment | None:
     return (
         TierAssessment.objects.filter(client_id=client.pk)
