@@ -67,11 +67,11 @@ def fees_on(wanted: Iterable[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], 
         .values_list("service_id", "effective_from", "amount")
     ):
         rows[service_id].append((since, amount))
-    found = {}
+    found: dict[tuple[int, dt.date], Decimal] = {}
     for service_id, day in wanted:
-        amount = next((a for since, a in rows[service_id] if since <= day), None)
-        if amount is not None:
-            found[(service_id, day)] = amount
+        fee = next((a for since, a in rows[service_id] if since <= day), None)
+        if fee is not None:
+            found[(service_id, day)] = fee
     return found
 
 

@@ -147,7 +147,7 @@ def build_superbill(
     ).select_related("therapist__user", "appointment__service")
     sessions: dict[tuple[dt.date, str], _Day] = {}
     therapists: set[str] = set()
-    priced: list[tuple[dt.date, str, object]] = []
+    priced: list[tuple[dt.date, str, Service]] = []
     for visit in visits.order_by("starts_at", "id"):
         day = timezone.localtime(visit.starts_at).date()
         if (start and day < start) or (end and day > end):
@@ -166,11 +166,9 @@ def build_superbill(
             if code != MASSAGE_CPT:
                 line.description = service.name
         therapists.add(visit.therapist.display_name)
-    fees = fees_on((service.pk, day) for day, _, service in priced)  # type: ignore[attr-defined]
-    for day, code, service in priced:
-        sessions[(day, code)].fees.append(
-            (service.name, fees.get((service.pk, day)))  # type: ignore[attr-defined]
-        )
+    fees = fees_on((booked.pk, day) for day, _, booked in priced)
+    for day, code, booked in priced:
+        sessions[(day, code)].fees.append((booked.name, fees.get((booked.pk, day))))
     units = units_per_day((key, line.minutes) for key, line in sessions.items())
     billable = {key: line for key, line in sessions.items() if units[key] > 0}
     if not billable:
@@ -210,6 +208,6 @@ def build_superbill(
 def _service_of(visit: Visit) -> Service | None:
     """The service of the appointment the visit documents (None: recorded without one)."""
     try:
-        return visit.appointment.service  # type: ignore[attr-defined,no-any-return]
+        return visit.appointment.service
     except Appointment.DoesNotExist:
         return None
