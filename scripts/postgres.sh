@@ -4,7 +4,8 @@
 # (see ../shared/reference/environment.md).
 # Two roles, as in production (docs/deploy.md): `touchstone` owns the tables and runs the
 # migrations (DATABASE_OWNER_URL); `touchstone_app` is the app's (DATABASE_URL), which
-# migrate grants everything but UPDATE, DELETE and TRUNCATE on the audit log.
+# migrate grants everything but UPDATE, DELETE and TRUNCATE on the audit log and the
+# billing ledger (audit/privileges.py).
 # The server log is DIR/log. As docs/deploy.md asks of production, it carries no DETAIL lines
 # (which quote a refused row: client data) and no statement text of failed queries.
 set -euo pipefail

@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Swagger
 
 from touchstone.accounts.access import requires
 from touchstone.accounts.api_auth import TokenAuth
+from touchstone.billing.api import router as billing_router
 from touchstone.care.api import router as care_router
 from touchstone.clients.api import router as clients_router
 from touchstone.errors import audit_refusal
@@ -65,3 +66,4 @@ api.add_router("/reports", reports_router)
 api.add_router("/interop", interop_router)
 api.add_router("/", measures_router)
 api.add_router("/", scheduling_router)
+api.add_router("/", billing_router)

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "touchstone.interop",
     # Appointments, services, rooms, staff hours (docs/scheduling.md); above care.
     "touchstone.scheduling",
+    "touchstone.billing",
     "touchstone.operations",
     "touchstone.logs",
     "touchstone.jobs",

@@ -78,6 +78,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "research.aggregates": frozenset({Role.OWNER, Role.RESEARCHER}),
     # The clinic outcomes dashboard with its "not on track" list (client names).
     "outcomes.view": frozenset({Role.OWNER, Role.CLINICIAN}),
+    # Money (billing): the front desk and the owner see a client's account (balance, charges,
+    # payments, packages, tier) and take payments, assess tiers, sell packages and print
+    # receipts; none of it shows notes, scores or diagnoses. Reversals and write-offs are
+    # the owner's; so are the fee schedule, the tiers, the packages on sale and the money
+    # reports. Those who treat see the charges of their own visits.
+    "billing.view": frozenset({Role.OWNER, Role.FRONT_DESK}),
+    "billing.take": frozenset({Role.OWNER, Role.FRONT_DESK}),
+    "billing.correct": frozenset({Role.OWNER}),
+    "billing.fees": frozenset({Role.OWNER}),
+    "billing.reports": frozenset({Role.OWNER}),
+    "billing.own": frozenset({Role.CLINICIAN, Role.THERAPIST}),
     # The evidence library: every staff role reads it; owners add studies.
     "evidence.view": _EVERYONE,
     "evidence.edit": frozenset({Role.OWNER}),

@@ -1,6 +1,7 @@
 """PostgreSQL privileges of the app's role (DATABASE_URL) when the tables belong to another
 role (DATABASE_OWNER_URL): read and write every table, but only INSERT and SELECT audit
-events. Not the owner, the app's role cannot disable the audit triggers or drop the table;
+events and the other append-only tables apps register in :data:`APPEND_ONLY_TABLES` (the
+billing ledger). Not the owner, the app's role cannot disable the audit triggers or drop the table;
 without UPDATE, DELETE and TRUNCATE it cannot change the log even with a SQL prompt.
 
 Granted after every ``migrate`` (post_migrate), so tables added later are covered too."""
@@ -13,6 +14,9 @@ from django.conf import settings
 from django.db import connections
 
 AUDIT_TABLE = "audit_auditevent"
+#: Tables the app's role may only INSERT into and SELECT from, besides the audit log; apps
+#: add theirs in ``AppConfig.ready`` (a lower layer cannot name an upper layer's tables).
+APPEND_ONLY_TABLES: set[str] = set()
 
 
 def grant_app_privileges(using: str = "default") -> bool:
@@ -38,12 +42,15 @@ def grant_app_privileges(using: str = "default") -> bool:
             sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
                 ns, role
             ),
-            sql.SQL("REVOKE ALL ON TABLE {} FROM PUBLIC").format(sql.Identifier(AUDIT_TABLE)),
-            sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(sql.Identifier(AUDIT_TABLE), role),
-            sql.SQL("GRANT SELECT, INSERT ON TABLE {} TO {}").format(
-                sql.Identifier(AUDIT_TABLE), role
-            ),
         ]
+        for table in sorted({AUDIT_TABLE, *APPEND_ONLY_TABLES}):
+            statements += [
+                sql.SQL("REVOKE ALL ON TABLE {} FROM PUBLIC").format(sql.Identifier(table)),
+                sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(sql.Identifier(table), role),
+                sql.SQL("GRANT SELECT, INSERT ON TABLE {} TO {}").format(
+                    sql.Identifier(table), role
+                ),
+            ]
         for statement in statements:
             cursor.execute(statement.as_string(cursor.connection))
     return True

@@ -109,18 +109,26 @@ class KeysetPagination(CursorPagination):
         self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
     ) -> Any:
         self.check_cursor(pagination.cursor)
-        shape = None
-        if isinstance(queryset, Shaped):
-            queryset, shape = queryset.queryset, queryset.shape
+        shaped = queryset if isinstance(queryset, Shaped) else None
+        if shaped is not None:
+            queryset = shaped.queryset
         page = super().paginate_queryset(queryset, pagination, request, **params)
-        if shape is not None:
-            page[self.items_attribute] = [shape(row) for row in page[self.items_attribute]]
+        if shaped is not None:
+            rows = list(page[self.items_attribute])
+            page[self.items_attribute] = (
+                list(shaped.shape(rows))
+                if shaped.whole_page
+                else [shaped.shape(row) for row in rows]
+            )
         return page
 
 
 @dataclass(frozen=True)
 class Shaped:
-    """A list view's queryset and what each row of the page becomes."""
+    """A list view's queryset and what each row of the page becomes; with ``whole_page``,
+    ``shape`` takes the page's rows at once and returns theirs (a fixed number of queries
+    per page instead of some per row)."""
 
     queryset: QuerySet[Any]
     shape: Callable[[Any], Any]
+    whole_page: bool = False

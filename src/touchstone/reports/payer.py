@@ -3,9 +3,12 @@
 * clients treated: clients with a completed visit in the period;
 * outcomes: ``touchstone.outcomes.analytics.clinic_outcomes`` (issue 6) over the episodes
   with a completed visit in the period: Jacobson-Truax classification with Wilson intervals;
-* cost: charges are CPT 97124 units (CMS 8-minute rule per service day) times the clinic's
-  fee per unit; cost per session, per reliably improved client (improved or recovered) and
-  per recovered client is the period's charges divided by those counts;
+* cost: what was actually charged in the period, from the ledger (``billing``: net charges
+  posted in the period, reversals taken off, missed-appointment fees left out), with what was
+  paid beside it; where the period has no ledger charge, the list price — CPT 97124 units
+  (CMS 8-minute rule per service day) times the clinic's fee per unit — labelled as such;
+  cost per session, per reliably improved client (improved or recovered) and per recovered
+  client is the period's charges divided by those counts;
 * psychotropic medication changes from the medication history (started, stopped, dose
   changed in the period; on a psychotropic at the start and at the end);
 * self-reported health-care use: monthly rate of emergency and primary-care visits before
@@ -25,6 +28,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
+from touchstone.billing.selectors import period_money
 from touchstone.care.models import Episode, HealthcareUse, Intake, Medication, Visit, VisitStatus
 from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
 from touchstone.reports.evidence import PooledEstimate, pooled_estimates
@@ -78,6 +82,10 @@ class PayerReport:
     medication: MedicationChanges
     healthcare: HealthcareUseSummary
     evidence: tuple[PooledEstimate, ...]
+    #: "charged" (the ledger) or "list price" (units x fee per unit: no ledger in the period).
+    charges_basis: str = "charged"
+    #: Net payments received in the period (refunds taken off), from the ledger.
+    paid: Decimal | None = None
     generated_at: dt.datetime = field(default_factory=timezone.now)
     outcomes_source: str = "touchstone.outcomes.analytics.clinic_outcomes"
 
@@ -126,7 +134,13 @@ def build_payer_report(clinic: Clinic, start: dt.date, end: dt.date) -> PayerRep
         ).values()
     )
     clients = sorted({client_id for client_id, _, _ in visits})
-    charges = None if clinic.fee_97124 is None else (clinic.fee_97124 * units)
+    money = period_money(clinic, first, last)
+    charges: Decimal | None
+    if money.charged is not None:
+        charges, basis = money.charged, "charged"
+    else:
+        charges = None if clinic.fee_97124 is None else (clinic.fee_97124 * units)
+        basis = "list price"
     episodes = Episode.objects.filter(
         clinic_id=clinic.pk,
         visits__status=VisitStatus.COMPLETED,
@@ -164,6 +178,8 @@ def build_payer_report(clinic: Clinic, start: dt.date, end: dt.date) -> PayerRep
         n_units=units,
         charges=charges,
         outcomes=outcomes,
+        charges_basis=basis,
+        paid=money.paid,
         medication=medication_changes(clinic, clients, start, end),
         healthcare=healthcare_use(clinic, clients, start, end),
         evidence=pooled_estimates(),

@@ -14,6 +14,7 @@ urlpatterns = [
             path("healthcare-use/", views.healthcare_use, name="healthcare_use"),
         ]
     ),
+    path("billing/entries/<int:entry_id>/receipt.pdf", views.receipt_pdf, name="receipt"),
     path("reports/payer/", views.payer, name="payer"),
     path("reports/payer.pdf", views.payer_pdf, name="payer_pdf"),
     path("reports/studies/<int:controlled_study_id>.pdf", views.study_pdf, name="study_pdf"),

@@ -17,6 +17,7 @@ from django.urls import reverse
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.billing.access import get_entry_for
 from touchstone.care.healthcare_use import HealthcareUse
 from touchstone.care.models import Intake
 from touchstone.clients.access import get_client_for
@@ -28,6 +29,7 @@ from touchstone.reports.payer import PayerReport, build_payer_report
 from touchstone.reports.payer_measures import payer_measures
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ProgressReport, ReportError, build_progress_report
+from touchstone.reports.receipt import build_receipt
 from touchstone.reports.study import StudyNotRegistered, build_study_document
 from touchstone.reports.superbill import Superbill, SuperbillError, build_superbill
 from touchstone.trials.access import get_study_for
@@ -210,3 +212,16 @@ def study_pdf(request: MemberRequest, controlled_study_id: int) -> HttpResponse:
     pdf = render_pdf("reports/study_pdf.html", {"doc": doc})
     record(request.actor, Action.EXPORT, study, detail="study report pdf")
     return download(pdf, "application/pdf", f"study-{study.pk}-report.pdf")
+
+
+@requires("billing.view")
+def receipt_pdf(request: MemberRequest, entry_id: int) -> HttpResponse:
+    """The receipt of a payment, as a PDF the front desk prints or hands over."""
+    payment = get_entry_for(request.member, entry_id)
+    try:
+        receipt = build_receipt(payment)
+    except ReportError as error:
+        return _problem(request, "Receipt", [str(error)], _back_to(payment.client))
+    pdf = render_pdf("reports/receipt_pdf.html", {"r": receipt})
+    record(request.actor, Action.EXPORT, payment, detail="receipt pdf")
+    return download(pdf, "application/pdf", f"receipt-{payment.pk}.pdf")

@@ -5,7 +5,6 @@ through ``scheduling.actions`` like the calendar's, so the conflict rule is the 
 time is 409 with the usual error shape, naming the appointment in the way."""
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -102,7 +101,6 @@ class ServiceOut(Schema):
     name: str
     duration_min: int
     modality: str
-    price: Decimal
     billing_code: str
     description: str
     bookable_online: bool

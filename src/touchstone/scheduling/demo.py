@@ -13,7 +13,6 @@ Then the reminders those appointments got so far (``messaging.demo``).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.utils import timezone
 
@@ -32,11 +31,11 @@ from touchstone.scheduling.models import (
 )
 
 SERVICES = [
-    # name, minutes, modality, price, billing code
-    ("Swedish massage 60", 60, "swedish", "95.00", "97124"),
-    ("Deep tissue massage 60", 60, "deep_tissue", "105.00", "97124"),
-    ("Myofascial release 45", 45, "myofascial", "80.00", "97140"),
-    ("Prenatal massage 60", 60, "prenatal", "100.00", "97124"),
+    # name, minutes, modality, billing code (fees: the fee schedule, billing.demo)
+    ("Swedish massage 60", 60, "swedish", "97124"),
+    ("Deep tissue massage 60", 60, "deep_tissue", "97124"),
+    ("Myofascial release 45", 45, "myofascial", "97140"),
+    ("Prenatal massage 60", 60, "prenatal", "97124"),
 ]
 #: Start times of the day's slots (the hour 12-13 is the break).
 SLOTS = [dt.time(9), dt.time(10), dt.time(11), dt.time(13), dt.time(14), dt.time(15), dt.time(16)]
@@ -65,10 +64,9 @@ def build_demo_calendar(context: DemoContext) -> None:
             name=name,
             duration_min=minutes,
             modality=modality,
-            price=Decimal(price),
             billing_code=code,
         )
-        for name, minutes, modality, price, code in SERVICES
+        for name, minutes, modality, code in SERVICES
     ]
     staff = [context.staff[Role.THERAPIST], context.staff[Role.CLINICIAN]]
     for member in staff:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from typing import ClassVar
 
 from django.core.exceptions import ValidationError
@@ -104,12 +103,10 @@ ROOM_FIELDS = ["location", "name", "is_active"]
 
 
 class Service(ClinicOwned):
-    """What the clinic offers and bills: a name, a duration, the modality, a list price and a
-    billing code.
+    """What the clinic offers and bills: a name, a duration, the modality and a billing code.
 
-    ``price`` is the one list price of the service. The money work (fee schedules with
-    effective dates, sliding-scale tiers, packages) is meant to sit on top of it in the billing
-    app and to take precedence where it has a fee; nothing here computes a charge.
+    Its price is not here: the fee schedule (``billing.Fee``, fees with effective dates and
+    their history) is the one source of what a service costs; billing computes every charge.
     """
 
     name = models.CharField(max_length=120)
@@ -117,13 +114,6 @@ class Service(ClinicOwned):
         "Duration (minutes)", validators=[MinValueValidator(5), MaxValueValidator(480)]
     )
     modality = models.CharField(max_length=20, choices=Modality.choices, default=Modality.SWEDISH)
-    price = models.DecimalField(
-        "List price",
-        max_digits=8,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0"))],
-        help_text="In the clinic's currency, e.g. 95.00.",
-    )
     billing_code = models.CharField(
         "Billing code (CPT/HCPCS)",
         max_length=5,
@@ -172,7 +162,6 @@ SERVICE_FIELDS = [
     "name",
     "duration_min",
     "modality",
-    "price",
     "billing_code",
     "description",
     "bookable_online",

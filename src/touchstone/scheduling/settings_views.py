@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from touchstone.accounts.access import MemberRequest, get_for, requires
 from touchstone.scheduling import actions
+from touchstone.scheduling.fees import current_fees
 from touchstone.scheduling.models import (
     HoursException,
     Location,
@@ -115,11 +116,13 @@ def overview(request: MemberRequest) -> HttpResponse:
     """Every scheduling setting of the clinic on one page, with links to change each."""
     clinic_id = request.member.clinic_id
     now = timezone.now()
+    services = list(Service.objects.filter(clinic_id=clinic_id))
+    fees = current_fees(clinic_id, [s.pk for s in services])
     return render(
         request,
         "scheduling/settings/overview.html",
         {
-            "services": Service.objects.filter(clinic_id=clinic_id),
+            "services": [(s, fees.get(s.pk)) for s in services],
             "locations": Location.objects.filter(clinic_id=clinic_id),
             "rooms": Room.objects.filter(clinic_id=clinic_id).select_related("location"),
             "hours": WeeklyHours.objects.filter(clinic_id=clinic_id)

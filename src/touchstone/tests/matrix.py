@@ -20,6 +20,7 @@ from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import ApiToken, Clinic, StaffMember, StaffNotice
 from touchstone.accounts.roles import Role
 from touchstone.api import api
+from touchstone.billing.tests import factories as billing_factories
 from touchstone.care.tests import factories as care_factories
 from touchstone.conftest import actor_of, make_client, make_member
 from touchstone.evidence.tests import factories as evidence_factories
@@ -110,6 +111,8 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
             + dt.timedelta(hours=Appointment.objects.count()),
         ).pk
     ),
+    "entry_id": lambda clinic: billing_factories.payment(clinic).pk,
+    "invoice_id": lambda clinic: billing_factories.invoice(clinic).pk,
     # The owner's scheduling settings.
     "service_id": lambda clinic: (
         scheduling_factories.make_service(clinic, name=f"Matrix {Service.objects.count()}").pk
@@ -180,6 +183,7 @@ EXAMPLE_BODIES: dict[str, Any] = {
     # Bodies that name the clinic's own rows are built in the caller's clinic.
     "AppointmentIn": lambda clinic: _appointment_body(clinic),
     "AppointmentPatch": {"front_desk_note": "Parking at the back"},
+    "PaymentIn": {"amount": "10.00", "method": "cash"},
     "SleepNightIn": {
         "night_of": "2025-01-06",
         "in_bed": "23:00",

@@ -28,6 +28,9 @@ from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import StaffMember
 from touchstone.accounts.roles import Role
 from touchstone.audit.models import AuditEvent
+from touchstone.billing.actions import do_charge_appointment, do_install_default_tiers
+from touchstone.billing.models import CommunitySlot, FeeTier
+from touchstone.billing.tests import factories as billing_factories
 from touchstone.care.models import Intake
 from touchstone.care.tests.factories import make_visit
 from touchstone.clients.models import Client
@@ -53,6 +56,7 @@ NOT_CLIENT_DATA = {
     "jobs.view",
     "oncall.manage",
     "account.self",
+    "billing.fees",
 }
 #: ...except the home page, which lists clients to the roles that may read client records.
 HOME = "home"
@@ -165,8 +169,56 @@ def _uploaded(http: HttpClient, objects: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _tiered(cast: Cast) -> dict[str, Any]:
+    if not FeeTier.objects.filter(clinic=cast.harbour).exists():
+        do_install_default_tiers(actor_of(cast.alice))
+    return {
+        "household_size": "2",
+        "annual_income": "24000",
+        "region": "contiguous",
+        "verification": "document",
+        "review_on": "2030-01-01",
+    }
+
+
+def _uncharged(o: dict[str, Any], cast: Cast) -> dict[str, Any]:
+    client = Client.objects.get(pk=o["client_id"])
+    return {"appointment": billing_factories.completed(cast.harbour, client).pk}
+
+
+def _to_invoice(o: dict[str, Any], cast: Cast) -> dict[str, Any]:
+    """A charge of the client that no invoice holds yet (the form has no fields)."""
+    client = Client.objects.get(pk=o["client_id"])
+    appointment = billing_factories.completed(cast.harbour, client)
+    do_charge_appointment(actor_of(cast.fiona), appointment)
+    return {}
+
+
+def _community_slot(cast: Cast) -> dict[str, Any]:
+    tier = FeeTier.objects.filter(clinic=cast.harbour).first() or FeeTier.objects.create(
+        clinic=cast.harbour, name="Pro bono", fee_percent=Decimal(0)
+    )
+    start = scheduling_factories.local(
+        timezone.localdate() + dt.timedelta(days=300), 8, clinic=cast.harbour
+    ) + dt.timedelta(hours=CommunitySlot.objects.count())
+    slot = CommunitySlot.objects.create(
+        clinic=cast.harbour, staff=cast.tess, tier=tier, starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+    )  # fmt: skip
+    service = scheduling_factories.make_service(cast.harbour)
+    return {"slot": slot.pk, "service": service.pk}
+
+
 #: A valid POST for every form that writes client data (URL name -> data).
 WRITES: dict[str, Example] = {
+    "billing:assess": lambda http, o, cast: _tiered(cast),
+    "billing:sell": lambda http, o, cast: {"plan": billing_factories.plan(cast.harbour).pk},
+    "billing:pay": lambda http, o, cast: {"amount": "10.00", "method": "cash"},
+    "billing:charge": lambda http, o, cast: _uncharged(o, cast),
+    "billing:issue": lambda http, o, cast: _to_invoice(o, cast),
+    "billing:book_slot": lambda http, o, cast: _community_slot(cast),
+    "billing:refund": lambda http, o, cast: {"amount": "5.00", "reason": "probe"},
+    "billing:reverse": lambda http, o, cast: {"reason": "probe"},
     "clients:create": lambda http, o, cast: {
         "given_name": "Eve",
         "family_name": "Probe",

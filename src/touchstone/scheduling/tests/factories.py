@@ -4,7 +4,6 @@ weekday hours 09:00-17:00 (break 12:00-13:00) for a staff member, and appointmen
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -27,7 +26,6 @@ def make_service(clinic: Clinic, **fields: Any) -> Service:
     values: dict[str, Any] = {
         "name": "Swedish massage 60",
         "duration_min": 60,
-        "price": Decimal("95.00"),
         "billing_code": "97124",
     }
     values.update(fields)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
+
 from touchstone.audit.models import AuditEvent
 from touchstone.conftest import Cast
 from touchstone.scheduling.models import (
@@ -21,7 +23,6 @@ SERVICE = {
     "name": "Deep tissue 90",
     "duration_min": "90",
     "modality": "deep_tissue",
-    "price": "130.00",
     "billing_code": "97124",
     "description": "",
     "bookable_online": "on",
@@ -43,11 +44,11 @@ def test_the_owner_adds_and_changes_a_service(cast: Cast):
     assert AuditEvent.objects.filter(
         actor=cast.alice.user, action="create", object_type="scheduling.service"
     ).exists()
-    change = {**SERVICE, "price": "140.00"}
+    change = {**SERVICE, "duration_min": "85"}
     del change["bookable_online"]
     assert http.post(f"/settings/scheduling/service/{service.pk}/", change).status_code == 302
     service.refresh_from_db()
-    assert str(service.price) == "140.00" and not service.bookable_online
+    assert service.duration_min == 85 and not service.bookable_online
     assert AuditEvent.objects.filter(action="update", object_type="scheduling.service").exists()
 
 
@@ -176,3 +177,31 @@ def test_only_the_owner_changes_settings(cast: Cast):
         assert http.get("/settings/scheduling/").status_code == 403
         assert http.post("/settings/scheduling/service/new/", SERVICE).status_code == 403
     assert not Service.objects.exists()
+
+
+def test_the_services_table_shows_todays_fee_from_the_fee_schedule(cast: Cast):
+    from decimal import Decimal
+
+    from touchstone.billing.models import Fee
+
+    priced = make_service(cast.harbour, name="Swedish 60")
+    make_service(cast.harbour, name="Not priced yet")
+    today = timezone.localdate()
+    Fee.objects.create(
+        clinic=cast.harbour,
+        service=priced,
+        amount=Decimal("90.00"),
+        effective_from=dt.date(2020, 1, 1),
+    )
+    Fee.objects.create(
+        clinic=cast.harbour, service=priced, amount=Decimal("99.50"), effective_from=today
+    )
+    Fee.objects.create(  # a future fee is not today's
+        clinic=cast.harbour,
+        service=priced,
+        amount=Decimal("120.00"),
+        effective_from=today + dt.timedelta(days=30),
+    )
+    page = cast.browser_for(cast.alice).get("/settings/scheduling/").content.decode()
+    assert "99.50" in page and "120.00" not in page and "90.00" not in page
+    assert "not set" in page and 'href="/billing/fees/"' in page
