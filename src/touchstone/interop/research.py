@@ -5,8 +5,12 @@ clients **with research consent only**, as four tables, each in CSV and Parquet:
 
 * ``clients``: pseudonymous id, site id, age at the first episode ("90+" above 89), 3-digit ZIP;
 * ``episodes``: shifted start/end dates, ICD-10-CM codes entered by licensed clinicians;
-* ``scores``: instrument, shifted date, total, severity;
-* ``visits``: shifted date, minutes, modality, pressure, the five 0-10 ratings before/after.
+* ``scores``: order number, instrument, shifted date, total, severity;
+* ``visits``: pseudonymous therapist, shifted date, minutes, modality, pressure, the five 0-10
+  ratings before/after.
+
+The file format (tables, columns, types, schema version) is
+:mod:`touchstone.science.research_format`, which the research network reads too.
 
 No name, address, city, phone, e-mail, date of birth, record id, free text (notes could hold
 identifiers) or exact date leaves. Dates move by the client's secret offset
@@ -44,60 +48,30 @@ from touchstone.measures.models import Administration
 from touchstone.science import deid
 from touchstone.science.change_batch import CLASSES, change_batch
 from touchstone.science.outcomes import rate_table
+from touchstone.science.research_format import (
+    BASELINE_WINDOW_DAYS,
+    DICTIONARY,
+    FORMAT,
+    PARQUET_TYPES,
+    RATING_COLUMNS,
+    TABLES,
+    VERSION,
+    read_parquet,
+    write_parquet,
+)
 
-TABLES = ("clients", "episodes", "scores", "visits")
-RATING_COLUMNS = [
-    f"{name}_{when}"
-    for name in ("tension", "anxiety", "mood", "pain", "relaxation")
-    for when in ("before", "after")
+__all__ = [
+    "BASELINE_WINDOW_DAYS",
+    "DICTIONARY",
+    "PARQUET_TYPES",
+    "RATING_COLUMNS",
+    "TABLES",
+    "export_research",
+    "load_exports",
+    "pooled_outcomes",
+    "read_parquet",
+    "write_parquet",
 ]
-#: The outcomes analytics' baseline window (outcomes.analytics.BASELINE_WINDOW_DAYS).
-BASELINE_WINDOW_DAYS = 30
-
-#: table -> [(column, type, description)]: the data dictionary, and the REDCap one.
-DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
-    "clients": [
-        (
-            "pid",
-            "text",
-            "Pseudonymous client id (HMAC-SHA256 under the clinic's secret key)",
-        ),
-        ("site", "text", "Pseudonymous site (clinic) id"),
-        (
-            "age",
-            "text",
-            "Age in years at the start of the first episode; 90+ above 89 (Safe Harbor)",
-        ),
-        (
-            "zip3",
-            "text",
-            "3-digit ZIP; 000 for areas of 20,000 people or fewer; blank: not US",
-        ),
-    ],
-    "episodes": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("episode", "text", "Pseudonymous episode id"),
-        ("start", "date", "Episode start, shifted by the client's secret offset"),
-        ("end", "date", "Episode end, shifted (blank: ongoing at export)"),
-        ("diagnoses", "text", "ICD-10-CM codes entered by licensed clinicians, separated by ;"),
-    ],
-    "scores": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("instrument", "text", "Instrument id (e.g. phq9, gad7)"),
-        ("date", "date", "Completion date, shifted"),
-        ("total", "integer", "Total score (blank when not computable)"),
-        ("severity", "text", "Severity band"),
-    ],
-    "visits": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("episode", "text", "Pseudonymous episode id"),
-        ("date", "date", "Session date, shifted"),
-        ("minutes", "integer", "Session length in minutes"),
-        ("modality", "text", "Massage modality"),
-        ("pressure", "text", "Pressure"),
-        *[(c, "integer", f"Session rating 0-10: {c.replace('_', ' ')}") for c in RATING_COLUMNS],
-    ],
-}
 
 
 def export_key(clinic: Clinic) -> bytes:
@@ -169,21 +143,26 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
     from django.utils import timezone
 
     scores = Administration.objects.filter(clinic_id=clinic.pk, client_id__in=ids).completed()
-    frames["scores"] = pd.DataFrame(
-        [
+    rows = scores.order_by("client_id", "completed_at", "pk").values_list(
+        "client_id", "instrument_id", "completed_at", "total", "severity"
+    )
+    seq: dict[int, int] = {}
+    score_rows = []
+    for client_id, instrument_id, when, total, severity in rows:
+        seq[client_id] = seq.get(client_id, 0) + 1
+        score_rows.append(
             {
                 "pid": pid[client_id],
+                "seq": seq[client_id],
                 "instrument": instrument_id,
                 "date": day(client_id, timezone.localtime(when).date()),
                 "total": total,
                 "severity": severity,
             }
-            for client_id, instrument_id, when, total, severity in scores.order_by(
-                "client_id", "completed_at", "pk"
-            ).values_list("client_id", "instrument_id", "completed_at", "total", "severity")
-        ],
-        columns=[c for c, _, _ in DICTIONARY["scores"]],
-    ).astype({"total": "Int64"})
+        )
+    frames["scores"] = pd.DataFrame(
+        score_rows, columns=[c for c, _, _ in DICTIONARY["scores"]]
+    ).astype({"seq": "Int64", "total": "Int64"})
     visits = Visit.objects.filter(
         clinic_id=clinic.pk, client_id__in=ids, status=VisitStatus.COMPLETED
     ).order_by("client_id", "starts_at", "pk")
@@ -192,6 +171,9 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
             {
                 "pid": pid[row["client_id"]],
                 "episode": eid.get(row["episode_id"], ""),
+                "therapist": deid.pseudonym(
+                    key, scope, f"therapist-{row['therapist_id']}", prefix="T"
+                ),
                 "date": day(row["client_id"], timezone.localtime(row["starts_at"]).date()),
                 "minutes": row["duration_min"],
                 "modality": row["modality"],
@@ -201,6 +183,7 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
             for row in visits.values(
                 "client_id",
                 "episode_id",
+                "therapist_id",
                 "starts_at",
                 "duration_min",
                 "modality",
@@ -240,36 +223,6 @@ def _redcap_rows() -> list[list[str]]:
     return rows
 
 
-#: Parquet column types from the data dictionary's types. Dates stay ISO 8601 text, as in the
-#: CSV files (blank: none), so both files of a table hold the same values.
-PARQUET_TYPES = {"text": "VARCHAR", "date": "VARCHAR", "integer": "BIGINT"}
-
-
-def write_parquet(frame: pd.DataFrame, table: str, path: Path) -> None:
-    """Write one export table as Parquet through DuckDB, with the dictionary's column types.
-
-    DuckDB writes Parquet itself (``COPY ... (FORMAT parquet)``), so the export needs no
-    pyarrow; the explicit casts give every export the same schema, even an empty table.
-    """
-    import duckdb
-
-    columns = ", ".join(
-        f'CAST("{column}" AS {PARQUET_TYPES[kind]}) AS "{column}"'
-        for column, kind, _ in DICTIONARY[table]
-    )
-    with duckdb.connect() as con:
-        con.register("frame", frame)
-        con.sql(f"SELECT {columns} FROM frame").write_parquet(str(path))  # noqa: S608
-
-
-def read_parquet(path: Path) -> pd.DataFrame:
-    """One Parquet table as a pandas frame, read by DuckDB (integers as nullable Int64)."""
-    import duckdb
-
-    with duckdb.connect() as con:
-        return con.read_parquet(str(path)).df()
-
-
 def export_research(
     clinic: Clinic, out: Path, *, progress: Callable[[str], None] | None = None
 ) -> ExportResult:
@@ -294,8 +247,8 @@ def export_research(
         csv.writer(handle).writerows(_redcap_rows())
     counts = {name: len(frames[name]) for name in TABLES}
     manifest = {
-        "format": "touchstone-research-export",
-        "version": 1,
+        "format": FORMAT,
+        "version": VERSION,
         "deidentification": "HIPAA Safe Harbor, 45 CFR 164.514(b)(2); dates shifted per client",
         "tables": list(TABLES),
         "counts": counts,
@@ -353,7 +306,7 @@ def episode_pairs(frames: dict[str, pd.DataFrame], instrument_id: str) -> pd.Dat
     episodes["start"] = pd.to_datetime(episodes["start"])
     episodes["end"] = pd.to_datetime(episodes["end"].replace("", None))
     scores["date"] = pd.to_datetime(scores["date"])
-    merged = episodes.merge(scores, on="pid").sort_values(["episode", "date"], kind="stable")
+    merged = episodes.merge(scores, on="pid").sort_values(["episode", "date", "seq"], kind="stable")
     window = pd.Timedelta(days=BASELINE_WINDOW_DAYS)
     in_window = merged[(merged["date"] - merged["start"]).abs() <= window]
     baseline = in_window.groupby("episode").first()[["date", "total"]]

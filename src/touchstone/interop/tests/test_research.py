@@ -106,7 +106,9 @@ def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tm
     redcap = (tmp_path / "redcap_data_dictionary.csv").read_text().splitlines()
     assert redcap[0].startswith("Variable / Field Name,Form Name,Section Header,Field Type")
     assert redcap[1].startswith("record_id,clients")
-    assert json.loads((tmp_path / "manifest.json").read_text())["counts"]["clients"] == 2
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["counts"]["clients"] == 2
+    assert (manifest["format"], manifest["version"]) == ("touchstone-research-export", 2)
     assert not re.search(r"\bRefusenik\b", text)
 
 
@@ -188,3 +190,17 @@ def test_it_lets_only_the_owner_download_the_research_zip(cast: Cast):
     assert cast.browser_for(cast.rita).post("/interop/research/export.zip").status_code == 403
     with pytest.raises(AssertionError):
         assert b"Quillfeather" in response.content
+
+
+def test_it_orders_scores_and_names_therapists_by_pseudonym_only(cast: Cast, tmp_path):
+    client = _consented(cast, cast.harbour, PEOPLE[0])
+    export_research(cast.harbour, tmp_path)
+    scores = read_parquet(tmp_path / "scores.parquet")
+    # seq numbers the client's administrations in completion order, 1, 2, ...
+    completed = Administration.objects.filter(client=client).completed()
+    assert list(scores["seq"]) == list(range(1, completed.count() + 1))
+    visits = read_parquet(tmp_path / "visits.parquet")
+    therapists = set(visits["therapist"])
+    assert therapists and all(re.fullmatch(r"T[0-9a-f]{16}", t) for t in therapists)
+    staff_ids = {str(v.therapist_id) for v in Visit.objects.filter(client=client)}
+    assert not staff_ids & therapists
