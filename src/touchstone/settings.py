@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "touchstone.evidence",
     "touchstone.reports",
     "touchstone.interop",
+    "touchstone.network",
     "touchstone.operations",
     "touchstone.logs",
 ]

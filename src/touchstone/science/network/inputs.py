@@ -1,0 +1,201 @@
+"""Find and check a directory of clinic exports before anything is analysed or written.
+
+A network directory holds one sub-directory per clinic, each a research export (its
+``manifest.json`` and the Parquet file of every table). Every problem found is refused with
+a message that names the clinic (its directory) and the file: a missing manifest, another
+format or schema version, a missing table, a Parquet file whose columns or types differ from
+the data dictionary, row counts that differ from the manifest's (a truncated copy), and a
+pseudonymous client or episode id that appears in more than one clinic (or twice in one).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import duckdb
+
+from touchstone.science.research_format import (
+    DICTIONARY,
+    FORMAT,
+    PARQUET_TYPES,
+    TABLES,
+    VERSION,
+)
+
+#: Client columns a later version of the export may carry (issue 16 §3: sex, postpartum,
+#: menopause, fee tier). The network breaks outcomes down by each one present in every clinic.
+POPULATION_COLUMNS = ("sex", "postpartum", "menopause", "tier")
+
+
+class NetworkInputError(ValueError):
+    """A clinic's export cannot be analysed; the message names the clinic and the file."""
+
+
+@dataclass(frozen=True)
+class ClinicExport:
+    """One clinic's export: its directory name, path and row counts from the manifest."""
+
+    name: str
+    path: Path
+    counts: dict[str, int]
+    #: The pseudonymous site id of its clients ("" when it exported no client).
+    site: str = ""
+
+    def file(self, table: str) -> Path:
+        return self.path / f"{table}.parquet"
+
+
+@dataclass(frozen=True)
+class Network:
+    """The checked exports of a network, in directory-name order."""
+
+    root: Path
+    clinics: tuple[ClinicExport, ...]
+    #: Population columns present in every clinic's clients table.
+    population: tuple[str, ...]
+
+    def files(self, table: str) -> list[Path]:
+        return [clinic.file(table) for clinic in self.clinics]
+
+
+def _refuse(clinic: str, file: str, problem: str) -> NetworkInputError:
+    return NetworkInputError(f"clinic {clinic}: {file}: {problem}")
+
+
+def _manifest(directory: Path) -> dict[str, int]:
+    path = directory / "manifest.json"
+    name = directory.name
+    if not path.is_file():
+        raise _refuse(name, "manifest.json", "missing; not a Touchstone research export")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _refuse(name, "manifest.json", f"not JSON ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _refuse(name, "manifest.json", f"format is not {FORMAT!r}")
+    version = manifest.get("version")
+    if version != VERSION:
+        raise _refuse(
+            name,
+            "manifest.json",
+            f"schema version {version!r}; this coordinator reads version {VERSION} "
+            "(re-export the clinic with the same Touchstone release)",
+        )
+    counts = manifest.get("counts")
+    if not isinstance(counts, dict) or not all(
+        isinstance(counts.get(t), int) and not isinstance(counts.get(t), bool) for t in TABLES
+    ):
+        raise _refuse(name, "manifest.json", "no row count for every table")
+    return {t: int(counts[t]) for t in TABLES}
+
+
+def _check_tables(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> set[str]:
+    """Check every table's schema and row count; return the clients table's extra columns."""
+    extra: set[str] = set()
+    for table in TABLES:
+        path = clinic.file(table)
+        if not path.is_file():
+            raise _refuse(clinic.name, path.name, "missing")
+        try:
+            schema = con.execute(
+                "SELECT name, type FROM parquet_schema(?) WHERE num_children IS NULL",
+                [str(path)],
+            ).fetchall()
+            rows = con.execute(
+                "SELECT coalesce(sum(row_group_num_rows), 0) FROM "
+                "(SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata(?))",
+                [str(path)],
+            ).fetchone()
+        except duckdb.Error as error:
+            raise _refuse(clinic.name, path.name, f"not a Parquet file ({error})") from None
+        found = {name: kind for name, kind in schema}
+        for column, kind, _ in DICTIONARY[table]:
+            want = {"VARCHAR": "BYTE_ARRAY", "BIGINT": "INT64"}[PARQUET_TYPES[kind]]
+            if column not in found:
+                raise _refuse(clinic.name, path.name, f"column {column!r} is missing")
+            if found[column] != want:
+                raise _refuse(
+                    clinic.name,
+                    path.name,
+                    f"column {column!r} is {found[column]}, the dictionary says {kind}",
+                )
+        if table == "clients":
+            extra = set(found) - {c for c, _, _ in DICTIONARY[table]}
+        count = int(rows[0]) if rows else 0
+        if count != clinic.counts[table]:
+            raise _refuse(
+                clinic.name,
+                path.name,
+                f"{count} rows, the manifest says {clinic.counts[table]} (incomplete copy?)",
+            )
+    return extra
+
+
+def _check_unique(con: duckdb.DuckDBPyConnection, clinics: tuple[ClinicExport, ...]) -> None:
+    """No client pseudonym, and no episode pseudonym, in two clinics (or twice in one)."""
+    for table, column in (("clients", "pid"), ("episodes", "episode")):
+        files = [str(c.file(table)) for c in clinics]
+        duplicate = con.execute(
+            f"SELECT {column}, list(DISTINCT filename ORDER BY filename), count(*) "  # noqa: S608
+            f"FROM read_parquet(?, filename = true) GROUP BY {column} HAVING count(*) > 1 "
+            f"ORDER BY {column} LIMIT 1",
+            [files],
+        ).fetchone()
+        if duplicate:
+            value, where, _ = duplicate
+            names = [Path(f).parent.name for f in where]
+            if len(names) == 1:
+                raise _refuse(names[0], f"{table}.parquet", f"{column} {value} appears twice")
+            raise _refuse(
+                names[1],
+                f"{table}.parquet",
+                f"{column} {value} is also in clinic {names[0]}'s {table}.parquet "
+                "(pseudonyms must be unique across the network)",
+            )
+
+
+def _site(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> str:
+    sites = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT site FROM read_parquet(?) ORDER BY site", [str(clinic.file("clients"))]
+        ).fetchall()
+    ]
+    if len(sites) > 1:
+        raise _refuse(
+            clinic.name, "clients.parquet", f"{len(sites)} site ids; one export is one clinic"
+        )
+    return sites[0] if sites else ""
+
+
+def load_network(root: Path) -> Network:
+    """Find every clinic export under ``root`` and check them all (see the module notes).
+
+    Raises
+    ------
+    NetworkInputError
+        On the first problem, naming the clinic and the file.
+    """
+    if not root.is_dir():
+        raise NetworkInputError(f"{root}: not a directory")
+    directories = sorted(p for p in root.iterdir() if p.is_dir())
+    if not directories:
+        raise NetworkInputError(f"{root}: no clinic export (one sub-directory per clinic)")
+    clinics = tuple(ClinicExport(d.name, d, _manifest(d)) for d in directories)
+    with duckdb.connect() as con:
+        extras = [_check_tables(con, clinic) for clinic in clinics]
+        clinics = tuple(replace(c, site=_site(con, c)) for c in clinics)
+        _check_unique(con, clinics)
+        seen: dict[str, str] = {}
+        for clinic in clinics:
+            if clinic.site and clinic.site in seen:
+                raise _refuse(
+                    clinic.name,
+                    "clients.parquet",
+                    f"site {clinic.site} is also clinic {seen[clinic.site]}'s",
+                )
+            seen[clinic.site] = clinic.name
+    population = tuple(c for c in POPULATION_COLUMNS if all(c in e for e in extras))
+    return Network(root, clinics, population)

@@ -1,0 +1,196 @@
+"""The network's analyses on hand-built exports: the unit of analysis, every statistic."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from touchstone.science.change_batch import CLASSES, change_batch
+from touchstone.science.instruments import load_instrument
+from touchstone.science.meta.models import rma
+from touchstone.science.network.analysis import (
+    age_band,
+    analyze,
+    benchmark,
+    dose_label,
+    write_results,
+)
+from touchstone.science.network.engines import DuckDBEngine
+from touchstone.science.network.inputs import load_network
+from touchstone.science.network.tests.factories import score, visit, write_clinic
+from touchstone.science.outcomes import prepost_hedges_g
+
+
+def _episode(pid: str, start: str, end: str = "") -> dict:
+    return {"pid": pid, "episode": f"E{pid}", "start": start, "end": end, "diagnoses": ""}
+
+
+def _client(pid: str, site: str, age: str = "40") -> dict:
+    return {"pid": pid, "site": site, "age": age, "zip3": "021"}
+
+
+def _simple_clinic(root, name, site, pairs):
+    pids = [f"{name}{i}" for i in range(len(pairs))]
+    return write_clinic(root, name, {
+        "clients": [_client(p, site, "70") for p in pids],
+        "episodes": [_episode(p, "2025-01-01") for p in pids],
+        "scores": [s for p, (a, b) in zip(pids, pairs, strict=True)
+                   for s in (score(p, 1, "2025-01-01", a), score(p, 2, "2025-03-01", b))],
+    })  # fmt: skip
+
+
+BETA = [(15, 5), (12, 10), (20, 6)]
+GAMMA = [(10, 4), (14, 9), (22, 11), (16, 16)]
+
+
+@pytest.fixture
+def network(tmp_path):
+    write_clinic(tmp_path, "alpha", {
+        "clients": [_client("P1", "S1", "34"), _client("P2", "S1", "90+"), _client("P3", "S1")],
+        "episodes": [_episode("P1", "2025-01-10", "2025-06-30"), _episode("P2", "2025-01-10"),
+                     _episode("P3", "2025-01-10")],
+        "scores": [
+            # P1: 30 days before the start is inside the window; on a tie the lower seq is
+            # the baseline; a score after the episode's end is not its follow-up.
+            score("P1", 1, "2024-12-11", 20), score("P1", 2, "2024-12-11", 10),
+            score("P1", 3, "2025-03-01", 12), score("P1", 4, "2025-07-01", 0),
+            # P2: 31 days before is outside; 30 days after is the baseline; a score on the
+            # baseline's day is not a follow-up; GAD-7 alone makes no pair.
+            score("P2", 1, "2024-12-10", 25), score("P2", 2, "2025-02-09", 18),
+            score("P2", 3, "2025-02-09", 3), score("P2", 4, "2025-04-01", 8),
+            score("P2", 5, "2025-05-01", 10, "gad7"), score("P2", 6, "2025-06-01", None),
+            # P3: a baseline and nothing after it.
+            score("P3", 1, "2025-01-10", 11),
+        ],
+        "visits": [
+            visit("P1", "EP1", "T1", "2025-01-10"), visit("P1", "EP1", "T1", "2025-01-17"),
+            visit("P1", "EP1", "T2", "2025-01-24", "deep_tissue"),
+            visit("P2", "EP2", "T2", "2025-01-10", "swedish"),
+            visit("P2", "EP2", "T1", "2025-01-17", "deep_tissue"),
+            visit("P3", "", "T1", "2025-01-10"),  # not linked to an episode: not a dose
+        ],
+    })  # fmt: skip
+    _simple_clinic(tmp_path, "beta", "S2", BETA)
+    _simple_clinic(tmp_path, "gamma", "S3", GAMMA)
+    return load_network(tmp_path)
+
+
+@pytest.fixture
+def result(network):
+    engine = DuckDBEngine()
+    try:
+        yield analyze(network, engine)
+    finally:
+        engine.close()
+
+
+def _counts(pairs):
+    labels = change_batch(load_instrument("phq9"), *zip(*pairs, strict=True)).labels()
+    return {c: labels.count(c) for c in CLASSES}
+
+
+def test_it_pairs_baseline_and_follow_up_as_the_dashboard_does(result):
+    phq9 = result["instruments"]["phq9"]
+    alpha = next(r for r in phq9["by_clinic"] if r["clinic"] == "alpha")
+    assert alpha["n"] == 2
+    assert (alpha["mean_pre"], alpha["mean_post"]) == ((20 + 18) / 2, (12 + 8) / 2)
+    assert alpha["counts"] == _counts([(20, 12), (18, 8)])
+    assert result["instruments"]["gad7"]["overall"] == {"n": 0}
+    assert phq9["overall"]["n"] == 2 + len(BETA) + len(GAMMA)
+    assert phq9["overall"]["counts"] == _counts([(20, 12), (18, 8), *BETA, *GAMMA])
+    assert result["network"]["counts"] == {"clients": 10, "episodes": 10, "scores": 25,
+                                           "visits": 6}  # fmt: skip
+
+
+def test_it_takes_the_main_therapist_modality_and_dose_of_each_episode(result):
+    phq9 = result["instruments"]["phq9"]
+    # P1: T1 twice, T2 once; P2: one each, the tie goes to T1 (sort order).
+    assert [(r["clinic"], r["therapist"], r["n"]) for r in phq9["by_therapist"]] == [
+        ("alpha", "T1", 2), ("beta", "", 3), ("gamma", "", 4)]  # fmt: skip
+    assert [(r["modality"], r["n"]) for r in phq9["by_modality"]] == [
+        ("", 7), ("deep_tissue", 1), ("swedish", 1)]  # fmt: skip
+    assert [(r["visits"], r["n"]) for r in phq9["by_dose"]] == [("no visits", 7), ("1-3", 2)]
+    assert [(r["age"], r["n"]) for r in phq9["by_age"]] == [
+        ("30-44", 1), ("65+", 8)]  # fmt: skip
+
+
+def test_it_computes_each_clinics_effect_as_the_science_core_does(result):
+    by_clinic = {r["clinic"]: r for r in result["instruments"]["phq9"]["by_clinic"]}
+    assert by_clinic["alpha"]["effect"] is None  # two pairs: no effect size
+    for name, pairs in (("beta", BETA), ("gamma", GAMMA)):
+        pre, post = (np.array(x, dtype=float) for x in zip(*pairs, strict=True))
+        expected = prepost_hedges_g(pre, post, higher_is_better=False)
+        effect = by_clinic[name]["effect"]
+        assert effect["g"] == pytest.approx(expected.g, rel=1e-12)
+        assert effect["variance"] == pytest.approx(expected.variance, rel=1e-12)
+        assert effect["r"] == pytest.approx(expected.r, rel=1e-12)
+
+
+def test_it_pools_the_clinics_with_reml(result):
+    pooled = result["instruments"]["phq9"]["pooled"]
+    assert (pooled["clinics"], pooled["excluded"]) == (["beta", "gamma"], ["alpha"])
+    by_clinic = {r["clinic"]: r for r in result["instruments"]["phq9"]["by_clinic"]}
+    effects = [by_clinic[c]["effect"] for c in ("beta", "gamma")]
+    expected = rma([e["g"] for e in effects], [e["variance"] for e in effects], method="REML")
+    assert pooled["result"] == expected.to_dict()
+    assert result["controlled_studies"]["available"] is False
+
+
+def test_it_benchmarks_clinics_against_the_network_quartiles():
+    rows = [
+        {"clinic": f"c{i}", "site": f"S{i}", "n": n, "mean_gain": gain, "effect": None,
+         "reliably_improved": {"proportion": p}, "response": None, "remission": None}
+        for i, (n, p, gain) in enumerate(
+            [(20, 0.2, 1.0), (11, 0.4, 2.0), (30, 0.6, 3.0), (12, 0.8, 4.0), (50, 1.0, 5.0),
+             (10, 0.0, 9.0)])  # too few pairs: not benchmarked
+    ]  # fmt: skip
+    out = benchmark(rows)
+    # R: quantile(c(.2, .4, .6, .8, 1), c(.25, .5, .75)) -> 0.4 0.6 0.8 (type 7)
+    assert out["network"]["reliably_improved"] == pytest.approx(
+        {"clinics": 5, "q1": 0.4, "median": 0.6, "q3": 0.8}
+    )
+    assert out["network"]["response"] is None
+    assert [e["reliably_improved"]["quartile"] for e in out["by_clinic"]] == [1, 1, 2, 3, 4]
+    assert [e["mean_gain"]["quartile"] for e in out["by_clinic"]] == [1, 1, 2, 3, 4]
+    assert "c5" not in [e["clinic"] for e in out["by_clinic"]]
+
+
+def test_it_labels_dose_and_age_bands():
+    assert [dose_label(v) for v in ("0", "1", "3", "4", "12", "13", "40")] == [
+        "no visits", "1-3", "1-3", "4-6", "10-12", "13+", "13+"]  # fmt: skip
+    assert [age_band(a) for a in ("", "17", "18", "44", "45", "65", "90+")] == [
+        "unknown", "under 18", "18-29", "30-44", "45-64", "65+", "65+"]  # fmt: skip
+
+
+def test_it_breaks_outcomes_down_by_population_columns_when_every_clinic_has_them(tmp_path):
+    for name, site, pairs in (("beta", "S2", BETA), ("gamma", "S3", GAMMA)):
+        pids = [f"{name}{i}" for i in range(len(pairs))]
+        write_clinic(tmp_path, name, {
+            "clients": [_client(p, site) for p in pids],
+            "episodes": [_episode(p, "2025-01-01") for p in pids],
+            "scores": [s for p, (a, b) in zip(pids, pairs, strict=True)
+                       for s in (score(p, 1, "2025-01-01", a), score(p, 2, "2025-03-01", b))],
+        }, extra_clients={"sex": ["female"] * (len(pairs) - 1) + ["male"],
+                          "postpartum": [True] + [False] * (len(pairs) - 1)})  # fmt: skip
+    network = load_network(tmp_path)
+    assert network.population == ("sex", "postpartum")
+    engine = DuckDBEngine()
+    phq9 = analyze(network, engine)["instruments"]["phq9"]
+    engine.close()
+    assert [(r["sex"], r["n"]) for r in phq9["by_sex"]] == [("female", 5), ("male", 2)]
+    assert [(r["postpartum"], r["n"]) for r in phq9["by_postpartum"]] == [
+        ("false", 5), ("true", 2)]  # fmt: skip
+
+
+def test_it_writes_results_whole_or_not_at_all(tmp_path, result):
+    out = tmp_path / "out" / "results.json"
+    out.parent.mkdir()
+    out.write_text("previous")
+    with pytest.raises(TypeError):
+        write_results({"bad": object()}, out)
+    assert out.read_text() == "previous"
+    assert [p.name for p in out.parent.iterdir()] == ["results.json"]
+    write_results(result, out)
+    assert json.loads(out.read_text())["format"] == "touchstone-network-results"
