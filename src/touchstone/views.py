@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from touchstone.accounts.access import MemberRequest, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.care.selectors import visits_today
+from touchstone.care.selectors import unsigned_notes, visits_today
 from touchstone.clients.models import Client
 from touchstone.measures.selectors import open_alerts, questionnaires_due, reliably_deteriorated
 from touchstone.operations.models import Heartbeat
@@ -36,6 +36,8 @@ def home(request: MemberRequest) -> HttpResponse:
         context["due"] = questionnaires_due(member, timezone.localdate())
     if member.can("clients.view"):
         context["visits_today"] = visits_today(member, timezone.localdate())
+    if member.can("care.edit"):
+        context["unsigned"] = unsigned_notes(member, timezone.now())
     if member.can("outcomes.view") and member.can("clients.view"):
         off_track = not_on_track(member)
         context["off_track"], context["off_track_count"] = off_track[:10], len(off_track)

@@ -41,6 +41,16 @@ class ClinicSettingsForm(forms.ModelForm):
         help_text=Clinic._meta.get_field("time_zone").help_text,
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty (or posted from a page older than the field), these keep the clinic's value.
+        self.fields["unsigned_note_hours"].required = False
+        self.fields["change_criteria"].required = False
+
+    def clean_unsigned_note_hours(self) -> int:
+        value = self.cleaned_data.get("unsigned_note_hours")
+        return int(self.instance.unsigned_note_hours if value is None else value)
+
     class Meta:
         model = Clinic
         fields = [
@@ -49,12 +59,19 @@ class ClinicSettingsForm(forms.ModelForm):
             "require_two_factor",
             "crisis_line",
             "emergency_number",
+            "change_criteria",
+            "unsigned_note_hours",
             "address",
             "phone",
             "npi",
             "tax_id",
             "fee_97124",
         ]
+
+    def clean_change_criteria(self) -> str:
+        # A post without the field (a page from before it existed) keeps the clinic's choice.
+        value: str = self.cleaned_data.get("change_criteria") or self.instance.change_criteria
+        return value
 
 
 class TokenForm(forms.Form):

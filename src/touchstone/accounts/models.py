@@ -11,11 +11,13 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from touchstone.accounts.roles import Role, role_has
 from touchstone.lib.npi import INVALID_NPI, npi_is_valid
+from touchstone.science.change import CRITERIA
 
 #: An Employer Identification Number as printed: two digits, a hyphen, seven digits.
 EIN_RE = re.compile(r"^\d{2}-?\d{7}$")
@@ -62,6 +64,27 @@ class Clinic(models.Model):
         help_text="Shown to clients at once when a risk item is answered positively.",
     )
     emergency_number = models.CharField(max_length=40, default="911")
+    change_criteria = models.CharField(
+        "How change is judged",
+        max_length=30,
+        choices=[
+            (CRITERIA[0], "Jacobson & Truax: reliable change index and clinical cut-off"),
+            (
+                CRITERIA[1],
+                "NHS Talking Therapies: PHQ-9 change ≥ 6 and caseness ≥ 10, GAD-7 ≥ 4 and ≥ 8",
+            ),
+        ],
+        default=CRITERIA[0],
+        help_text="Used wherever reliable change and recovery are shown: progress pages and "
+        "reports, the home page and the outcomes dashboard (docs/change-statistics.md).",
+    )
+    unsigned_note_hours = models.PositiveSmallIntegerField(
+        "Sign visit notes within (hours)",
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="A completed visit's note still unsigned after this many hours is listed on "
+        "its therapist's home page.",
+    )
     is_synthetic = models.BooleanField(
         default=False, help_text="Demo data made by `touchstone demo`; not real people."
     )

@@ -14,6 +14,13 @@ def get_episode_for(member: StaffMember, episode_id: int) -> Episode:
 def get_visit_for(member: StaffMember, visit_id: int) -> Visit:
     return get_for(
         member,
-        Visit.objects.select_related("client", "episode", "therapist__user"),
+        Visit.objects.select_related(
+            "client",
+            "episode",
+            "therapist__user",
+            "signed_by__user",
+            "clearance__recorded_by__user",
+            "clearance_override_by__user",
+        ),
         pk=visit_id,
     )

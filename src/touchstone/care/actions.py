@@ -6,10 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
+from touchstone.audit.models import Action
+from touchstone.care.contraindications import Result
 from touchstone.care.models import (
     ADVERSE_EVENT_FIELDS,
+    CLEARANCE_FIELDS,
     EPISODE_FIELDS,
     INTAKE_FIELDS,
     MEDICATION_FIELDS,
@@ -20,10 +26,39 @@ from touchstone.care.models import (
     Diagnosis,
     Episode,
     Intake,
+    MedicalClearance,
     Medication,
     Visit,
+    VisitAddendum,
+    VisitStatus,
 )
 from touchstone.clients.models import Client
+
+#: What completing a visit sets about medical clearance, besides the visit's own fields.
+CLEARANCE_SET = ["clearance", "clearance_override_by"]
+NEEDS_CLEARANCE = (
+    "This client's contraindication screen says they need medical clearance. Record the "
+    "provider's clearance on the intake page, or write why the visit goes ahead without it."
+)
+
+
+class VisitLocked(ValidationError):
+    """A signed visit note is final; corrections are addenda."""
+
+    def __init__(self, visit: Visit) -> None:
+        when = timezone.localtime(visit.signed_at).strftime("%Y-%m-%d %H:%M")
+        super().__init__(
+            f"This visit's note was signed on {when} and can no longer be changed; "
+            "add a dated addendum instead.",
+            code="visit_signed",
+        )
+
+
+def _treating(actor: Actor, what: str) -> Any:
+    member = actor.staff
+    if not member.can("care.edit"):
+        raise PermissionError(f"only a member of staff who treats clients may {what}")
+    return member
 
 
 def do_save_intake(actor: Actor, client: Client, data: dict[str, Any]) -> tuple[Intake, list[str]]:
@@ -85,14 +120,106 @@ def do_add_diagnosis(actor: Actor, episode: Episode, data: dict[str, Any]) -> Di
     )
 
 
+def do_record_clearance(actor: Actor, client: Client, data: dict[str, Any]) -> MedicalClearance:
+    """Record a provider's medical clearance for the client's current screen."""
+    member = _treating(actor, "record a medical clearance")
+    screen = ContraindicationScreen.objects.filter(client_id=client.pk).first()
+    if screen is None or screen.result != Result.CLEARANCE:
+        raise ValidationError("The client's current screen does not ask for medical clearance.")
+    clearance = MedicalClearance(
+        clinic_id=client.clinic_id, client=client, screen=screen, recorded_by=member
+    )
+    return writes.create(
+        actor,
+        clearance,
+        data,
+        fields=CLEARANCE_FIELDS,
+        exclude=["clinic", "client", "screen", "recorded_by"],
+    )
+
+
+def _clearance_terms(
+    actor: Actor, client: Client, completing: bool, data: dict[str, Any]
+) -> dict[str, Any]:
+    """What completing a visit records about medical clearance.
+
+    Only a visit that becomes completed is checked, against the client's current screen: when
+    it needs medical clearance, the newest clearance of that screen is linked; without one, a
+    written override reason is required (its author is recorded), else ``ValidationError``.
+    """
+    if not completing:
+        return {}
+    screen = ContraindicationScreen.objects.filter(client_id=client.pk).first()
+    if screen is None or screen.result != Result.CLEARANCE:
+        return {}
+    clearance = screen.clearances.first()
+    if clearance is not None:
+        return {"clearance": clearance}
+    if (data.get("clearance_override") or "").strip():
+        return {"clearance_override_by": actor.staff}
+    raise ValidationError({"clearance_override": NEEDS_CLEARANCE})
+
+
+def _clearance_detail(terms: dict[str, Any]) -> str:
+    if "clearance" in terms:
+        return f"completed under medical clearance {terms['clearance'].pk}"
+    if terms:
+        return "completed without medical clearance: override reason given"
+    return ""
+
+
 def do_create_visit(actor: Actor, client: Client, data: dict[str, Any]) -> Visit:
     visit = Visit(clinic_id=client.clinic_id, client=client)
     data = {"therapist": actor.staff, **data}
-    return writes.create(actor, visit, data, fields=VISIT_FIELDS, exclude=["clinic", "client"])
+    terms = _clearance_terms(actor, client, data.get("status") == VisitStatus.COMPLETED, data)
+    return writes.create(
+        actor,
+        visit,
+        {**data, **terms},
+        fields=[*VISIT_FIELDS, *CLEARANCE_SET],
+        exclude=["clinic", "client"],
+        detail=_clearance_detail(terms),
+    )
 
 
 def do_update_visit(actor: Actor, visit: Visit, data: dict[str, Any]) -> list[str]:
-    return writes.update(actor, visit, data, fields=VISIT_FIELDS, exclude=["clinic", "client"])
+    """Change a visit whose note is not signed yet (a signed one raises ``VisitLocked``)."""
+    if visit.signed_at is not None:
+        raise VisitLocked(visit)
+    completing = (
+        visit.status != VisitStatus.COMPLETED
+        and data.get("status", visit.status) == VisitStatus.COMPLETED
+    )
+    terms = _clearance_terms(actor, visit.client, completing, data)
+    return writes.update(
+        actor,
+        visit,
+        {**data, **terms},
+        fields=[*VISIT_FIELDS, *CLEARANCE_SET],
+        exclude=["clinic", "client"],
+    )
+
+
+def do_sign_visit(actor: Actor, visit: Visit) -> Visit:
+    """Sign a completed visit's note: who and when are recorded, and the note is locked."""
+    member = _treating(actor, "sign a visit note")
+    if visit.signed_at is not None:
+        raise VisitLocked(visit)
+    if visit.status != VisitStatus.COMPLETED:
+        raise ValidationError("Only a completed visit's note can be signed.", code="not_completed")
+    visit.signed_at, visit.signed_by = timezone.now(), member
+    return writes.save(
+        actor, visit, Action.UPDATE, update_fields=["signed_at", "signed_by"], detail="note signed"
+    )
+
+
+def do_add_addendum(actor: Actor, visit: Visit, data: dict[str, Any]) -> VisitAddendum:
+    """A dated addendum to a signed note, signed by its author as it is written."""
+    member = _treating(actor, "add an addendum")
+    addendum = VisitAddendum(clinic_id=visit.clinic_id, visit=visit, signed_by=member)
+    return writes.create(
+        actor, addendum, data, fields=["text"], exclude=["clinic", "visit", "signed_by"]
+    )
 
 
 def do_record_adverse_event(actor: Actor, visit: Visit, data: dict[str, Any]) -> AdverseEvent:

@@ -23,9 +23,11 @@ from touchstone.care.models import (
     Modality,
     Pressure,
     Visit,
+    VisitAddendum,
     VisitStatus,
 )
 from touchstone.clients.access import get_client_for
+from touchstone.lib.api_errors import ErrorOut, error_body
 from touchstone.lib.api_times import ClinicDateTime
 
 router = Router(tags=["care"])
@@ -90,6 +92,17 @@ class DiagnosisIn(Schema):
     source: DiagnosisSource
 
 
+class AddendumOut(Schema):
+    id: int
+    text: str
+    signed_by_id: int
+    signed_at: dt.datetime
+
+
+class AddendumIn(Schema):
+    text: str = Field(min_length=1)
+
+
 class VisitOut(Schema):
     id: int
     client_id: int
@@ -122,6 +135,15 @@ class VisitOut(Schema):
     diastolic_before: int | None
     systolic_after: int | None
     diastolic_after: int | None
+    clearance_id: int | None
+    clearance_override: str
+    signed_at: dt.datetime | None = Field(description="When the note was signed (then locked).")
+    signed_by_id: int | None
+    addenda: list[AddendumOut]
+
+    @staticmethod
+    def resolve_addenda(obj: Visit) -> list[VisitAddendum]:
+        return list(obj.addenda.all())
 
 
 class VisitIn(Schema):
@@ -154,6 +176,11 @@ class VisitIn(Schema):
     diastolic_before: int | None = Field(None, ge=30, le=160)
     systolic_after: int | None = Field(None, ge=60, le=260)
     diastolic_after: int | None = Field(None, ge=30, le=160)
+    clearance_override: str = Field(
+        "",
+        description="Required to complete a visit of a client whose screen needs medical "
+        "clearance when no clearance is recorded.",
+    )
 
 
 class VisitPatch(Schema):
@@ -170,6 +197,7 @@ class VisitPatch(Schema):
     mood_after: int | None = Rating
     pain_after: int | None = Rating
     relaxation_after: int | None = Rating
+    clearance_override: str | None = None
 
 
 class IntakeOut(Schema):
@@ -279,7 +307,11 @@ def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn)
 def list_visits(request: MemberRequest, client_id: int) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
-    return Visit.objects.for_member(request.member).filter(client_id=client.pk)
+    return (
+        Visit.objects.for_member(request.member)
+        .filter(client_id=client.pk)
+        .prefetch_related("addenda")
+    )
 
 
 @router.post("/clients/{client_id}/visits", response={201: VisitOut}, summary="Record a visit")
@@ -298,12 +330,45 @@ def get_visit(request: MemberRequest, visit_id: int) -> Visit:
     return visit
 
 
-@router.patch("/visits/{visit_id}", response=VisitOut, summary="Change a visit")
+@router.patch(
+    "/visits/{visit_id}",
+    response={200: VisitOut, 409: ErrorOut},
+    summary="Change a visit",
+    description="A signed note is locked: the answer is 409 `visit_signed` (add an addendum).",
+)
 @api_requires("care.edit")
-def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> Visit:
+def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> Any:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
-    actions.do_update_visit(request.actor, visit, _visit_data(request, payload, unset=True))
+    try:
+        actions.do_update_visit(request.actor, visit, _visit_data(request, payload, unset=True))
+    except actions.VisitLocked as error:
+        return Status(409, error_body("visit_signed", error.messages[0]))
     return visit
+
+
+@router.post(
+    "/visits/{visit_id}/sign",
+    response={200: VisitOut, 409: ErrorOut},
+    summary="Sign a completed visit's note (it is then locked)",
+)
+@api_requires("care.edit")
+def sign_visit(request: MemberRequest, visit_id: int) -> Any:
+    visit = get_for(request.member, Visit.objects, pk=visit_id)
+    try:
+        return actions.do_sign_visit(request.actor, visit)
+    except actions.VisitLocked as error:
+        return Status(409, error_body("visit_signed", error.messages[0]))
+
+
+@router.post(
+    "/visits/{visit_id}/addenda",
+    response={201: AddendumOut},
+    summary="Add a dated addendum, signed by the caller, to a signed note",
+)
+@api_requires("care.edit")
+def add_addendum(request: MemberRequest, visit_id: int, payload: AddendumIn) -> Status:
+    visit = get_for(request.member, Visit.objects, pk=visit_id)
+    return Status(201, actions.do_add_addendum(request.actor, visit, payload.dict()))
 
 
 @router.get("/clients/{client_id}/intake", response=IntakeOut, summary="A client's intake")

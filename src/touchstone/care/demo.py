@@ -210,9 +210,6 @@ def add_care(ctx: DemoContext) -> None:
                 plan_intake=["phq9", "gad7"],
                 plan_periodic=["phq9", "gad7"],
                 plan_every_weeks=2,
-                plan_each_visit=[
-                    f"rating-{n}" for n in ("tension", "anxiety", "mood", "pain", "relaxation")
-                ],
             )
         )
         diagnosis_codes.append(rng.choice(DIAGNOSES) if rng.random() < 0.7 else None)

@@ -12,17 +12,21 @@ from touchstone.accounts.roles import roles_with
 from touchstone.care import bodymap, contraindications, icd10
 from touchstone.care.models import (
     ADVERSE_EVENT_FIELDS,
+    CLEARANCE_FIELDS,
     EPISODE_FIELDS,
     INTAKE_FIELDS,
     MEDICATION_FIELDS,
+    SESSION_RATING_INSTRUMENTS,
     VISIT_FIELDS,
     AdverseEvent,
     ContraindicationScreen,
     Diagnosis,
     Episode,
     Intake,
+    MedicalClearance,
     Medication,
     Visit,
+    VisitAddendum,
 )
 from touchstone.clients.forms import DateInput
 from touchstone.science.instruments import all_instruments
@@ -87,7 +91,12 @@ class ScreenForm(forms.ModelForm):
 
 
 def _instrument_choices() -> list[tuple[str, str]]:
-    return sorted((i.id, i.title) for i in all_instruments().values())
+    """Every instrument a plan may hold: the session ratings belong to the visit form."""
+    return sorted(
+        (i.id, i.title)
+        for i in all_instruments().values()
+        if i.id not in SESSION_RATING_INSTRUMENTS
+    )
 
 
 class EpisodeForm(forms.ModelForm):
@@ -155,6 +164,11 @@ class VisitForm(forms.ModelForm):
         for name in ("tension", "anxiety", "mood", "pain", "relaxation"):
             for when in ("before", "after"):
                 self.fields[f"{name}_{when}"].widget.attrs.update({"min": 0, "max": 10})
+        self.fields["clearance_override"].widget = forms.Textarea(attrs={"rows": 2})
+        if self.instance.signed_at is not None:
+            # A signed note is read-only: Django ignores posted values of disabled fields.
+            for field in self.fields.values():
+                field.disabled = True
 
     class Meta:
         model = Visit
@@ -186,6 +200,23 @@ class VisitForm(forms.ModelForm):
                 level = 0
             rows.append({"region": region, "field": bound, "level": level})
         return rows
+
+
+class ClearanceForm(forms.ModelForm):
+    class Meta:
+        model = MedicalClearance
+        fields = CLEARANCE_FIELDS
+        widgets = {
+            "cleared_on": DateInput(),
+            "conditions": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class AddendumForm(forms.ModelForm):
+    class Meta:
+        model = VisitAddendum
+        fields = ["text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
 
 
 class AdverseEventForm(forms.ModelForm):

@@ -198,6 +198,59 @@ class ContraindicationScreen(ClinicOwned):
 SCREEN_FIELDS = ["items", "pregnancy_trimester", "other_text", "precautions", "notes"]
 
 
+class MedicalClearance(ClinicOwned):
+    """A provider's clearance for massage, recorded against the screen that asked for it.
+
+    It holds for that screen only: a newer screen that again needs clearance needs a new
+    clearance. Who cleared (the provider's name and licence or NPI) and when are what the
+    provider wrote; who recorded it and when are set by the action. Versioned.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="clearances")
+    screen = models.ForeignKey(
+        ContraindicationScreen, on_delete=models.PROTECT, related_name="clearances"
+    )
+    provider_name = models.CharField("Cleared by (provider's name)", max_length=150)
+    provider_licence = models.CharField(
+        "Provider's licence or NPI", max_length=60, help_text="e.g. MD 12345 (state) or the NPI."
+    )
+    cleared_on = models.DateField("Date of the clearance")
+    conditions = models.TextField(
+        "Conditions or limits", blank=True, help_text="What the provider asked to avoid or limit."
+    )
+    recorded_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering: ClassVar = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Cleared by {self.provider_name} ({self.provider_licence}) on {self.cleared_on}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        self.provider_name = (self.provider_name or "").strip()
+        self.provider_licence = (self.provider_licence or "").strip()
+        self.conditions = (self.conditions or "").strip()
+        if not self.provider_name:
+            errors["provider_name"] = "Enter the name of the provider who gave the clearance."
+        if not self.provider_licence:
+            errors["provider_licence"] = "Enter the provider's licence number or NPI."
+        if self.cleared_on and self.cleared_on > timezone.localdate():
+            errors["cleared_on"] = "A clearance cannot be dated in the future."
+        if self.screen_id and self.screen.client_id != self.client_id:
+            errors["screen"] = "This screen belongs to another client."
+        elif self.screen_id and self.screen.result != contraindications.Result.CLEARANCE:
+            errors["screen"] = "The client's current screen does not ask for medical clearance."
+        if errors:
+            raise ValidationError(errors)
+
+
+CLEARANCE_FIELDS = ["provider_name", "provider_licence", "cleared_on", "conditions"]
+
+
 class FrequencyUnit(models.TextChoices):
     WEEK = "week", "per week"
     FORTNIGHT = "fortnight", "per fortnight"
@@ -266,6 +319,11 @@ class Episode(ClinicOwned):
             unknown = sorted(set(value) - known)
             if unknown:
                 errors[name] = f"Unknown instrument: {', '.join(unknown)}."
+            elif set(value) & SESSION_RATING_INSTRUMENTS:
+                errors[name] = (
+                    "Session ratings are recorded on the visit (before and after), not as "
+                    "questionnaires."
+                )
         if self.plan_periodic and not self.plan_every_weeks:
             errors["plan_every_weeks"] = "Say every how many weeks."
         if errors:
@@ -346,8 +404,13 @@ class Pressure(models.TextChoices):
     DEEP = "deep", "Deep"
 
 
-#: The five 0-10 session ratings, the same as the ``rating-*`` instruments.
+#: The five 0-10 session ratings. Their one home is the visit (``<name>_before`` and
+#: ``<name>_after``): docs/architecture.md, "Session ratings: one source".
 RATINGS = ("tension", "anxiety", "mood", "pain", "relaxation")
+#: The retired ``rating-*`` questionnaires: their definitions stay so that administrations
+#: given before the ratings moved to the visit can still be read, but none can be started or
+#: planned (``care.ratings_move`` copied their values into the visits).
+SESSION_RATING_INSTRUMENTS = frozenset(f"rating-{name}" for name in RATINGS)
 
 
 def _rating(label: str) -> Any:
@@ -402,6 +465,39 @@ class Visit(ClinicOwned):
     diastolic_before = _vital("Diastolic before (mmHg)", 30, 160)
     systolic_after = _vital("Systolic after (mmHg)", 60, 260)
     diastolic_after = _vital("Diastolic after (mmHg)", 30, 160)
+    # Completing a visit of a client whose screen needs medical clearance: the clearance it
+    # went ahead under, or the reason it went ahead without one (care.actions sets who).
+    clearance = models.ForeignKey(
+        MedicalClearance,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    clearance_override = models.TextField(
+        "Why the visit goes ahead without medical clearance",
+        blank=True,
+        help_text="Only when the client's screen needs medical clearance and none is recorded.",
+    )
+    clearance_override_by = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    # A signed note is final: changes after signing are addenda (VisitAddendum).
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
@@ -411,6 +507,7 @@ class Visit(ClinicOwned):
         indexes: ClassVar = [
             models.Index(fields=["clinic", "starts_at"]),
             models.Index(fields=["client", "starts_at"]),
+            models.Index(fields=["therapist", "signed_at", "starts_at"]),
         ]
 
     def __str__(self) -> str:
@@ -477,7 +574,39 @@ VISIT_FIELDS = [
     *SOAP_FIELDS,
     *RATING_FIELDS,
     *VITAL_FIELDS,
+    "clearance_override",
 ]
+
+
+class VisitAddendum(ClinicOwned):
+    """A dated, signed correction of a signed visit note (the note itself never changes).
+
+    Written and signed in one step by a treating staff member; never edited (versioned all
+    the same, like every clinical row).
+    """
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField("Addendum")
+    signed_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering: ClassVar = ["signed_at", "id"]
+        verbose_name_plural = "visit addenda"
+
+    def __str__(self) -> str:
+        return f"Addendum {timezone.localtime(self.signed_at):%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        self.text = (self.text or "").strip()
+        if not self.text:
+            raise ValidationError({"text": "Write the addendum."})
+        if self.visit_id and self.visit.signed_at is None:
+            raise ValidationError(
+                {"text": "This note is not signed yet: correct it by editing the visit."}
+            )
 
 
 class AdverseEventKind(models.TextChoices):

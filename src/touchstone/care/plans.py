@@ -2,8 +2,8 @@
 
 The plan has three parts (``Episode.plan_*``): instruments at intake (due until first
 completed), instruments every N weeks (due N weeks after the last completion, or at the
-episode's start when never completed) and instruments before/after each session (due on a
-day with a visit, when the caller says so).
+episode's start when never completed) and instruments at each visit (due on a day with a
+visit, when the caller says so, until given that day: given means not due).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def instruments_due(
         Instrument id -> date of the last completed administration in this episode
         (missing or None: never completed).
     visit_today : bool
-        Whether the client has a visit today; then the per-session instruments are due.
+        Whether the client has a visit today; then the per-visit instruments are due,
+        except those already completed today.
 
     Examples
     --------
@@ -67,5 +68,6 @@ def instruments_due(
             add(instrument_id, "periodic", next_on)
     if visit_today:
         for instrument_id in episode.plan_each_visit or []:
-            add(instrument_id, "session", today)
+            if completed.get(instrument_id) != today:  # given today: done for this visit
+                add(instrument_id, "session", today)
     return sorted(due.values(), key=lambda d: (d.due_on, d.instrument_id))

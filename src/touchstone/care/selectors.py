@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
@@ -23,15 +23,52 @@ from touchstone.care.models import (
     Intake,
     Medication,
     Visit,
+    VisitStatus,
 )
 from touchstone.clients.models import Client
 
 LAST_VISITS = 5
+#: How many overdue unsigned notes the home page lists (the rest are behind a link).
+UNSIGNED_SHOWN = 5
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     return start, start + dt.timedelta(days=1)
+
+
+def overdue_unsigned_visits(member: StaffMember, now: dt.datetime) -> QuerySet[Visit]:
+    """The member's completed visits whose note is still unsigned ``unsigned_note_hours`` (the
+    clinic's setting, default 72) after the visit started, oldest first."""
+    cutoff = now - dt.timedelta(hours=member.clinic.unsigned_note_hours)
+    return (
+        Visit.objects.for_member(member)
+        .filter(
+            therapist_id=member.pk,
+            status=VisitStatus.COMPLETED,
+            signed_at__isnull=True,
+            starts_at__lt=cutoff,
+        )
+        .select_related("client")
+        .order_by("starts_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class UnsignedNotes:
+    """The home page's block: how many notes are overdue, and the oldest few."""
+
+    hours: int
+    count: int
+    oldest: list[Visit]
+
+
+def unsigned_notes(member: StaffMember, now: dt.datetime) -> UnsignedNotes:
+    """Two queries (a count and the oldest ``UNSIGNED_SHOWN``), whatever the number of notes."""
+    overdue = overdue_unsigned_visits(member, now)
+    oldest = list(overdue[:UNSIGNED_SHOWN])
+    count = len(oldest) if len(oldest) < UNSIGNED_SHOWN else overdue.count()
+    return UnsignedNotes(member.clinic.unsigned_note_hours, count, oldest)
 
 
 def visits_today(member: StaffMember, day: dt.date) -> list[Visit]:

@@ -11,6 +11,7 @@ urlpatterns = [
             path("intake/edit/", views.intake_edit, name="intake_edit"),
             path("medications/new/", views.medication_create, name="medication_create"),
             path("screen/new/", views.screen_create, name="screen_create"),
+            path("clearance/new/", views.clearance_create, name="clearance_create"),
             path("episodes/new/", views.episode_create, name="episode_create"),
             path("visits/", views.visit_list, name="visit_list"),
             path("visits/new/", views.visit_create, name="visit_create"),
@@ -35,6 +36,9 @@ urlpatterns = [
     ),
     path("care/visits/<int:visit_id>/", views.visit_detail, name="visit"),
     path("care/visits/<int:visit_id>/edit/", views.visit_edit, name="visit_edit"),
+    path("care/visits/<int:visit_id>/sign/", views.visit_sign, name="visit_sign"),
+    path("care/visits/<int:visit_id>/addenda/new/", views.addendum_create, name="addendum_create"),
+    path("care/unsigned-notes/", views.unsigned_note_list, name="unsigned_notes"),
     path(
         "care/visits/<int:visit_id>/adverse-events/new/",
         views.adverse_event_create,

@@ -13,6 +13,7 @@ from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from touchstone.accounts.access import MemberRequest, get_for, requires
 from touchstone.audit.log import record
@@ -20,7 +21,9 @@ from touchstone.audit.models import Action
 from touchstone.care import actions, bodymap, contraindications, icd10
 from touchstone.care.access import get_episode_for, get_visit_for
 from touchstone.care.forms import (
+    AddendumForm,
     AdverseEventForm,
+    ClearanceForm,
     DiagnosisForm,
     EpisodeForm,
     IntakeForm,
@@ -37,10 +40,12 @@ from touchstone.care.models import (
     Diagnosis,
     Episode,
     Intake,
+    MedicalClearance,
     Medication,
     Visit,
+    VisitAddendum,
 )
-from touchstone.care.selectors import current_screen
+from touchstone.care.selectors import current_screen, overdue_unsigned_visits
 from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
 
@@ -52,6 +57,9 @@ def _save(form: BaseForm, fields: list[str], save: Callable[[dict[str, Any]], An
     try:
         return save({name: form.cleaned_data[name] for name in fields})
     except ValidationError as error:
+        if not hasattr(error, "error_dict"):  # e.g. a signed note: not about one field
+            form.add_error(None, error.messages)
+            return None
         for field, field_errors in error.message_dict.items():
             form.add_error(field if field in form.fields else None, field_errors)
         return None
@@ -70,6 +78,16 @@ def intake(request: MemberRequest, client_id: int) -> HttpResponse:
         .filter(client_id=client.pk)
         .select_related("screened_by__user")[:10]
     )
+    current = screens[0] if screens else None
+    clearances = (
+        list(
+            MedicalClearance.objects.for_member(request.member)
+            .filter(screen_id=current.pk)
+            .select_related("recorded_by__user")
+        )
+        if current is not None and current.result == contraindications.Result.CLEARANCE
+        else None
+    )
     record(request.actor, Action.READ, row or client, detail="intake")
     return render(
         request,
@@ -79,7 +97,35 @@ def intake(request: MemberRequest, client_id: int) -> HttpResponse:
             "intake": row,
             "medications": medications,
             "screens": screens,
-            "current_screen": screens[0] if screens else None,
+            "current_screen": current,
+            "clearances": clearances,
+        },
+    )
+
+
+@requires("care.edit")
+def clearance_create(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request.member, client_id)
+    form = ClearanceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        saved = _save(
+            form,
+            list(form.fields),
+            lambda data: actions.do_record_clearance(request.actor, client, data),
+        )
+        if saved is not None:
+            messages.success(request, "Medical clearance recorded.")
+            return redirect("care:intake", client_id=client.pk)
+    if request.method != "POST":
+        record(request.actor, Action.READ, client, detail="new medical clearance form")
+    return render(
+        request,
+        "care/form.html",
+        {
+            "client": client,
+            "form": form,
+            "title": "Record medical clearance",
+            "cancel": ("care:intake", client.pk),
         },
     )
 
@@ -386,6 +432,10 @@ def visit_list(request: MemberRequest, client_id: int) -> HttpResponse:
 def _visit_form_page(
     request: MemberRequest, form: VisitForm, client: Client, visit: Visit | None
 ) -> HttpResponse:
+    screen = current_screen(request.member, client)
+    needs_clearance = None
+    if screen is not None and screen.result == contraindications.Result.CLEARANCE:
+        needs_clearance = {"clearance": screen.clearances.first()}
     return render(
         request,
         "care/visit_form.html",
@@ -393,6 +443,7 @@ def _visit_form_page(
             "client": client,
             "form": form,
             "visit": visit,
+            "needs_clearance": needs_clearance,
             "regions": form.region_rows(),
             "level_labels": bodymap.LEVEL_LABELS,
             "rating_fields": [form[name] for name in RATING_FIELDS],
@@ -443,6 +494,11 @@ def visit_detail(request: MemberRequest, visit_id: int) -> HttpResponse:
         {"region": region, "level": visit.body_map.get(region.code, 0)}
         for region in bodymap.REGIONS
     ]
+    addenda = list(
+        VisitAddendum.objects.for_member(request.member)
+        .filter(visit_id=visit.pk)
+        .select_related("signed_by__user")
+    )
     record(request.actor, Action.READ, visit)
     return render(
         request,
@@ -450,6 +506,8 @@ def visit_detail(request: MemberRequest, visit_id: int) -> HttpResponse:
         {
             "client": visit.client,
             "visit": visit,
+            "addenda": addenda,
+            "addendum_form": AddendumForm(),
             "events": events,
             "regions": regions,
             "tense_regions": [r for r in regions if r["level"]],
@@ -479,6 +537,51 @@ def visit_edit(request: MemberRequest, visit_id: int) -> HttpResponse:
     else:
         record(request.actor, Action.READ, visit, detail="edit form")
     return _visit_form_page(request, form, visit.client, visit)
+
+
+@requires("care.edit")
+@require_POST
+def visit_sign(request: MemberRequest, visit_id: int) -> HttpResponse:
+    visit = get_visit_for(request.member, visit_id)
+    try:
+        actions.do_sign_visit(request.actor, visit)
+        messages.success(request, "Note signed. Later corrections are dated addenda.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("care:visit", visit_id=visit.pk)
+
+
+@requires("care.edit")
+@require_POST
+def addendum_create(request: MemberRequest, visit_id: int) -> HttpResponse:
+    visit = get_visit_for(request.member, visit_id)
+    form = AddendumForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(list(form.errors["text"]))
+        actions.do_add_addendum(request.actor, visit, {"text": form.cleaned_data["text"]})
+        messages.success(request, "Addendum signed and added.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("care:visit", visit_id=visit.pk)
+
+
+@requires("care.edit")
+def unsigned_note_list(request: MemberRequest) -> HttpResponse:
+    """Every completed visit of the staff member whose note is unsigned past the limit."""
+    overdue = overdue_unsigned_visits(request.member, timezone.now())
+    page = Paginator(overdue, PAGE_SIZE).get_page(request.GET.get("page"))
+    record(
+        request.actor,
+        Action.LIST,
+        object_type="care.visit",
+        detail=f"unsigned notes, page {page.number}, {len(page.object_list)} rows",
+    )
+    return render(
+        request,
+        "care/unsigned_notes.html",
+        {"page": page, "hours": request.member.clinic.unsigned_note_hours},
+    )
 
 
 @requires("care.edit")

@@ -2,7 +2,7 @@
 # run time to tell path, query and body parameters apart.
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
@@ -16,6 +16,13 @@ from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
 
 router = Router(tags=["clients"])
+
+# Value sets of the fields the measures need ("" = not recorded): clients/models.py.
+Sex = Literal["", "female", "male", "other", "unknown"]
+Gender = Literal["", "female", "male", "non-binary", "other", "asked-declined", "unknown"]
+PronounsCode = Literal["", "he", "she", "they", "other"]
+Pregnancy = Literal["", "not_pregnant", "pregnant", "postpartum", "unknown"]
+Menopause = Literal["", "pre", "peri", "post", "unknown"]
 
 
 class ClientOut(Schema):
@@ -36,6 +43,14 @@ class ClientOut(Schema):
     consent_to_treatment_on: dt.date | None
     research_consent: bool
     research_consent_on: dt.date | None
+    sex_at_birth: str
+    gender_identity: str
+    gender_identity_other: str
+    pronouns: str
+    pronouns_other: str
+    pregnancy_status: str
+    delivery_date: dt.date | None
+    menopause_status: str
     archived_at: dt.datetime | None
     created_at: dt.datetime
 
@@ -57,6 +72,14 @@ class ClientIn(Schema):
     consent_to_treatment_on: dt.date | None = None
     research_consent: bool = False
     research_consent_on: dt.date | None = None
+    sex_at_birth: Sex = ""
+    gender_identity: Gender = ""
+    gender_identity_other: str = Field("", max_length=60)
+    pronouns: PronounsCode = ""
+    pronouns_other: str = Field("", max_length=40)
+    pregnancy_status: Pregnancy = ""
+    delivery_date: dt.date | None = None
+    menopause_status: Menopause = ""
 
 
 class ClientPatch(Schema):
@@ -76,6 +99,14 @@ class ClientPatch(Schema):
     consent_to_treatment_on: dt.date | None = None
     research_consent: bool | None = None
     research_consent_on: dt.date | None = None
+    sex_at_birth: Sex | None = None
+    gender_identity: Gender | None = None
+    gender_identity_other: str | None = Field(None, max_length=60)
+    pronouns: PronounsCode | None = None
+    pronouns_other: str | None = Field(None, max_length=40)
+    pregnancy_status: Pregnancy | None = None
+    delivery_date: dt.date | None = None
+    menopause_status: Menopause | None = None
 
 
 class ClientFilter(FilterSchema):

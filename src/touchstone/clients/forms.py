@@ -19,6 +19,7 @@ class ClientForm(forms.ModelForm):
             "date_of_birth": DateInput(),
             "consent_to_treatment_on": DateInput(),
             "research_consent_on": DateInput(),
+            "delivery_date": DateInput(),
         }
         labels = {
             "consent_to_treatment": "Consents to treatment",

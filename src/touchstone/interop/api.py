@@ -13,7 +13,8 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
-from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
+from touchstone.interop.fhir_import import FhirImportError, PatientMismatchError, do_import_fhir
+from touchstone.lib.api_errors import ErrorOut, error_body
 
 router = Router(tags=["interoperability"])
 
@@ -50,15 +51,32 @@ def export_fhir(request: MemberRequest, client_id: int) -> dict[str, Any]:
 
 @router.post(
     "/clients/{client_id}/fhir",
-    response={201: list[ImportedOut]},
+    response={201: list[ImportedOut], 409: ErrorOut},
     summary="Import QuestionnaireResponses (scored, risk alerts raised); all or nothing",
+    description="The file's patient must be the client (Touchstone identifier, or name and "
+    "birth date; docs/reports.md). Otherwise nothing is stored and the answer is 409 "
+    "`patient_mismatch`, naming both; send again with `accept_patient_mismatch=true` once "
+    "you have checked that the answers are the client's (the audit log records it).",
 )
 @api_requires("interop.fhir")
-def import_fhir(request: MemberRequest, client_id: int, payload: FhirResourceIn) -> Status:
+def import_fhir(
+    request: MemberRequest,
+    client_id: int,
+    payload: FhirResourceIn,
+    accept_patient_mismatch: bool = False,
+) -> Status:
     client = get_client_for(request.member, client_id)
     try:
         # The schema checks the envelope; the resource itself is read whole from the body.
-        imported = do_import_fhir(request.actor, client, json.loads(request.body))
+        imported = do_import_fhir(
+            request.actor,
+            client,
+            json.loads(request.body),
+            accept_patient_mismatch=accept_patient_mismatch,
+        )
+    except PatientMismatchError as error:
+        # Answered, not raised: the refusal's audit event is kept (the request commits).
+        return Status(409, error_body("patient_mismatch", str(error)))
     except FhirImportError as error:
         raise HttpError(422, str(error)) from None
     return Status(

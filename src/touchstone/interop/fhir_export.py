@@ -17,12 +17,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import roles_with
-from touchstone.care.models import Diagnosis, Visit, VisitStatus
+from touchstone.care.models import Diagnosis, Visit, VisitAddendum, VisitStatus
 from touchstone.clients.models import Client
+from touchstone.interop.fhir_person import life_stage_observations, patient_fields
 from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
@@ -96,6 +98,7 @@ def patient(clinic: Clinic, client: Client) -> dict[str, Any]:
         "active": not client.is_archived,
         "name": [{"family": client.family_name, "given": [client.given_name]}],
         "birthDate": client.date_of_birth.isoformat(),
+        **patient_fields(client),  # gender, birth sex, gender identity, pronouns
     }
     telecom = []
     if client.phone:
@@ -142,8 +145,37 @@ def condition(clinic: Clinic, diagnosis: Diagnosis, subject: str) -> dict[str, A
     }
 
 
-def procedure(visit: Visit, subject: str) -> dict[str, Any]:
-    return {
+def _annotation(author: Any, when: dt.datetime, text: str) -> dict[str, Any]:
+    return {"authorString": author.display_name, "time": _instant(when), "text": text}
+
+
+def note_annotations(visit: Visit, addenda: Iterable[Any]) -> list[dict[str, Any]]:
+    """A signed visit note and its addenda as FHIR Annotations (author, time, text).
+
+    Only signed notes leave the clinic: an unsigned note is a draft. Each addendum follows
+    the note as its own dated, signed Annotation, as charting tools show them.
+    """
+    if visit.signed_at is None or visit.signed_by is None:
+        return []
+    soap = [
+        f"{label}: {text.strip()}"
+        for label, text in (
+            ("Subjective", visit.subjective),
+            ("Objective", visit.objective),
+            ("Assessment", visit.assessment),
+            ("Plan", visit.plan),
+        )
+        if text.strip()
+    ]
+    note = "Signed visit note.\n" + "\n".join(soap) if soap else "Signed visit note (empty)."
+    return [
+        _annotation(visit.signed_by, visit.signed_at, note),
+        *(_annotation(a.signed_by, a.signed_at, f"Addendum: {a.text}") for a in addenda),
+    ]
+
+
+def procedure(visit: Visit, subject: str, addenda: Iterable[Any] = ()) -> dict[str, Any]:
+    resource: dict[str, Any] = {
         "resourceType": "Procedure",
         "status": "completed",
         "code": {
@@ -156,6 +188,10 @@ def procedure(visit: Visit, subject: str) -> dict[str, Any]:
         "subject": {"reference": subject},
         "performedPeriod": {"start": _instant(visit.starts_at), "end": _instant(visit.ends_at)},
     }
+    notes = note_annotations(visit, addenda)
+    if notes:
+        resource["note"] = notes
+    return resource
 
 
 def _quantity(value: float, unit: str, code: str | None = None) -> dict[str, Any]:
@@ -335,6 +371,10 @@ def client_bundle(clinic: Clinic, client: Client, *, with_diagnoses: bool) -> di
     started = time.perf_counter()
     subject = urn(clinic, "patient", client.pk)
     entries: list[tuple[str, dict[str, Any]]] = [(subject, patient(clinic, client))]
+    entries.extend(
+        (urn(clinic, f"life-stage-{i}", client.pk), o)
+        for i, o in enumerate(life_stage_observations(client, subject))
+    )
     if with_diagnoses:
         for d in Diagnosis.objects.filter(
             clinic_id=clinic.pk,
@@ -343,12 +383,15 @@ def client_bundle(clinic: Clinic, client: Client, *, with_diagnoses: bool) -> di
         ).select_related("episode"):
             entries.append((urn(clinic, "condition", d.pk), condition(clinic, d, subject)))
     visits = list(
-        Visit.objects.filter(
-            clinic_id=clinic.pk, client_id=client.pk, status=VisitStatus.COMPLETED
-        ).order_by("starts_at", "id")
+        Visit.objects.filter(clinic_id=clinic.pk, client_id=client.pk, status=VisitStatus.COMPLETED)
+        .select_related("signed_by__user")
+        .prefetch_related(
+            Prefetch("addenda", VisitAddendum.objects.select_related("signed_by__user"))
+        )
+        .order_by("starts_at", "id")
     )
     for v in visits:
-        entries.append((urn(clinic, "procedure", v.pk), procedure(v, subject)))
+        entries.append((urn(clinic, "procedure", v.pk), procedure(v, subject, v.addenda.all())))
         entries.extend(
             (urn(clinic, f"vital-{i}", v.pk), o) for i, o in enumerate(vitals(v, subject))
         )

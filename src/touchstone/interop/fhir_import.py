@@ -15,6 +15,11 @@ The answers, re-keyed to the built-in linkIds, then go through ``measures.action
 (``do_start_administration`` with mode IMPORT and ``do_save_answers``): scored by the
 instrument engine, risk alerts raised as on any other path. All or nothing: the first
 problem raises :class:`FhirImportError` naming the entry, and the transaction rolls back.
+
+Before anything is stored, the file's patient is checked against the client
+(``interop.patient_match``, where the rules are): a mismatch, or a file that cannot be checked,
+raises :class:`PatientMismatchError` unless the caller passes ``accept_patient_mismatch=True``
+(the user confirmed explicitly); both the refusal and the confirmed import are audited.
 """
 
 from __future__ import annotations
@@ -35,6 +40,12 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
+from touchstone.interop.patient_match import (
+    PatientCheck,
+    PatientFileError,
+    Verdict,
+    check_patient,
+)
 from touchstone.logs import import_failed, import_finished
 from touchstone.measures import actions as measures_actions
 from touchstone.measures.models import Administration, Mode
@@ -50,6 +61,15 @@ from touchstone.science.instruments.fhir import response_values
 
 class FhirImportError(ValueError):
     """The file cannot be imported; nothing was saved."""
+
+
+class PatientMismatchError(FhirImportError):
+    """The file's patient is not the client, or cannot be checked; nothing was saved. The
+    message names both people (for the screen only); ``check.reason`` is a fixed code."""
+
+    def __init__(self, check: PatientCheck, client: Client) -> None:
+        super().__init__(check.message(client))
+        self.check = check
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,8 @@ def _responses(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
             responses.append(dict(resource))
         elif resource.get("resourceType") == "Questionnaire" and resource.get("url"):
             questionnaires[_canonical(resource["url"])] = dict(resource)
+        elif resource.get("resourceType") == "Patient":
+            _check_structure(resource, f"Bundle entry {index + 1} (Patient)")
     if not responses:
         raise FhirImportError("The Bundle holds no QuestionnaireResponse.")
     for number, resource in enumerate(responses, start=1):
@@ -215,11 +237,23 @@ def _authored(qr: Mapping[str, Any]) -> dt.datetime | None:
     return when
 
 
-def do_import_fhir(actor: Actor, client: Client, data: Mapping[str, Any]) -> list[Imported]:
-    """Import every QuestionnaireResponse in ``data`` into ``client``'s record, or none."""
+def do_import_fhir(
+    actor: Actor,
+    client: Client,
+    data: Mapping[str, Any],
+    *,
+    accept_patient_mismatch: bool = False,
+) -> list[Imported]:
+    """Import every QuestionnaireResponse in ``data`` into ``client``'s record, or none.
+
+    ``accept_patient_mismatch`` is the user's explicit confirmation that the answers are the
+    client's although the file's patient does not match (or cannot be checked)."""
     started = time.perf_counter()
     try:
-        imported = _import(actor, client, data)
+        imported = _import(actor, client, data, accept_patient_mismatch)
+    except PatientMismatchError as error:
+        import_failed("fhir", f"patient_{error.check.verdict}")  # the message names people
+        raise
     except FhirImportError:
         import_failed("fhir", "invalid")  # the message may quote the file: not logged
         raise
@@ -229,47 +263,67 @@ def do_import_fhir(actor: Actor, client: Client, data: Mapping[str, Any]) -> lis
     return imported
 
 
-def _import(actor: Actor, client: Client, data: Mapping[str, Any]) -> list[Imported]:
+def _import(
+    actor: Actor, client: Client, data: Mapping[str, Any], accept_patient_mismatch: bool
+) -> list[Imported]:
     responses, questionnaires = _responses(data)
-    imported: list[Imported] = []
     try:
-        with transaction.atomic():
-            for number, qr in enumerate(responses, start=1):
-                if qr.get("status") not in (None, "completed", "amended"):
-                    raise FhirImportError(
-                        f"Response {number}: status {qr.get('status')!r} is not completed."
-                    )
-                try:
-                    definition, answers = resolve(qr, questionnaires)
-                    authored = _authored(qr)
-                    administration = measures_actions.do_start_administration(
-                        actor, client, definition.id, Mode.IMPORT
-                    )
-                    alerts = measures_actions.do_save_answers(
-                        actor, administration, answers, complete=True
-                    )
-                except (AnswerError, QuestionnaireImportError) as error:
-                    raise FhirImportError(f"Response {number}: {error}") from None
-                except ValidationError as error:
-                    raise FhirImportError(
-                        f"Response {number}: {' '.join(error.messages)}"
-                    ) from None
-                except FhirImportError as error:
-                    raise FhirImportError(f"Response {number}: {error}") from None
-                if authored is not None:
-                    administration.started_at = authored
-                    administration.completed_at = authored
-                    writes.save(
-                        actor,
-                        administration,
-                        Action.UPDATE,
-                        update_fields=["started_at", "completed_at"],
-                        detail="authored time of the imported response",
-                    )
-                imported.append(
-                    Imported(administration, definition.id, administration.total, len(alerts))
+        check = check_patient(data, responses, client)
+    except PatientFileError as error:
+        raise FhirImportError(str(error)) from None
+    if check.verdict != Verdict.MATCH and not accept_patient_mismatch:
+        # Nothing is stored; the attempt is kept (identifiers and a reason code only).
+        record(
+            actor,
+            Action.CREATE,
+            client,
+            detail=f"fhir import refused: patient {check.verdict} ({check.reason}); nothing stored",
+        )
+        raise PatientMismatchError(check, client)
+    patient = (
+        f"patient matched ({check.reason})"
+        if check.verdict == Verdict.MATCH
+        else f"patient {check.verdict} ({check.reason}) accepted by the user"
+    )
+    imported: list[Imported] = []
+    with transaction.atomic():
+        for number, qr in enumerate(responses, start=1):
+            if qr.get("status") not in (None, "completed", "amended"):
+                raise FhirImportError(
+                    f"Response {number}: status {qr.get('status')!r} is not completed."
                 )
-            record(actor, Action.CREATE, client, detail=f"fhir import, {len(imported)} responses")
-    except FhirImportError:
-        raise
+            try:
+                definition, answers = resolve(qr, questionnaires)
+                authored = _authored(qr)
+                administration = measures_actions.do_start_administration(
+                    actor, client, definition.id, Mode.IMPORT
+                )
+                alerts = measures_actions.do_save_answers(
+                    actor, administration, answers, complete=True
+                )
+            except (AnswerError, QuestionnaireImportError) as error:
+                raise FhirImportError(f"Response {number}: {error}") from None
+            except ValidationError as error:
+                raise FhirImportError(f"Response {number}: {' '.join(error.messages)}") from None
+            except FhirImportError as error:
+                raise FhirImportError(f"Response {number}: {error}") from None
+            if authored is not None:
+                administration.started_at = authored
+                administration.completed_at = authored
+                writes.save(
+                    actor,
+                    administration,
+                    Action.UPDATE,
+                    update_fields=["started_at", "completed_at"],
+                    detail="authored time of the imported response",
+                )
+            imported.append(
+                Imported(administration, definition.id, administration.total, len(alerts))
+            )
+        record(
+            actor,
+            Action.CREATE,
+            client,
+            detail=f"fhir import, {len(imported)} responses, {patient}",
+        )
     return imported

@@ -3,7 +3,10 @@
 Export (``touchstone export research --out DIR``, or the owner's download): the clinic's
 clients **with research consent only**, as four tables, each in CSV and Parquet:
 
-* ``clients``: pseudonymous id, site id, age at the first episode ("90+" above 89), 3-digit ZIP;
+* ``clients``: pseudonymous id, site id, age at the first episode ("90+" above 89), 3-digit ZIP,
+  and the coded values the measures need (sex assigned at birth, gender identity, pronouns,
+  pregnancy/postpartum and menopause status; never the client's own words, never the delivery
+  date: weeks postpartum only in bins, :data:`POSTPARTUM_BINS`);
 * ``episodes``: shifted start/end dates, ICD-10-CM codes entered by licensed clinicians;
 * ``scores``: order number, instrument, shifted date, total, severity;
 * ``visits``: pseudonymous therapist, shifted date, minutes, modality, pressure, the five 0-10
@@ -12,16 +15,19 @@ clients **with research consent only**, as four tables, each in CSV and Parquet:
 The file format (tables, columns, types, schema version) is
 :mod:`touchstone.science.research_format`, which the research network reads too.
 
-No name, address, city, phone, e-mail, date of birth, record id, free text (notes could hold
-identifiers) or exact date leaves. Dates move by the client's secret offset
+No name, address, city, phone, e-mail, date of birth, delivery date, record id, free text
+(notes, or a gender identity in the client's words, could hold identifiers) or exact date
+leaves. Dates move by the client's secret offset
 (``science.deid.date_offset_days``, never exported). Plus ``data_dictionary.csv``,
 ``redcap_data_dictionary.csv`` (REDCap's 18-column instrument format) and ``manifest.json``.
 
 Import (``touchstone import research DIR [DIR ...]``): stacks several clinics' exports into
 one DuckDB file (or pandas frames) and computes the pooled outcome rates with the science core
-(``science.change_batch`` + ``science.outcomes.rate_table``), using the same unit of analysis
-as ``outcomes.analytics``: per episode and instrument, the first score within 30 days of the
-episode's start against the last score after it, up to the episode's end.
+(``science.change_batch`` + ``science.outcomes.rate_table``), pairing scores with
+``science.episodes.episode_pairs``, the one baseline of every page and report (per episode and
+instrument: the first score within 30 days of the episode's start, against the last one at
+least one recall period after it, up to the episode's end). Shifting moves a client's scores
+and episodes by the same offset, so the days between them are the clinic's.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import roles_with
@@ -46,16 +53,20 @@ from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
 from touchstone.science import deid
+from touchstone.science.change import CRITERIA
 from touchstone.science.change_batch import CLASSES, change_batch
+from touchstone.science.episodes import episode_pairs
 from touchstone.science.outcomes import rate_table
 from touchstone.science.research_format import (
     BASELINE_WINDOW_DAYS,
     DICTIONARY,
     FORMAT,
     PARQUET_TYPES,
+    POSTPARTUM_BINS,
     RATING_COLUMNS,
     TABLES,
     VERSION,
+    postpartum_bin,
     read_parquet,
     write_parquet,
 )
@@ -64,11 +75,13 @@ __all__ = [
     "BASELINE_WINDOW_DAYS",
     "DICTIONARY",
     "PARQUET_TYPES",
+    "POSTPARTUM_BINS",
     "RATING_COLUMNS",
     "TABLES",
     "export_research",
     "load_exports",
     "pooled_outcomes",
+    "postpartum_bin",
     "read_parquet",
     "write_parquet",
 ]
@@ -104,6 +117,7 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
     for e in episodes:
         first_start.setdefault(e.client_id, e.started_on)
     eid = {e.pk: deid.pseudonym(key, scope, f"episode-{e.pk}", prefix="E") for e in episodes}
+    today = timezone.localdate()
 
     def day(client_id: int, value: dt.date | dt.datetime | None) -> str:
         shifted = deid.shift_date(value, shift[client_id])
@@ -121,6 +135,12 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
                         else None
                     ),
                     "zip3": deid.zip3(c.postal_code),
+                    "sex_at_birth": c.sex_at_birth,
+                    "gender_identity": c.gender_identity,
+                    "pronouns": c.pronouns,
+                    "pregnancy_status": c.pregnancy_status,
+                    "postpartum_weeks": postpartum_bin(c.weeks_postpartum(today)),
+                    "menopause_status": c.menopause_status,
                 }
                 for c in clients
             ],
@@ -140,8 +160,6 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
             columns=[c for c, _, _ in DICTIONARY["episodes"]],
         ),
     }
-    from django.utils import timezone
-
     scores = Administration.objects.filter(clinic_id=clinic.pk, client_id__in=ids).completed()
     rows = scores.order_by("client_id", "completed_at", "pk").values_list(
         "client_id", "instrument_id", "completed_at", "total", "severity"
@@ -296,38 +314,57 @@ def to_duckdb(frames: dict[str, pd.DataFrame], path: Path) -> None:
             con.unregister("frame")
 
 
-def episode_pairs(frames: dict[str, pd.DataFrame], instrument_id: str) -> pd.DataFrame:
-    """Baseline and follow-up per episode for one instrument (see the module docstring)."""
-    episodes = frames["episodes"].copy()
+def pooled_pairs(frames: dict[str, pd.DataFrame], instrument_id: str) -> pd.DataFrame:
+    """Baseline and follow-up per episode for one instrument: ``science.episodes.episode_pairs``
+    over the pooled (shifted) dates; open episodes run to the last score of the pool."""
+    columns = ["episode", "pre", "post"]
+    episodes = frames["episodes"]
     scores = frames["scores"]
-    scores = scores[(scores["instrument"] == instrument_id) & scores["total"].notna()].copy()
+    scores = scores[(scores["instrument"] == instrument_id) & scores["total"].notna()]
     if episodes.empty or scores.empty:
-        return pd.DataFrame(columns=["episode", "pre", "post"])
-    episodes["start"] = pd.to_datetime(episodes["start"])
-    episodes["end"] = pd.to_datetime(episodes["end"].replace("", None))
-    scores["date"] = pd.to_datetime(scores["date"])
-    merged = episodes.merge(scores, on="pid").sort_values(["episode", "date", "seq"], kind="stable")
-    window = pd.Timedelta(days=BASELINE_WINDOW_DAYS)
-    in_window = merged[(merged["date"] - merged["start"]).abs() <= window]
-    baseline = in_window.groupby("episode").first()[["date", "total"]]
-    baseline.columns = ["pre_date", "pre"]
-    merged = merged.join(baseline, on="episode", how="inner")
-    later = merged[
-        (merged["date"] > merged["pre_date"])
-        & (merged["end"].isna() | (merged["date"] <= merged["end"]))
-    ]
-    follow = later.groupby("episode").last()[["total"]].rename(columns={"total": "post"})
-    out = baseline.join(follow, how="inner").reset_index()
-    return out[["episode", "pre", "post"]]
+        return pd.DataFrame(columns=columns)
+    if "seq" in scores:  # two scores on one day keep the client's order (format version 2+)
+        scores = scores.sort_values(["pid", "seq"], kind="stable")
+    # Pseudonyms to integers, shared by both tables (episode_pairs matches clients by number).
+    codes, _ = pd.factorize(pd.concat([episodes["pid"], scores["pid"]], ignore_index=True))
+    score_time = pd.to_datetime(scores["date"]).to_numpy(dtype="datetime64[D]")
+    end = pd.to_datetime(episodes["end"].replace("", None)).to_numpy(dtype="datetime64[D]")
+    pairs = episode_pairs(
+        codes[: len(episodes)],
+        pd.to_datetime(episodes["start"]).to_numpy(dtype="datetime64[D]"),
+        end,
+        codes[len(episodes) :],
+        score_time,
+        scores["total"].astype(float).to_numpy(),
+        min_days=instrument(instrument_id).min_followup_days,
+        until=score_time.max(),
+    )
+    paired = pairs.paired
+    return pd.DataFrame(
+        {
+            "episode": episodes["episode"].to_numpy()[paired],
+            "pre": pairs.pre[paired],
+            "post": pairs.post[paired],
+        },
+        columns=columns,
+    )
 
 
 def pooled_outcomes(
-    frames: dict[str, pd.DataFrame], instrument_ids: Iterable[str] = ("phq9", "gad7")
+    frames: dict[str, pd.DataFrame],
+    instrument_ids: Iterable[str] = ("phq9", "gad7"),
+    *,
+    criteria: str = CRITERIA[0],
 ) -> dict[str, Any]:
-    """Classification rates with Wilson intervals per instrument, over all pooled sites."""
-    out: dict[str, Any] = {"sites": int(frames["clients"]["site"].nunique()), "instruments": {}}
+    """Classification rates with Wilson intervals per instrument, over all pooled sites, under
+    ``criteria`` (``science.change.CRITERIA``; Jacobson & Truax by default)."""
+    out: dict[str, Any] = {
+        "sites": int(frames["clients"]["site"].nunique()),
+        "criteria": criteria,
+        "instruments": {},
+    }
     for instrument_id in instrument_ids:
-        pairs = episode_pairs(frames, instrument_id)
+        pairs = pooled_pairs(frames, instrument_id)
         if pairs.empty:
             out["instruments"][instrument_id] = {"n": 0}
             continue
@@ -335,6 +372,7 @@ def pooled_outcomes(
             instrument(instrument_id),
             pairs["pre"].astype(float).to_numpy(),
             pairs["post"].astype(float).to_numpy(),
+            criteria=criteria,
         )
         labels = [label for label in batch.labels() if label is not None]
         counts = {c: labels.count(c) for c in CLASSES}

@@ -8,7 +8,11 @@ from touchstone.measures.models import Administration, RiskAlert
 
 
 def get_administration_for(member: StaffMember, administration_id: int) -> Administration:
-    return get_for(member, Administration.objects.select_related("client"), pk=administration_id)
+    return get_for(
+        member,
+        Administration.objects.select_related("client", "created_by__user"),
+        pk=administration_id,
+    )
 
 
 def get_alert_for(member: StaffMember, alert_id: int) -> RiskAlert:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.models import Action
+from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import (
@@ -32,9 +33,13 @@ def do_start_administration(
     actor: Actor, client: Client, instrument_id: str, mode: str
 ) -> Administration:
     try:
-        instrument(instrument_id)
+        definition = instrument(instrument_id)
     except UnknownInstrumentError:
         raise ValidationError({"instrument_id": f"Unknown instrument {instrument_id!r}."}) from None
+    if instrument_id in SESSION_RATING_INSTRUMENTS:
+        raise ValidationError(
+            {"instrument_id": "Session ratings are recorded on the visit, before and after."}
+        )
     if mode not in Mode.values:
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
     if client.is_archived:
@@ -43,6 +48,8 @@ def do_start_administration(
         clinic=client.clinic,
         client=client,
         instrument_id=instrument_id,
+        instrument_version=definition.version,
+        language=definition.language,
         mode=mode,
         created_by=actor.member,
     )
@@ -58,6 +65,7 @@ def do_save_answers(
 ) -> list[RiskAlert]:
     """Validate and score ``answers`` (linkId → value), store them, and raise alerts.
 
+    Scoring takes the client's sex assigned at birth (PHQ-15 item 4 applies to women only).
     A partial save keeps the administration in progress. A positive risk item raises its
     alert at this moment, complete or not. Raises ``ValidationError`` for an invalid
     answer (never scored as 0) or a save to a finished administration.
@@ -69,7 +77,7 @@ def do_save_answers(
         link_id: value for link_id, value in answers.items() if value not in (None, "")
     }
     try:
-        result = score(definition, given)
+        result = score(definition, given, sex=administration.client.scoring_sex)
     except AnswerError as error:
         raise ValidationError(str(error)) from None
     administration.answers = {k: v for k, v in result.answers.items() if v is not None}

@@ -104,11 +104,14 @@ def _move_off_item_9(values: list[int], rng: random.Random, *, risky: bool) -> l
 def _administration(
     clinic: Any, client: Any, instrument_id: str, values: list[int], when: dt.datetime, member: Any
 ) -> Administration:
-    result = score(instrument(instrument_id), values)
+    definition = instrument(instrument_id)
+    result = score(definition, values)
     return Administration(
         clinic=clinic,
         client=client,
         instrument_id=instrument_id,
+        instrument_version=definition.version,
+        language=definition.language,
         mode=Mode.TABLET,
         status=Status.COMPLETED,
         answers={k: v for k, v in result.answers.items() if v is not None},

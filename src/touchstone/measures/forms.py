@@ -48,13 +48,17 @@ def _item_field(item: Item) -> forms.Field:
 
 class AnswersForm(forms.Form):
     """One radio group per item. Every answer is optional here: a partial save is kept as
-    in progress, and the engine decides whether the total is computable."""
+    in progress, and the engine decides whether the total is computable. An item that does
+    not apply to the client's sex assigned at birth (PHQ-15 item 4 for a man) is not asked."""
 
-    def __init__(self, definition: Instrument, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, definition: Instrument, *args: Any, sex: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.definition = definition
         for item in definition.items:
-            self.fields[item.link_id] = _item_field(item)
+            if item.applies(sex) is not False:
+                self.fields[item.link_id] = _item_field(item)
 
     def answers(self) -> dict[str, int | None]:
         return {link_id: self.cleaned_data.get(link_id) for link_id in self.fields}

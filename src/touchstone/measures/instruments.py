@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.science.instruments import Instrument, all_instruments, load_instrument
 
 
@@ -14,8 +15,13 @@ def instrument(instrument_id: str) -> Instrument:
 
 
 def administrable() -> list[Instrument]:
-    """Instruments whose item text ships with Touchstone, so a person can answer them."""
-    return [i for i in all_instruments().values() if i.licence.text_included]
+    """Instruments whose item text ships with Touchstone, so a person can answer them, except
+    the retired session-rating questionnaires (the ratings live on the visit)."""
+    return [
+        i
+        for i in all_instruments().values()
+        if i.licence.text_included and i.id not in SESSION_RATING_INSTRUMENTS
+    ]
 
 
 def choices() -> list[tuple[str, str]]:

@@ -41,6 +41,10 @@ class Administration(ClinicOwned):
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="administrations")
     instrument_id = models.CharField(max_length=40)
+    #: The definition's version and language when the administration started: what the client
+    #: was shown (a later definition may change a stem or a scoring rule).
+    instrument_version = models.CharField(max_length=20, blank=True)
+    language = models.CharField(max_length=20, default="en")
     mode = models.CharField(max_length=10, choices=Mode.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
     answers = models.JSONField(default=dict, help_text="linkId → response value")
@@ -70,6 +74,19 @@ class Administration(ClinicOwned):
     @property
     def when(self) -> Any:
         return self.completed_at or self.started_at
+
+    @property
+    def given_by(self) -> str:
+        """Who gave it, in words: the staff member, and the channel when the client answered
+        alone ("Tess Example, private link")."""
+        who = self.created_by.display_name if self.created_by is not None else "an import"
+        channel = {
+            Mode.TABLET: "on the clinic's tablet",
+            Mode.PORTAL: "by private link",
+            Mode.API: "through the API",
+            Mode.IMPORT: "imported",
+        }.get(self.mode, "")  # type: ignore[call-overload]
+        return f"{who}, {channel}" if channel else who
 
 
 class AlertReason(models.TextChoices):

@@ -1,21 +1,27 @@
 """A client's scores over time: series, change against baseline, words and chart specs.
 
-The numbers come from the science core (``touchstone.science.change``); this module only
-arranges them for pages, the portal and reports.
+The numbers come from the science core (``touchstone.science.episodes`` pairs each score
+with its episode's baseline, ``touchstone.science.change`` judges the change); this module
+only arranges them for pages, the portal and reports.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.utils import timezone
 
+from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.lib.charts import band_colours
+from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
+from touchstone.science.episodes import BASELINE, BASELINE_WINDOW_DAYS, TOO_SOON, episode_pairs
 from touchstone.science.instruments import ChangeResult, Instrument, change
 
 #: Plain words for the classification (Jacobson & Truax), read by staff and clients alike.
@@ -29,13 +35,25 @@ WORDS = {
 }
 
 
+#: A score's place in its episode's comparison (science.episodes, docs/statistics.md).
+STATUS_WORDS = {
+    "baseline": "baseline",
+    "too soon": "too soon to compare",
+    "outside": "not in an episode of care",
+}
+
+#: An episode of care as the pairing needs it: first day, last day (None while open).
+EpisodeSpan = tuple[dt.date, dt.date | None]
+
+
 @dataclass
 class Point:
     administration_id: int
     when: Any
     total: int | None
     severity: str
-    reliable_change: str | None = None  # vs baseline: improved / deteriorated / none
+    reliable_change: str | None = None  # vs its episode's baseline: improved / deteriorated / none
+    status: str = "outside"  # baseline / too soon / compared / outside
 
 
 @dataclass
@@ -43,21 +61,15 @@ class Series:
     definition: Instrument
     points: list[Point] = field(default_factory=list)
     change: ChangeResult | None = None
-
-    @property
-    def baseline(self) -> Point | None:
-        scored = [p for p in self.points if p.total is not None]
-        return scored[0] if scored else None
-
-    @property
-    def latest(self) -> Point | None:
-        scored = [p for p in self.points if p.total is not None]
-        return scored[-1] if len(scored) > 1 else None
+    baseline: Point | None = None
+    latest: Point | None = None
+    #: Why there is no change to show, in words (when ``change`` is None).
+    note: str = "Not enough scores yet to say how things are changing."
 
     @property
     def words(self) -> str:
         if self.change is None or self.change.classification is None:
-            return "Not enough scores yet to say how things are changing."
+            return self.note
         return WORDS.get(self.change.classification, "")
 
     @property
@@ -68,30 +80,91 @@ class Series:
         return chart_spec(self)
 
 
-def client_series(administrations: Iterable[Administration]) -> list[Series]:
-    """Completed administrations grouped per instrument, oldest first, with change vs baseline."""
+def client_series(
+    administrations: Iterable[Administration],
+    episodes: Sequence[EpisodeSpan],
+    *,
+    criteria: str = "jacobson-truax",
+    today: dt.date | None = None,
+) -> list[Series]:
+    """One client's completed administrations grouped per instrument, oldest first.
+
+    Each score is placed in its episode of care by ``science.episodes.episode_pairs`` (the
+    one baseline of every page and report): the baseline, a score too soon after it (less
+    than one recall period), or a score compared with it (reliable change under the clinic's
+    ``criteria``). The series' ``change`` is the current episode's (the latest that has a
+    baseline): its baseline against its follow-up, or nothing, with ``note`` saying why.
+    """
+    today = today or timezone.localdate()
     grouped: dict[str, list[Administration]] = defaultdict(list)
     for a in sorted(administrations, key=lambda a: (a.when, a.pk)):
-        grouped[a.instrument_id].append(a)
+        if a.instrument_id not in SESSION_RATING_INSTRUMENTS:  # the visit's (care.selectors)
+            grouped[a.instrument_id].append(a)
+    spans = sorted(episodes, key=lambda e: e[0])
     out = []
     for instrument_id, rows in grouped.items():
-        series = Series(definition=instrument(instrument_id))
-        baseline_total: int | None = None
-        for a in rows:
-            point = Point(a.pk, a.when, a.total, a.severity)
-            if a.total is not None:
-                if baseline_total is None:
-                    baseline_total = a.total
-                else:
-                    delta = change(series.definition, pre=baseline_total, post=a.total)
-                    point.reliable_change = delta.reliable_change
-            series.points.append(point)
-        if series.baseline and series.latest:
-            series.change = change(
-                series.definition, pre=series.baseline.total, post=series.latest.total
-            )
+        definition = instrument(instrument_id)
+        series = Series(definition=definition)
+        series.points = [Point(a.pk, a.when, a.total, a.severity) for a in rows]
         out.append(series)
+        if not spans:
+            series.note = (
+                "Change is judged within an episode of care, and this client has none yet."
+            )
+            continue
+        pairs = episode_pairs(
+            [0] * len(spans),
+            np.array([start for start, _ in spans], dtype="datetime64[D]"),
+            np.array([end for _, end in spans], dtype="datetime64[D]"),
+            [0] * len(rows),
+            local_minutes(a.when for a in rows),
+            [np.nan if a.total is None else a.total for a in rows],
+            min_days=definition.min_followup_days,
+            until=np.datetime64(today, "D"),
+        )
+        members = pairs.members()
+        # Rows are ordered by episode start, so a score in two overlapping episodes ends up
+        # described against the later one.
+        for index, base, status in zip(
+            members.score.tolist(), members.baseline.tolist(), members.status.tolist(),
+            strict=True,
+        ):  # fmt: skip
+            point = series.points[index]
+            point.reliable_change = None
+            if status == BASELINE:
+                point.status = "baseline"
+            elif status == TOO_SOON:
+                point.status = "too soon"
+            else:
+                point.status = "compared"
+                pre = rows[base].total
+                point.reliable_change = change(
+                    definition, pre=pre, post=point.total, criteria=criteria
+                ).reliable_change
+        current = np.flatnonzero(pairs.has_baseline)
+        if current.size == 0:
+            series.note = (
+                "No baseline in an episode of care: the first score must be taken within "
+                f"{BASELINE_WINDOW_DAYS} days of the episode's start."
+            )
+            continue
+        e = int(current[-1])
+        series.baseline = series.points[int(pairs.baseline[e])]
+        if not pairs.paired[e]:
+            series.note = (
+                "Too soon to compare: a follow-up counts once it comes at least one recall "
+                f"period ({_days(definition.min_followup_days)}) after the baseline."
+                if pairs.n_too_soon[e]
+                else "Not enough scores yet to say how things are changing."
+            )
+            continue
+        series.latest = series.points[int(pairs.followup[e])]
+        series.change = change(definition, pre=pairs.pre[e], post=pairs.post[e], criteria=criteria)
     return out
+
+
+def _days(n: int) -> str:
+    return f"{n // 7} weeks" if n % 7 == 0 and n >= 14 else f"{n} day{'s' if n != 1 else ''}"
 
 
 def chart_spec(series: Series) -> dict[str, Any]:

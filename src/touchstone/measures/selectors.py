@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -15,10 +16,12 @@ from touchstone.care.models import Episode, Visit
 from touchstone.care.plans import instruments_due
 from touchstone.care.selectors import day_bounds
 from touchstone.clients.models import Client
+from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument, short_name
 from touchstone.measures.models import Administration, RiskAlert, Status
 from touchstone.measures.progress import Series, client_series
-from touchstone.science.instruments import change
+from touchstone.science.change_batch import CLASSES, change_batch
+from touchstone.science.episodes import episode_pairs
 
 #: Instruments whose reliable deterioration puts a client on the home page.
 WATCHED = ("phq9", "gad7", "who5", "phq15")
@@ -41,34 +44,61 @@ class Deterioration:
 
 
 def reliably_deteriorated(member: StaffMember) -> list[Deterioration]:
-    """Active clients whose latest score is reliably worse than their first (two queries)."""
-    rows = (
+    """Active clients whose follow-up in an open episode of care is reliably worse than the
+    episode's baseline (``science.episodes``: the one baseline, at least one recall period
+    apart), under the clinic's change criteria. Three queries: episodes, scores, clients."""
+    today = timezone.localdate()
+    episodes = list(
+        Episode.objects.for_member(member)
+        .filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=today),
+            started_on__lte=today,
+            client__archived_at__isnull=True,
+        )
+        .values_list("client_id", "started_on", "ended_on")
+    )
+    if not episodes:
+        return []
+    rows = list(
         Administration.objects.for_member(member)
         .completed()
-        .filter(instrument_id__in=WATCHED, total__isnull=False, client__archived_at__isnull=True)
+        .filter(
+            instrument_id__in=WATCHED,
+            total__isnull=False,
+            client_id__in={client_id for client_id, _, _ in episodes},
+        )
         .order_by("completed_at", "pk")
-        .values_list("client_id", "instrument_id", "total")
+        .values_list("client_id", "instrument_id", "total", "completed_at")
     )
-    first: dict[tuple[int, str], int] = {}
-    last: dict[tuple[int, str], int] = {}
-    for client_id, instrument_id, total in rows:
-        assert total is not None  # filtered above
-        first.setdefault((client_id, instrument_id), total)
-        last[(client_id, instrument_id)] = total
-    worse: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
-    for key, baseline in first.items():
-        latest = last[key]
-        if latest == baseline:
+    criteria = member.clinic.change_criteria
+    e_client = [client_id for client_id, _, _ in episodes]
+    e_start = np.array([start for _, start, _ in episodes], dtype="datetime64[D]")
+    e_end = np.array([end for _, _, end in episodes], dtype="datetime64[D]")
+    found: list[tuple[int, str, int, int]] = []
+    for instrument_id in WATCHED:
+        mine = [r for r in rows if r[1] == instrument_id]
+        if not mine:
             continue
-        if change(instrument(key[1]), pre=baseline, post=latest).reliable_change == "deteriorated":
-            worse[key[0]].append((key[1], baseline, latest))
-    clients = Client.objects.for_member(member).in_bulk(list(worse))
-    return [
-        Deterioration(clients[client_id], instrument_id, baseline, latest)
-        for client_id, found in worse.items()
-        if client_id in clients
-        for instrument_id, baseline, latest in found
-    ]
+        definition = instrument(instrument_id)
+        pairs = episode_pairs(
+            e_client, e_start, e_end,
+            [r[0] for r in mine], local_minutes(r[3] for r in mine),
+            np.array([r[2] for r in mine], dtype=float),
+            min_days=definition.min_followup_days, until=np.datetime64(today, "D"),
+        )  # fmt: skip
+        paired = np.flatnonzero(pairs.paired)
+        batch = change_batch(definition, pairs.pre[paired], pairs.post[paired], criteria=criteria)
+        worse = batch.classification == CLASSES.index("deteriorated")
+        for e in paired[worse].tolist():
+            found.append((e_client[e], instrument_id, int(pairs.pre[e]), int(pairs.post[e])))
+    clients = Client.objects.for_member(member).in_bulk({f[0] for f in found})
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for client_id, instrument_id, baseline, latest in found:
+        if client_id in clients and (client_id, instrument_id) not in seen:
+            seen.add((client_id, instrument_id))  # overlapping episodes: listed once
+            out.append(Deterioration(clients[client_id], instrument_id, baseline, latest))
+    return out
 
 
 @dataclass(frozen=True)
@@ -138,16 +168,33 @@ def questionnaires_due(member: StaffMember, today: dt.date) -> list[Due]:
 @dataclass(frozen=True)
 class QuestionnaireProgress:
     """Measures' panel on the progress page: each instrument's scores against the baseline,
-    and the questionnaires still being filled."""
+    the questionnaires still being filled, and every administration (newest first), each a
+    link to its answers, score, band, version and who gave it."""
 
     series: list[Series]
     in_progress: list[Administration]
+    administrations: list[Administration]
 
 
 def questionnaire_progress(member: StaffMember, client: Client) -> QuestionnaireProgress:
-    """Two queries."""
-    rows = Administration.objects.for_member(member).filter(client=client)
+    """Two queries: the administrations and the client's episodes of care."""
+    rows = list(
+        Administration.objects.for_member(member)
+        .filter(client=client)
+        .select_related("created_by__user")
+        .order_by("-started_at", "-id")
+    )
+    episodes = list(
+        Episode.objects.for_member(member)
+        .filter(client=client)
+        .values_list("started_on", "ended_on")
+    )
     return QuestionnaireProgress(
-        series=client_series(rows.completed()),
-        in_progress=list(rows.filter(status=Status.IN_PROGRESS)),
+        series=client_series(
+            [a for a in rows if a.status == Status.COMPLETED],
+            episodes,
+            criteria=member.clinic.change_criteria,
+        ),
+        in_progress=[a for a in rows if a.status == Status.IN_PROGRESS],
+        administrations=rows,
     )

@@ -15,6 +15,7 @@ from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.forms import AnswersForm, CloseAlertForm, StartForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
+from touchstone.science.instruments import Item
 
 
 @requires("measures.give")
@@ -59,7 +60,12 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
     if administration.status != Status.IN_PROGRESS:
         return _finished(request, administration)
     definition = instrument(administration.instrument_id)
-    form = AnswersForm(definition, request.POST or None, initial=administration.answers)
+    form = AnswersForm(
+        definition,
+        request.POST or None,
+        initial=administration.answers,
+        sex=administration.client.scoring_sex,
+    )
     if request.method == "POST" and form.is_valid():
         complete = "finish" in request.POST
         try:
@@ -123,12 +129,26 @@ def handback(request: MemberRequest) -> HttpResponseBase:
     return render(request, "measures/handback.html", {"error": error})
 
 
+def _answer_text(item: Item, value: int | None) -> str | None:
+    """``"2 — More than half the days"``; the value alone when the option has no text."""
+    if value is None:
+        return None
+    label = next((o.display for o in item.options if o.value == value and o.display), None)
+    return f"{value} — {label}" if label else str(value)
+
+
 @requires("measures.view")
 def result(request: MemberRequest, administration_id: int) -> HttpResponse:
     administration = get_administration_for(request.member, administration_id)
     record(request.actor, Action.READ, administration)
     definition = instrument(administration.instrument_id)
-    answers = [(item, administration.answers.get(item.link_id)) for item in definition.items]
+    not_applicable = set(administration.result.get("not_applicable", []))
+    answers = [
+        (item, _answer_text(item, administration.answers.get(item.link_id)),
+         item.link_id in not_applicable)
+        for item in definition.items
+    ]  # fmt: skip
+    total_range = administration.result.get("total_range") or [None, None]
     return render(
         request,
         "measures/result.html",
@@ -137,6 +157,7 @@ def result(request: MemberRequest, administration_id: int) -> HttpResponse:
             "client": administration.client,
             "definition": definition,
             "answers": answers,
+            "total_max": total_range[1] if total_range[1] is not None else definition.total_max,
             "alerts": administration.alerts.all(),
         },
     )
@@ -171,6 +192,11 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
             form.add_error(None, error)
     else:
         record(request.actor, Action.READ, alert)
+    # The page shows how to reach the client (phones, emergency contact): an audited read of
+    # the client's record, only ever for the roles that handle alerts (this view's permission).
+    record(
+        request.actor, Action.READ, alert.client, detail=f"contact details, risk alert {alert.pk}"
+    )
     definition = instrument(alert.administration.instrument_id)
     item = definition.item(alert.item) if alert.item else None
     return render(

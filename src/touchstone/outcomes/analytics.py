@@ -15,13 +15,14 @@ by diagnosis for someone who may not read diagnoses) every count from 1 to 10 an
 value that would give one away is hidden (``science.outcomes.suppress_small_cells``, CMS
 cell-size rule), therapists are numbered rather than named, and no client appears anywhere.
 
-**Unit of analysis: the episode of care.** For each episode and instrument the *baseline* is
-the client's first completed score from :data:`BASELINE_WINDOW_DAYS` days before to as many
-days after the episode's start; the *follow-up* is the client's last completed score after
-the baseline and no later than the episode's end (or today). Episodes with a baseline are
-counted in the severity mix; episodes with both enter the change statistics. The date filter
-selects episodes by their start date; the diagnosis filter keeps episodes with at least one
-diagnosis whose ICD-10-CM code starts with the given prefix.
+**Unit of analysis: the episode of care.** Baseline and follow-up per episode and instrument
+are :func:`touchstone.science.episodes.episode_pairs`' (the one definition of every page and
+report, docs/statistics.md): the first completed score from 30 days before to 30 days after
+the episode's start, and the last one at least one recall period after it, no later than the
+episode's end (or today). Episodes with a baseline are counted in the severity mix; episodes
+with both enter the change statistics, classified under the clinic's change criteria. The
+date filter selects episodes by their start date; the diagnosis filter keeps episodes with
+at least one diagnosis whose ICD-10-CM code starts with the given prefix.
 
 **Queries: five, whatever the number of episodes** (episodes, scores, visits by therapist,
 visits by modality, therapist names). Everything else is numpy/pandas over whole arrays and
@@ -50,6 +51,7 @@ from touchstone.care.models import Diagnosis, Episode, Modality, Visit
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.science.change_batch import CLASSES, change_batch
+from touchstone.science.episodes import episode_pairs
 from touchstone.science.outcomes import (
     DEFAULT_SESSION_BINS,
     MIN_CELL_COUNT,
@@ -66,10 +68,6 @@ from touchstone.science.outcomes import (
 
 #: Instruments the dashboard reports, in display order.
 INSTRUMENTS = ("phq9", "gad7", "phq15", "who5")
-#: A baseline may be taken up to this many days before or after the episode starts (an
-#: intake questionnaire is often filled in before the first visit, or at the second one).
-#: A design choice of Touchstone, not a published rule.
-BASELINE_WINDOW_DAYS = 30
 #: Session-frequency bins in completed visits per week between the first and last visit.
 FREQUENCY_BINS = (
     ("one visit", None, None),
@@ -237,33 +235,42 @@ def raw_frame(queryset: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-def _episode_scores(episodes: pd.DataFrame, scores: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """Baseline and follow-up per (episode, instrument), vectorised."""
+def _episode_scores(
+    episodes: pd.DataFrame, scores: pd.DataFrame, today: dt.date, instrument_ids: Iterable[str]
+) -> pd.DataFrame:
+    """Baseline and follow-up per (episode, instrument): ``science.episodes.episode_pairs``
+    over all the report's episodes at once, one call per instrument."""
+    columns = ["episode_id", "instrument_id", "pre", "post", "pre_day", "post_day"]
     if episodes.empty or scores.empty:
-        return pd.DataFrame(
-            columns=["episode_id", "instrument_id", "pre", "post", "pre_day", "post_day"]
+        return pd.DataFrame(columns=columns)
+    frames = []
+    for instrument_id in instrument_ids:
+        mine = scores[scores["instrument_id"] == instrument_id]
+        pairs = episode_pairs(
+            episodes["client_id"].to_numpy(dtype=np.int64),
+            episodes["started_on"].to_numpy(dtype="datetime64[D]"),
+            episodes["ended_on"].to_numpy(dtype="datetime64[D]"),
+            mine["client_id"].to_numpy(dtype=np.int64),
+            mine["local"].to_numpy(dtype="datetime64[ns]"),
+            mine["total"].to_numpy(dtype=float),
+            min_days=instrument(instrument_id).min_followup_days,
+            until=np.datetime64(today, "D"),
         )
-    merged = scores.merge(episodes, on="client_id", how="inner")
-    window = pd.Timedelta(days=BASELINE_WINDOW_DAYS)
-    end = merged["ended_on"].fillna(pd.Timestamp(today))
-    merged = merged[
-        (merged["day"] >= merged["started_on"] - window) & (merged["day"] <= end)
-    ].sort_values(["episode_id", "instrument_id", "when"], kind="stable")
-    grouped = merged.groupby(["episode_id", "instrument_id"], sort=False)
-    first = grouped.head(1)
-    first = first[first["day"] <= first["started_on"] + window]
-    last = grouped.tail(1)
-    counts = grouped.size().rename("count").reset_index()
-    out = first[["episode_id", "instrument_id", "total", "day"]].rename(
-        columns={"total": "pre", "day": "pre_day"}
-    )
-    out = out.merge(counts, on=["episode_id", "instrument_id"])
-    post = last[["episode_id", "instrument_id", "total", "day"]].rename(
-        columns={"total": "post", "day": "post_day"}
-    )
-    out = out.merge(post, on=["episode_id", "instrument_id"], how="left")
-    out.loc[out["count"] < 2, ["post", "post_day"]] = np.nan
-    return out
+        keep = pairs.has_baseline
+        frames.append(
+            pd.DataFrame(
+                {
+                    "episode_id": episodes["episode_id"].to_numpy()[keep],
+                    "instrument_id": instrument_id,
+                    "pre": pairs.pre[keep],
+                    "post": pairs.post[keep],
+                    "pre_day": pairs.pre_day[keep],
+                    "post_day": pairs.post_day[keep],
+                },
+                columns=columns,
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _visit_features(by_therapist: pd.DataFrame, by_modality: pd.DataFrame) -> pd.DataFrame:
@@ -375,6 +382,7 @@ def _instrument_outcomes(
     features: pd.DataFrame,
     therapist_names: dict[int, str],
     deidentified: bool,
+    criteria: str,
 ) -> InstrumentOutcomes:
     definition = instrument(instrument_id)
     higher = definition.change.direction == "higher_is_better"
@@ -400,7 +408,7 @@ def _instrument_outcomes(
     )  # fmt: skip
     if n == 0 or hide_n:
         return empty
-    batch = change_batch(definition, pre, post)
+    batch = change_batch(definition, pre, post, criteria=criteria)
     classes = batch.classification
     classification = None
     if np.all(classes >= 0):
@@ -477,6 +485,7 @@ def clinic_outcomes(
     *,
     deidentified: bool = False,
     today: dt.date | None = None,
+    criteria: str | None = None,
 ) -> OutcomesReport:
     """The outcomes report of a clinic (or of a queryset of one clinic's episodes).
 
@@ -490,6 +499,9 @@ def clinic_outcomes(
         Small-cell suppression and numbered therapists (researcher views).
     today : date, optional
         End of open episodes (default: today in the clinic's time zone).
+    criteria : str, optional
+        How change is judged (``science.change.CRITERIA``); default: the clinic's setting
+        when ``scope`` is a Clinic, else Jacobson & Truax.
 
     Returns
     -------
@@ -497,6 +509,8 @@ def clinic_outcomes(
     """
     filters = filters or OutcomeFilters()
     today = today or timezone.localdate()
+    if criteria is None:
+        criteria = scope.change_criteria if isinstance(scope, Clinic) else "jacobson-truax"
     episodes_qs = scope_episodes(scope, filters)
     clinic_id = scope.pk if isinstance(scope, Clinic) else None
     episodes = _frame(
@@ -514,16 +528,18 @@ def clinic_outcomes(
             total__isnull=False,
             completed_at__isnull=False,
             instrument_id__in=filters.instrument_ids,
-        ).values_list("client_id", "instrument_id", "total", "completed_at"),
+        )
+        .order_by("completed_at", "pk")
+        .values_list("client_id", "instrument_id", "total", "completed_at"),
         ["client_id", "instrument_id", "total", "when"],
     )
     if not scores.empty:
         local = pd.to_datetime(scores["when"], utc=True, format="ISO8601").dt.tz_convert(
             timezone.get_current_timezone()
         )
-        scores["day"] = local.dt.tz_localize(None).dt.normalize()
+        scores["local"] = local.dt.tz_localize(None)
     else:
-        scores["day"] = pd.Series(dtype="datetime64[ns]")
+        scores["local"] = pd.Series(dtype="datetime64[ns]")
     visits = Visit.objects.filter(episode_id__in=episodes_qs.values("id"), status="completed")
     by_therapist = raw_frame(
         visits.values("episode_id", "therapist_id")
@@ -553,14 +569,19 @@ def clinic_outcomes(
             for m in StaffMember.objects.filter(pk__in=therapist_ids).select_related("user")
         }
     per_episode = _episode_scores(
-        episodes[["episode_id", "client_id", "started_on", "ended_on"]], scores, today
+        episodes[["episode_id", "client_id", "started_on", "ended_on"]],
+        scores,
+        today,
+        filters.instrument_ids,
     )
     results = []
     for instrument_id in filters.instrument_ids:
         mine = per_episode[per_episode["instrument_id"] == instrument_id]
         pairs = mine.dropna(subset=["post"])
         results.append(
-            _instrument_outcomes(instrument_id, pairs, mine, features, names, deidentified)
+            _instrument_outcomes(
+                instrument_id, pairs, mine, features, names, deidentified, criteria
+            )
         )
     n_episodes = len(episodes)
     return OutcomesReport(

@@ -46,3 +46,21 @@ class FilterForm(forms.Form):
             end=self.cleaned_data["end"],
             diagnosis=self.cleaned_data["diagnosis"],
         )
+
+
+class MeasurePeriodForm(forms.Form):
+    """The measurement period of the payer-grade measures (default: the last 12 months)."""
+
+    start = forms.DateField(
+        label="Measurement period from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(label="to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end of the period cannot be before its start.")
+        if start and end and (end - start).days > 3 * 366:
+            self.add_error("end", "Choose a period of at most three years.")
+        return data

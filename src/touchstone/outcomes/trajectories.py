@@ -1,11 +1,14 @@
 """Expected trajectories from the clinic's own history, and who is not on track.
 
 The model (``science.trajectories``, checked against lme4) is
-``score ~ weeks * baseline + (weeks | client)``: follow-up scores of each client, weeks since
-their first (baseline) score, baseline severity as covariate, a random intercept and slope per
-client. It is fitted on the clinic's completed PHQ-9 and GAD-7 scores, stored as a
-``TrajectoryFit`` row (parameters only) by ``outcomes.actions`` — refitted when older than
-:data:`FIT_MAX_AGE` or by ``touchstone fit-trajectories``.
+``score ~ weeks * baseline + (weeks | episode)``: the follow-up scores of each episode of
+care, weeks since its baseline, baseline severity as covariate, a random intercept and slope
+per episode (a client's course of care). Baseline and follow-ups are those of
+``science.episodes.episode_pairs``, the one definition of every page and report: the episode's
+first score within 30 days of its start, and the scores at least one recall period after it.
+It is fitted on the clinic's completed PHQ-9 and GAD-7 scores, stored as a ``TrajectoryFit``
+row (parameters only) by ``outcomes.actions`` — refitted when older than :data:`FIT_MAX_AGE`
+or by ``touchstone fit-trajectories``.
 
 * :func:`client_trajectories` — the panel on a client's progress page (one query per page
   besides the stored fits).
@@ -25,11 +28,13 @@ import pandas as pd
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
+from touchstone.care.models import Episode
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.outcomes.analytics import raw_frame
 from touchstone.outcomes.models import TrajectoryFit
+from touchstone.science.episodes import ELIGIBLE, episode_pairs
 from touchstone.science.trajectories import DEFAULT_LEVEL, TrajectoryModel, fit_trajectory_model
 from touchstone.science.trajectories.params import band_at, model_from_params
 
@@ -51,18 +56,31 @@ _WEEK = 7 * 86400.0
 
 @dataclass(frozen=True)
 class History:
-    """Follow-up observations of one instrument: client, weeks since baseline, score,
-    baseline (repeated per row), and the time of the observation."""
+    """Follow-up observations of one instrument: client, episode (the model's group), weeks
+    since the episode's baseline, score, baseline (repeated per row), and the time of the
+    observation (UTC seconds)."""
 
     client: np.ndarray
+    episode: np.ndarray
     weeks: np.ndarray
     score: np.ndarray
     baseline: np.ndarray
     when: np.ndarray
 
 
+def _empty() -> History:
+    empty = np.empty(0)
+    return History(empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, empty)
+
+
 def history(clinic: Clinic, instrument_id: str, client_id: int | None = None) -> History:
-    """Completed scores as follow-ups against each client's first score (one query)."""
+    """Eligible follow-ups against their episode's baseline (two queries: episodes, scores).
+
+    ``science.episodes.episode_pairs`` places each completed score in its episode: only
+    scores at least one recall period after the baseline, and at most :data:`HORIZON_WEEKS`
+    after it, are follow-ups.
+    """
+    episodes = Episode.objects.filter(clinic=clinic)
     rows = Administration.objects.filter(
         clinic=clinic,
         instrument_id=instrument_id,
@@ -71,28 +89,44 @@ def history(clinic: Clinic, instrument_id: str, client_id: int | None = None) ->
         completed_at__isnull=False,
     )
     if client_id is not None:
+        episodes = episodes.filter(client_id=client_id)
         rows = rows.filter(client_id=client_id)
+    spans = list(episodes.values_list("id", "client_id", "started_on", "ended_on"))
     data = raw_frame(
         rows.order_by("client_id", "completed_at", "pk").values_list(
             "client_id", "total", "completed_at"
         ),
         ["client", "total", "when"],
     )
-    if data.empty:
-        empty = np.empty(0)
-        return History(empty.astype(np.int64), empty, empty, empty, empty)
-    # total and completed_at are filtered non-null above.
-    client = data["client"].to_numpy(dtype=np.int64)
-    score = data["total"].to_numpy(dtype=np.float64)
+    if data.empty or not spans:
+        return _empty()
     when = pd.to_datetime(data["when"], utc=True, format="ISO8601")
+    local = when.dt.tz_convert(timezone.get_current_timezone()).dt.tz_localize(None)
     stamp = (when - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
-    first = np.r_[True, client[1:] != client[:-1]]
-    starts = np.flatnonzero(first)
-    index = np.cumsum(first) - 1
-    base_score = score[starts][index]
-    weeks = (stamp - stamp[starts][index]) / _WEEK
-    keep = (weeks > 0) & (weeks <= HORIZON_WEEKS)
-    return History(client[keep], weeks[keep], score[keep], base_score[keep], stamp[keep])
+    score = data["total"].to_numpy(dtype=np.float64)
+    pairs = episode_pairs(
+        np.array([c for _, c, _, _ in spans], dtype=np.int64),
+        np.array([start for _, _, start, _ in spans], dtype="datetime64[D]"),
+        np.array([end for _, _, _, end in spans], dtype="datetime64[D]"),
+        data["client"].to_numpy(dtype=np.int64),
+        local.to_numpy(dtype="datetime64[ns]"),
+        score,
+        min_days=instrument(instrument_id).min_followup_days,
+        until=np.datetime64(timezone.localdate(), "D"),
+    )
+    members = pairs.members()
+    weeks = (stamp[members.score] - stamp[members.baseline]) / _WEEK
+    keep = (members.status == ELIGIBLE) & (weeks <= HORIZON_WEEKS)
+    episode_ids = np.array([e for e, _, _, _ in spans], dtype=np.int64)
+    index = members.score[keep]
+    return History(
+        client=data["client"].to_numpy(dtype=np.int64)[index],
+        episode=episode_ids[members.episode[keep]],
+        weeks=weeks[keep],
+        score=score[index],
+        baseline=score[members.baseline[keep]],
+        when=stamp[index],
+    )
 
 
 def fit_model(clinic: Clinic, instrument_id: str) -> tuple[TrajectoryModel, History]:
@@ -105,7 +139,7 @@ def fit_model(clinic: Clinic, instrument_id: str) -> tuple[TrajectoryModel, Hist
             f"an expected trajectory needs at least {MIN_FIT_CLIENTS}"
         )
     model = fit_trajectory_model(
-        data.score, data.weeks, data.client, data.baseline, time_by_baseline=True
+        data.score, data.weeks, data.episode, data.baseline, time_by_baseline=True
     )
     return model, data
 
@@ -179,49 +213,36 @@ def _spec(instrument_id: str, grid: list[dict[str, Any]], rows: list[dict[str, A
 
 
 def client_trajectories(member: StaffMember, client: Client) -> list[TrajectoryPanel]:
-    """Panels for the client's progress page: their scores against the expected band."""
+    """Panels for the client's progress page: the follow-ups of their current episode (the
+    latest with a baseline, ``science.episodes``) against the expected band."""
     models = stored_models(member.clinic)
     if not models:
         return []
-    rows = list(
-        Administration.objects.for_member(member)
-        .filter(
-            client=client,
-            instrument_id__in=list(models),
-            status=Status.COMPLETED,
-            total__isnull=False,
-            completed_at__isnull=False,
-        )
-        .order_by("completed_at", "pk")
-        .values_list("instrument_id", "total", "completed_at")
-    )
     panels = []
     for instrument_id, model in models.items():
-        mine = [
-            (total, when)
-            for key, total, when in rows
-            if key == instrument_id and total is not None and when is not None
-        ]
-        if len(mine) < 2:
+        data = history(member.clinic, instrument_id, client_id=client.pk)
+        if data.episode.size == 0:
             continue
-        base, start = float(mine[0][0]), mine[0][1]
-        weeks = np.array([(when - start).total_seconds() / _WEEK for _, when in mine[1:]])
-        scores = np.array([float(total) for total, _ in mine[1:]])
+        mine = data.episode == data.episode[np.argmax(data.when)]  # the current episode
+        weeks, scores, stamps = data.weeks[mine], data.score[mine], data.when[mine]
+        base = float(data.baseline[mine][0])
         expected, lower, upper = band_at(model, weeks, base)
         higher = instrument(instrument_id).change.direction == "higher_is_better"
         worse = scores < lower if higher else scores > upper
         table = [
             {
-                "date": timezone.localdate(when).isoformat(),
+                "date": timezone.localdate(
+                    dt.datetime.fromtimestamp(float(stamp), tz=dt.UTC)
+                ).isoformat(),
                 "week": round(float(w), 1),
-                "score": float(s),
+                "score": float(sc),
                 "expected": round(float(e), 1),
                 "lower": round(float(lo), 1),
                 "upper": round(float(hi), 1),
                 "status": "not on track" if bad else "on track",
             }
-            for (_, when), w, s, e, lo, hi, bad in zip(
-                mine[1:], weeks, scores, expected, lower, upper, worse, strict=True
+            for stamp, w, sc, e, lo, hi, bad in zip(
+                stamps, weeks, scores, expected, lower, upper, worse, strict=True
             )
         ]
         span = max(float(weeks.max()), 12.0)
@@ -278,7 +299,7 @@ def not_on_track(member: StaffMember) -> list[OffTrack]:
         data = history(clinic, instrument_id)
         if data.client.size == 0:
             continue
-        last = np.r_[data.client[1:] != data.client[:-1], True]
+        last = np.r_[data.episode[1:] != data.episode[:-1], True]  # each episode's latest
         recent = last & (data.when >= cutoff)
         if not recent.any():
             continue
@@ -308,5 +329,12 @@ def not_on_track(member: StaffMember) -> list[OffTrack]:
         for cid, key, base, latest, exp, limit, weeks in found
         if cid in clients
     ]
-    # Furthest outside the band first.
-    return sorted(rows, key=lambda f: -abs(f.latest - f.upper))
+    # Furthest outside the band first; a client with two open episodes is listed once.
+    rows.sort(key=lambda f: -abs(f.latest - f.upper))
+    seen: set[tuple[int, str]] = set()
+    unique = []
+    for row in rows:
+        if (row.client.pk, row.instrument_id) not in seen:
+            seen.add((row.client.pk, row.instrument_id))
+            unique.append(row)
+    return unique

@@ -8,4 +8,7 @@ urlpatterns = [
     path("export.csv", views.export, name="export"),
     path("research/", views.research, name="research"),
     path("research/export.csv", views.research_export, name="research_export"),
+    path("measures/", views.quality, name="quality"),
+    path("measures/export", views.quality_export, name="quality_export"),
+    path("measures/clients/", views.quality_clients, name="quality_clients"),
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
 import time
 from typing import Any
 
@@ -13,10 +15,19 @@ from django.utils import timezone
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.clients.models import Client
 from touchstone.logs import export_finished
 from touchstone.outcomes import actions
 from touchstone.outcomes.analytics import InstrumentOutcomes, OutcomesReport, clinic_outcomes
-from touchstone.outcomes.forms import FilterForm
+from touchstone.outcomes.forms import FilterForm, MeasurePeriodForm
+from touchstone.outcomes.quality import (
+    CSV_COLUMNS,
+    QualityReport,
+    client_ids,
+    last_twelve_months,
+    membership,
+    quality_measures,
+)
 from touchstone.outcomes.trajectories import OffTrack, not_on_track
 
 #: The dashboard lists the clients furthest outside their band first, up to this many.
@@ -96,6 +107,12 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
         {"item": item, "chart": rates_chart(item), "chart_id": f"rates-{item.instrument_id}"}
         for item in report.instruments
     ]
+    quality = None
+    if not research:
+        start, end = last_twelve_months(timezone.localdate())
+        quality = quality_measures(request.member.clinic, start, end).to_dict(
+            suppress=not request.member.can("diagnoses.view")
+        )
     return render(
         request,
         "outcomes/dashboard.html",
@@ -107,6 +124,7 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
             "off_track_more": max(0, len(off_track) - OFF_TRACK_SHOWN),
             "research": research,
             "query": request.GET.urlencode(),
+            "quality": quality,
         },
     )
 
@@ -165,3 +183,108 @@ def export(request: MemberRequest) -> HttpResponse:
 @requires("research.aggregates")
 def research_export(request: MemberRequest) -> HttpResponse:
     return _export(request, research=True)
+
+
+# --- payer-grade measures (HEDIS DMS-E, DRR-E, CMS159; docs/quality-measures.md) ----------
+
+
+def _quality(request: MemberRequest) -> tuple[MeasurePeriodForm, QualityReport | None]:
+    """The period form (default: the last 12 months) and the measures, or None if invalid."""
+    start, end = last_twelve_months(timezone.localdate())
+    form = MeasurePeriodForm(request.GET or {"start": start, "end": end})
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, quality_measures(request.member.clinic, data["start"], data["end"])
+
+
+def _suppress(request: MemberRequest) -> bool:
+    """The measures' populations are defined by diagnoses: who may not read diagnoses sees
+    small cells hidden, as on the dashboard's diagnosis filter."""
+    return not request.member.can("diagnoses.view")
+
+
+@requires("outcomes.view")
+def quality(request: MemberRequest) -> HttpResponse:
+    form, report = _quality(request)
+    if report is not None:
+        record(
+            request.actor,
+            Action.LIST,
+            object_type="outcomes.quality",
+            detail=f"quality measures {report.start}..{report.end}",
+        )
+    return render(
+        request,
+        "outcomes/quality.html",
+        {
+            "form": form,
+            "quality": None if report is None else report.to_dict(suppress=_suppress(request)),
+            "query": f"start={report.start}&end={report.end}" if report else "",
+        },
+        status=200 if report is not None else 422,
+    )
+
+
+@requires("outcomes.view")
+def quality_export(request: MemberRequest) -> HttpResponse:
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "json", "fhir"):
+        raise Http404("No such format")
+    form, report = _quality(request)
+    if report is None:
+        return render(request, "outcomes/quality.html", {"form": form}, status=422)
+    started = time.perf_counter()
+    suppress = _suppress(request)
+    name = f"quality-measures-{report.start:%Y%m%d}-{report.end:%Y%m%d}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(report.rows(suppress=suppress))
+        body, content_type, name = buffer.getvalue(), "text/csv; charset=utf-8", name + ".csv"
+    elif fmt == "json":
+        body = json.dumps(report.to_dict(suppress=suppress), indent=2)
+        content_type, name = "application/json", name + ".json"
+    else:
+        body = json.dumps(report.bundle(suppress=suppress), indent=2)
+        content_type, name = "application/fhir+json", name + "-fhir.json"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    record(
+        request.actor,
+        Action.EXPORT,
+        object_type="outcomes.quality",
+        detail=f"quality measures {fmt} {report.start}..{report.end}",
+    )
+    export_finished(f"quality_{fmt}", started, rows=len(report.rows()))
+    return response
+
+
+@requires("diagnoses.view")
+def quality_clients(request: MemberRequest) -> HttpResponse:
+    """How the measures were computed: the clients in each group, with the index event and
+    the score that decided it. Licensed clinicians only (the groups are diagnoses)."""
+    form, report = _quality(request)
+    if report is None:
+        return render(request, "outcomes/quality.html", {"form": form}, status=422)
+    wanted = client_ids(report)
+    names = {
+        c.pk: c.full_name for c in Client.objects.for_member(request.member).filter(pk__in=wanted)
+    }
+    record(
+        request.actor,
+        Action.LIST,
+        object_type="outcomes.quality_clients",
+        detail=f"{len(wanted)} clients, quality measures {report.start}..{report.end}",
+    )
+    return render(
+        request,
+        "outcomes/quality_clients.html",
+        {
+            "form": form,
+            "report": report,
+            "sections": membership(report, names),
+            "query": f"start={report.start}&end={report.end}",
+        },
+    )

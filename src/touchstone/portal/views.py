@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from touchstone.accounts.access import MemberRequest, get_for, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.care.models import Episode
 from touchstone.clients.access import get_client_for
 from touchstone.measures.actions import do_save_answers
 from touchstone.measures.forms import AnswersForm
@@ -52,10 +53,14 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         completed = Administration.objects.filter(
             clinic=link.clinic, client=link.client, status=Status.COMPLETED
         )
+        episodes = Episode.objects.filter(clinic=link.clinic, client=link.client).values_list(
+            "started_on", "ended_on"
+        )
+        series = client_series(completed, list(episodes), criteria=link.clinic.change_criteria)
         return render(
             request,
             "portal/progress.html",
-            {"link": link, "series": client_series(completed), "clinic": link.clinic},
+            {"link": link, "series": series, "clinic": link.clinic},
         )
 
     administrations = list(link.administrations.filter(status=Status.IN_PROGRESS))
@@ -67,6 +72,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
                 request.POST or None,
                 initial=a.answers,
                 prefix=f"a{a.pk}",
+                sex=link.client.scoring_sex,
             ),
         )
         for a in administrations

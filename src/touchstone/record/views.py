@@ -40,6 +40,7 @@ def progress_page(request: MemberRequest, client_id: int) -> HttpResponse:
         "client": client,
         "series": questionnaires.series,
         "in_progress": questionnaires.in_progress,
+        "administrations": questionnaires.administrations,
         "trajectories": client_trajectories(member, client),
         "physiology": progress_panel(member, client),
         "massage": massage_progress(member, client),

@@ -133,7 +133,12 @@ def build_payer_report(clinic: Clinic, start: dt.date, end: dt.date) -> PayerRep
         visits__starts_at__gte=first,
         visits__starts_at__lt=last,
     ).distinct()
-    report = clinic_outcomes(episodes, OutcomeFilters(instrument_ids=PAYER_INSTRUMENTS), today=end)
+    report = clinic_outcomes(
+        episodes,
+        OutcomeFilters(instrument_ids=PAYER_INSTRUMENTS),
+        today=end,
+        criteria=clinic.change_criteria,
+    )
     outcomes = []
     for item in report.instruments:
         recovered = _count(item.classification, "recovered")

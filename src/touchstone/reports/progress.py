@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
@@ -23,6 +23,7 @@ from touchstone.care.models import (
     Diagnosis,
     Episode,
     Visit,
+    VisitAddendum,
     VisitStatus,
 )
 from touchstone.clients.models import Client
@@ -62,6 +63,7 @@ class ProgressReport:
     screen: ContraindicationScreen | None
     last_plan: str
     therapists: list[str] = field(default_factory=list)
+    addenda: list[VisitAddendum] = field(default_factory=list)
     #: Why each alert was raised and the action taken: licensed clinicians only (DESIGN.md).
     alert_details: bool = False
 
@@ -121,7 +123,7 @@ def build_progress_report(
     prepared_by: str,
     prepared_role: str,
 ) -> ProgressReport:
-    """Gather the report: eight queries whatever the number of visits and scores."""
+    """Gather the report: nine queries whatever the number of visits and scores."""
     episode = choose_episode(clinic, client, episode_id)
     start = timezone.make_aware(dt.datetime.combine(episode.started_on, dt.time.min))
     end_day = episode.ended_on or timezone.localdate()
@@ -140,7 +142,10 @@ def build_progress_report(
         Visit.objects.filter(
             clinic_id=clinic.pk, episode_id=episode.pk, status=VisitStatus.COMPLETED
         )
-        .select_related("therapist__user")
+        .select_related("therapist__user", "signed_by__user")
+        .prefetch_related(
+            Prefetch("addenda", VisitAddendum.objects.select_related("signed_by__user"))
+        )
         .order_by("starts_at", "id")
     )
     administrations = list(
@@ -149,7 +154,12 @@ def build_progress_report(
         .filter(completed_at__lt=end)
         .exclude(instrument_id__startswith="rating-")
     )
-    series = client_series(administrations)
+    series = client_series(
+        administrations,
+        [(episode.started_on, episode.ended_on)],
+        criteria=clinic.change_criteria,
+        today=end_day,
+    )
     alerts = list(
         RiskAlert.objects.filter(
             clinic_id=clinic.pk, client_id=client.pk, raised_at__gte=start, raised_at__lt=end
@@ -185,5 +195,6 @@ def build_progress_report(
         screen=screen,
         last_plan=next((v.plan for v in reversed(visits) if v.plan.strip()), ""),
         therapists=sorted({s.therapist for s in sessions}),
+        addenda=[a for v in visits for a in v.addenda.all()],
         alert_details=with_alert_details,
     )

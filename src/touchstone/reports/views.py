@@ -24,6 +24,7 @@ from touchstone.lib.http import download
 from touchstone.reports import actions
 from touchstone.reports.forms import HealthcareUseForm, PeriodForm
 from touchstone.reports.payer import PayerReport, build_payer_report
+from touchstone.reports.payer_measures import payer_measures
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ProgressReport, ReportError, build_progress_report
 from touchstone.reports.superbill import Superbill, SuperbillError, build_superbill
@@ -144,11 +145,13 @@ def _payer(request: MemberRequest) -> tuple[PeriodForm, PayerReport | None]:
 @requires("reports.payer")
 def payer(request: MemberRequest) -> HttpResponse:
     form, report = _payer(request)
+    quality = None
     if report is not None:
+        quality = payer_measures(request.member, report)
         record(
             request.actor, Action.EXPORT, object_type="reports.payer", detail="payer report html"
         )
-    return render(request, "reports/payer.html", {"form": form, "rep": report})
+    return render(request, "reports/payer.html", {"form": form, "rep": report, "quality": quality})
 
 
 @requires("reports.payer")
@@ -158,7 +161,8 @@ def payer_pdf(request: MemberRequest) -> HttpResponse:
         problems = [f"{name}: {' '.join(map(str, errs))}" for name, errs in form.errors.items()]
         problems = problems or ["Choose a period."]
         return _problem(request, "Payer outcome report", problems, reverse("reports:payer"))
-    pdf = render_pdf("reports/payer_pdf.html", {"rep": report})
+    quality = payer_measures(request.member, report)
+    pdf = render_pdf("reports/payer_pdf.html", {"rep": report, "quality": quality})
     record(request.actor, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
     return download(pdf, "application/pdf", f"payer-{report.start:%Y%m%d}-{report.end:%Y%m%d}.pdf")
 

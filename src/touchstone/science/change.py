@@ -35,6 +35,14 @@ if TYPE_CHECKING:
 #: Two-sided 5 % criterion for the RCI (J&T 1991: |RC| > 1.96 is reliable change).
 Z_CRITICAL = 1.96
 
+#: The sets of criteria a clinic may choose (``Clinic.change_criteria``):
+#: ``jacobson-truax`` — reliable change index and clinical-significance cut-off (default);
+#: ``nhs-talking-therapies`` — the NHS Talking Therapies reliable-change points and caseness
+#: thresholds (PHQ-9: change >= 6, caseness >= 10; GAD-7: change >= 4, caseness >= 8), for
+#: instruments that have them; other instruments keep Jacobson & Truax.
+CRITERIA = ("jacobson-truax", "nhs-talking-therapies")
+Criteria = Literal["jacobson-truax", "nhs-talking-therapies"]
+
 FloatLike = float | npt.NDArray[np.float64]
 ReliableChange = Literal["improved", "deteriorated", "none"]
 Classification = Literal["recovered", "improved", "unchanged", "deteriorated"]
@@ -141,6 +149,8 @@ class ChangeResult:
     meets_mcid: bool | None
     reasons: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
+    #: The criteria the reliable change and the cut-off come from (see :data:`CRITERIA`).
+    criteria: str = "jacobson-truax"
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-serialisable dictionary."""
@@ -162,6 +172,7 @@ def change(
     *,
     reliability: float | None = None,
     sd: float | None = None,
+    criteria: str = "jacobson-truax",
 ) -> ChangeResult:
     """Reliable change, clinical significance, response and remission for one client.
 
@@ -174,6 +185,12 @@ def change(
     reliability, sd : float, optional
         Override (or supply, for instruments without them) the test-retest reliability and
         the SD used in the RCI.
+    criteria : {"jacobson-truax", "nhs-talking-therapies"}
+        Which definitions of reliable change and of the cut-off apply (:data:`CRITERIA`).
+        With ``nhs-talking-therapies`` an instrument with NHS Talking Therapies thresholds
+        (PHQ-9, GAD-7) is reliably changed by at least that many raw points and "recovered"
+        means it moved from caseness to below it; any other instrument keeps Jacobson &
+        Truax (said in ``reasons``).
 
     Returns
     -------
@@ -187,14 +204,19 @@ def change(
     """
     p = instrument.change
     direction = p.direction
+    nhs = uses_nhs_talking_therapies(instrument, check_criteria(criteria))
     sources: dict[str, str] = {"formulas": "Jacobson & Truax 1991 [ScholarGate-JT]"}
     reasons: list[str] = []
+    if criteria == "nhs-talking-therapies" and not nhs:
+        reasons.append(
+            "no NHS Talking Therapies thresholds for this instrument: Jacobson & Truax used"
+        )
     x0, x1 = _total(pre), _total(post)
     if x0 is None or x1 is None:
         return ChangeResult(
             instrument.id, x0, x1, None, direction, None, None, None, None, None, None, None,
             None, None, None, None, p.mcid, None,
-            ("pre or post total is not computable",), sources,
+            ("pre or post total is not computable",), sources, criteria,
         )  # fmt: skip
     diff = x1 - x0
     gain = -diff if direction == "lower_is_better" else diff  # > 0 means better
@@ -203,7 +225,13 @@ def change(
     rci = s_diff = min_rc = None
     method: str | None = None
     reliable: ReliableChange | None = None
-    if r is not None and s is not None:
+    if nhs:
+        assert p.nhs_tt_points is not None
+        min_rc = p.nhs_tt_points
+        method = "nhs-talking-therapies"
+        reliable = _direction_label(gain) if abs(diff) >= min_rc else "none"
+        sources["reliable_change"] = str(p.nhs_tt_source)
+    elif r is not None and s is not None:
         s_diff = standard_error_of_difference(s, r)
         rci = diff / s_diff
         min_rc = Z_CRITICAL * s_diff
@@ -219,7 +247,7 @@ def change(
         reasons.append("RCI not computed: no reliability/SD; a published threshold is used")
     else:
         reasons.append("no reliability data for this instrument: reliable change unknown")
-    cut, cut_name = _cutoff(instrument)
+    cut, cut_name = _cutoff(instrument, criteria)
     significant = None
     if cut is not None:
         significant = is_dysfunctional(x0, cut, direction) and not is_dysfunctional(
@@ -239,6 +267,7 @@ def change(
         ("remission", p.remission_source),
         ("mcid", p.mcid_source),
         ("cutoff", p.published_cutoff_source if cut_name == "published" else None),
+        ("cutoff", p.nhs_tt_source if cut_name == "caseness" else None),
     ):
         if src:
             sources[key] = src
@@ -263,6 +292,24 @@ def change(
         meets_mcid=None if p.mcid is None else gain >= p.mcid,
         reasons=tuple(reasons),
         sources=sources,
+        criteria=criteria,
+    )
+
+
+def check_criteria(criteria: str) -> str:
+    """``criteria`` if it is one of :data:`CRITERIA`; ``ValueError`` otherwise."""
+    if criteria not in CRITERIA:
+        raise ValueError(f"unknown change criteria {criteria!r}; use one of {', '.join(CRITERIA)}")
+    return criteria
+
+
+def uses_nhs_talking_therapies(instrument: Instrument, criteria: str) -> bool:
+    """Whether the NHS Talking Therapies thresholds apply to this instrument."""
+    p = instrument.change
+    return (
+        criteria == "nhs-talking-therapies"
+        and p.nhs_tt_points is not None
+        and p.nhs_tt_caseness is not None
     )
 
 
@@ -270,8 +317,13 @@ def _direction_label(gain: float) -> ReliableChange:
     return "improved" if gain > 0 else "deteriorated"
 
 
-def _cutoff(instrument: Instrument) -> tuple[float | None, str | None]:
+def _cutoff(
+    instrument: Instrument, criteria: str = "jacobson-truax"
+) -> tuple[float | None, str | None]:
     p = instrument.change
+    if uses_nhs_talking_therapies(instrument, criteria):
+        # Caseness is the first score of a case, so "dysfunctional" is score >= caseness.
+        return float(p.nhs_tt_caseness), "caseness"  # type: ignore[arg-type]
     f, d = p.functional, p.dysfunctional
     if p.cutoff == "c" and f is not None and d is not None and f.mean is not None:
         assert d.mean is not None

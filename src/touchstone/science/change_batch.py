@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from touchstone.science.change import Z_CRITICAL, _cutoff, standard_error_of_difference
+from touchstone.science.change import (
+    Z_CRITICAL,
+    _cutoff,
+    check_criteria,
+    standard_error_of_difference,
+    uses_nhs_talking_therapies,
+)
 
 if TYPE_CHECKING:
     from touchstone.science.instruments.model import Instrument
@@ -67,7 +73,13 @@ def _dysfunctional(score: NDArray[np.float64], cut: float, lower_is_better: bool
     return score >= cut if lower_is_better else score < cut
 
 
-def change_batch(instrument: Instrument, pre: ArrayLike, post: ArrayLike) -> ChangeBatch:
+def change_batch(
+    instrument: Instrument,
+    pre: ArrayLike,
+    post: ArrayLike,
+    *,
+    criteria: str = "jacobson-truax",
+) -> ChangeBatch:
     """Reliable change, classification, response and remission for paired totals.
 
     Parameters
@@ -76,6 +88,8 @@ def change_batch(instrument: Instrument, pre: ArrayLike, post: ArrayLike) -> Cha
         Supplies the direction and the change parameters (``instrument.change``).
     pre, post : array_like
         Baseline and follow-up totals, equal length, finite.
+    criteria : {"jacobson-truax", "nhs-talking-therapies"}
+        As :func:`touchstone.science.change.change`.
 
     Returns
     -------
@@ -94,7 +108,9 @@ def change_batch(instrument: Instrument, pre: ArrayLike, post: ArrayLike) -> Cha
     n = x0.size
     reliable = np.zeros(n, dtype=np.int8)  # 1 improved, -1 deteriorated, 0 none
     known = True
-    if p.reliability is not None and p.rci_sd is not None:
+    if uses_nhs_talking_therapies(instrument, check_criteria(criteria)):
+        big = np.abs(diff) >= p.nhs_tt_points
+    elif p.reliability is not None and p.rci_sd is not None:
         rci = diff / standard_error_of_difference(p.rci_sd, p.reliability)
         big = np.abs(rci) > Z_CRITICAL
     elif p.published_rci_points is not None:
@@ -104,7 +120,7 @@ def change_batch(instrument: Instrument, pre: ArrayLike, post: ArrayLike) -> Cha
         big = np.zeros(n, dtype=bool)
     reliable[big & (gain > 0)] = 1
     reliable[big & ~(gain > 0)] = -1
-    cut, _ = _cutoff(instrument)
+    cut, _ = _cutoff(instrument, criteria)
     if cut is not None:
         significant = _dysfunctional(x0, cut, lower) & ~_dysfunctional(x1, cut, lower)
     else:

@@ -14,6 +14,16 @@ Version history:
 * 2: ``scores.seq`` (the order of the client's completed administrations, so two scores on
   one day are ordered without a time of day) and ``visits.therapist`` (a pseudonymous
   therapist id), for the research network's analyses (issue 16 §4).
+* 3: both version-2 lines merged into one format. The clinics' measures work (issue 10 §6,
+  issue 12 §3) had also called its export "version 2": the ``clients`` table's coded
+  ``sex_at_birth``, ``gender_identity``, ``pronouns``, ``pregnancy_status``,
+  ``postpartum_weeks`` (binned, :data:`POSTPARTUM_BINS`) and ``menopause_status``. Version 3
+  is the first that has ``scores.seq``, ``visits.therapist`` and those columns together, so no
+  reader mistakes either earlier "2" for it.
+
+The codes of the coded columns are listed here (the science core has no Django); the
+clinic's model choices (``clients.models``) must equal them, which
+``interop/tests/test_research.py`` checks.
 """
 
 from __future__ import annotations
@@ -23,17 +33,54 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+#: The baseline window of ``science.episodes.episode_pairs`` (the one baseline everywhere),
+#: re-exported for the readers of the format.
+from touchstone.science.episodes import BASELINE_WINDOW_DAYS
+
+__all__ = ["BASELINE_WINDOW_DAYS"]
+
 FORMAT = "touchstone-research-export"
-VERSION = 2
+VERSION = 3
 TABLES = ("clients", "episodes", "scores", "visits")
 RATING_COLUMNS = [
     f"{name}_{when}"
     for name in ("tension", "anxiety", "mood", "pain", "relaxation")
     for when in ("before", "after")
 ]
-#: The outcomes analytics' baseline window (outcomes.analytics.BASELINE_WINDOW_DAYS): the
-#: baseline of an episode is its first score within this many days of the episode's start.
-BASELINE_WINDOW_DAYS = 30
+
+#: The codes of the coded ``clients`` columns (blank: not recorded): the values of
+#: ``clients.models.SexAtBirth``, ``GenderIdentity``, ``Pronouns``, ``PregnancyStatus`` and
+#: ``MenopauseStatus``.
+SEX_AT_BIRTH = ("female", "male", "other", "unknown")
+GENDER_IDENTITY = ("female", "male", "non-binary", "other", "asked-declined", "unknown")
+PRONOUNS = ("he", "she", "they", "other")
+PREGNANCY_STATUS = ("not_pregnant", "pregnant", "postpartum", "unknown")
+MENOPAUSE_STATUS = ("pre", "peri", "post", "unknown")
+
+#: Weeks since delivery on the export day, in bins (the delivery date is a Safe Harbor date
+#: element and never leaves): (label, first week, last week or None).
+POSTPARTUM_BINS = (("0-6", 0, 6), ("7-12", 7, 12), ("13-26", 13, 26), ("27-52", 27, 52),
+                   ("53+", 53, None))  # fmt: skip
+
+
+def postpartum_bin(weeks: int | None) -> str:
+    """The bin of :data:`POSTPARTUM_BINS` for whole weeks since delivery; "" for none.
+
+    >>> postpartum_bin(9), postpartum_bin(None)
+    ('7-12', '')
+    """
+    if weeks is None:
+        return ""
+    return next(
+        label
+        for label, low, high in POSTPARTUM_BINS
+        if weeks >= low and (high is None or weeks <= high)
+    )
+
+
+def _codes(values: tuple[str, ...]) -> str:
+    return ", ".join(values)
+
 
 #: table -> [(column, type, description)]: the data dictionary, and the REDCap one.
 DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
@@ -53,6 +100,40 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
             "zip3",
             "text",
             "3-digit ZIP; 000 for areas of 20,000 people or fewer; blank: not US",
+        ),
+        (
+            "sex_at_birth",
+            "text",
+            f"Sex assigned at birth, FHIR administrative gender ({_codes(SEX_AT_BIRTH)}; "
+            "blank: not recorded)",
+        ),
+        (
+            "gender_identity",
+            "text",
+            f"Gender identity, HL7 value set codes ({_codes(GENDER_IDENTITY)}; blank: not "
+            "recorded; the client's own words are not exported)",
+        ),
+        (
+            "pronouns",
+            "text",
+            f"Pronouns ({_codes(PRONOUNS)}; blank: not recorded; own words not exported)",
+        ),
+        (
+            "pregnancy_status",
+            "text",
+            f"Pregnancy status on the export day ({_codes(PREGNANCY_STATUS)}; blank: not recorded)",
+        ),
+        (
+            "postpartum_weeks",
+            "text",
+            "Weeks since delivery on the export day when postpartum, binned ("
+            + ", ".join(label for label, _, _ in POSTPARTUM_BINS)
+            + "); the delivery date is not exported",
+        ),
+        (
+            "menopause_status",
+            "text",
+            f"Menopause status ({_codes(MENOPAUSE_STATUS)}; blank: not recorded)",
         ),
     ],
     "episodes": [

@@ -92,6 +92,7 @@ EXAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "DiagnosisIn": {"code": "F41.1", "source": "referring"},
     "VisitIn": {"starts_at": "2025-01-06T10:00:00+00:00"},
     "VisitPatch": {"status": "completed"},
+    "AddendumIn": {"text": "Correction: the left shoulder, not the right."},
     "AdministrationIn": {"instrument_id": "phq2", "answers": {"phq2-1": 1}},
     "CloseIn": {"action_taken": "probe"},
     "FhirResourceIn": {"resourceType": "QuestionnaireResponse", "status": "completed"},

@@ -29,6 +29,7 @@ from touchstone.accounts.models import StaffMember
 from touchstone.accounts.roles import Role
 from touchstone.audit.models import AuditEvent
 from touchstone.care.models import Intake
+from touchstone.care.tests.factories import make_visit
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.portal.models import PortalLink
@@ -54,6 +55,27 @@ RR = "rr_ms\n" + "\n".join(str(800 + (i % 2) * 40) for i in range(100))
 SLEEP_CSV = "date;bed;wake;tst\n01/06/2025;23:10;06:40;6:55\n02/06/2025;23:40;07:05;7:01\n"
 
 Example = Callable[[HttpClient, dict[str, Any], Cast], dict[str, Any]]
+#: US Core's PHQ-9 response with the Patient it names (``Patient/example``), described as
+#: ``make_client``'s Dana Example so that the import's patient check passes.
+FHIR_BUNDLE = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {
+            "resource": {
+                "resourceType": "Patient",
+                "id": "example",
+                "name": [{"family": "Example", "given": ["Dana"]}],
+                "birthDate": "1985-04-02",
+            }
+        },
+        {
+            "resource": json.loads(
+                (FIXTURES / "QuestionnaireResponse-phq-9-example.json").read_text()
+            )
+        },
+    ],
+}
 
 
 def _file(name: str, text: str) -> SimpleUploadedFile:
@@ -71,6 +93,22 @@ def _visit(cast: Cast) -> dict[str, Any]:
         "tension_before": "7",
         "tension_after": "3",
     }
+
+
+def _needs_clearance(http: HttpClient, objects: dict[str, Any]) -> dict[str, Any]:
+    """A screen that needs clearance first, then the provider's clearance for it."""
+    http.post(f"/clients/{objects['client_id']}/screen/new/", {"items": ["dvt"]})
+    return {
+        "provider_name": "Dr Lee",
+        "provider_licence": "MD 12345",
+        "cleared_on": YESTERDAY.isoformat(),
+    }
+
+
+def _signed(http: HttpClient, objects: dict[str, Any]) -> dict[str, Any]:
+    """Addenda are written on signed notes: sign the visit's note first."""
+    http.post(f"/care/visits/{objects['visit_id']}/sign/")
+    return {"text": "Correction: the left shoulder, not the right."}
 
 
 def _episode(title: str) -> dict[str, Any]:
@@ -134,6 +172,8 @@ WRITES: dict[str, Example] = {
         "dose": "75 mg",
     },
     "care:screen_create": lambda http, o, cast: {"items": ["skin"], "precautions": "Avoid"},
+    "care:clearance_create": lambda http, o, cast: _needs_clearance(http, o),
+    "care:addendum_create": lambda http, o, cast: _signed(http, o),
     "care:episode_create": lambda http, o, cast: _episode("Low mood"),
     "care:episode_edit": lambda http, o, cast: _episode("Low mood and sleep"),
     "care:diagnosis_create": lambda http, o, cast: {"code": "F41.1", "source": "referring"},
@@ -186,18 +226,14 @@ WRITES: dict[str, Example] = {
         "primary_care_visits": "1",
     },
     "interop:fhir_import": lambda http, o, cast: {
-        "file": _file(
-            "qr.json", (FIXTURES / "QuestionnaireResponse-phq-9-example.json").read_text()
-        )
+        "file": _file("bundle.json", json.dumps(FHIR_BUNDLE))
     },
     "portal:link": lambda http, o, cast: {"instrument_ids": ["phq2"], "valid_days": "3"},
 }
 #: API bodies that do the write (the access matrix's bodies only need to pass the schema).
 API_BODIES: dict[str, Any] = {
     "VisitPatch": {"subjective": "Felt lighter after the visit."},
-    "FhirResourceIn": json.loads(
-        (FIXTURES / "QuestionnaireResponse-phq-9-example.json").read_text()
-    ),
+    "FhirResourceIn": FHIR_BUNDLE,
 }
 #: Query strings that make a page show its data (without them it shows only a form).
 PERIOD = {"start": "2024-01-01", "end": timezone.localdate().isoformat()}
@@ -232,6 +268,13 @@ def _client_with_intake(clinic: Any) -> int:
     client = make_client(clinic)
     Intake.objects.create(clinic=clinic, client=client, presenting_concerns="Low mood")
     return client.pk
+
+
+def _signed_visit(clinic: Any) -> int:
+    visit = make_visit(clinic)
+    visit.signed_at, visit.signed_by = timezone.now(), visit.therapist
+    visit.save(update_fields=["signed_at", "signed_by"])
+    return visit.pk
 
 
 def _objects(cast: Cast, name: str, route: str) -> dict[str, Any]:
@@ -351,6 +394,8 @@ def test_every_api_operation_on_client_data_records_it(cast: Cast, role: str):
             factories["client_id"] = _documented_client(cast)
         elif route.endswith("/intake"):
             factories["client_id"] = _client_with_intake
+        elif route.endswith("/addenda"):
+            factories["visit_id"] = _signed_visit
         url = matrix.api_url(route, cast.harbour, factories)
         before = _events(member)
         status = matrix.api_call(http, method, url, operation, token, API_BODIES)

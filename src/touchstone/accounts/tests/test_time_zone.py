@@ -173,7 +173,7 @@ def test_score_charts_date_each_score_by_the_clinics_calendar(chicago: Cast):
     with time_machine.travel(NOW, tick=False):
         answered(client, chicago.bob, "phq9", [1, 1, 1, 1, 1, 1, 1, 1, 0])
     timezone.activate(chicago.harbour.zone)
-    series = client_series(Administration.objects.filter(client=client))
+    series = client_series(Administration.objects.filter(client=client), episodes=[])
     points = chart_spec(series[0])["layer"][-1]["data"]["values"]
     assert [p["date"] for p in points] == ["2026-03-01"]
     assert "2026-03-01</text>" in series_svg(series[0])  # the PDF report's chart

@@ -62,7 +62,7 @@ def _episode(**fields):
         "plan_intake": ["phq9", "gad7"],
         "plan_periodic": ["phq9", "gad7"],
         "plan_every_weeks": 2,
-        "plan_each_visit": ["rating-tension"],
+        "plan_each_visit": ["phq2"],
     }
     values.update(fields)
     return SimpleNamespace(**values)
@@ -87,6 +87,13 @@ def test_it_makes_periodic_instruments_due_n_weeks_after_the_last():
 def test_it_adds_session_instruments_on_a_visit_day_and_nothing_after_the_end():
     done = {"phq9": dt.date(2025, 1, 1), "gad7": dt.date(2025, 1, 1)}
     due = instruments_due(_episode(), dt.date(2025, 1, 2), done, visit_today=True)
-    assert [d.instrument_id for d in due] == ["rating-tension"]
+    assert [d.instrument_id for d in due] == ["phq2"]
     ended = _episode(ended_on=dt.date(2025, 1, 1))
     assert instruments_due(ended, dt.date(2025, 3, 1), {}) == []
+
+
+def test_a_session_instrument_given_today_is_not_due():
+    done = {"phq9": dt.date(2025, 1, 1), "gad7": dt.date(2025, 1, 1), "phq2": dt.date(2025, 1, 2)}
+    assert instruments_due(_episode(), dt.date(2025, 1, 2), done, visit_today=True) == []
+    due = instruments_due(_episode(), dt.date(2025, 1, 9), done, visit_today=True)
+    assert [d.instrument_id for d in due] == ["phq2"]  # the next visit day

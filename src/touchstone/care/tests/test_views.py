@@ -190,7 +190,7 @@ def test_it_opens_an_episode_with_a_measurement_plan(cast: Cast):
             "plan_intake": ["phq9", "gad7"],
             "plan_periodic": ["phq9", "gad7"],
             "plan_every_weeks": "2",
-            "plan_each_visit": ["rating-tension"],
+            "plan_each_visit": ["phq2"],
         },
     )
     episode = Episode.objects.get(client=client)

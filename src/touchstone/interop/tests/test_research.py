@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -108,7 +109,7 @@ def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tm
     assert redcap[1].startswith("record_id,clients")
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["counts"]["clients"] == 2
-    assert (manifest["format"], manifest["version"]) == ("touchstone-research-export", 2)
+    assert (manifest["format"], manifest["version"]) == ("touchstone-research-export", 3)
     assert not re.search(r"\bRefusenik\b", text)
 
 
@@ -204,3 +205,76 @@ def test_it_orders_scores_and_names_therapists_by_pseudonym_only(cast: Cast, tmp
     assert therapists and all(re.fullmatch(r"T[0-9a-f]{16}", t) for t in therapists)
     staff_ids = {str(v.therapist_id) for v in Visit.objects.filter(client=client)}
     assert not staff_ids & therapists
+
+
+def test_it_exports_the_coded_sex_gender_and_life_stage_but_no_words_or_delivery_date(
+    cast: Cast, tmp_path
+):
+    delivered = timezone.localdate() - dt.timedelta(weeks=9, days=3)
+    client = _consented(
+        cast, cast.harbour,
+        {**PEOPLE[1], "sex_at_birth": "female", "gender_identity": "other",
+         "gender_identity_other": "Two-Spirit", "pronouns": "other", "pronouns_other": "xe/xem",
+         "pregnancy_status": "postpartum", "delivery_date": delivered, "menopause_status": "pre"},
+    )  # fmt: skip
+    client.full_clean()
+    export_research(cast.harbour, tmp_path)
+    (row,) = read_parquet(tmp_path / "clients.parquet").to_dict("records")
+    assert {k: row[k] for k in ("sex_at_birth", "gender_identity", "pronouns")} == {
+        "sex_at_birth": "female", "gender_identity": "other", "pronouns": "other",
+    }  # fmt: skip
+    assert (row["pregnancy_status"], row["postpartum_weeks"], row["menopause_status"]) == (
+        "postpartum", "7-12", "pre",
+    )  # fmt: skip
+    text = _all_text(tmp_path)
+    for value in ("Two-Spirit", "xe/xem", delivered.isoformat(), delivered.strftime("%m/%d/%Y")):
+        assert value not in text, f"{value!r} leaked"
+
+
+def _pool(days: list[int], totals: list[int], criteria: str = "jacobson-truax") -> dict:
+    frames = {
+        "clients": pd.DataFrame({"pid": ["P1"], "site": ["S1"]}),
+        "episodes": pd.DataFrame(
+            {"pid": ["P1"], "episode": ["E1"], "start": ["2026-01-05"], "end": [""]}
+        ),
+        "scores": pd.DataFrame(
+            {
+                "pid": ["P1"] * len(days),
+                "instrument": ["phq9"] * len(days),
+                "date": [(dt.date(2026, 1, 5) + dt.timedelta(days=d)).isoformat() for d in days],
+                "total": pd.array(totals, dtype="Int64"),
+                "severity": [""] * len(days),
+            }
+        ),
+    }
+    return pooled_outcomes(frames, ("phq9",), criteria=criteria)["instruments"]["phq9"]
+
+
+def test_the_pool_pairs_scores_with_the_one_baseline_and_the_recall_period_rule():
+    # Issue 10 §3: a PHQ-9 three days after the baseline is not a follow-up (2-week recall).
+    assert _pool([0, 3], [18, 5])["n"] == 0
+    assert _pool([0, 3, 14], [18, 5, 6])["counts"]["recovered"] == 1
+    # The baseline must be within 30 days of the episode's start, as on every page.
+    assert _pool([35, 60], [18, 5])["n"] == 0
+
+
+def test_the_pool_judges_change_with_the_criteria_asked_for():
+    # PHQ-9 12 -> 7: recovered by Jacobson & Truax, not a reliable change of 6 for NHS TT.
+    assert _pool([0, 20], [12, 7])["counts"]["recovered"] == 1
+    nhs = _pool([0, 20], [12, 7], criteria="nhs-talking-therapies")
+    assert (nhs["counts"]["recovered"], nhs["counts"]["unchanged"]) == (0, 1)
+
+
+def test_the_formats_codes_are_the_clients_model_choices():
+    # science.research_format lists the codes without Django; the model must not drift.
+    from touchstone.clients import models
+    from touchstone.science import research_format as rf
+
+    assert tuple(models.SexAtBirth.values) == rf.SEX_AT_BIRTH
+    assert tuple(models.GenderIdentity.values) == rf.GENDER_IDENTITY
+    assert tuple(models.Pronouns.values) == rf.PRONOUNS
+    assert tuple(models.PregnancyStatus.values) == rf.PREGNANCY_STATUS
+    assert tuple(models.MenopauseStatus.values) == rf.MENOPAUSE_STATUS
+    dictionary = {c: d for c, _, d in rf.DICTIONARY["clients"]}
+    assert "non-binary, other, asked-declined" in dictionary["gender_identity"]
+    assert "0-6, 7-12, 13-26, 27-52, 53+" in dictionary["postpartum_weeks"]

@@ -34,6 +34,30 @@ def test_it_reports_a_missing_answer_as_not_computable_and_flags_item_9():
     assert result["risk_flags"] == ["phq9-9"]
 
 
+def test_it_scores_phq15_over_14_items_for_a_man():
+    # issue 10 §3: `touchstone score phq15 --sex male 0 1 2 - 0 ...` (item 4: women only).
+    answers = ["0", "1", "2", "-", "0", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"]
+    result = run("score", "phq15", "--sex", "male", *answers)
+    assert (result["total"], result["computable"]) == (13, True)
+    assert result["not_applicable"] == ["phq15-4"] and result["total_range"] == [0, 28]
+    female = run("score", "phq15", "--sex", "female", *answers)
+    assert (female["total"], female["missing"]) == (None, ["phq15-4"])
+
+
+def test_it_refuses_item_4_of_phq15_for_a_man_with_exit_status_2():
+    answers = ["0", "1", "2", "1"] + ["1"] * 11
+    with pytest.raises(CommandError, match="not asked") as err:
+        call_command("score", "phq15", "--sex", "male", *answers, stdout=io.StringIO())
+    assert err.value.returncode == 2
+
+
+def test_it_applies_the_nhs_talking_therapies_criteria_on_request():
+    default = run("change", "gad7", "--pre", "10", "--post", "6")
+    nhs = run("change", "gad7", "--pre", "10", "--post", "6", "--criteria", "nhs-talking-therapies")
+    assert (default["reliable_change"], nhs["reliable_change"]) == ("none", "improved")
+    assert (nhs["classification"], nhs["cutoff_value"]) == ("recovered", 8.0)
+
+
 @pytest.mark.parametrize(
     "args",
     [("score", "phq99", "1"), ("score", "phq9", "1", "2"), ("score", "gad7", *["4"] * 7),

@@ -18,7 +18,7 @@ def _plan(cast: Cast, **fields: object) -> object:
         "plan_intake": ["phq9", "gad7"],
         "plan_periodic": ["phq9"],
         "plan_every_weeks": 2,
-        "plan_each_visit": ["rating-tension"],
+        "plan_each_visit": ["phq2"],
     }
     values.update(fields)
     return make_episode(cast.harbour, make_client(cast.harbour, family_name="Planned"), **values)
@@ -35,7 +35,16 @@ def test_a_visit_today_makes_the_session_instruments_due(cast: Cast):
     episode = _plan(cast, plan_intake=[], plan_periodic=[])
     make_visit(cast.harbour, episode.client, starts_at=timezone.now())
     due = questionnaires_due(cast.bob, timezone.localdate())
-    assert [(d.instrument_id, d.reason) for d in due] == [("rating-tension", "session")]
+    assert [(d.instrument_id, d.reason) for d in due] == [("phq2", "session")]
+
+
+def test_a_session_instrument_given_today_is_no_longer_due(cast: Cast):
+    # Issue 10 §3: per-visit questionnaires stayed "due" all day after they were given.
+    episode = _plan(cast, plan_intake=[], plan_periodic=[], plan_each_visit=["phq2"])
+    make_visit(cast.harbour, episode.client, starts_at=timezone.now())
+    assert [d.instrument_id for d in questionnaires_due(cast.bob, timezone.localdate())] == ["phq2"]
+    answered(episode.client, cast.tess, "phq2", [1, 1])
+    assert questionnaires_due(cast.bob, timezone.localdate()) == []
 
 
 def test_the_home_page_shows_todays_visits_and_due_questionnaires(cast: Cast):

@@ -5,7 +5,9 @@ from typing import Any
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
+from touchstone.audit.models import AuditEvent
 from touchstone.conftest import Cast, make_client
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.measures.tests.factories import answered
@@ -81,6 +83,39 @@ def test_therapists_see_that_an_alert_exists_and_who_handles_it_but_not_why(cast
     assert "Ivy" in page and "Bob" in page
     assert "Risk item answered positively" not in page
     assert tess.get(f"/measures/alerts/{alert.pk}/").status_code == 403
+
+
+def test_the_alert_page_shows_how_to_reach_the_client_and_audits_the_read(cast: Cast):
+    """Issue 10 §4: the clinician acts from the alert page itself: the client's phone, the
+    emergency contact and a link to the client; only roles that handle alerts open it."""
+    client = make_client(
+        cast.harbour,
+        given_name="Ivy",
+        phone="555-010-2233",
+        emergency_contact_name="Sam Rowe",
+        emergency_contact_relation="partner",
+        emergency_contact_phone="555-010-4455",
+    )
+    answered(client, cast.tess, "phq9", [0] * 8 + [2])
+    alert = RiskAlert.objects.get()
+    page = cast.browser_for(cast.bob).get(f"/measures/alerts/{alert.pk}/").content.decode()
+    assert '<a href="tel:555-010-2233">555-010-2233</a>' in page
+    assert "Sam Rowe (partner)" in page and '<a href="tel:555-010-4455">' in page
+    assert escape(cast.harbour.crisis_line) in page
+    assert (
+        f'href="/clients/{client.pk}/"' in page and f'href="/clients/{client.pk}/progress/"' in page
+    )
+    assert AuditEvent.objects.filter(
+        actor=cast.bob.user,
+        action="read",
+        object_type="clients.client",
+        object_id=str(client.pk),
+        detail=f"contact details, risk alert {alert.pk}",
+    ).exists()
+    for member in (cast.tess, cast.fiona, cast.alice):
+        assert cast.browser_for(member).get(f"/measures/alerts/{alert.pk}/").status_code == 403
+    listing = cast.browser_for(cast.tess).get("/measures/alerts/").content.decode()
+    assert "555-010-2233" not in listing and "Sam Rowe" not in listing
 
 
 def _count_queries(http: HttpClient, url: str) -> int:

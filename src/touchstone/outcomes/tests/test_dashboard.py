@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from touchstone.audit.models import AuditEvent
+from touchstone.care.models import Episode
 from touchstone.conftest import Cast, actor_of
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Mode, Status
@@ -183,7 +184,9 @@ def test_it_does_not_query_per_client(cast: Cast):
     build_outcomes(cast.harbour, [cast.tess, cast.alice], 80, seed=2)
     many = _queries(cast, "/outcomes/"), _queries(cast, "/outcomes/research/")
     assert many == few
-    assert many[0] <= 20
+    # 20 for the outcomes tables and trajectories, 4 for the payer-grade measures
+    # (outcomes/quality.py reads them in four queries; its own test checks that).
+    assert many[0] <= 24, many
 
 
 def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
@@ -201,6 +204,8 @@ def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
         )
         for j, total in enumerate([12, 14, 16, 19, 22])
     )  # fmt: skip
+    # The baseline is the episode's (science.episodes): start the episode with the first score.
+    Episode.objects.filter(pk=worse.episode_id).update(started_on=start.date())
     do_refresh_trajectories(actor_of(cast.bob), cast.harbour)
     flagged = not_on_track(cast.bob)
     assert worse.client_id in {f.client.pk for f in flagged if f.instrument_id == "phq9"}
@@ -213,6 +218,8 @@ def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
 
 def test_it_logs_each_fit_and_warns_of_a_slow_one(cast: Cast, monkeypatch: Any, log_events: Any):
     build_outcomes(cast.harbour, [cast.tess], 40, seed=5)
+    # The threshold is set both ways so the test never depends on how busy the machine is.
+    monkeypatch.setattr("touchstone.outcomes.actions.SLOW_FIT_SECONDS", float("inf"))
     do_fit_trajectory(actor_of(cast.alice), cast.harbour, "phq9")
     monkeypatch.setattr("touchstone.outcomes.actions.SLOW_FIT_SECONDS", 0.0)
     do_fit_trajectory(actor_of(cast.alice), cast.harbour, "phq9")

@@ -10,6 +10,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from touchstone.audit.models import AuditEvent
+from touchstone.care.tests.factories import make_episode
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.measures.tests.factories import answered
@@ -92,7 +93,9 @@ def test_a_link_must_expire_within_two_weeks(cast: Cast):
 
 def test_a_progress_link_shows_the_client_their_own_scores_in_words(cast: Cast):
     client = make_client(cast.harbour)
-    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0])
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=20))
+    weeks_ago = timezone.now() - dt.timedelta(days=20)
+    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0], at=weeks_ago)
     answered(client, cast.tess, "phq9", [0, 1, 0, 1, 0, 0, 0, 0, 0])
     response = cast.browser_for(cast.tess).post(f"/clients/{client.pk}/links/progress/")
     url = re.search(r'value="http://testserver([^"]+)"', response.content.decode()).group(1)

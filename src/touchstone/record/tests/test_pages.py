@@ -3,9 +3,12 @@ panel for the roles that may read it."""
 
 from __future__ import annotations
 
-from django.test import Client as HttpClient
+import datetime as dt
 
-from touchstone.care.tests.factories import make_visit
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from touchstone.care.tests.factories import make_episode, make_visit
 from touchstone.conftest import Cast, make_client
 from touchstone.measures.tests.factories import answered
 
@@ -20,13 +23,42 @@ def test_it_shows_the_detail_page(cast: Cast, as_alice: HttpClient):
 
 def test_the_progress_page_charts_every_instrument_with_a_table_alternative(cast: Cast):
     client = make_client(cast.harbour)
-    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0])
-    answered(client, cast.tess, "phq9", [1, 1, 0, 1, 0, 0, 0, 0, 0])
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=30))
+    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0], at=_days_ago(29))
+    answered(client, cast.tess, "phq9", [1, 1, 0, 1, 0, 0, 0, 0, 0], at=_days_ago(1))
     page = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/progress/")
     html = page.content.decode()
     assert 'id="chart-data-phq9"' in html and "<table>" in html
     assert "improved by more than day-to-day ups and downs" in html
     assert "reliably better" in html
+
+
+def _days_ago(days: int) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def test_two_scores_minutes_apart_are_not_called_a_change(cast: Cast):
+    # Issue 10 §3: two PHQ-9s minutes apart were "Recovered". The follow-up must come one
+    # recall period (2 weeks) after the baseline; earlier scores are shown, not classified.
+    client = make_client(cast.harbour)
+    make_episode(cast.harbour, client, started_on=timezone.localdate())
+    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0], at=_days_ago(0))
+    answered(client, cast.tess, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 0])
+    html = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/progress/").content.decode()
+    assert "Too soon to compare" in html and "too soon to compare" in html
+    assert "reliably better" not in html and "Recovered" not in html
+
+
+def test_the_baseline_is_the_episodes_not_the_first_score_ever(cast: Cast):
+    client = make_client(cast.harbour)
+    answered(client, cast.tess, "phq9", [0] * 9, at=_days_ago(400))  # an earlier course
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=40))
+    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0], at=_days_ago(40))
+    answered(client, cast.tess, "phq9", [3, 3, 3, 3, 2, 2, 2, 2, 0], at=_days_ago(1))
+    page = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/progress/")
+    (series,) = page.context["series"]
+    assert (series.baseline.total, series.latest.total) == (18, 20)
+    assert series.points[0].status == "outside"
 
 
 def test_the_progress_page_shows_the_massage_record_to_those_who_treat_only(cast: Cast):

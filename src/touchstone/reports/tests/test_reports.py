@@ -281,3 +281,15 @@ def test_it_links_a_refused_document_back_to_where_the_cause_can_be_fixed(harbou
         page = http.get(url)
         assert page.status_code == 422, url
         assert f'href="{back}"' in page.content.decode(), url
+
+
+def test_the_progress_report_gives_each_instruments_instructions_and_recall_period(
+    harbour: Cast,
+):
+    # Issue 10 §3: the PDF showed scores without the question the client was asked.
+    client, _ = full_client(harbour.harbour, harbour.bob, harbour.tess)
+    url = f"/clients/{client.pk}/reports/progress/"
+    page = harbour.browser_for(harbour.bob).get(url).content.decode()
+    assert "Asked: “Over the last 2 weeks, how often have you been bothered by any of" in page
+    assert "Recall period: the last 2 weeks." in page
+    assert "The baseline is the episode's first score" in page

@@ -55,6 +55,11 @@ from touchstone.science.instruments.scoring import (
 
 ORDINAL_VALUE = WEIGHT_EXTENSIONS[0]
 FHIR_ANSWERABLE = {"choice", "integer"}
+#: The recall period of an exported Questionnaire (a ``valueDuration`` in UCUM). FHIR R4 has
+#: no element for it, so Touchstone states it in its own extension, beside the authors'
+#: instructions (the display items), which say it in words.
+RECALL_PERIOD_EXTENSION = "https://touchstone.invalid/fhir/StructureDefinition/recall-period"
+UCUM = "http://unitsofmeasure.org"
 
 
 class QuestionnaireImportError(ValueError):
@@ -291,22 +296,45 @@ def score_response(instrument: Instrument, response: Mapping[str, Any]) -> Score
 def to_fhir_questionnaire(instrument: Instrument) -> dict[str, Any]:
     """A plain FHIR R4 Questionnaire for export: Touchstone blocks removed.
 
-    Each choice item lists its ``answerOption`` with an ``ordinalValue`` extension equal to
-    the option's *item score* (reversal applied), which is what FHIR scoring engines sum
-    (instruments.md 4). The total is a read-only item coded with the total's code.
+    The authors' instructions come first, as ``display`` items (clinic-supplied instructions
+    of a licensed instrument included), and the recall period is stated in the
+    :data:`RECALL_PERIOD_EXTENSION` extension. Each choice item lists its ``answerOption``
+    with an ``ordinalValue`` extension equal to the option's *item score* (reversal applied),
+    which is what FHIR scoring engines sum (instruments.md 4). The total is a read-only item
+    coded with the total's code.
     """
     d = instrument.definition
     q: dict[str, Any] = {"resourceType": "Questionnaire"}
     for key in ("id", "url", "version", "name", "title", "status", "code", "copyright"):
         if key in d:
             q[key] = d[key]
+    q["language"] = instrument.language
+    if instrument.recall is not None:
+        recall = instrument.recall
+        q["extension"] = [
+            {
+                "url": RECALL_PERIOD_EXTENSION,
+                "valueDuration": {
+                    "value": recall.value,
+                    "unit": recall.label.split(" ", 1)[1],
+                    "system": UCUM,
+                    "code": recall.unit,
+                },
+            }
+        ]
+    display_ids = [raw["linkId"] for raw in d.get("item", ()) if raw.get("type") == "display"]
+    display_ids += [
+        f"{instrument.id}-instructions-{n + 1}"
+        for n in range(len(display_ids), len(instrument.instructions))
+    ]
+    out_items: list[dict[str, Any]] = [
+        {"linkId": link_id, "type": "display", "text": text}
+        for link_id, text in zip(display_ids, instrument.instructions, strict=False)
+    ]
     by_id = {it.link_id: it for it in instrument.items}
-    out_items: list[dict[str, Any]] = []
     for raw in d.get("item", ()):
         it = by_id.get(raw.get("linkId", ""))
         if it is None:
-            entry = {k: raw[k] for k in ("linkId", "type", "text") if k in raw}
-            out_items.append(entry)
             continue
         entry = {"linkId": it.link_id, "type": raw["type"], "required": it.required}
         if it.codes:

@@ -35,6 +35,7 @@ from touchstone.science.instruments.model import (
     Licence,
     MissingRule,
     Norm,
+    RecallPeriod,
     RiskRule,
     Subscale,
     Transform,
@@ -205,7 +206,10 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
     scoring = data["scoring"]
     scored_ids = list(scoring["items"])
     reverse_ids = set(scoring["reverse"])
+    sex_specific = scoring.get("sex_specific", [])
+    sex_rules = {rule["item"]: tuple(rule["applies_to"]) for rule in sex_specific}
     items: list[Item] = []
+    instructions: list[str] = []
     seen: set[str] = set()
     for i, raw in enumerate(data["item"]):
         where: list[str | int] = ["item", i]
@@ -214,6 +218,8 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
             raise chk.fail([*where, "linkId"], f"duplicate linkId {link_id!r}")
         seen.add(link_id)
         if raw["type"] == "display":
+            if raw.get("text"):
+                instructions.append(raw["text"])
             continue
         try:
             options = resolve_options(raw, contained, json_path(where))
@@ -246,9 +252,13 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
                 scored=link_id in scored_ids,
                 reverse=link_id in reverse_ids,
                 required=bool(raw.get("required", True)),
+                applies_to_sex=sex_rules.get(link_id),
             )
         )
     by_id = {it.link_id: it for it in items}
+    for j, rule in enumerate(sex_specific):
+        if rule["item"] not in scored_ids:
+            raise chk.fail(["scoring", "sex_specific", j, "item"], f"{rule['item']!r} not scored")
     for j, link_id in enumerate(scored_ids):
         if link_id not in by_id:
             raise chk.fail(["scoring", "items", j], f"{link_id!r} is not an answerable item")
@@ -299,6 +309,11 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
         raise chk.fail(["item"], "licence.text_included is false but items carry text")
     if lic["status"] in ("licensed", "unverified") and lic["text_included"]:
         raise chk.fail(["licence", "text_included"], "a licensed instrument ships no item text")
+    if not lic["text_included"] and instructions:
+        raise chk.fail(["item"], "licence.text_included is false but display items carry text")
+    if instructions and "instructions_source" not in data:
+        raise chk.fail(["instructions_source"], "the instructions need their source")
+    recall = data.get("recall_period")
     code = _codings(data.get("code"))
     return Instrument(
         id=data["id"],
@@ -337,6 +352,11 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
             lic.get("how_to_supply_text"),
         ),
         notes=tuple(scoring.get("notes", [])),
+        instructions=tuple(instructions),
+        recall=None
+        if recall is None
+        else RecallPeriod(int(recall["value"]), recall["unit"], str(recall["source"])),
+        language=str(data.get("language", "en")),
         source_file=filename,
         definition=data,
     )
@@ -399,6 +419,7 @@ def _change(chk: _Checker, raw: Mapping[str, Any]) -> ChangeParameters:
     mcid = raw.get("mcid") or {}
     resp = raw.get("response") or {}
     rem = raw.get("remission") or {}
+    nhs = raw.get("nhs_talking_therapies") or {}
     return ChangeParameters(
         direction=raw["direction"],
         reliability=rel.get("value"),
@@ -420,6 +441,9 @@ def _change(chk: _Checker, raw: Mapping[str, Any]) -> ChangeParameters:
         remission_below=rem.get("below"),
         remission_baseline_min=rem.get("baseline_min"),
         remission_source=rem.get("source"),
+        nhs_tt_points=nhs.get("reliable_change_points"),
+        nhs_tt_caseness=nhs.get("caseness"),
+        nhs_tt_source=nhs.get("source"),
         notes=raw.get("notes"),
     )
 
@@ -499,8 +523,9 @@ def merge_texts(instrument: Instrument, texts: str | Path | Mapping[str, Any]) -
     """Merge clinic-supplied item (and option) texts into a scoring-only definition.
 
     ``texts`` is a mapping or a JSON file shaped
-    ``{"items": {"epds-1": {"text": "...", "options": {"a": "..."}}}}``. Texts never
-    change scoring: unknown linkIds or option codes are rejected rather than ignored.
+    ``{"instructions": ["..."], "items": {"epds-1": {"text": "...", "options": {"a": "..."}}}}``
+    (``instructions``, the authors' instructions shown above the items, is optional). Texts
+    never change scoring: unknown linkIds or option codes are rejected rather than ignored.
 
     Raises
     ------
@@ -532,4 +557,12 @@ def merge_texts(instrument: Instrument, texts: str | Path | Mapping[str, Any]) -
         options = tuple(replace(o, display=option_texts.get(o.code, o.display)) for o in it.options)
         new_items.append(replace(it, text=entry.get("text", it.text), options=options))
     items = tuple(new_items)
-    return replace(instrument, items=items, scored_items=tuple(it for it in items if it.scored))
+    instructions = texts.get("instructions", list(instrument.instructions))
+    if not isinstance(instructions, list) or not all(isinstance(t, str) for t in instructions):
+        raise DefinitionError(f"{name}: instructions: expected a list of texts")
+    return replace(
+        instrument,
+        items=items,
+        scored_items=tuple(it for it in items if it.scored),
+        instructions=tuple(instructions),
+    )

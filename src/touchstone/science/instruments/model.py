@@ -8,11 +8,17 @@ objects, never the raw JSON. ``Instrument.definition`` keeps the raw dictionary 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Direction = Literal["lower_is_better", "higher_is_better"]
+#: Sex assigned at birth, as the scorer takes it: FHIR AdministrativeGender codes
+#: (hl7.org/fhir/R4/valueset-administrative-gender.html); ``None`` when not recorded.
+Sex = Literal["female", "male", "other", "unknown"]
+SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
+#: Days in one unit of a recall period (UCUM units; a month is counted as 30 days).
+RECALL_UNIT_DAYS = {"d": 1, "wk": 7, "mo": 30}
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,37 @@ class Item:
     scored: bool
     reverse: bool
     required: bool = True
+    #: Sexes (assigned at birth) the item applies to; ``None``: everyone. PHQ-15 item 4
+    #: (menstrual problems) applies to ``("female",)`` only (see :meth:`applies`).
+    applies_to_sex: tuple[str, ...] | None = None
+
+    def applies(self, sex: str | None) -> bool | None:
+        """Whether the item is asked of a client of this sex assigned at birth.
+
+        ``True``: it applies (answer it); ``False``: not applicable (a known sex outside
+        :attr:`applies_to_sex`: it is not asked and left out of the total); ``None``: the sex
+        is not recorded (or is "other"/"unknown"), so the item is optional: counted when
+        answered, left out of the total when not (as CamCOPS does for PHQ-15 item 4 in anyone
+        not recorded as female, [CAM-PHQ15]).
+        """
+        if self.applies_to_sex is None or sex in self.applies_to_sex:
+            return True
+        if sex in ("female", "male"):
+            return False
+        return None
 
     def item_score(self, value: int) -> int:
         """The item's contribution to the total for a response ``value`` (already in range)."""
         return self.min_value + self.max_value - value if self.reverse else value
+
+
+def items_range(items: Iterable[Item]) -> tuple[int, int]:
+    """The lowest and highest sum of these items' scores (reversal applied)."""
+    lo = hi = 0
+    for it in items:
+        a, b = it.item_score(it.min_value), it.item_score(it.max_value)
+        lo, hi = lo + min(a, b), hi + max(a, b)
+    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -169,6 +202,11 @@ class ChangeParameters:
     remission_below: float | None = None
     remission_baseline_min: float | None = None
     remission_source: str | None = None
+    #: The NHS Talking Therapies set (reliable change in raw points, caseness threshold):
+    #: the alternative criteria a clinic may choose (``criteria="nhs-talking-therapies"``).
+    nhs_tt_points: float | None = None
+    nhs_tt_caseness: float | None = None
+    nhs_tt_source: str | None = None
     notes: str | None = None
 
 
@@ -182,6 +220,32 @@ class Licence:
     note: str
     source: str
     how_to_supply_text: str | None = None
+
+
+@dataclass(frozen=True)
+class RecallPeriod:
+    """The span of time the client is asked about ("over the last 2 weeks").
+
+    ``value`` and ``unit`` (UCUM: ``d``, ``wk``, ``mo``) are the authors' recall period;
+    ``source`` says where it is stated. :attr:`days` is the shortest interval after which a
+    later score describes a new period: change statistics compare a follow-up with the
+    baseline only when they are at least this many days apart
+    (:func:`touchstone.science.episodes.episode_pairs`).
+    """
+
+    value: int
+    unit: Literal["d", "wk", "mo"]
+    source: str
+
+    @property
+    def days(self) -> int:
+        return self.value * RECALL_UNIT_DAYS[self.unit]
+
+    @property
+    def label(self) -> str:
+        """``"2 weeks"``, ``"7 days"``, ``"1 month"``."""
+        word = {"d": "day", "wk": "week", "mo": "month"}[self.unit]
+        return f"{self.value} {word}{'' if self.value == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -209,6 +273,11 @@ class Instrument:
     change: ChangeParameters
     licence: Licence
     notes: tuple[str, ...] = ()
+    #: The authors' instructions (the definition's ``display`` items), in form order.
+    instructions: tuple[str, ...] = ()
+    recall: RecallPeriod | None = None
+    #: The language of the texts (BCP 47, FHIR ``Questionnaire.language``).
+    language: str = "en"
     source_file: str = ""
     definition: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -225,6 +294,17 @@ class Instrument:
             if b.min <= total <= b.max:
                 return b
         return None
+
+    @property
+    def min_followup_days(self) -> int:
+        """Fewest days between a baseline and a follow-up for change statistics: one recall
+        period, or one day for an instrument asked about "right now" (no recall period)."""
+        return self.recall.days if self.recall is not None else 1
+
+    def total_range(self, sex: str | None = None) -> tuple[int, int]:
+        """The range of the total over the items that apply to a client of this ``sex``
+        assigned at birth: PHQ-15 is 0-28 for a man, whose item 4 does not apply."""
+        return items_range(it for it in self.scored_items if it.applies(sex) is not False)
 
     @property
     def alert_bands(self) -> tuple[str, ...]:

@@ -13,6 +13,10 @@ The rules, in the order they are applied (sources are in each definition file):
 5. The total is computable only if no more scored items are missing than the missing-item
    rule allows; a total that cannot be computed is ``None`` with a ``reason``, never 0.
    Where the rule prorates, the total is ``round_half_up(sum * n_items / n_answered)``.
+6. An item asked of one sex only (PHQ-15 item 4, menstrual problems: women) is left out of
+   the total of a client of the other sex assigned at birth, and an answer to it is refused;
+   when the sex is not recorded it counts only if answered (``sex=``, [CAM-PHQ15]). The
+   result's ``not_applicable`` and ``total_max`` say which items the total is over.
 
 Examples
 --------
@@ -29,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from touchstone.science.instruments.model import Instrument, Item
+from touchstone.science.instruments.model import SEXES, Instrument, Item, items_range
 
 #: What counts as "no answer" in text input (the command line uses ``-``).
 MISSING_TOKENS = frozenset({"-", ""})
@@ -80,6 +84,11 @@ class ScoreResult:
     answers: Mapping[str, int | None] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
     prorated: bool = False
+    #: Scored items left out of the total because they do not apply to the client's sex.
+    not_applicable: tuple[str, ...] = ()
+    #: The range of the total over the items it counts (PHQ-15: 0-28 without item 4).
+    total_min: int | None = None
+    total_max: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-serialisable dictionary (lists, not tuples)."""
@@ -100,6 +109,8 @@ class ScoreResult:
             "answers": dict(self.answers),
             "missing": list(self.missing),
             "prorated": self.prorated,
+            "not_applicable": list(self.not_applicable),
+            "total_range": [self.total_min, self.total_max],
         }
 
 
@@ -210,7 +221,14 @@ def normalise_answers(instrument: Instrument, answers: Answers) -> dict[str, int
     return values
 
 
-def score(instrument: Instrument, answers: Answers) -> ScoreResult:
+def check_sex(sex: str | None) -> str | None:
+    """``sex`` if it is a FHIR administrative-gender code or ``None``; else ``AnswerError``."""
+    if sex is not None and sex not in SEXES:
+        raise AnswerError(f"unknown sex {sex!r}; use one of {', '.join(SEXES)}")
+    return sex
+
+
+def score(instrument: Instrument, answers: Answers, *, sex: str | None = None) -> ScoreResult:
     """Score one response.
 
     Parameters
@@ -219,6 +237,9 @@ def score(instrument: Instrument, answers: Answers) -> ScoreResult:
         From :func:`~touchstone.science.instruments.load_instrument`.
     answers : mapping or sequence
         See the module docstring. Missing answers may be omitted from a mapping.
+    sex : {"female", "male", "other", "unknown"}, optional
+        The client's sex assigned at birth, for items asked of one sex only (rule 6);
+        ``None`` when not recorded.
 
     Returns
     -------
@@ -227,7 +248,8 @@ def score(instrument: Instrument, answers: Answers) -> ScoreResult:
     Raises
     ------
     AnswerError
-        If an answer is invalid (an invalid answer is never scored as 0).
+        If an answer is invalid (an invalid answer is never scored as 0), or answers an
+        item that does not apply to ``sex``.
 
     Examples
     --------
@@ -235,16 +257,35 @@ def score(instrument: Instrument, answers: Answers) -> ScoreResult:
     >>> r = score(load_instrument("phq9"), {"phq9-9": 1})
     >>> (r.total, r.computable, r.risk_flags)
     (None, False, ('phq9-9',))
+    >>> r = score(load_instrument("phq15"), [0, 1, 2, None] + [1] * 11, sex="male")
+    >>> (r.total, r.not_applicable, r.total_max)
+    (14, ('phq15-4',), 28)
     """
     values = normalise_answers(instrument, answers)
-    return score_values(instrument, values)
+    return score_values(instrument, values, sex=sex)
 
 
-def score_values(instrument: Instrument, values: Mapping[str, int | None]) -> ScoreResult:
+def score_values(
+    instrument: Instrument, values: Mapping[str, int | None], *, sex: str | None = None
+) -> ScoreResult:
     """Score already-normalised response values (linkId -> value or ``None``)."""
+    check_sex(sex)
     item_scores: dict[str, int | None] = {}
+    not_applicable: list[str] = []
+    counted: list[Item] = []
     for it in instrument.scored_items:
         v = values.get(it.link_id)
+        applies = it.applies(sex)
+        if applies is False and v is not None:
+            raise AnswerError(
+                f"{it.link_id}: not asked of a client whose sex assigned at birth is {sex}; "
+                f"leave it unanswered"
+            )
+        if applies is False or (applies is None and v is None):
+            not_applicable.append(it.link_id)
+            item_scores[it.link_id] = None
+            continue
+        counted.append(it)
         item_scores[it.link_id] = None if v is None else it.item_score(v)
     risk_flags: list[str] = []
     risk_unknown: list[str] = []
@@ -254,11 +295,12 @@ def score_values(instrument: Instrument, values: Mapping[str, int | None]) -> Sc
             risk_unknown.append(rule.link_id)
         elif instrument.item(rule.link_id).item_score(v) >= rule.min:
             risk_flags.append(rule.link_id)
-    missing = tuple(k for k, s in item_scores.items() if s is None)
-    n = len(item_scores)
-    answered = [s for s in item_scores.values() if s is not None]
+    counted_ids = [it.link_id for it in counted]
+    missing = tuple(k for k in counted_ids if item_scores[k] is None)
+    n = len(counted_ids)
+    answered = [s for k in counted_ids if (s := item_scores[k]) is not None]
     missing_rule = instrument.missing
-    computable = len(missing) <= missing_rule.max_missing
+    computable = len(missing) <= missing_rule.max_missing and n > 0
     total: int | None = None
     reason: str | None = None
     prorated = False
@@ -304,4 +346,7 @@ def score_values(instrument: Instrument, values: Mapping[str, int | None]) -> Sc
         answers=dict(values),
         missing=missing,
         prorated=prorated,
+        not_applicable=tuple(not_applicable),
+        total_min=items_range(counted)[0],
+        total_max=items_range(counted)[1],
     )

@@ -24,9 +24,18 @@ from touchstone.science.research_format import (
     VERSION,
 )
 
-#: Client columns a later version of the export may carry (issue 16 §3: sex, postpartum,
-#: menopause, fee tier). The network breaks outcomes down by each one present in every clinic.
-POPULATION_COLUMNS = ("sex", "postpartum", "menopause", "tier")
+#: The coded client columns of every export (schema version 3) the network breaks outcomes
+#: down by (pronouns are not a population; the research format lists the codes).
+POPULATION_COLUMNS = (
+    "sex_at_birth",
+    "gender_identity",
+    "pregnancy_status",
+    "postpartum_weeks",
+    "menopause_status",
+)
+#: Client columns a later export may add (issue 16 §3: the fee tier); used when every clinic
+#: has one.
+OPTIONAL_POPULATION_COLUMNS = ("tier",)
 
 
 class NetworkInputError(ValueError):
@@ -197,5 +206,7 @@ def load_network(root: Path) -> Network:
                     f"site {clinic.site} is also clinic {seen[clinic.site]}'s",
                 )
             seen[clinic.site] = clinic.name
-    population = tuple(c for c in POPULATION_COLUMNS if all(c in e for e in extras))
+    population = POPULATION_COLUMNS + tuple(
+        c for c in OPTIONAL_POPULATION_COLUMNS if all(c in e for e in extras)
+    )
     return Network(root, clinics, population)

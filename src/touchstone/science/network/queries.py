@@ -4,8 +4,9 @@ Written to the common subset of the two dialects (no quoted identifiers, no date
 differences, no casts that ANSI mode rejects): dates are compared with ``+/- INTERVAL n DAY``
 instead of subtracted, blanks become NULL through ``NULLIF`` before a cast, and every
 "first"/"last" is a ``ROW_NUMBER()`` over a total order (day, then the export's ``seq``), so
-no engine's row order can change a result. The engines load each table under the same view
-name with the renamed columns of :data:`RENAMES` (``end`` and ``date`` are keywords).
+no engine's row order can change a result. The pairing follows ``science.episodes`` exactly
+(:func:`pairs`). The engines load each table under the same view name with the renamed
+columns of :data:`RENAMES` (``end`` and ``date`` are keywords).
 
 The engines return integers only (counts and sums of integer scores per group); the
 statistics are computed from them in :mod:`.analysis`.
@@ -13,8 +14,9 @@ statistics are computed from them in :mod:`.analysis`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from touchstone.science.instruments import load_instrument
 from touchstone.science.research_format import BASELINE_WINDOW_DAYS
 
 #: table -> {column in the file: name in the view}.
@@ -61,19 +63,40 @@ GROUP BY c.site, s.instrument
 """  # noqa: S608
 
 
-def pairs(instruments: Sequence[str], population: Sequence[str]) -> str:
+def _eligible_day(instruments: Sequence[str], min_days: Mapping[str, int]) -> str:
+    """The first day a follow-up may be taken, from the baseline's day and the instrument's
+    recall period (a ``CASE``: the interval must be a literal in both dialects)."""
+    whens = " ".join(
+        f"WHEN {_literal(i)} THEN b.pre_day + INTERVAL {int(min_days[i])} DAY" for i in instruments
+    )
+    return f"CASE b.instrument {whens} END"
+
+
+def pairs(
+    instruments: Sequence[str],
+    population: Sequence[str],
+    min_days: Mapping[str, int] | None = None,
+) -> str:
     """One row per episode and instrument with a baseline and a follow-up score.
 
-    The unit of analysis of the outcomes dashboard and the research import
-    (docs/outcomes-statistics.md): baseline = the first score within
-    ``BASELINE_WINDOW_DAYS`` days of the episode's start (either side), follow-up = the last
-    score after the baseline's day, up to the episode's end. Each row carries the episode's
-    clinic (site), its number of completed visits (dose), its main therapist and modality
-    (the one of most visits; ties to the first in sort order), the client's age and the
-    population columns present, and the change flags of its (pre, post) pair.
+    The pairing is ``science.episodes.episode_pairs`` (the one baseline of every page, report
+    and the research import), in SQL: the episode's **window** runs from
+    ``BASELINE_WINDOW_DAYS`` days before its start to its end (an open episode has no end: the
+    research import runs it to the pool's last score, which no score passes); the
+    **baseline** is the window's first score (by day, then the export's ``seq``) if it was
+    taken no later than ``BASELINE_WINDOW_DAYS`` days after the start; the **follow-up** is the
+    window's last score if it is not the baseline and was taken at least ``min_days`` (one
+    recall period, ``Instrument.min_followup_days``; read from each instrument's definition
+    unless given) after the baseline. Each row carries the episode's clinic (site), its number
+    of completed visits (dose), its main therapist and modality (the one of most visits; ties
+    to the first in sort order), the client's age and the population columns, and the change
+    flags of its (pre, post) pair.
     """
     listed = ", ".join(_literal(i) for i in instruments)
+    if min_days is None:
+        min_days = {i: load_instrument(i).min_followup_days for i in instruments}
     days = int(BASELINE_WINDOW_DAYS)
+    eligible = _eligible_day(instruments, min_days)
     extra = "".join(f", COALESCE(CAST(c.{p} AS STRING), '') AS {p}" for p in population)
     flags = "".join(f", ct.{f}" for f in FLAGS)
     return f"""
@@ -83,28 +106,27 @@ WITH ep AS (
     FROM episodes e
 ),
 sc AS (
-    SELECT ep.episode, s.instrument, CAST(s.score_on AS DATE) AS day, s.seq, s.total,
-           ep.start_day, ep.end_day
-    FROM ep JOIN scores s ON s.pid = ep.pid
-    WHERE s.total IS NOT NULL AND s.instrument IN ({listed})
+    SELECT episode, instrument, day, total, start_day,
+           ROW_NUMBER() OVER (PARTITION BY episode, instrument ORDER BY day, seq) AS rn_first,
+           ROW_NUMBER() OVER (
+               PARTITION BY episode, instrument ORDER BY day DESC, seq DESC
+           ) AS rn_last
+    FROM (
+        SELECT ep.episode, s.instrument, CAST(s.score_on AS DATE) AS day, s.seq, s.total,
+               ep.start_day, ep.end_day
+        FROM ep JOIN scores s ON s.pid = ep.pid
+        WHERE s.total IS NOT NULL AND s.instrument IN ({listed})
+    ) w
+    WHERE day >= start_day - INTERVAL {days} DAY AND (end_day IS NULL OR day <= end_day)
 ),
 base AS (
-    SELECT episode, instrument, day AS pre_day, total AS pre FROM (
-        SELECT episode, instrument, day, total,
-               ROW_NUMBER() OVER (PARTITION BY episode, instrument ORDER BY day, seq) AS rn
-        FROM sc
-        WHERE day >= start_day - INTERVAL {days} DAY AND day <= start_day + INTERVAL {days} DAY
-    ) b WHERE rn = 1
+    SELECT episode, instrument, day AS pre_day, total AS pre FROM sc
+    WHERE rn_first = 1 AND day <= start_day + INTERVAL {days} DAY
 ),
 follow AS (
-    SELECT episode, instrument, post FROM (
-        SELECT sc.episode, sc.instrument, sc.total AS post,
-               ROW_NUMBER() OVER (
-                   PARTITION BY sc.episode, sc.instrument ORDER BY sc.day DESC, sc.seq DESC
-               ) AS rn
-        FROM sc JOIN base ON base.episode = sc.episode AND base.instrument = sc.instrument
-        WHERE sc.day > base.pre_day AND (sc.end_day IS NULL OR sc.day <= sc.end_day)
-    ) f WHERE rn = 1
+    SELECT sc.episode, sc.instrument, sc.total AS post
+    FROM sc JOIN base b ON b.episode = sc.episode AND b.instrument = sc.instrument
+    WHERE sc.rn_last = 1 AND sc.rn_first > 1 AND sc.day >= {eligible}
 ),
 linked AS (SELECT episode, therapist, modality FROM visits WHERE episode <> ''),
 dose AS (SELECT episode, COUNT(*) AS visits FROM linked GROUP BY episode),

@@ -10,7 +10,9 @@ The model behind the numbers is deliberately simple and only there to give the a
 something with structure to find: each client has one episode; PHQ-9 and GAD-7 are given
 together every two weeks (10 occasions: 20 scores a client); a client's weekly improvement
 is the clinic's mean slope plus a therapist effect, scaled by the number of completed visits
-(0 to 16), plus noise; about 2 % of totals are not computable (blank). Nothing in it is
+(0 to 16), plus noise; about 2 % of totals are not computable (blank); the clients' coded
+sex, gender and life-stage columns are drawn independently of the outcomes
+(:func:`_population`). Nothing in it is
 calibrated to real data: it is test and benchmark input, never evidence.
 """
 
@@ -27,7 +29,9 @@ import pandas as pd
 from touchstone.science.instruments import load_instrument
 from touchstone.science.research_format import (
     FORMAT,
+    POSTPARTUM_BINS,
     RATING_COLUMNS,
+    SEX_AT_BIRTH,
     TABLES,
     VERSION,
     columns,
@@ -68,6 +72,58 @@ def _severity(instrument_ids: np.ndarray, totals: np.ndarray, missing: np.ndarra
         rows = (instrument_ids == instrument_id) & ~missing
         out[rows] = labels[totals[rows]]
     return out
+
+
+def _population(rng: np.random.Generator, age: np.ndarray) -> dict[str, np.ndarray]:
+    """The coded client columns of the export (``research_format``; blank: not recorded).
+
+    Sex at birth about 70 % female, 28 % male, 1 % other, 1 % unknown, 3 % not recorded; a
+    gender identity mostly matching it, 3 % non-binary, 1 % in the client's words ("other"),
+    1 % declined; pronouns from the identity. Women aged 16-49: 4 % pregnant, 6 % postpartum
+    (weeks since delivery 0-60, binned as the export bins them), else not pregnant; women's
+    menopause status by age (pre below 45, peri or post 45-55, post above). Illustrative
+    proportions, not calibrated.
+    """
+    n = age.size
+    sex = np.array(SEX_AT_BIRTH, dtype=object)[
+        np.searchsorted(np.cumsum([0.70, 0.28, 0.01, 0.01]), rng.random(n), side="right").clip(0, 3)
+    ]
+    sex[rng.random(n) < 0.03] = ""
+    gender = np.where(np.isin(sex, ("female", "male")), sex, "unknown").astype(object)
+    draw = rng.random(n)
+    gender[draw < 0.05] = "asked-declined"
+    gender[draw < 0.04] = "other"
+    gender[draw < 0.03] = "non-binary"
+    pronouns = np.select(
+        [gender == "female", gender == "male", gender == "non-binary", gender == "other"],
+        ["she", "he", "they", "other"],
+        "",
+    ).astype(object)
+    female = sex == "female"
+    fertile = female & (age >= 16) & (age <= 49)
+    life = rng.random(n)
+    pregnancy = np.where(fertile, "not_pregnant", "").astype(object)
+    pregnancy[fertile & (life < 0.10)] = "postpartum"
+    pregnancy[fertile & (life < 0.04)] = "pregnant"
+    weeks = rng.integers(0, 61, size=n)
+    labels = np.array([label for label, _, _ in POSTPARTUM_BINS], dtype=object)
+    lows = np.array([low for _, low, _ in POSTPARTUM_BINS])
+    postpartum = np.where(
+        pregnancy == "postpartum", labels[np.searchsorted(lows, weeks, side="right") - 1], ""
+    ).astype(object)
+    menopause = np.where(
+        ~female, "", np.where(age < 45, "pre", np.where(age > 55, "post", "peri"))
+    ).astype(object)
+    late = female & (age >= 45) & (age <= 55) & (rng.random(n) < 0.4)
+    menopause[late] = "post"
+    return {
+        "sex_at_birth": sex,
+        "gender_identity": gender,
+        "pronouns": pronouns,
+        "pregnancy_status": pregnancy,
+        "postpartum_weeks": postpartum,
+        "menopause_status": menopause,
+    }
 
 
 def _dates(days: np.ndarray) -> np.ndarray:
@@ -134,6 +190,7 @@ def generate(out: Path, *, clinics: int, clients_per_clinic: int, seed: int) -> 
     minutes = rng.choice(np.array([30, 45, 60, 90]), size=visit_owner.size)
     pressure = rng.integers(0, len(PRESSURES), size=visit_owner.size)
     ratings = rng.integers(0, 11, size=(visit_owner.size, len(RATING_COLUMNS)))
+    population = _population(rng, age)
 
     out.mkdir(parents=True, exist_ok=True)
     visit_bounds = np.concatenate([[0], np.cumsum(np.bincount(clinic[visit_owner],
@@ -155,6 +212,7 @@ def generate(out: Path, *, clinics: int, clients_per_clinic: int, seed: int) -> 
                 "pid": pids[c], "site": sites[i],
                 "age": np.where(age[c] > 89, "90+", age[c].astype(str)).astype(object),
                 "zip3": np.char.zfill((100 + (clinic[c] * 7) % 899).astype(str), 3).astype(object),
+                **{name: values[c] for name, values in population.items()},
             }),
             "episodes": pd.DataFrame({
                 "pid": pids[c], "episode": episodes[c], "start": _dates(start[c]),

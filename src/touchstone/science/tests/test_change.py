@@ -97,3 +97,63 @@ def test_it_returns_nothing_for_a_non_computable_score():
 
 def test_its_docstring_examples_hold():
     assert doctest.testmod(change_module).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("pre", "post", "response", "remission"),
+    [
+        (14, 7, True, False),  # -50 % from a baseline >= 10
+        (14, 8, False, False),  # -43 %
+        (12, 4, True, True),  # below 5: the 'minimal' band [Spitzer-2006]
+        (9, 2, None, None),  # baseline < 10: not applicable
+    ],
+)
+def test_it_reports_gad7_response_and_remission_with_the_common_definitions(
+    pre, post, response, remission
+):
+    # Issue 10 §3: >= 50 % reduction from a baseline >= 10; remission < 5 (as PHQ-9,
+    # [PsySvc-2020]; no GAD-7-specific standard located, instruments.md 1.3).
+    result = change(load_instrument("gad7"), pre, post)
+    assert (result.response, result.remission) == (response, remission)
+    assert "response" in result.sources and "remission" in result.sources
+
+
+@pytest.mark.parametrize(
+    ("instrument_id", "pre", "post", "reliable", "classification"),
+    [
+        # NHS Talking Therapies: PHQ-9 reliable change >= 6, caseness >= 10.
+        ("phq9", 15, 9, "improved", "recovered"),  # -6, case -> not a case
+        ("phq9", 15, 10, "none", "unchanged"),  # -5: not reliable under this set (J&T: yes)
+        ("phq9", 20, 12, "improved", "improved"),  # still a case
+        ("phq9", 6, 12, "deteriorated", "deteriorated"),
+        # GAD-7: reliable change >= 4, caseness >= 8.
+        ("gad7", 10, 6, "improved", "recovered"),  # -4 (J&T needs 5.44)
+        ("gad7", 10, 7, "none", "unchanged"),
+        ("gad7", 12, 8, "improved", "improved"),  # 8 is still a case
+        ("gad7", 3, 7, "deteriorated", "deteriorated"),
+    ],
+)
+def test_it_offers_the_nhs_talking_therapies_criteria(
+    instrument_id, pre, post, reliable, classification
+):
+    result = change(load_instrument(instrument_id), pre, post, criteria="nhs-talking-therapies")
+    assert (result.reliable_change, result.classification) == (reliable, classification)
+    assert result.reliable_change_method == "nhs-talking-therapies"
+    assert result.cutoff == "caseness" and result.criteria == "nhs-talking-therapies"
+
+
+def test_the_two_criteria_disagree_where_their_thresholds_differ():
+    phq9 = load_instrument("phq9")
+    assert change(phq9, 15, 10).reliable_change == "improved"  # 5 > 4.71 (J&T)
+    assert change(phq9, 15, 10, criteria="nhs-talking-therapies").reliable_change == "none"
+
+
+def test_an_instrument_without_nhs_thresholds_keeps_jacobson_truax():
+    result = change(load_instrument("who5"), 8, 16, criteria="nhs-talking-therapies")
+    assert result.classification == "recovered" and result.cutoff == "published"
+    assert any("Jacobson & Truax used" in r for r in result.reasons)
+
+
+def test_it_refuses_unknown_criteria():
+    with pytest.raises(ValueError, match="unknown change criteria"):
+        change(load_instrument("phq9"), 15, 9, criteria="iapt")

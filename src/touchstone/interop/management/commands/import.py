@@ -1,6 +1,10 @@
-"""``touchstone import fhir FILE.json --client CLIENT_ID`` (a contract other tools rely on) and
-``touchstone import research DIR [DIR ...] [--db FILE.duckdb]``: pool research exports of
-several clinics and print the pooled outcome rates as JSON. Bad input exits 2 with one line."""
+"""``touchstone import fhir FILE.json --client CLIENT_ID [--accept-patient-mismatch]`` (a
+contract other tools rely on: the file's patient must be the client, see
+``interop.patient_match``, unless the operator confirms it with the flag) and
+``touchstone import research DIR [DIR ...] [--db FILE.duckdb] [--criteria CRITERIA]``: pool
+research exports of several clinics and print the pooled outcome rates as JSON (change judged
+by Jacobson & Truax, or ``--criteria nhs-talking-therapies``). Bad input exits 2 with one
+line."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from typing import Any
 
 from touchstone.accounts.commands import TouchstoneCommand, bad
 from touchstone.clients.commands import client_of
-from touchstone.interop.fhir_import import FhirImportError, do_import_fhir
+from touchstone.interop.fhir_import import FhirImportError, PatientMismatchError, do_import_fhir
 from touchstone.interop.research import (
     ResearchImportError,
     load_exports,
@@ -21,6 +25,7 @@ from touchstone.interop.research import (
 )
 from touchstone.logs import import_failed, import_finished
 from touchstone.logs.commands import as_job
+from touchstone.science.change import CRITERIA
 
 
 class Command(TouchstoneCommand):
@@ -31,15 +36,27 @@ class Command(TouchstoneCommand):
         p = sub.add_parser("fhir")
         p.add_argument("file", type=Path)
         p.add_argument("--client", required=True, type=int, dest="client_id")
+        p.add_argument(
+            "--accept-patient-mismatch",
+            action="store_true",
+            help="Import although the file's patient is not the client or cannot be checked "
+            "(you have checked that the answers are the client's; the audit log records it).",
+        )
         self.add_clinic_argument(p)
         p = sub.add_parser("research")
         p.add_argument("directories", nargs="+", type=Path)
         p.add_argument("--db", type=Path, default=None, help="Write the pooled tables to DuckDB.")
+        p.add_argument(
+            "--criteria",
+            choices=CRITERIA,
+            default=CRITERIA[0],
+            help="How change is judged (docs/change-statistics.md).",
+        )
 
     @as_job("import")
     def handle(self, *args: Any, **options: Any) -> None:
         if options["kind"] == "research":
-            self._research(options["directories"], options["db"])
+            self._research(options["directories"], options["db"], options["criteria"])
             return
         clinic = self.clinic_for(options["clinic"])
         client = client_of(clinic, options["client_id"])
@@ -55,7 +72,17 @@ class Command(TouchstoneCommand):
             import_failed("fhir", "not_a_resource")
             raise bad(f"{path}: not a FHIR resource")
         try:
-            imported = do_import_fhir(self.actor_for(clinic), client, data)
+            imported = do_import_fhir(
+                self.actor_for(clinic),
+                client,
+                data,
+                accept_patient_mismatch=options["accept_patient_mismatch"],
+            )
+        except PatientMismatchError as error:
+            raise bad(
+                f"{path}: {error} If you have checked that these answers are the client's, "
+                "run again with --accept-patient-mismatch."
+            ) from None
         except FhirImportError as error:
             raise bad(f"{path}: nothing imported: {error}") from None
         for item in imported:
@@ -63,7 +90,7 @@ class Command(TouchstoneCommand):
             alerts = f", {item.alerts} risk alert(s)" if item.alerts else ""
             self.stdout.write(f"{item.instrument_id}: total {total}{alerts}")
 
-    def _research(self, directories: list[Path], db: Path | None) -> None:
+    def _research(self, directories: list[Path], db: Path | None, criteria: str) -> None:
         started = time.perf_counter()
         for directory in directories:
             if not directory.is_dir():
@@ -76,6 +103,6 @@ class Command(TouchstoneCommand):
             raise bad(str(error)) from None
         if db is not None:
             to_duckdb(frames, db)
-        pooled = pooled_outcomes(frames)
+        pooled = pooled_outcomes(frames, criteria=criteria)
         import_finished("research", started, sites=pooled["sites"], clients=len(frames["clients"]))
         self.stdout.write(json.dumps(pooled, indent=2))

@@ -3,6 +3,8 @@
 Prints one JSON object (``ChangeResult.to_dict``) with at least ``rci``,
 ``reliable_change`` ("improved" / "deteriorated" / "none", or null when the instrument has no
 reliability data), ``classification``, ``response`` and ``remission``. Exit 2 on invalid input.
+``--criteria nhs-talking-therapies`` applies the NHS Talking Therapies thresholds (PHQ-9,
+GAD-7) instead of Jacobson & Truax (docs/change-statistics.md).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from touchstone.measures.management.commands.score import get_instrument
+from touchstone.science.change import CRITERIA
 from touchstone.science.instruments import change
 
 
@@ -28,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--post", type=float, required=True, help="follow-up total")
         parser.add_argument("--reliability", type=float, help="override test-retest r")
         parser.add_argument("--sd", type=float, help="override the SD used in the RCI")
+        parser.add_argument(
+            "--criteria",
+            choices=CRITERIA,
+            default=CRITERIA[0],
+            help="reliable change and cut-off definitions (default: jacobson-truax)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         instrument = get_instrument(options["instrument"])
@@ -43,5 +52,12 @@ class Command(BaseCommand):
             raise CommandError("--reliability must be between 0 and 1", returncode=2)
         if sd is not None and sd <= 0:
             raise CommandError("--sd must be positive", returncode=2)
-        result = change(instrument, options["pre"], options["post"], reliability=r, sd=sd)
+        result = change(
+            instrument,
+            options["pre"],
+            options["post"],
+            reliability=r,
+            sd=sd,
+            criteria=options["criteria"],
+        )
         self.stdout.write(json.dumps(result.to_dict()))

@@ -1,11 +1,17 @@
 """``touchstone report progress CLIENT_ID --out FILE.pdf`` (a contract other tools rely on),
 ``touchstone report superbill CLIENT_ID --out FILE.pdf`` and
-``touchstone report payer --start DATE --end DATE --out FILE.pdf``. ``--clinic SLUG`` names
-the clinic (default: the only one). Bad input exits 2 with one line."""
+``touchstone report payer --start DATE --end DATE --out FILE.pdf`` and
+``touchstone report measures --start DATE --end DATE --format json|csv|fhir [--out FILE]``
+(the payer-grade depression measures, docs/quality-measures.md; standard output without
+``--out``). ``--clinic SLUG`` names the clinic (default: the only one). Bad input exits 2
+with one line."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -17,7 +23,9 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.commands import client_of
 from touchstone.logs.commands import as_job
+from touchstone.outcomes.quality import CSV_COLUMNS, QualityReport, quality_measures
 from touchstone.reports.payer import build_payer_report
+from touchstone.reports.payer_measures import payer_measures
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ReportError, build_progress_report
 from touchstone.reports.superbill import SuperbillError, build_superbill
@@ -46,13 +54,41 @@ class Command(TouchstoneCommand):
         p.add_argument("--end", required=True)
         p.add_argument("--out", required=True, type=Path)
         self.add_clinic_argument(p)
+        p = sub.add_parser("measures", help="HEDIS DMS-E, DRR-E and CMS159 of the clinic")
+        p.add_argument("--start", required=True)
+        p.add_argument("--end", required=True)
+        p.add_argument("--format", choices=("json", "csv", "fhir"), default="json")
+        p.add_argument("--out", type=Path, default=None, help="file (default: standard output)")
+        self.add_clinic_argument(p)
+
+    def _measures(self, clinic: Any, options: dict[str, Any]) -> str:
+        start, end = _date(options["start"]), _date(options["end"])
+        if end < start:
+            raise bad("the period's end must follow its start")
+        report = quality_measures(clinic, start, end)
+        record(
+            self.actor_for(clinic),
+            Action.EXPORT,
+            object_type="outcomes.quality",
+            detail=f"quality measures {options['format']} {start}..{end}",
+        )
+        return _serialise(report, options["format"])
 
     @as_job("report")
     def handle(self, *args: Any, **options: Any) -> None:
         clinic = self.clinic_for(options["clinic"])
-        out: Path = options["out"]
-        if not out.parent.is_dir():
+        out: Path | None = options["out"]
+        if out is not None and not out.parent.is_dir():
             raise bad(f"{out.parent} is not a directory")
+        if options["kind"] == "measures":
+            text = self._measures(clinic, options)
+            if out is None:
+                self.stdout.write(text, ending="")
+            else:
+                out.write_text(text, encoding="utf-8")
+                self.stdout.write(f"{out} ({len(text.encode()):,} bytes)")
+            return
+        assert out is not None  # required by the other subcommands' parsers
         actor = self.actor_for(clinic)
         kind = options["kind"]
         try:
@@ -79,7 +115,8 @@ class Command(TouchstoneCommand):
                 if end < start or end > timezone.localdate() + dt.timedelta(days=366):
                     raise bad("the period's end must follow its start")
                 rep = build_payer_report(clinic, start, end)
-                pdf = render_pdf("reports/payer_pdf.html", {"rep": rep})
+                quality = payer_measures(None, rep)
+                pdf = render_pdf("reports/payer_pdf.html", {"rep": rep, "quality": quality})
                 record(actor, Action.EXPORT, object_type="reports.payer", detail="payer report pdf")
         except SuperbillError as error:
             raise bad(" ".join(error.problems)) from None
@@ -87,3 +124,17 @@ class Command(TouchstoneCommand):
             raise bad(str(error)) from None
         out.write_bytes(pdf)
         self.stdout.write(f"{out} ({len(pdf):,} bytes)")
+
+
+def _serialise(report: QualityReport, fmt: str) -> str:
+    """The report as JSON (counts), CSV (one row per rate) or a FHIR Bundle of
+    MeasureReports; counts only, never a client."""
+    if fmt == "json":
+        return json.dumps(report.to_dict(), indent=2) + "\n"
+    if fmt == "fhir":
+        return json.dumps(report.bundle(), indent=2) + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(report.rows())
+    return buffer.getvalue()

@@ -39,6 +39,7 @@ def write_clinic(
     folder = root / name
     folder.mkdir(parents=True)
     counts = {}
+    typed = {}
     for table in TABLES:
         frame = pd.DataFrame(tables.get(table, []), columns=columns(table))
         for column, kind, _ in DICTIONARY[table]:
@@ -48,8 +49,10 @@ def write_clinic(
                 frame[column] = frame[column].astype(object)
         write_parquet(frame, table, folder / f"{table}.parquet")
         counts[table] = len(frame)
+        typed[table] = frame
     if extra_clients:
-        frame = pd.DataFrame(tables.get("clients", []), columns=columns("clients"))
+        frame = typed["clients"].astype({c: "string" for c, k, _ in DICTIONARY["clients"]
+                                         if k != "integer"})  # fmt: skip
         for column, values in extra_clients.items():
             frame[column] = values
         with duckdb.connect() as con:

@@ -18,7 +18,7 @@ from touchstone.science.network.analysis import (
     write_results,
 )
 from touchstone.science.network.engines import DuckDBEngine
-from touchstone.science.network.inputs import load_network
+from touchstone.science.network.inputs import POPULATION_COLUMNS, load_network
 from touchstone.science.network.tests.factories import score, visit, write_clinic
 from touchstone.science.outcomes import prepost_hedges_g
 
@@ -164,24 +164,29 @@ def test_it_labels_dose_and_age_bands():
         "unknown", "under 18", "18-29", "30-44", "45-64", "65+", "65+"]  # fmt: skip
 
 
-def test_it_breaks_outcomes_down_by_population_columns_when_every_clinic_has_them(tmp_path):
+def test_it_breaks_outcomes_down_by_the_exports_population_columns(tmp_path):
     for name, site, pairs in (("beta", "S2", BETA), ("gamma", "S3", GAMMA)):
         pids = [f"{name}{i}" for i in range(len(pairs))]
+        sexes = ["female"] * (len(pairs) - 1) + ["male"]
+        weeks = ["0-6"] + [""] * (len(pairs) - 1)
         write_clinic(tmp_path, name, {
-            "clients": [_client(p, site) for p in pids],
+            "clients": [{**_client(p, site), "sex_at_birth": s, "postpartum_weeks": w}
+                        for p, s, w in zip(pids, sexes, weeks, strict=True)],
             "episodes": [_episode(p, "2025-01-01") for p in pids],
             "scores": [s for p, (a, b) in zip(pids, pairs, strict=True)
                        for s in (score(p, 1, "2025-01-01", a), score(p, 2, "2025-03-01", b))],
-        }, extra_clients={"sex": ["female"] * (len(pairs) - 1) + ["male"],
-                          "postpartum": [True] + [False] * (len(pairs) - 1)})  # fmt: skip
+        }, extra_clients={"tier": ["sliding"] * len(pairs)})  # fmt: skip
     network = load_network(tmp_path)
-    assert network.population == ("sex", "postpartum")
+    assert network.population == (*POPULATION_COLUMNS, "tier")
     engine = DuckDBEngine()
     phq9 = analyze(network, engine)["instruments"]["phq9"]
     engine.close()
-    assert [(r["sex"], r["n"]) for r in phq9["by_sex"]] == [("female", 5), ("male", 2)]
-    assert [(r["postpartum"], r["n"]) for r in phq9["by_postpartum"]] == [
-        ("false", 5), ("true", 2)]  # fmt: skip
+    assert [(r["sex_at_birth"], r["n"]) for r in phq9["by_sex_at_birth"]] == [
+        ("female", 5), ("male", 2)]  # fmt: skip
+    assert [(r["postpartum_weeks"], r["n"]) for r in phq9["by_postpartum_weeks"]] == [
+        ("", 5), ("0-6", 2)]  # fmt: skip
+    assert [(r["menopause_status"], r["n"]) for r in phq9["by_menopause_status"]] == [("", 7)]
+    assert [(r["tier"], r["n"]) for r in phq9["by_tier"]] == [("sliding", 7)]
 
 
 def test_it_writes_results_whole_or_not_at_all(tmp_path, result):
@@ -194,3 +199,56 @@ def test_it_writes_results_whole_or_not_at_all(tmp_path, result):
     assert [p.name for p in out.parent.iterdir()] == ["results.json"]
     write_results(result, out)
     assert json.loads(out.read_text())["format"] == "touchstone-network-results"
+
+
+def test_its_sql_pairs_are_science_episodes_pairs_on_random_episodes(tmp_path):
+    # Dense random scores (same-day ties, scores before the window and after the end, blank
+    # totals, open and closed episodes, a client with two episodes) for PHQ-9 and GAD-7: the
+    # SQL pairing is episode_pairs with the recall-period rule, episode by episode.
+    from touchstone.science.episodes import episode_pairs
+    from touchstone.science.network import queries
+
+    rng = np.random.default_rng(16)
+    day0 = np.datetime64("2025-01-01")
+    clients, episodes, scores = [], [], []
+    for i in range(60):
+        pid = f"P{i}"
+        clients.append(_client(pid, "S1"))
+        starts = [int(rng.integers(0, 60))]
+        if i % 7 == 0:
+            starts.append(starts[0] + 120)
+        for k, start in enumerate(starts):
+            end = "" if rng.random() < 0.3 else str(day0 + start + int(rng.integers(0, 90)))
+            episodes.append({"pid": pid, "episode": f"E{i}-{k}", "start": str(day0 + start),
+                             "end": end, "diagnoses": ""})  # fmt: skip
+        for seq in range(1, int(rng.integers(1, 12)) + 1):
+            instrument = "phq9" if rng.random() < 0.6 else "gad7"
+            total = None if rng.random() < 0.05 else int(rng.integers(0, 22))
+            day = str(day0 + int(rng.integers(-40, 220)))
+            scores.append(score(pid, seq, day, total, instrument))
+    scores.sort(key=lambda s: (s["pid"], s["date"], s["seq"]))
+    for n, row in enumerate(scores):  # seq in time order, as the export numbers it
+        row["seq"] = n
+    write_clinic(tmp_path, "alpha", {"clients": clients, "episodes": episodes, "scores": scores})
+    network = load_network(tmp_path)
+    engine = DuckDBEngine()
+    analyze(network, engine)
+    got = {(e, i): (pre, post) for e, i, pre, post in
+           engine.rows("SELECT episode, instrument, pre, post FROM pairs")}  # fmt: skip
+    engine.close()
+    want = {}
+    client_no = {c["pid"]: n for n, c in enumerate(clients)}
+    for instrument in ("phq9", "gad7"):
+        rows = [s for s in scores if s["instrument"] == instrument and s["total"] is not None]
+        days = np.array([s["date"] for s in rows], dtype="datetime64[D]")
+        pairs = episode_pairs(
+            [client_no[e["pid"]] for e in episodes],
+            np.array([e["start"] for e in episodes], dtype="datetime64[D]"),
+            [np.datetime64(e["end"]) if e["end"] else None for e in episodes],
+            [client_no[s["pid"]] for s in rows], days, [s["total"] for s in rows],
+            min_days=load_instrument(instrument).min_followup_days, until=days.max(),
+        )  # fmt: skip
+        for k in np.flatnonzero(pairs.paired):
+            want[(episodes[k]["episode"], instrument)] = (int(pairs.pre[k]), int(pairs.post[k]))
+    assert len(want) > 20 and got == want
+    assert queries.pairs(["phq9"], (), {"phq9": 14}).count("INTERVAL 14 DAY") == 1

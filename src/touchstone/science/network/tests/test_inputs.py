@@ -10,7 +10,11 @@ import pytest
 
 from touchstone.science.network.analysis import analyze
 from touchstone.science.network.engines import DuckDBEngine
-from touchstone.science.network.inputs import NetworkInputError, load_network
+from touchstone.science.network.inputs import (
+    POPULATION_COLUMNS,
+    NetworkInputError,
+    load_network,
+)
 from touchstone.science.network.tests.factories import score, write_clinic
 
 
@@ -29,7 +33,7 @@ def test_it_reads_a_network_of_good_exports(tmp_path):
     network = load_network(tmp_path)
     assert [(c.name, c.site) for c in network.clinics] == [("alpha", "S1"), ("beta", "S2")]
     assert network.clinics[0].counts == {"clients": 1, "episodes": 1, "scores": 2, "visits": 0}
-    assert network.population == ()
+    assert network.population == POPULATION_COLUMNS
 
 
 def test_it_refuses_a_clinic_without_a_manifest(tmp_path):
@@ -39,9 +43,14 @@ def test_it_refuses_a_clinic_without_a_manifest(tmp_path):
         load_network(tmp_path)
 
 
-def test_it_refuses_another_schema_version(tmp_path):
-    _clinic(tmp_path, "alpha", "P1", "S1", version=1)
-    with pytest.raises(NetworkInputError, match=r"clinic alpha: manifest.json: schema version 1"):
+@pytest.mark.parametrize("version", [1, 2])
+def test_it_refuses_another_schema_version(tmp_path, version):
+    # 2 was two different formats (score order and therapist; coded sex and life stage): both
+    # are refused, only version 3 has them all.
+    _clinic(tmp_path, "alpha", "P1", "S1", version=version)
+    with pytest.raises(
+        NetworkInputError, match=rf"clinic alpha: manifest.json: schema version {version};"
+    ):
         load_network(tmp_path)
 
 

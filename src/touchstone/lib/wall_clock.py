@@ -1,0 +1,27 @@
+"""Instants as the clinic's wall-clock times, for code that compares calendar days.
+
+``science.episodes.episode_pairs`` counts days in the clinic's time zone; callers turn stored
+instants (aware datetimes, or the ISO text SQLite returns from a raw read) into naive local
+``datetime64[m]`` with :func:`local_minutes`, in one vectorised call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from django.utils import timezone
+
+
+def local_minutes(instants: Iterable[Any]) -> npt.NDArray[np.datetime64]:
+    """Each instant in the current time zone (the clinic's where clinic work happens), to the
+    minute, without its offset; ``None`` becomes ``NaT``."""
+    values = list(instants)
+    if not values:
+        return np.array([], dtype="datetime64[m]")
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    local = parsed.dt.tz_convert(timezone.get_current_timezone()).dt.tz_localize(None)
+    return local.to_numpy(dtype="datetime64[ns]").astype("datetime64[m]")
