@@ -323,7 +323,7 @@ def pooled_pairs(frames: dict[str, pd.DataFrame], instrument_id: str) -> pd.Data
     scores = scores[(scores["instrument"] == instrument_id) & scores["total"].notna()]
     if episodes.empty or scores.empty:
         return pd.DataFrame(columns=columns)
-    if "seq" in scores:  # two scores on one day keep the client's order (format version 2+)
+    if "seq" in scores:  # two scores on one day keep the client's order (schema version 3)
         scores = scores.sort_values(["pid", "seq"], kind="stable")
     # Pseudonyms to integers, shared by both tables (episode_pairs matches clients by number).
     codes, _ = pd.factorize(pd.concat([episodes["pid"], scores["pid"]], ignore_index=True))
