@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from touchstone.science.research_format import DICTIONARY, PARQUET_TYPES
+from touchstone.science.research_format import PARQUET_TYPES, TABLES, dictionary
 
 BIN = Path(sys.executable).parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -95,8 +95,9 @@ def measure(command: list[str]) -> tuple[float, int, str, float]:
 def decoded_bytes(data: Path) -> int:
     """Bytes of every table's values decoded: 8 per integer, the length of every text."""
     total = 0
+    mode = json.loads(next(data.glob("*/manifest.json")).read_text())["mode"]
     with duckdb.connect() as con:
-        for table, columns in DICTIONARY.items():
+        for table, columns in dictionary(mode, diagnoses=True).items():
             files = [str(p) for p in data.glob(f"*/{table}.parquet")]
             sizes = [
                 f'sum(strlen("{c}"))' if PARQUET_TYPES[k] == "VARCHAR" else "8 * count(*)"
@@ -137,15 +138,16 @@ def main() -> None:
     touchstone = str(BIN / "touchstone")
     report: dict[str, object] = {"clinics": args.clinics,
                                  "clients_per_clinic": args.clients_per_clinic}  # fmt: skip
+    report["load_at_start"] = [round(x, 2) for x in os.getloadavg()]
     if not data.exists():
         seconds, peak, _, cpu = measure([
             touchstone, "network", "generate", "--clinics", str(args.clinics),
             "--clients-per-clinic", str(args.clients_per_clinic), "--seed", str(args.seed),
-            "--out", str(data),
+            "--out", str(data), "--no-csv",
         ])  # fmt: skip
         report["generate"] = {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
                               "peak_rss_mib": peak >> 20}  # fmt: skip
-    counts = {t: 0 for t in ("clients", "episodes", "scores", "visits")}
+    counts = dict.fromkeys(TABLES, 0)
     for manifest in data.glob("*/manifest.json"):
         for table, n in json.loads(manifest.read_text())["counts"].items():
             counts[table] += n
@@ -160,6 +162,7 @@ def main() -> None:
                    "--out", str(out)]  # fmt: skip
         if engine == "spark":
             command += ["--master", args.master]
+        load_before = os.getloadavg()
         seconds, peak, _, cpu = measure(command)
         inner = json.loads(out.read_text())["run"]["seconds"]
         report[engine] = {
@@ -169,6 +172,9 @@ def main() -> None:
             "peak_rss_mib": peak >> 20,
             "ratio_to_floor": round(seconds / floor),
             "cpu_ratio_to_floor": round(cpu / floor),
+            # 1-minute load average before the run and after it (uptime's figures).
+            "load_before": round(load_before[0], 2),
+            "load_after": round(os.getloadavg()[0], 2),
         }
         print(json.dumps(report), flush=True)
     if len(args.engines.split(",")) == 2:

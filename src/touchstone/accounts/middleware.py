@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Any
 
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from touchstone.accounts.models import StaffMember
 from touchstone.audit.actor import Actor
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
 from touchstone.lib.http import client_address
 from touchstone.logs import bind_clinic
 
@@ -67,3 +76,43 @@ class ClinicTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+#: Session key of the time (epoch seconds) of the signed-in user's last request.
+LAST_SEEN = "touchstone_last_seen"
+#: How stale the stored time may get before a request rewrites it (seconds).
+SEEN_RESOLUTION = 60
+
+
+class IdleLogoutMiddleware:
+    """Sign staff out after their clinic's ``idle_minutes`` without a request (a screen left
+    open at the front desk), besides the session's 8-hour limit (``SESSION_COOKIE_AGE``).
+
+    The session stores the time of the last request; a request after a longer pause ends the
+    session (audited as a sign-out, "idle") and goes to the sign-in page. The API (tokens,
+    no session) is not concerned.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        member = getattr(request, "member", None) if request.user.is_authenticated else None
+        if member:
+            now = int(time.time())
+            last = request.session.get(LAST_SEEN)
+            if isinstance(last, int) and now - last > member.clinic.idle_minutes * 60:
+                record(request.actor, Action.LOGOUT, object_type="auth.user",  # type: ignore[attr-defined]
+                       object_id=request.user.pk, detail="idle")  # fmt: skip
+                logout(request)
+                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            if not isinstance(last, int) or now - last >= SEEN_RESOLUTION:
+                # To the minute: a page view does not rewrite the session row every time.
+                request.session[LAST_SEEN] = now
+        return self.get_response(request)
+
+
+@receiver(user_logged_in)
+def _seen_at_sign_in(sender: Any, request: HttpRequest | None, **_: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN] = int(time.time())

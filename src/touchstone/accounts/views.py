@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 from io import BytesIO
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,9 +39,11 @@ from touchstone.accounts.forms import (
     TokenForm,
 )
 from touchstone.accounts.middleware import web_actor
-from touchstone.accounts.models import ApiToken, StaffMember
+from touchstone.accounts.models import ApiToken, StaffMember, StaffNotice
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action, AuditEvent
+from touchstone.lib.http import client_address
 
 # --- Signing in and out, passwords (Django's views, marked as deliberately public) -------
 login = public(
@@ -48,8 +52,36 @@ login = public(
     )
 )
 logout = public(auth_views.LogoutView.as_view())
+
+
+class _ThrottledResetForm(PasswordResetForm):
+    """Django's reset form, sending no e-mail beyond the limits (the page says the same
+    either way, so it neither reveals accounts nor the throttling)."""
+
+    actor: Actor
+
+    def get_users(self, email: str) -> Any:
+        return (u for u in super().get_users(email) if actions.may_send_reset_mail(self.actor, u))
+
+
+class _ResetView(auth_views.PasswordResetView):
+    form_class = _ThrottledResetForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        form.actor = self.request.actor  # type: ignore[attr-defined]
+        return super().form_valid(form)
+
+
+class _ResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        actor = Actor.of_user(form.user, "web", client_address(self.request))
+        actions.do_revoke_all_tokens(actor, form.user, "api token, password reset")
+        return response
+
+
 password_reset = public(
-    auth_views.PasswordResetView.as_view(
+    _ResetView.as_view(
         template_name="accounts/password_reset.html",
         email_template_name="accounts/password_reset_email.txt",
         success_url=reverse_lazy("accounts:password_reset_done"),
@@ -59,7 +91,7 @@ password_reset_done = public(
     auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
 )
 password_reset_confirm = public(
-    auth_views.PasswordResetConfirmView.as_view(
+    _ResetConfirmView.as_view(
         template_name="accounts/password_reset_confirm.html",
         success_url=reverse_lazy("accounts:password_reset_complete"),
     )
@@ -149,12 +181,25 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 # --- The signed-in user's own account ---------------------------------------------------------
 @requires("account.self")
+@require_POST
+def notice_dismiss(request: MemberRequest, notice_id: int) -> HttpResponse:
+    notice = get_for(request.member, StaffNotice.objects, pk=notice_id)
+    actions.do_dismiss_notice(request.actor, notice)
+    return redirect("home")
+
+
+@requires("account.self")
 def profile(request: MemberRequest) -> HttpResponse:
     tokens = ApiToken.objects.for_member(request.member)
     return render(
         request,
         "accounts/profile.html",
-        {"tokens": tokens, "token_form": TokenForm(), "has_device": user_has_device(request.user)},
+        {
+            "tokens": tokens,
+            "token_form": TokenForm(),
+            "has_device": user_has_device(request.user),
+            "now": timezone.now(),
+        },
     )
 
 
@@ -165,7 +210,10 @@ def token_create(request: MemberRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Give the token a name (up to 100 characters).")
         return redirect("accounts:profile")
-    _, secret = actions.do_create_token(request.actor, form.cleaned_data["name"])
+    days = form.cleaned_data["valid_days"]
+    _, secret = actions.do_create_token(
+        request.actor, form.cleaned_data["name"], int(days) if days else None
+    )
     return render(request, "accounts/token_created.html", {"secret": secret})
 
 
@@ -187,7 +235,7 @@ def staff_list(request: MemberRequest) -> HttpResponse:
 
 @requires("staff.manage")
 def staff_invite(request: MemberRequest) -> HttpResponse:
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST or None, clinic=request.member.clinic)
     if request.method == "POST" and form.is_valid():
         member = actions.do_invite_staff(
             request.actor, form.cleaned_data, request.build_absolute_uri("/")[:-1]
@@ -201,7 +249,12 @@ def staff_invite(request: MemberRequest) -> HttpResponse:
 def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
     colleague = get_for(request.member, StaffMember.objects.select_related("user"), pk=staff_id)
     form = StaffChangeForm(
-        request.POST or None, initial={"role": colleague.role, "is_active": colleague.is_active}
+        request.POST or None,
+        initial={
+            "role": colleague.role,
+            "is_active": colleague.is_active,
+            "phone": colleague.phone,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -210,6 +263,7 @@ def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
                 colleague,
                 form.cleaned_data["role"],
                 form.cleaned_data["is_active"],
+                form.cleaned_data["phone"],
             )
         except ValueError as error:
             form.add_error(None, str(error))

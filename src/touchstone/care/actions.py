@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from touchstone.audit import writes
@@ -32,6 +33,7 @@ from touchstone.care.models import (
     VisitAddendum,
     VisitStatus,
 )
+from touchstone.care.signals import visit_saved
 from touchstone.clients.models import Client
 
 #: What completing a visit sets about medical clearance, besides the visit's own fields.
@@ -172,14 +174,17 @@ def do_create_visit(actor: Actor, client: Client, data: dict[str, Any]) -> Visit
     visit = Visit(clinic_id=client.clinic_id, client=client)
     data = {"therapist": actor.staff, **data}
     terms = _clearance_terms(actor, client, data.get("status") == VisitStatus.COMPLETED, data)
-    return writes.create(
-        actor,
-        visit,
-        {**data, **terms},
-        fields=[*VISIT_FIELDS, *CLEARANCE_SET],
-        exclude=["clinic", "client"],
-        detail=_clearance_detail(terms),
-    )
+    with transaction.atomic():
+        writes.create(
+            actor,
+            visit,
+            {**data, **terms},
+            fields=[*VISIT_FIELDS, *CLEARANCE_SET],
+            exclude=["clinic", "client"],
+            detail=_clearance_detail(terms),
+        )
+        visit_saved.send(Visit, actor=actor, visit=visit, created=True, changed=sorted(data))
+    return visit
 
 
 def do_update_visit(actor: Actor, visit: Visit, data: dict[str, Any]) -> list[str]:
@@ -191,13 +196,17 @@ def do_update_visit(actor: Actor, visit: Visit, data: dict[str, Any]) -> list[st
         and data.get("status", visit.status) == VisitStatus.COMPLETED
     )
     terms = _clearance_terms(actor, visit.client, completing, data)
-    return writes.update(
-        actor,
-        visit,
-        {**data, **terms},
-        fields=[*VISIT_FIELDS, *CLEARANCE_SET],
-        exclude=["clinic", "client"],
-    )
+    with transaction.atomic():
+        changed = writes.update(
+            actor,
+            visit,
+            {**data, **terms},
+            fields=[*VISIT_FIELDS, *CLEARANCE_SET],
+            exclude=["clinic", "client"],
+        )
+        if changed:
+            visit_saved.send(Visit, actor=actor, visit=visit, created=False, changed=changed)
+    return changed
 
 
 def do_sign_visit(actor: Actor, visit: Visit) -> Visit:

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
 from touchstone.accounts.api_auth import api_requires
@@ -28,7 +28,9 @@ from touchstone.care.models import (
 )
 from touchstone.clients.access import get_client_for
 from touchstone.lib.api_errors import ErrorOut, error_body
+from touchstone.lib.api_fields import Id, omittable
 from touchstone.lib.api_times import ClinicDateTime
+from touchstone.lib.pagination import KeysetPagination, Shaped
 
 router = Router(tags=["care"])
 
@@ -75,15 +77,18 @@ class EpisodeIn(Schema):
 
 
 class EpisodePatch(Schema):
-    title: str | None = Field(None, max_length=150)
-    started_on: dt.date | None = None
+    """Only the fields sent change; ``null`` only where an episode may have no value (its
+    end, planned frequency, weeks between periodic questionnaires), else 422."""
+
+    title: str = omittable(max_length=150)
+    started_on: dt.date = omittable()
     ended_on: dt.date | None = None
-    goals: str | None = None
+    goals: str = omittable()
     frequency_count: int | None = Field(None, ge=1, le=14)
-    frequency_unit: FrequencyUnit | None = None
-    plan_intake: list[str] | None = None
-    plan_each_visit: list[str] | None = None
-    plan_periodic: list[str] | None = None
+    frequency_unit: FrequencyUnit = omittable()
+    plan_intake: list[str] = omittable()
+    plan_each_visit: list[str] = omittable()
+    plan_periodic: list[str] = omittable()
     plan_every_weeks: int | None = Field(None, ge=1, le=52)
 
 
@@ -147,8 +152,8 @@ class VisitOut(Schema):
 
 
 class VisitIn(Schema):
-    episode_id: int | None = None
-    therapist_id: int | None = Field(None, description="Defaults to the caller.")
+    episode_id: Id | None = None
+    therapist_id: Id | None = Field(None, description="Defaults to the caller.")
     starts_at: ClinicDateTime
     duration_min: int = Field(60, ge=1, le=240)
     status: VisitStatus = VisitStatus.SCHEDULED
@@ -184,20 +189,22 @@ class VisitIn(Schema):
 
 
 class VisitPatch(Schema):
-    status: VisitStatus | None = None
-    starts_at: ClinicDateTime | None = None
-    duration_min: int | None = Field(None, ge=1, le=240)
-    body_map: dict[str, int] | None = None
-    subjective: str | None = None
-    objective: str | None = None
-    assessment: str | None = None
-    plan: str | None = None
+    """Only the fields sent change; ``null`` only for a rating (not rated), else 422."""
+
+    status: VisitStatus = omittable()
+    starts_at: ClinicDateTime = omittable()
+    duration_min: int = omittable(ge=1, le=240)
+    body_map: dict[str, int] = omittable()
+    subjective: str = omittable()
+    objective: str = omittable()
+    assessment: str = omittable()
+    plan: str = omittable()
     tension_after: int | None = Rating
     anxiety_after: int | None = Rating
     mood_after: int | None = Rating
     pain_after: int | None = Rating
     relaxation_after: int | None = Rating
-    clearance_override: str | None = None
+    clearance_override: str = omittable()
 
 
 class IntakeOut(Schema):
@@ -255,8 +262,8 @@ def _visit_data(request: MemberRequest, payload: Any, *, unset: bool) -> dict[st
     "/clients/{client_id}/episodes", response=list[EpisodeOut], summary="A client's episodes"
 )
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
-def list_episodes(request: MemberRequest, client_id: int) -> Any:
+@paginate(KeysetPagination)
+def list_episodes(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.episode", detail=f"client {client.pk}")
     episodes = (
@@ -264,12 +271,12 @@ def list_episodes(request: MemberRequest, client_id: int) -> Any:
         .filter(client_id=client.pk)
         .prefetch_related("diagnoses")
     )
-    return [_episode_out(request, e) for e in episodes]
+    return Shaped(episodes, lambda e: _episode_out(request, e))
 
 
 @router.post("/clients/{client_id}/episodes", response={201: EpisodeOut}, summary="Open an episode")
 @api_requires("care.edit")
-def create_episode(request: MemberRequest, client_id: int, payload: EpisodeIn) -> Status:
+def create_episode(request: MemberRequest, client_id: Id, payload: EpisodeIn) -> Status:
     client = get_client_for(request.member, client_id)
     episode = actions.do_create_episode(request.actor, client, payload.dict())
     return Status(201, _episode_out(request, episode))
@@ -277,7 +284,7 @@ def create_episode(request: MemberRequest, client_id: int, payload: EpisodeIn) -
 
 @router.get("/episodes/{episode_id}", response=EpisodeOut, summary="Get one episode")
 @api_requires("care.view")
-def get_episode(request: MemberRequest, episode_id: int) -> Any:
+def get_episode(request: MemberRequest, episode_id: Id) -> Any:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
     record(request.actor, Action.READ, episode)
     return _episode_out(request, episode)
@@ -285,7 +292,7 @@ def get_episode(request: MemberRequest, episode_id: int) -> Any:
 
 @router.patch("/episodes/{episode_id}", response=EpisodeOut, summary="Change an episode")
 @api_requires("care.edit")
-def update_episode(request: MemberRequest, episode_id: int, payload: EpisodePatch) -> Any:
+def update_episode(request: MemberRequest, episode_id: Id, payload: EpisodePatch) -> Any:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
     actions.do_update_episode(request.actor, episode, payload.dict(exclude_unset=True))
     return _episode_out(request, episode)
@@ -295,7 +302,7 @@ def update_episode(request: MemberRequest, episode_id: int, payload: EpisodePatc
     "/episodes/{episode_id}/diagnoses", response={201: EpisodeOut}, summary="Add a diagnosis"
 )
 @api_requires("diagnoses.edit")
-def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn) -> Status:
+def add_diagnosis(request: MemberRequest, episode_id: Id, payload: DiagnosisIn) -> Status:
     episode = get_for(request.member, Episode.objects, pk=episode_id)
     actions.do_add_diagnosis(request.actor, episode, payload.dict())
     return Status(201, _episode_out(request, episode))
@@ -303,8 +310,8 @@ def add_diagnosis(request: MemberRequest, episode_id: int, payload: DiagnosisIn)
 
 @router.get("/clients/{client_id}/visits", response=list[VisitOut], summary="A client's visits")
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
-def list_visits(request: MemberRequest, client_id: int) -> Any:
+@paginate(KeysetPagination)
+def list_visits(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
     return (
@@ -316,7 +323,7 @@ def list_visits(request: MemberRequest, client_id: int) -> Any:
 
 @router.post("/clients/{client_id}/visits", response={201: VisitOut}, summary="Record a visit")
 @api_requires("care.edit")
-def create_visit(request: MemberRequest, client_id: int, payload: VisitIn) -> Status:
+def create_visit(request: MemberRequest, client_id: Id, payload: VisitIn) -> Status:
     client = get_client_for(request.member, client_id)
     data = _visit_data(request, payload, unset=False)
     return Status(201, actions.do_create_visit(request.actor, client, data))
@@ -324,7 +331,7 @@ def create_visit(request: MemberRequest, client_id: int, payload: VisitIn) -> St
 
 @router.get("/visits/{visit_id}", response=VisitOut, summary="Get one visit")
 @api_requires("care.view")
-def get_visit(request: MemberRequest, visit_id: int) -> Visit:
+def get_visit(request: MemberRequest, visit_id: Id) -> Visit:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
     record(request.actor, Action.READ, visit)
     return visit
@@ -337,7 +344,7 @@ def get_visit(request: MemberRequest, visit_id: int) -> Visit:
     description="A signed note is locked: the answer is 409 `visit_signed` (add an addendum).",
 )
 @api_requires("care.edit")
-def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> Any:
+def update_visit(request: MemberRequest, visit_id: Id, payload: VisitPatch) -> Any:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
     try:
         actions.do_update_visit(request.actor, visit, _visit_data(request, payload, unset=True))
@@ -352,7 +359,7 @@ def update_visit(request: MemberRequest, visit_id: int, payload: VisitPatch) -> 
     summary="Sign a completed visit's note (it is then locked)",
 )
 @api_requires("care.edit")
-def sign_visit(request: MemberRequest, visit_id: int) -> Any:
+def sign_visit(request: MemberRequest, visit_id: Id) -> Any:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
     try:
         return actions.do_sign_visit(request.actor, visit)
@@ -366,14 +373,14 @@ def sign_visit(request: MemberRequest, visit_id: int) -> Any:
     summary="Add a dated addendum, signed by the caller, to a signed note",
 )
 @api_requires("care.edit")
-def add_addendum(request: MemberRequest, visit_id: int, payload: AddendumIn) -> Status:
+def add_addendum(request: MemberRequest, visit_id: Id, payload: AddendumIn) -> Status:
     visit = get_for(request.member, Visit.objects, pk=visit_id)
     return Status(201, actions.do_add_addendum(request.actor, visit, payload.dict()))
 
 
 @router.get("/clients/{client_id}/intake", response=IntakeOut, summary="A client's intake")
 @api_requires("care.view")
-def get_intake(request: MemberRequest, client_id: int) -> Intake:
+def get_intake(request: MemberRequest, client_id: Id) -> Intake:
     client = get_client_for(request.member, client_id)
     intake = get_for(request.member, Intake.objects, client_id=client.pk)
     record(request.actor, Action.READ, intake)
@@ -382,8 +389,8 @@ def get_intake(request: MemberRequest, client_id: int) -> Intake:
 
 @router.get("/clients/{client_id}/medications", response=list[MedicationOut], summary="Medications")
 @api_requires("care.view")
-@paginate(PageNumberPagination, page_size=50)
-def list_medications(request: MemberRequest, client_id: int) -> Any:
+@paginate(KeysetPagination)
+def list_medications(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.medication", detail=f"client {client.pk}")
     return Medication.objects.for_member(request.member).filter(client_id=client.pk)

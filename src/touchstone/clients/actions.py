@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.models import Action
 from touchstone.clients.models import EDITABLE_FIELDS, Client
+from touchstone.clients.signals import client_archived
 
 
 def do_create_client(actor: Actor, data: dict[str, Any]) -> Client:
@@ -30,7 +32,9 @@ def do_archive_client(actor: Actor, client: Client) -> None:
     if client.is_archived:
         return
     client.archived_at = timezone.now()
-    writes.save(actor, client, Action.ARCHIVE, update_fields=["archived_at", "updated_at"])
+    with transaction.atomic():
+        writes.save(actor, client, Action.ARCHIVE, update_fields=["archived_at", "updated_at"])
+        client_archived.send(sender=Client, actor=actor, client=client)
 
 
 def do_restore_client(actor: Actor, client: Client) -> None:

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
@@ -14,6 +14,8 @@ from touchstone.audit.models import Action
 from touchstone.clients import actions
 from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
+from touchstone.lib.api_fields import Id, omittable
+from touchstone.lib.pagination import KeysetPagination
 
 router = Router(tags=["clients"])
 
@@ -51,6 +53,8 @@ class ClientOut(Schema):
     pregnancy_status: str
     delivery_date: dt.date | None
     menopause_status: str
+    message_channel: str
+    messages_opt_out: bool
     archived_at: dt.datetime | None
     created_at: dt.datetime
 
@@ -80,33 +84,41 @@ class ClientIn(Schema):
     pregnancy_status: Pregnancy = ""
     delivery_date: dt.date | None = None
     menopause_status: Menopause = ""
+    message_channel: Literal["email", "sms"] = "email"
+    messages_opt_out: bool = False
 
 
 class ClientPatch(Schema):
-    given_name: str | None = Field(None, max_length=100)
-    family_name: str | None = Field(None, max_length=100)
-    preferred_name: str | None = Field(None, max_length=100)
-    date_of_birth: dt.date | None = None
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=30)
-    address: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    postal_code: str | None = Field(None, max_length=12)
-    emergency_contact_name: str | None = Field(None, max_length=150)
-    emergency_contact_phone: str | None = Field(None, max_length=30)
-    emergency_contact_relation: str | None = Field(None, max_length=60)
-    consent_to_treatment: bool | None = None
+    """Only the fields sent change. ``null`` is refused (422) for a field the record cannot
+    leave empty: send ``""`` to clear a text field; only the consent dates take ``null``."""
+
+    given_name: str = omittable(max_length=100)
+    family_name: str = omittable(max_length=100)
+    preferred_name: str = omittable(max_length=100)
+    date_of_birth: dt.date = omittable()
+    email: str = omittable(max_length=254)
+    phone: str = omittable(max_length=30)
+    address: str = omittable(max_length=200)
+    city: str = omittable(max_length=100)
+    postal_code: str = omittable(max_length=12)
+    emergency_contact_name: str = omittable(max_length=150)
+    emergency_contact_phone: str = omittable(max_length=30)
+    emergency_contact_relation: str = omittable(max_length=60)
+    consent_to_treatment: bool = omittable()
     consent_to_treatment_on: dt.date | None = None
-    research_consent: bool | None = None
+    research_consent: bool = omittable()
     research_consent_on: dt.date | None = None
-    sex_at_birth: Sex | None = None
-    gender_identity: Gender | None = None
-    gender_identity_other: str | None = Field(None, max_length=60)
-    pronouns: PronounsCode | None = None
-    pronouns_other: str | None = Field(None, max_length=40)
-    pregnancy_status: Pregnancy | None = None
+    # "" is "not recorded"; null is refused (the columns are not nullable).
+    sex_at_birth: Sex = omittable()
+    gender_identity: Gender = omittable()
+    gender_identity_other: str = omittable(max_length=60)
+    pronouns: PronounsCode = omittable()
+    pronouns_other: str = omittable(max_length=40)
+    pregnancy_status: Pregnancy = omittable()
     delivery_date: dt.date | None = None
-    menopause_status: Menopause | None = None
+    menopause_status: Menopause = omittable()
+    message_channel: Literal["email", "sms"] = omittable()
+    messages_opt_out: bool = omittable()
 
 
 class ClientFilter(FilterSchema):
@@ -116,7 +128,7 @@ class ClientFilter(FilterSchema):
 
 @router.get("/", response=list[ClientOut], summary="List clients")
 @api_requires("clients.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     clients = Client.objects.for_member(request.member)
     clients = clients.archived() if filters.archived else clients.active()
@@ -128,7 +140,7 @@ def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
 
 @router.get("/{client_id}", response=ClientOut, summary="Get one client")
 @api_requires("clients.view")
-def get_client(request: MemberRequest, client_id: int) -> Client:
+def get_client(request: MemberRequest, client_id: Id) -> Client:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.READ, client)
     return client
@@ -142,7 +154,7 @@ def create_client(request: MemberRequest, payload: ClientIn) -> Status:
 
 @router.patch("/{client_id}", response=ClientOut, summary="Change a client's details")
 @api_requires("clients.edit")
-def update_client(request: MemberRequest, client_id: int, payload: ClientPatch) -> Client:
+def update_client(request: MemberRequest, client_id: Id, payload: ClientPatch) -> Client:
     client = get_client_for(request.member, client_id)
     actions.do_update_client(request.actor, client, payload.dict(exclude_unset=True))
     return client
@@ -150,7 +162,7 @@ def update_client(request: MemberRequest, client_id: int, payload: ClientPatch) 
 
 @router.post("/{client_id}/archive", response=ClientOut, summary="Archive a client")
 @api_requires("clients.archive")
-def archive_client(request: MemberRequest, client_id: int) -> Client:
+def archive_client(request: MemberRequest, client_id: Id) -> Client:
     client = get_client_for(request.member, client_id)
     actions.do_archive_client(request.actor, client)
     return client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from touchstone.audit.models import Action
 from touchstone.evidence import actions, synthesis
 from touchstone.evidence.forms import StudyForm, SynthesisForm
 from touchstone.evidence.models import Domain, Study, Synthesis
+from touchstone.lib import csv_cells
 
 #: The fields a critique or an UNVERIFIED mark may refer to, with their labels.
 FIELD_LABELS = {
@@ -196,7 +196,7 @@ def synthesis_csv(request: MemberRequest, synthesis_id: int) -> HttpResponse:
         return _refused(saved, run)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="synthesis-{saved.pk}.csv"'
-    writer = csv.writer(response)
+    writer = csv_cells.writer(response)
     writer.writerow(["row", "label", "kind", "pooled", "domain", "scale", "design", "yi", "vi",
                      "n"])  # fmt: skip
     for i, r in enumerate([*run.rows, *run.practice], start=1):

@@ -1,6 +1,5 @@
 # No `from __future__ import annotations` here: django-ninja reads the annotations at
 # run time to tell path, query and body parameters apart.
-import json
 from typing import Any
 
 from ninja import Router, Schema, Status
@@ -14,7 +13,9 @@ from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
 from touchstone.interop.fhir_export import client_bundle
 from touchstone.interop.fhir_import import FhirImportError, PatientMismatchError, do_import_fhir
+from touchstone.lib import json_limits
 from touchstone.lib.api_errors import ErrorOut, error_body
+from touchstone.lib.api_fields import Id
 
 router = Router(tags=["interoperability"])
 
@@ -38,7 +39,7 @@ class ImportedOut(Schema):
     summary="The client's record as a FHIR R4 Bundle (validated)",
 )
 @api_requires("interop.fhir")
-def export_fhir(request: MemberRequest, client_id: int) -> dict[str, Any]:
+def export_fhir(request: MemberRequest, client_id: Id) -> dict[str, Any]:
     client = get_client_for(request.member, client_id)
     bundle = client_bundle(
         request.member.clinic, client, with_diagnoses=request.member.can("diagnoses.view")
@@ -61,7 +62,7 @@ def export_fhir(request: MemberRequest, client_id: int) -> dict[str, Any]:
 @api_requires("interop.fhir")
 def import_fhir(
     request: MemberRequest,
-    client_id: int,
+    client_id: Id,
     payload: FhirResourceIn,
     accept_patient_mismatch: bool = False,
 ) -> Status:
@@ -71,7 +72,7 @@ def import_fhir(
         imported = do_import_fhir(
             request.actor,
             client,
-            json.loads(request.body),
+            json_limits.loads(request.body),
             accept_patient_mismatch=accept_patient_mismatch,
         )
     except PatientMismatchError as error:

@@ -16,7 +16,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core import signing
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -33,7 +34,8 @@ from touchstone.interop.fhir_import import (
     PatientMismatchError,
     do_import_fhir,
 )
-from touchstone.interop.research import export_research
+from touchstone.interop.research import MODES, SAFE_HARBOR, export_research
+from touchstone.lib import json_limits
 from touchstone.lib.http import download
 from touchstone.logs import upload_refused
 
@@ -53,7 +55,10 @@ class FhirUploadForm(forms.Form):
             upload_refused("fhir", "too_large", size_bytes=upload.size)
             raise forms.ValidationError("The file is larger than 5 MB.")
         try:
-            data = json.loads(upload.read().decode("utf-8"))
+            data = json_limits.loads(upload.read().decode("utf-8"))
+        except json_limits.TooDeep as error:
+            upload_refused("fhir", "too_deep", size_bytes=upload.size)
+            raise forms.ValidationError(str(error)) from None
         except (UnicodeDecodeError, json.JSONDecodeError):
             upload_refused("fhir", "not_json", size_bytes=upload.size)
             raise forms.ValidationError("The file is not JSON.") from None
@@ -121,6 +126,7 @@ def fhir_export(request: MemberRequest, client_id: int) -> HttpResponse:
 
 
 @requires("interop.fhir")
+@transaction.non_atomic_requests  # the import opens its own short transaction, after parsing
 def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     if request.method == "POST" and "pending" in request.POST:
@@ -197,9 +203,18 @@ def research(request: MemberRequest) -> HttpResponse:
 @require_POST
 def research_download(request: MemberRequest) -> HttpResponse:
     clinic = request.member.clinic
+    mode = request.POST.get("mode", SAFE_HARBOR)
+    if mode not in MODES:
+        return HttpResponseBadRequest("Unknown export mode.")
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp:
-        result = export_research(clinic, Path(tmp))
+        # Diagnosis codes only for a role that may read them (never the owner).
+        result = export_research(
+            clinic,
+            Path(tmp) / "export",
+            mode=mode,
+            diagnoses=request.member.can("diagnoses.view"),
+        )
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in result.files:
                 archive.write(path, path.name)
@@ -207,6 +222,6 @@ def research_download(request: MemberRequest) -> HttpResponse:
         request.actor,
         Action.EXPORT,
         object_type="interop.research_export",
-        detail=f"research export, {result.counts['clients']} clients",
+        detail=f"research export ({mode}), {result.counts['clients']} clients",
     )
     return download(buffer.getvalue(), "application/zip", "research-export.zip")

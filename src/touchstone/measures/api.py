@@ -5,18 +5,32 @@ from typing import Any
 
 from django.db import transaction
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
+from touchstone.lib.api_fields import Id
+from touchstone.lib.pagination import KeysetPagination
 from touchstone.measures import actions
 from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.models import Administration, Mode, RiskAlert
 
 router = Router(tags=["questionnaires"])
+
+
+class AdministrationReceipt(Schema):
+    """What a role that gives questionnaires but reads no scores (front desk) gets back."""
+
+    id: int
+    client_id: int
+    instrument_id: str
+    mode: str
+    status: str
+    started_at: dt.datetime
+    completed_at: dt.datetime | None
 
 
 class AdministrationOut(Schema):
@@ -44,7 +58,7 @@ class AdministrationIn(Schema):
 
 
 class AdministrationFilter(FilterSchema):
-    client_id: int | None = None
+    client_id: Id | None = None
     instrument_id: str | None = Field(None, max_length=40)
 
 
@@ -80,14 +94,18 @@ class CloseIn(Schema):
     summary="List questionnaire administrations",
 )
 @api_requires("measures.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_administrations(request: MemberRequest, filters: Query[AdministrationFilter]) -> Any:
     rows = Administration.objects.for_member(request.member)
+    detail = "api list"
     if filters.client_id is not None:
-        rows = rows.filter(client_id=filters.client_id)
+        # One client's administrations: the event names the client (404 for another clinic's).
+        client = get_client_for(request.member, filters.client_id)
+        rows = rows.filter(client_id=client.pk)
+        detail = f"client {client.pk}, api list"
     if filters.instrument_id:
         rows = rows.filter(instrument_id=filters.instrument_id)
-    record(request.actor, Action.LIST, object_type="measures.administration", detail="api list")
+    record(request.actor, Action.LIST, object_type="measures.administration", detail=detail)
     return rows
 
 
@@ -97,7 +115,7 @@ def list_administrations(request: MemberRequest, filters: Query[AdministrationFi
     summary="Get one administration with its score",
 )
 @api_requires("measures.view")
-def get_administration(request: MemberRequest, administration_id: int) -> Administration:
+def get_administration(request: MemberRequest, administration_id: Id) -> Administration:
     administration = get_administration_for(request.member, administration_id)
     record(request.actor, Action.READ, administration)
     return administration
@@ -105,12 +123,14 @@ def get_administration(request: MemberRequest, administration_id: int) -> Admini
 
 @router.post(
     "/clients/{client_id}/administrations",
-    response={201: AdministrationOut},
+    response={201: AdministrationOut | AdministrationReceipt},
     summary="Record answers; they are scored and risk alerts raised as in the clinic",
+    description="The answer carries the score, severity and risk flags only for roles that "
+    "may read scores (`measures.view`); front desk gets a receipt without them.",
 )
 @api_requires("measures.give")
 def create_administration(
-    request: MemberRequest, client_id: int, payload: AdministrationIn
+    request: MemberRequest, client_id: Id, payload: AdministrationIn
 ) -> Status:
     client = get_client_for(request.member, client_id)
     with transaction.atomic():
@@ -120,7 +140,9 @@ def create_administration(
         actions.do_save_answers(
             request.actor, administration, payload.answers, complete=payload.complete
         )
-    return Status(201, administration)
+    if request.member.can("measures.view"):
+        return Status(201, AdministrationOut.from_orm(administration))
+    return Status(201, AdministrationReceipt.from_orm(administration))
 
 
 @router.get("/alerts", response=list[AlertSummary], summary="Open risk alerts")
@@ -132,7 +154,7 @@ def list_alerts(request: MemberRequest) -> Any:
 
 @router.get("/alerts/{alert_id}", response=AlertOut, summary="One alert, with its reason")
 @api_requires("alerts.handle")
-def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
+def get_alert(request: MemberRequest, alert_id: Id) -> RiskAlert:
     alert = get_alert_for(request.member, alert_id)
     record(request.actor, Action.READ, alert)
     return alert
@@ -144,7 +166,7 @@ def get_alert(request: MemberRequest, alert_id: int) -> RiskAlert:
     summary="Record the action taken and close the alert",
 )
 @api_requires("alerts.handle")
-def close_alert(request: MemberRequest, alert_id: int, payload: CloseIn) -> RiskAlert:
+def close_alert(request: MemberRequest, alert_id: Id, payload: CloseIn) -> RiskAlert:
     alert = get_alert_for(request.member, alert_id)
     actions.do_close_alert(request.actor, alert, payload.action_taken)
     return alert

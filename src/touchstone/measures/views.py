@@ -59,6 +59,19 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
         return redirect("measures:handback")
     if administration.status != Status.IN_PROGRESS:
         return _finished(request, administration)
+    if (
+        administration.answers
+        and not request.member.can("measures.view")
+        and request.session.get(TABLET_LOCK) != administration.pk
+    ):
+        # Answers already given (a PHQ-9 a clinician started, item 9 included) are scores'
+        # raw material: a role that may not read scores does not reopen them. The client
+        # holding the tablet (the lock) sees their own answers.
+        record(request.actor, Action.READ, administration, detail="denied: partly answered")
+        messages.error(
+            request, "This questionnaire is partly answered; a clinician or therapist resumes it."
+        )
+        return redirect("record:client", client_id=administration.client_id)
     definition = instrument(administration.instrument_id)
     form = AnswersForm(
         definition,
@@ -180,6 +193,10 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
     form = CloseAlertForm(request.POST or None)
     if request.method == "POST":
         try:
+            if "acknowledge" in request.POST:
+                actions.do_acknowledge_alert(request.actor, alert)
+                messages.success(request, "Acknowledged: the alert is no longer escalated.")
+                return redirect("measures:alert", alert_id=alert.pk)
             if "take" in request.POST:
                 actions.do_take_alert(request.actor, alert)
                 messages.success(request, "You are handling this alert.")

@@ -33,6 +33,7 @@ pre-post Hedges' g (metafor ``SMCR``) and dose-response.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -57,6 +58,7 @@ from touchstone.science.outcomes import (
     MIN_CELL_COUNT,
     DoseResponse,
     PrePostEffect,
+    Rate,
     RateTable,
     dose_response,
     prepost_hedges_g,
@@ -196,6 +198,69 @@ class OutcomesReport:
         for item in self.instruments:
             out.update(item.tables())
         return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (what ``outcomes.summaries`` stores); :func:`report_from_dict` reads it
+        back. A float that is not finite (a correlation of constant data) becomes ``None``."""
+        return _finite(dataclasses.asdict(self))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _rate_table(data: dict[str, Any] | None) -> RateTable | None:
+    if data is None:
+        return None
+    return RateTable(tuple(Rate(**row) for row in data["rows"]), data["total"], data["level"])
+
+
+def report_from_dict(data: dict[str, Any]) -> OutcomesReport:
+    """The report :meth:`OutcomesReport.to_dict` wrote."""
+    f = data["filters"]
+    filters = OutcomeFilters(
+        start=dt.date.fromisoformat(f["start"]) if f["start"] else None,
+        end=dt.date.fromisoformat(f["end"]) if f["end"] else None,
+        diagnosis=f["diagnosis"],
+        instrument_ids=tuple(f["instrument_ids"]),
+    )
+    instruments = []
+    for item in data["instruments"]:
+        groups = {
+            key: tuple(GroupRow(**row) for row in item[key])
+            for key in ("by_therapist", "by_modality", "by_sessions", "by_frequency")
+        }
+        effect = item["effect"]
+        instruments.append(
+            InstrumentOutcomes(
+                **{
+                    **item,
+                    **groups,
+                    "severity": _rate_table(item["severity"]),
+                    "classification": _rate_table(item["classification"]),
+                    "response": _rate_table(item["response"]),
+                    "remission": _rate_table(item["remission"]),
+                    "effect": PrePostEffect(**effect) if effect is not None else None,
+                    "notes": tuple(item["notes"]),
+                }
+            )
+        )
+    return OutcomesReport(
+        clinic_id=data["clinic_id"],
+        filters=filters,
+        deidentified=data["deidentified"],
+        generated_at=dt.datetime.fromisoformat(data["generated_at"]),
+        n_episodes=data["n_episodes"],
+        instruments=tuple(instruments),
+    )
 
 
 # --- queries ------------------------------------------------------------------------------
@@ -370,6 +435,11 @@ def _group_rows(
 
 
 def _rates(counts: dict[str, int], deidentified: bool) -> RateTable | None:
+    if deidentified and sum(counts.values()) < MIN_CELL_COUNT:
+        # 0 looks like 1-10: an empty table must not say "none" where a small one says
+        # "hidden" (a one-episode window with a diagnosis filter would tell that diagnosis).
+        hidden = tuple(Rate(c, None, None, None, None, None, suppressed=True) for c in counts)
+        return RateTable(rows=hidden, total=None, level=0.95)
     if sum(counts.values()) < 1:
         return None
     return suppressed_rate_table(counts) if deidentified else rate_table(counts)
@@ -389,7 +459,7 @@ def _instrument_outcomes(
     notes: list[str] = []
     base_scores = baselines["pre"].to_numpy(dtype=float)
     severity = None
-    if base_scores.size:
+    if base_scores.size or deidentified:  # de-identified, "none" looks like "hidden"
         bands = definition.bands
         severity = _rates(
             {b.label: int(((base_scores >= b.min) & (base_scores <= b.max)).sum()) for b in bands},
@@ -398,11 +468,11 @@ def _instrument_outcomes(
     pre = pairs["pre"].to_numpy(dtype=float)
     post = pairs["post"].to_numpy(dtype=float)
     n = pre.size
-    hide_n = deidentified and 0 < n < MIN_CELL_COUNT
+    hide_n = deidentified and n < MIN_CELL_COUNT
     n_base = int(base_scores.size)
     empty = InstrumentOutcomes(
         instrument_id, definition.title, higher,
-        None if deidentified and 0 < n_base < MIN_CELL_COUNT else n_base,
+        None if deidentified and n_base < MIN_CELL_COUNT else n_base,
         None if hide_n else n, severity, None, None, None, None, (), (), (), (), None, None,
         ("Fewer than 11 episodes with a follow-up: figures hidden.",) if hide_n else (),
     )  # fmt: skip
@@ -589,6 +659,6 @@ def clinic_outcomes(
         filters=filters,
         deidentified=deidentified,
         generated_at=timezone.now(),
-        n_episodes=None if deidentified and 0 < n_episodes < MIN_CELL_COUNT else n_episodes,
+        n_episodes=None if deidentified and n_episodes < MIN_CELL_COUNT else n_episodes,
         instruments=tuple(results),
     )

@@ -31,6 +31,7 @@ not read diagnoses: these populations are defined by a diagnosis.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from django.utils import timezone
 from touchstone.accounts.models import Clinic
 from touchstone.care.models import Diagnosis, Visit, VisitStatus
 from touchstone.clients.models import Client
+from touchstone.lib import csv_cells
 from touchstone.measures.models import Administration, Status
 from touchstone.science import quality as q
 from touchstone.science.outcomes import MIN_CELL_COUNT
@@ -100,6 +102,17 @@ class QualityReport:
             if result.measure_id == measure_id:
                 return result
         raise KeyError(measure_id)
+
+    def csv_text(self, *, suppress: bool = False) -> str:
+        """:meth:`rows` as CSV, cells neutralised for spreadsheets (``lib.csv_cells``)."""
+        buffer = io.StringIO()
+        writer = csv_cells.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(
+            ["" if row[c] is None else row[c] for c in CSV_COLUMNS]
+            for row in self.rows(suppress=suppress)
+        )
+        return buffer.getvalue()
 
     def rows(self, *, suppress: bool = False) -> list[dict[str, Any]]:
         """One CSV-ready row per rate (``CSV_COLUMNS``): counts only, no client."""

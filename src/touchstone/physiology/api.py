@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest, get_for
 from touchstone.accounts.api_auth import api_requires
@@ -16,7 +16,9 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Visit
 from touchstone.clients.access import get_client_for
-from touchstone.lib.api_times import ClinicDateTime
+from touchstone.lib.api_fields import Id
+from touchstone.lib.api_times import ClinicDateTime, WallClockTime
+from touchstone.lib.pagination import KeysetPagination
 from touchstone.physiology import actions
 from touchstone.physiology.models import Recording, Sample, SleepNight, Timing
 
@@ -49,7 +51,7 @@ class SampleIn(Schema):
     specimen: str = Field("saliva", max_length=10)
     collected_at: ClinicDateTime
     minutes_since_waking: int | None = Field(None, ge=0, le=1440)
-    visit_id: int | None = None
+    visit_id: Id | None = None
     timing: Timing | None = None
     lab: str = Field("", max_length=120)
     reference_low: float | None = None
@@ -85,7 +87,7 @@ class RecordingIn(Schema):
         None, description="The RR file as text (plain list or Polar Sensor Logger export)."
     )
     rr_base64: str | None = Field(None, description="The same file, base64-encoded.")
-    visit_id: int | None = None
+    visit_id: Id | None = None
     timing: Timing | None = None
     device: str = Field("", max_length=80)
 
@@ -94,13 +96,13 @@ class SleepNightOut(Schema):
     id: int
     client_id: int
     night_of: dt.date
-    in_bed: dt.time
-    tried_sleep: dt.time
+    in_bed: WallClockTime
+    tried_sleep: WallClockTime
     sol_min: int
     awakenings: int
     waso_min: int
-    final_wake: dt.time
-    out_of_bed: dt.time
+    final_wake: WallClockTime
+    out_of_bed: WallClockTime
     quality: int | None
     tib_min: float
     tst_min: float
@@ -110,19 +112,21 @@ class SleepNightOut(Schema):
 
 
 class SleepNightIn(Schema):
+    """Times are wall-clock times of the night (an offset sent with one is ignored)."""
+
     night_of: dt.date
-    in_bed: dt.time
-    tried_sleep: dt.time
+    in_bed: WallClockTime
+    tried_sleep: WallClockTime
     sol_min: int = Field(ge=0, le=1440)
     awakenings: int = Field(ge=0, le=100)
     waso_min: int = Field(ge=0, le=1440)
-    final_wake: dt.time
-    out_of_bed: dt.time
+    final_wake: WallClockTime
+    out_of_bed: WallClockTime
     quality: int | None = Field(None, ge=1, le=5)
 
 
 class ClientFilter(FilterSchema):
-    client_id: int | None = None
+    client_id: Id | None = None
 
 
 def _visit(request: MemberRequest, visit_id: int | None) -> Visit | None:
@@ -136,22 +140,25 @@ def _visit(request: MemberRequest, visit_id: int | None) -> Visit | None:
 
 def _list(request: MemberRequest, model: Any, filters: ClientFilter, label: str) -> Any:
     rows = model.objects.for_member(request.member)
-    if filters.client_id is not None:
-        rows = rows.filter(client_id=filters.client_id)
-    record(request.actor, Action.LIST, object_type=label, detail="api list")
-    return rows
+    if filters.client_id is None:
+        record(request.actor, Action.LIST, object_type=label, detail="api list")
+        return rows
+    # A list of one client's rows is a read of that client's record: the event names them.
+    client = get_client_for(request.member, filters.client_id)
+    record(request.actor, Action.LIST, object_type=label, detail=f"client {client.pk}, api list")
+    return rows.filter(client_id=client.pk)
 
 
 @router.get("/samples", response=list[SampleOut], summary="List biomarker samples")
 @api_requires("physiology.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_samples(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, Sample, filters, "physiology.sample")
 
 
 @router.get("/samples/{sample_id}", response=SampleOut, summary="One biomarker sample")
 @api_requires("physiology.view")
-def get_sample(request: MemberRequest, sample_id: int) -> Sample:
+def get_sample(request: MemberRequest, sample_id: Id) -> Sample:
     sample = get_for(request.member, Sample.objects, pk=sample_id)
     record(request.actor, Action.READ, sample)
     return sample
@@ -163,7 +170,7 @@ def get_sample(request: MemberRequest, sample_id: int) -> Sample:
     summary="Log a sample; the canonical value is converted exactly",
 )
 @api_requires("physiology.edit")
-def create_sample(request: MemberRequest, client_id: int, payload: SampleIn) -> Status:
+def create_sample(request: MemberRequest, client_id: Id, payload: SampleIn) -> Status:
     client = get_client_for(request.member, client_id)
     data = payload.dict(exclude={"visit_id"})
     data["timing"] = data["timing"] or ""
@@ -174,14 +181,14 @@ def create_sample(request: MemberRequest, client_id: int, payload: SampleIn) -> 
 
 @router.get("/recordings", response=list[RecordingOut], summary="List HRV recordings")
 @api_requires("physiology.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_recordings(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, Recording, filters, "physiology.recording").defer("rr_ms")
 
 
 @router.get("/recordings/{recording_id}", response=RecordingOut, summary="One HRV recording")
 @api_requires("physiology.view")
-def get_recording(request: MemberRequest, recording_id: int) -> Recording:
+def get_recording(request: MemberRequest, recording_id: Id) -> Recording:
     recording = get_for(request.member, Recording.objects.defer("rr_ms"), pk=recording_id)
     record(request.actor, Action.READ, recording)
     return recording
@@ -193,7 +200,7 @@ def get_recording(request: MemberRequest, recording_id: int) -> Recording:
     summary="Upload an RR file (text or base64); metrics are computed on the server",
 )
 @api_requires("physiology.edit")
-def create_recording(request: MemberRequest, client_id: int, payload: RecordingIn) -> Status:
+def create_recording(request: MemberRequest, client_id: Id, payload: RecordingIn) -> Status:
     client = get_client_for(request.member, client_id)
     if (payload.rr_text is None) == (payload.rr_base64 is None):
         raise ValidationError({"rr_text": ["Send exactly one of rr_text and rr_base64."]})
@@ -222,7 +229,7 @@ def create_recording(request: MemberRequest, client_id: int, payload: RecordingI
 
 @router.get("/sleep-nights", response=list[SleepNightOut], summary="List sleep-diary nights")
 @api_requires("physiology.view")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(KeysetPagination)
 def list_sleep_nights(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, SleepNight, filters, "physiology.sleepnight")
 
@@ -231,7 +238,7 @@ def list_sleep_nights(request: MemberRequest, filters: Query[ClientFilter]) -> A
     "/sleep-nights/{sleep_night_id}", response=SleepNightOut, summary="One sleep-diary night"
 )
 @api_requires("physiology.view")
-def get_sleep_night(request: MemberRequest, sleep_night_id: int) -> SleepNight:
+def get_sleep_night(request: MemberRequest, sleep_night_id: Id) -> SleepNight:
     night = get_for(request.member, SleepNight.objects, pk=sleep_night_id)
     record(request.actor, Action.READ, night)
     return night
@@ -243,7 +250,7 @@ def get_sleep_night(request: MemberRequest, sleep_night_id: int) -> SleepNight:
     summary="Record one diary night; the sleep metrics are derived on the server",
 )
 @api_requires("physiology.edit")
-def create_sleep_night(request: MemberRequest, client_id: int, payload: SleepNightIn) -> Status:
+def create_sleep_night(request: MemberRequest, client_id: Id, payload: SleepNightIn) -> Status:
     client = get_client_for(request.member, client_id)
     night = actions.do_save_sleep_night(request.actor, client, payload.dict())
     return Status(201, night)

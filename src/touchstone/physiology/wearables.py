@@ -16,6 +16,7 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -26,6 +27,10 @@ from touchstone.physiology.models import WearableDay, WearableKind
 MAX_IMPORT_BYTES = 512 * 1024
 MAX_IMPORT_ROWS = 5000
 PREVIEW_ROWS = 5
+#: No device export has more columns or longer cells; beyond them the file is refused before
+#: any form is built from its header (125,000 columns made a form of 125,000 choices).
+MAX_COLUMNS = 200
+MAX_CELL_CHARS = 1000
 
 DATE_FORMATS = [
     ("%Y-%m-%d", "2024-06-01 (ISO)"),
@@ -89,6 +94,34 @@ def decode(raw: bytes) -> str:
         ) from None
 
 
+def _checked(reader: Any) -> Iterable[list[str]]:
+    """The reader's rows, refusing a row with too many columns or a too long cell, and turning
+    the csv module's own errors (a cell over its 128 KB limit, a stray NUL) into the clear
+    message every unreadable file gets."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise UnreadableFile(
+                f"Line {reader.line_num} cannot be read as CSV (a cell of more than "
+                f"{MAX_CELL_CHARS} characters, or a stray control character).",
+                reason="bad_csv",
+            ) from None
+        if len(cells) > MAX_COLUMNS:
+            raise UnreadableFile(
+                f"Line {reader.line_num} has {len(cells)} columns; at most {MAX_COLUMNS} are read.",
+                reason="too_many_columns",
+            )
+        if any(len(c) > MAX_CELL_CHARS for c in cells):
+            raise UnreadableFile(
+                f"Line {reader.line_num} has a cell of more than {MAX_CELL_CHARS} characters.",
+                reason="cell_too_long",
+            )
+        yield cells
+
+
 def read_table(text: str) -> Table:
     """Split a CSV export into its header and rows (comma, semicolon or tab separated)."""
     sample = text[:4096]
@@ -99,7 +132,7 @@ def read_table(text: str) -> Table:
     reader = csv.reader(io.StringIO(text), dialect)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
-    for cells in reader:
+    for cells in _checked(reader):
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +30,8 @@ def do_create_portal_link(
     now = timezone.now()
     if not now < expires_at <= now + MAX_VALID:
         raise ValidationError("A link must expire within 14 days.")
+    if purpose == Purpose.PROGRESS and not actor.staff.can("measures.view"):
+        raise PermissionDenied("A progress link shows scores: your role may not share them.")
     if purpose == Purpose.QUESTIONNAIRES:
         known = {i.id for i in administrable()}
         if not instrument_ids:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import MemberRequest, get_for, public, requires
+from touchstone.accounts.access import MemberRequest, current_member, get_for, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Episode
@@ -24,14 +24,20 @@ from touchstone.measures.forms import AnswersForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
-from touchstone.portal.access import portal_actor
+from touchstone.portal.access import appointment_actor, portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
     do_revoke_portal_link,
     do_use_portal_link,
 )
+from touchstone.portal.appointments import Purpose as AppointmentPurpose
+from touchstone.portal.appointments import find_appointment
+from touchstone.portal.booking import booking_url
 from touchstone.portal.forms import PortalLinkForm
 from touchstone.portal.models import PortalLink, Purpose, find_link
+from touchstone.scheduling.actions import do_cancel_appointment, do_confirm_appointment
+from touchstone.scheduling.models import UPCOMING
+from touchstone.scheduling.models import Status as AppointmentStatus
 
 
 def _gone(request: HttpRequest) -> HttpResponse:
@@ -49,6 +55,10 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if link.purpose == Purpose.SLEEP_DIARY:
         return redirect("physiology:diary", token=token)
     if link.purpose == Purpose.PROGRESS:
+        member = current_member(request) if request.user.is_authenticated else None
+        if member is not None and not member.can("measures.view"):
+            # Front desk hands links out but reads no scores, not even through a link.
+            raise PermissionDenied("Your role does not allow reading scores.")
         record(actor, Action.READ, link.client, detail="portal progress")
         completed = Administration.objects.filter(
             clinic=link.clinic, client=link.client, status=Status.COMPLETED
@@ -89,7 +99,11 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             risk = any(a.risk_flags for a in administrations)
             if finish:
                 do_use_portal_link(actor, link)
-                return render(request, "portal/thanks.html", {"clinic": link.clinic, "risk": risk})
+                return render(
+                    request,
+                    "portal/thanks.html",
+                    {"clinic": link.clinic, "risk": risk, "book_url": booking_url(link, token)},
+                )
     record(actor, Action.READ, link, detail="portal form")
     return render(
         request,
@@ -102,6 +116,54 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             "saved": request.method == "POST",
         },
     )
+
+
+# An appointment's confirm and cancel links (its reminders carry them) ---------------------------
+
+
+def _appointment_page(
+    request: HttpRequest, token: str, purpose: AppointmentPurpose
+) -> HttpResponse:
+    appointment = find_appointment(token, purpose)
+    if appointment is None:
+        return _gone(request)
+    actor = appointment_actor(request, appointment)
+    timezone.activate(appointment.clinic.zone)
+    error = ""
+    if request.method == "POST" and appointment.status in UPCOMING:
+        try:
+            if purpose == "confirm":
+                do_confirm_appointment(actor, appointment)
+            else:
+                do_cancel_appointment(actor, appointment, by_client=True)
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+    else:
+        record(actor, Action.READ, appointment, detail=f"portal {purpose} link")
+    context = {
+        "appointment": appointment,
+        "clinic": appointment.clinic,
+        "purpose": purpose,
+        "error": error,
+        "confirmed": appointment.status == AppointmentStatus.CONFIRMED,
+        "cancelled": appointment.status not in UPCOMING,
+    }
+    return render(request, "portal/appointment.html", context)
+
+
+@public
+@never_cache
+def appointment_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """A reminder's confirm link: the appointment and a button (the POST confirms)."""
+    return _appointment_page(request, token, "confirm")
+
+
+@public
+@never_cache
+def appointment_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """A reminder's cancel link: the appointment and a button (the POST cancels, under the
+    clinic's cancellation policy: inside its notice the client is asked to call)."""
+    return _appointment_page(request, token, "cancel")
 
 
 # Staff: create and revoke links ---------------------------------------------------------------
@@ -136,7 +198,7 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     return render(request, "portal/link_form.html", {"form": form, "client": client})
 
 
-@requires("measures.give")
+@requires("measures.view")
 @require_POST
 def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)

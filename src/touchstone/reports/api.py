@@ -12,6 +12,7 @@ from touchstone.accounts.api_auth import api_requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
+from touchstone.lib.api_fields import Id
 from touchstone.lib.http import download
 from touchstone.reports.payer import build_payer_report
 from touchstone.reports.pdf import render_pdf
@@ -19,20 +20,23 @@ from touchstone.reports.progress import ReportError, build_progress_report
 from touchstone.reports.superbill import SuperbillError, build_superbill
 
 router = Router(tags=["reports"])
+#: The document says these operations answer a PDF file, not JSON.
+PDF = {"responses": {"200": {"description": "A PDF file", "content": {"application/pdf": {}}}}}
 
 
 class PeriodQuery(Schema):
     start: dt.date | None = None
     end: dt.date | None = None
-    episode: int | None = None
+    episode: Id | None = None
 
 
 @router.get(
     "/clients/{client_id}/progress.pdf",
     summary="The progress report of a client's episode (latest, or ?episode=ID), as PDF",
+    openapi_extra=PDF,
 )
 @api_requires("reports.progress")
-def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) -> HttpResponse:
+def progress_pdf(request: MemberRequest, client_id: Id, q: Query[PeriodQuery]) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     member = request.member
     try:
@@ -57,9 +61,13 @@ def progress_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) 
     return download(pdf, "application/pdf", f"progress-{client.pk}-{report.episode.pk}.pdf")
 
 
-@router.get("/clients/{client_id}/superbill.pdf", summary="A superbill of a client's episode")
+@router.get(
+    "/clients/{client_id}/superbill.pdf",
+    summary="A superbill of a client's episode",
+    openapi_extra=PDF,
+)
 @api_requires("reports.superbill")
-def superbill_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery]) -> HttpResponse:
+def superbill_pdf(request: MemberRequest, client_id: Id, q: Query[PeriodQuery]) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     try:
         bill = build_superbill(
@@ -74,7 +82,11 @@ def superbill_pdf(request: MemberRequest, client_id: int, q: Query[PeriodQuery])
     return download(pdf, "application/pdf", f"superbill-{client.pk}-{bill.episode.pk}.pdf")
 
 
-@router.get("/payer.pdf", summary="The payer outcome report for a period (default: 26 weeks)")
+@router.get(
+    "/payer.pdf",
+    summary="The payer outcome report for a period (default: 26 weeks)",
+    openapi_extra=PDF,
+)
 @api_requires("reports.payer")
 def payer_pdf(request: MemberRequest, q: Query[PeriodQuery]) -> HttpResponse:
     end = q.end or timezone.localdate()

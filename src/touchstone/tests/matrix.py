@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from touchstone.accounts.actions import do_create_token
-from touchstone.accounts.models import ApiToken, Clinic, StaffMember
+from touchstone.accounts.models import ApiToken, Clinic, StaffMember, StaffNotice
 from touchstone.accounts.roles import Role
 from touchstone.api import api
 from touchstone.care.tests import factories as care_factories
@@ -26,6 +26,17 @@ from touchstone.evidence.tests import factories as evidence_factories
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.physiology.tests import factories as physiology_factories
 from touchstone.portal.models import PortalLink
+from touchstone.scheduling.models import (
+    Appointment,
+    HoursException,
+    Location,
+    Room,
+    Service,
+    TimeOff,
+    WeeklyHours,
+)
+from touchstone.scheduling.tests import factories as scheduling_factories
+from touchstone.trials.tests import factories as trials_factories
 
 
 # kwarg name -> builds an object in the given clinic and returns its id.
@@ -56,6 +67,19 @@ def _portal_link(clinic: Clinic) -> Any:
     )
 
 
+def _settings_row(clinic: Clinic, model: Any, **fields: Any) -> Any:
+    """An hour of its own (the models refuse overlapping hours of one staff member)."""
+    hour = dt.time(model.objects.count() % 23)
+    return model.objects.create(
+        clinic=clinic,
+        staff=care_factories.staff_of(clinic),
+        location=scheduling_factories.make_location(clinic),
+        starts=hour,
+        ends=dt.time(hour.hour, 59),
+        **fields,
+    ).pk
+
+
 OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     "client_id": lambda clinic: make_client(clinic).pk,
     "administration_id": lambda clinic: _administration(clinic).pk,
@@ -75,8 +99,48 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
             Role.THERAPIST,
         ).pk
     ),
+    "appointment_id": lambda clinic: (
+        scheduling_factories.make_appointment(
+            clinic,
+            care_factories.staff_of(clinic),
+            # An hour of its own for each (the database refuses overlaps).
+            starts_at=scheduling_factories.local(
+                scheduling_factories.next_weekday(), 8, clinic=clinic
+            )
+            + dt.timedelta(hours=Appointment.objects.count()),
+        ).pk
+    ),
+    # The owner's scheduling settings.
+    "service_id": lambda clinic: (
+        scheduling_factories.make_service(clinic, name=f"Matrix {Service.objects.count()}").pk
+    ),
+    "location_id": lambda clinic: (
+        Location.objects.create(clinic=clinic, name=f"Matrix {Location.objects.count()}").pk
+    ),
+    "room_id": lambda clinic: (
+        scheduling_factories.make_room(clinic, name=f"Matrix {Room.objects.count()}").pk
+    ),
+    "hours_id": lambda clinic: _settings_row(clinic, WeeklyHours, weekday=6),
+    "exception_id": lambda clinic: _settings_row(
+        clinic, HoursException, day=timezone.localdate() + dt.timedelta(days=300)
+    ),
+    "time_off_id": lambda clinic: (
+        TimeOff.objects.create(
+            clinic=clinic,
+            staff=care_factories.staff_of(clinic),
+            starts_at=timezone.now() + dt.timedelta(days=300),
+            ends_at=timezone.now() + dt.timedelta(days=301),
+        ).pk
+    ),
     "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
     "synthesis_id": lambda clinic: evidence_factories.make_synthesis(clinic).pk,
+    "notice_id": lambda clinic: (
+        StaffNotice.objects.create(
+            clinic=clinic, recipient=StaffMember.objects.filter(clinic=clinic).first(), text="x"
+        ).pk
+    ),
+    "controlled_study_id": lambda clinic: trials_factories.make_study(clinic).pk,
+    "enrolment_id": lambda clinic: trials_factories.make_enrolment(clinic).pk,
     "token_id": lambda clinic: (
         do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
     ),
@@ -84,7 +148,22 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
 # Kwargs that are not tenant objects (signed tokens of Django's password reset).
 NON_OBJECT_KWARGS = {"uidb64": "MQ", "token": "set-password"}
 
-EXAMPLE_BODIES: dict[str, dict[str, Any]] = {
+
+def _appointment_body(clinic: Clinic) -> dict[str, Any]:
+    """A booking far ahead (an hour of its own each time) outside any hours, overridden."""
+    start = scheduling_factories.local(
+        timezone.localdate() + dt.timedelta(days=200), 8, clinic=clinic
+    ) + dt.timedelta(hours=Appointment.objects.count())
+    return {
+        "client_id": make_client(clinic).pk,
+        "staff_id": care_factories.staff_of(clinic).pk,
+        "service_id": scheduling_factories.make_service(clinic).pk,
+        "starts_at": start.isoformat(),
+        "override_reason": "Matrix probe",
+    }
+
+
+EXAMPLE_BODIES: dict[str, Any] = {
     "ClientIn": {"given_name": "Eve", "family_name": "Probe", "date_of_birth": "1990-01-01"},
     "ClientPatch": {"phone": "555-000-1111"},
     "EpisodeIn": {"title": "Probe", "started_on": "2025-01-06"},
@@ -98,6 +177,9 @@ EXAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "FhirResourceIn": {"resourceType": "QuestionnaireResponse", "status": "completed"},
     "SampleIn": {"value": 12.5, "unit": "nmol/L", "collected_at": "2025-01-06T07:00:00+00:00"},
     "RecordingIn": {"recorded_at": "2025-01-06T10:00:00+00:00", "rr_text": "800\n" * 20},
+    # Bodies that name the clinic's own rows are built in the caller's clinic.
+    "AppointmentIn": lambda clinic: _appointment_body(clinic),
+    "AppointmentPatch": {"front_desk_note": "Parking at the back"},
     "SleepNightIn": {
         "night_of": "2025-01-06",
         "in_bed": "23:00",
@@ -191,7 +273,9 @@ def api_call(
     operation: Any,
     token: str,
     bodies: dict[str, Any] | None = None,
+    clinic: Clinic | None = None,
 ) -> int:
+    """Call the operation with its example body (built in ``clinic`` when it names rows)."""
     body_schemas = [
         field.annotation.__name__
         for model in operation.models
@@ -200,6 +284,8 @@ def api_call(
     ]
     examples = {**EXAMPLE_BODIES, **(bodies or {})}
     body = examples[body_schemas[0]] if body_schemas else {}
+    if callable(body):
+        body = body(clinic)
     return getattr(http, method.lower())(
         url, data=body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
     ).status_code

@@ -34,16 +34,24 @@ from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.portal.models import PortalLink
 from touchstone.reports.tests.factories import full_client
+from touchstone.scheduling.models import Appointment
+from touchstone.scheduling.tests import factories as scheduling_factories
 from touchstone.tests import matrix
+from touchstone.trials.tests.factories import scored_client
 
 #: Permissions whose pages show no client data (the evidence library, the clinic's staff and
-#: settings, the audit log of identifiers, one's own login).
+#: settings, the audit log of identifiers, one's own login, controlled studies' protocols and
+#: counts; their design writes are audited all the same: trials/tests/test_actions.py).
 NOT_CLIENT_DATA = {
     "evidence.view",
     "evidence.edit",
+    "trials.view",
+    "trials.design",
     "staff.manage",
     "clinic.settings",
     "audit.view",
+    "jobs.view",
+    "oncall.manage",
     "account.self",
 }
 #: ...except the home page, which lists clients to the roles that may read client records.
@@ -120,6 +128,19 @@ def _episode(title: str) -> dict[str, Any]:
         "plan_intake": ["phq9"],
         "plan_periodic": ["phq9"],
         "plan_every_weeks": "2",
+    }
+
+
+def _booking(cast: Cast) -> dict[str, Any]:
+    """A time far ahead, outside any hours (none are set), with the override's reason."""
+    return {
+        "service": scheduling_factories.make_service(cast.harbour).pk,
+        "staff": cast.tess.pk,
+        "day": (
+            timezone.localdate() + dt.timedelta(days=300 + Appointment.objects.count())
+        ).isoformat(),
+        "time": "10:00",
+        "override_reason": "Matrix probe",
     }
 
 
@@ -229,6 +250,19 @@ WRITES: dict[str, Example] = {
         "file": _file("bundle.json", json.dumps(FHIR_BUNDLE))
     },
     "portal:link": lambda http, o, cast: {"instrument_ids": ["phq2"], "valid_days": "3"},
+    "scheduling:new": lambda http, o, cast: (
+        _booking(cast) | {"client": make_client(cast.harbour).pk}
+    ),
+    "scheduling:move": lambda http, o, cast: _booking(cast),
+    "scheduling:status": lambda http, o, cast: {"status": "confirmed"},
+    "scheduling:feed": lambda http, o, cast: {"action": "create"},
+    "trials:enrol": lambda http, o, cast: {
+        "client": scored_client(cast.harbour).pk,
+        "eligible": "yes",
+        "consent": "yes",
+        "consented_on": timezone.localdate().isoformat(),
+    },
+    "trials:receipt": lambda http, o, cast: {"received": "", "not_received_reason": "Moved"},
 }
 #: API bodies that do the write (the access matrix's bodies only need to pass the schema).
 API_BODIES: dict[str, Any] = {
@@ -242,6 +276,7 @@ QUERIES: dict[str, dict[str, str]] = {"reports:payer": PERIOD, "reports:payer_pd
 SHOW_NOTHING: dict[str, str] = {
     "clients:create": "a blank form: the client does not exist yet (the write is checked)",
     "interop:research": "the export page holds only its button; the download is audited",
+    "scheduling:feed": "one's own feed address page; each fetch of the feed is audited",
 }
 #: Form steps that neither show nor write client data by themselves, with the reason.
 NO_EVENT: dict[str, str] = {
@@ -352,6 +387,21 @@ def _form_errors(response: Any) -> bool:
     return bool(getattr(form, "errors", None))
 
 
+def test_the_booking_pages_of_a_private_link_record_reads_and_attempts(cast: Cast):
+    """Any private link carries the client's booking pages (portal/booking.py)."""
+    client = make_client(cast.harbour)
+    cast.browser_for(cast.tess).post(f"/clients/{client.pk}/links/progress/")
+    path = f"/p/{PortalLink.objects.get(client=client).token}/book/"
+    phone = HttpClient()
+    failures = []
+    for method in ("get", "post"):
+        before = AuditEvent.objects.filter(channel="portal").count()
+        status = getattr(phone, method)(path, {}).status_code
+        if status != 200 or AuditEvent.objects.filter(channel="portal").count() == before:
+            failures.append(f"{method.upper()} {path} -> {status}, no event")
+    assert failures == []
+
+
 def test_every_private_link_records_what_the_client_reads_and_writes(cast: Cast):
     client = make_client(cast.harbour)
     staff = cast.browser_for(cast.tess)
@@ -398,7 +448,7 @@ def test_every_api_operation_on_client_data_records_it(cast: Cast, role: str):
             factories["visit_id"] = _signed_visit
         url = matrix.api_url(route, cast.harbour, factories)
         before = _events(member)
-        status = matrix.api_call(http, method, url, operation, token, API_BODIES)
+        status = matrix.api_call(http, method, url, operation, token, API_BODIES, cast.harbour)
         if status >= 400:
             failures.append(f"{method} {url} ({permission}) -> {status} for an allowed role")
         elif _events(member) == before:

@@ -4,6 +4,7 @@ without their message, other libraries' text masked; jobs under one id."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 import os
@@ -132,3 +133,80 @@ def test_the_command_keeps_stdout_for_its_result_and_logs_on_stderr():
         check=True, timeout=120,
     )  # fmt: skip
     assert done.stderr == ""
+
+
+# --- database errors (issue 11 §3) ------------------------------------------------------------
+
+
+def _production_handler(stream: io.StringIO, formatter: logging.Formatter) -> logging.Handler:
+    """A handler with the filters ``settings.LOGGING`` gives the server's handler."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    for name in settings.LOGGING["handlers"]["stdout"]["filters"]:
+        handler.addFilter(import_string(settings.LOGGING["filters"][name]["()"])())
+    return handler
+
+
+def _refused_row(client_name: str) -> BaseException:
+    """A real error of this run's database, quoting a row that holds ``client_name``."""
+    from django.db import IntegrityError, connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE probe_row (name text, phone text NOT NULL)")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO probe_row VALUES (%s, NULL)", [client_name])
+    except IntegrityError as error:
+        return error
+    raise AssertionError("the database accepted a NULL in a NOT NULL column")
+
+
+@pytest.mark.django_db
+def test_no_handler_writes_what_a_database_error_quotes(cast: Cast):
+    """With a plain formatter that prints the traceback and message (as an e-mail or
+    error-tracker handler would), the row PostgreSQL quotes stays out of the line."""
+    error = _refused_row("Ottilie Quarantine")
+    if "Ottilie" not in str(error.__cause__ or error):
+        pytest.skip("this database's error does not quote the row (SQLite)")
+    record = _record("django.request", "Internal Server Error: %s", None)
+    record.args = ("/api/v1/clients/5",)
+    record.exc_info = (type(error), error, error.__traceback__)
+    unfiltered = io.StringIO()
+    plain = logging.StreamHandler(unfiltered)
+    plain.setFormatter(logging.Formatter("%(message)s"))
+    plain.handle(logging.makeLogRecord(record.__dict__))
+    assert "Ottilie" in unfiltered.getvalue()  # what the log held before
+    for formatter in (logging.Formatter("%(message)s"), Formatter("json"), Formatter("console")):
+        stream = io.StringIO()
+        _production_handler(stream, formatter).handle(logging.makeLogRecord(record.__dict__))
+        line = stream.getvalue()
+        assert "IntegrityError" in line or "NotNullViolation" in line
+        assert "Ottilie" not in line and "Failing row" not in line and "DETAIL" not in line
+
+
+def test_it_cuts_detail_lines_from_any_message_and_keeps_the_line():
+    from touchstone.logs.filters import DropDatabaseDetails
+
+    record = _record(
+        "touchstone.anything",
+        'null value in column "phone"\nDETAIL:  Failing row contains (7, Ottilie, 617-555-0199).',
+    )
+    assert DropDatabaseDetails().filter(record) is True
+    assert "Ottilie" not in record.getMessage() and 'column "phone"' in record.getMessage()
+
+
+def test_query_lines_keep_only_their_duration_and_alias():
+    from touchstone.logs.filters import DropDatabaseDetails
+
+    record = logging.LogRecord(
+        "django.db.backends", logging.DEBUG, __file__, 1, "(%.3f) %s; args=%s; alias=%s",
+        (0.002, "UPDATE clients_client SET phone = '617-555-0199'", ("617-555-0199",), "default"),
+        None,
+    )  # fmt: skip
+    record.alias, record.sql, record.params = "default", "UPDATE …", ("617-555-0199",)
+    DropDatabaseDetails().filter(record)
+    assert "617" not in record.getMessage() and record.params is None
+    assert "0.002" in record.getMessage() and "default" in record.getMessage()

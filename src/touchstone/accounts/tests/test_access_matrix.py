@@ -116,7 +116,7 @@ def test_it_keeps_other_clinics_objects_out_of_reach_in_the_api(cast: Cast, role
         permission = operation.view_func.touchstone_permission
         kwargs = re.findall(r"{(\w+)}", route)
         url = matrix.api_url(route, victim)
-        status = matrix.api_call(http, method, url, operation, token)
+        status = matrix.api_call(http, method, url, operation, token, clinic=member.clinic)
         if not member.can(permission):
             expected = 403
         elif kwargs:

@@ -87,3 +87,16 @@ def test_it_lets_a_member_change_their_password(cast: Cast, as_alice: HttpClient
     assert response.status_code == 302
     cast.alice.user.refresh_from_db()
     assert cast.alice.user.check_password("a quiet lake at dawn")
+
+
+def test_behind_a_proxy_it_locks_out_the_guessers_address_not_the_proxys(cast: Cast, settings: Any):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.TRUST_X_FORWARDED_FOR = True
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    guesser = HttpClient(HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy)
+    for _ in range(3):
+        _sign_in(guesser, "alice", "wrong")
+    assert _sign_in(guesser, "alice", "correct horse battery").status_code == 429
+    alice = HttpClient(HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    assert _sign_in(alice, "alice", "correct horse battery").status_code == 302

@@ -68,7 +68,12 @@ def test_the_owner_changes_the_time_zone_in_clinic_settings(cast: Cast):
     http = cast.browser_for(cast.alice)
     page = http.get("/accounts/clinic/")
     assert b'<option value="America/Chicago">America/Chicago</option>' in page.content
-    form = {"name": "Harbour Massage", "crisis_line": "988", "emergency_number": "911"}
+    form = {
+        "name": "Harbour Massage",
+        "crisis_line": "988",
+        "emergency_number": "911",
+        "idle_minutes": "20",
+    }
     refused = http.post("/accounts/clinic/", {**form, "time_zone": "Mars/Olympus_Mons"})
     assert refused.status_code == 200 and b"Select a valid choice" in refused.content
     http.post("/accounts/clinic/", {**form, "time_zone": "America/Chicago"})

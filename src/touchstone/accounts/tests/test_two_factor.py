@@ -72,6 +72,7 @@ def test_it_lets_the_owner_require_two_factor_for_the_clinic(cast: Cast, as_alic
             "require_two_factor": "on",
             "crisis_line": "Call or text 988",
             "emergency_number": "911",
+            "idle_minutes": "20",
         },
     )
     assert response.status_code == 302

@@ -466,3 +466,20 @@ def test_it_shows_a_censored_tau2_bound_as_beyond_the_search_limit(cast: Cast):
     assert stats["tau2_ci_ub_censored"] == "True"
     assert stats["i2_ci_ub"] == ""
     assert float(stats["tau2_ci_lb"]) == pytest.approx(expected.tau2_ci_lb, rel=1e-12)
+
+
+def test_its_results_csv_never_hands_a_spreadsheet_a_formula(cast: Cast):
+    """A study labelled ``=HYPERLINK(…)`` is text in the CSV, not a formula (issue 11 §3)."""
+    make_study(cast.harbour, key="1st", citation='=HYPERLINK("http://x.test") Doe', year=2019,
+               scale="BDI", yi=-0.42, vi=0.05, n=60)  # fmt: skip
+    make_study(cast.harbour, key="roe2021", citation="Roe R. Trial B.", year=2021,
+               scale="CES-D", yi=0.18, vi=0.03, n=90)  # fmt: skip
+    http = cast.browser_for(cast.rita)
+    _synthesize(http, studies=["1st", "roe2021"], save="1", title="@risky")
+    saved = Synthesis.objects.get(clinic=cast.harbour)
+    text = http.get(f"/evidence/syntheses/{saved.pk}/results.csv").content.decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    labels = [r[1] for r in rows[1:3]]
+    assert labels[0].startswith("'=HYPERLINK")
+    assert float(rows[1][7]) == -0.42  # numbers keep their sign
+    assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "@")]

@@ -240,3 +240,35 @@ def test_it_refuses_structurally_broken_fhir_with_a_message_not_a_crash(cast: Ca
     with pytest.raises(FhirImportError, match="Response 1 is not valid FHIR"):
         do_import_fhir(actor_of(cast.bob), client, broken)
     assert not Administration.objects.filter(client=client).exists()
+
+
+@pytest.mark.parametrize("depth", [50_000, 900])
+def test_a_deeply_nested_upload_is_refused_with_a_message(cast: Cast, depth: int):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client as HttpClient
+
+    client = make_client(cast.harbour)
+    nested = '{"resourceType": "QuestionnaireResponse", "item": ' + "[" * depth + "]" * depth + "}"
+    file = SimpleUploadedFile("qr.json", nested.encode(), content_type="application/json")
+    page = cast.browser_for(cast.bob).post(f"/clients/{client.pk}/fhir-import/", {"file": file})
+    assert page.status_code == 200
+    assert "nested more than 64 levels" in page.content.decode()
+    _, token = do_create_token(actor_of(cast.bob), "t")
+    api = HttpClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+    url = f"/api/v1/interop/clients/{client.pk}/fhir"
+    response = api.post(url, nested, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "The JSON is nested more than 64 levels deep."
+    assert not Administration.objects.exists()
+
+
+def test_the_depth_bound_measures_without_recursion():
+    from touchstone.lib.json_limits import depth_within
+
+    deep: list = []
+    node = deep
+    for _ in range(100_000):
+        node.append([])
+        node = node[0]
+    assert not depth_within(deep, 64)
+    assert depth_within({"a": [{"b": [1, 2]}]}, 4) and not depth_within({"a": [{"b": [1]}]}, 3)

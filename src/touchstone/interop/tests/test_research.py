@@ -20,14 +20,18 @@ from touchstone.care.models import Episode, Visit
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast
 from touchstone.interop.research import (
-    DICTIONARY,
     PARQUET_TYPES,
+    ResearchImportError,
+    dictionary,
     export_research,
     load_exports,
     pooled_outcomes,
     read_parquet,
 )
+from touchstone.interop.research_modes import LIMITED, MODES, SAFE_HARBOR
 from touchstone.measures.models import Administration
+from touchstone.physiology.models import Recording, Sample, SleepNight
+from touchstone.physiology.tests.factories import make_recording, make_sample, make_sleep_night
 from touchstone.reports.tests.factories import full_client
 
 PEOPLE = [
@@ -63,7 +67,7 @@ def _all_text(directory: Path) -> str:
 def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tmp_path):
     clients = [_consented(cast, cast.harbour, p) for p in PEOPLE]
     refuser, _ = full_client(cast.harbour, cast.bob, cast.tess, given_name="Refusenik")
-    result = export_research(cast.harbour, tmp_path)
+    result = export_research(cast.harbour, tmp_path, mode=LIMITED)
     assert result.counts["clients"] == 2
     text = _all_text(tmp_path)
     for client in [*clients, refuser]:
@@ -109,17 +113,23 @@ def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tm
     assert redcap[1].startswith("record_id,clients")
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["counts"]["clients"] == 2
-    assert (manifest["format"], manifest["version"]) == ("touchstone-research-export", 3)
+    assert (manifest["format"], manifest["version"]) == ("touchstone-research-export", 5)
     assert not re.search(r"\bRefusenik\b", text)
 
 
 def test_it_writes_parquet_with_the_dictionarys_types_and_the_csv_values(cast: Cast, tmp_path):
     _consented(cast, cast.harbour, PEOPLE[0])
-    export_research(cast.harbour, tmp_path / "one")
-    export_research(cast.northside, tmp_path / "none")  # no consenting client: empty tables
+    for mode in MODES:
+        export_research(cast.harbour, tmp_path / mode / "one", mode=mode, diagnoses=True)
+        # no consenting client: empty tables
+        export_research(cast.northside, tmp_path / mode / "none", mode=mode)
     with duckdb.connect() as con:
-        for folder in ("one", "none"):
-            for table, columns in DICTIONARY.items():
+        for folder, columns_of in [
+            (f"{mode}/{name}", dictionary(mode, diagnoses=name == "one"))
+            for mode in MODES
+            for name in ("one", "none")
+        ]:
+            for table, columns in columns_of.items():
                 path = tmp_path / folder / f"{table}.parquet"
                 schema = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
                 assert [row[:2] for row in schema.fetchall()] == [
@@ -278,3 +288,186 @@ def test_the_formats_codes_are_the_clients_model_choices():
     dictionary = {c: d for c, _, d in rf.DICTIONARY["clients"]}
     assert "non-binary, other, asked-declined" in dictionary["gender_identity"]
     assert "0-6, 7-12, 13-26, 27-52, 53+" in dictionary["postpartum_weeks"]
+
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def test_safe_harbor_is_the_default_with_years_and_day_counts_only(cast: Cast, tmp_path):
+    client = _consented(cast, cast.harbour, PEOPLE[1])
+    export_research(cast.harbour, tmp_path / "sh")
+    manifest = json.loads((tmp_path / "sh" / "manifest.json").read_text())
+    assert (manifest["mode"], manifest["diagnoses"]) == (SAFE_HARBOR, False)
+    text = _all_text(tmp_path / "sh")
+    assert not ISO_DATE.search(text.replace("data_dictionary", ""))
+    frames = {p.stem: read_parquet(p) for p in (tmp_path / "sh").glob("*.parquet")}
+    [episode] = Episode.objects.filter(client=client)
+    assert list(frames["episodes"]["start_year"]) == [episode.started_on.year]
+    assert list(frames["episodes"]["start_day"]) == [0]
+    real = [
+        (timezone.localtime(a.completed_at).date() - episode.started_on).days
+        for a in Administration.objects.filter(client=client).order_by("completed_at", "pk")
+    ]
+    assert list(frames["scores"]["day"]) == real
+    assert "diagnoses" not in frames["episodes"]
+
+
+def test_the_owners_download_has_no_diagnosis_codes(cast: Cast):
+    import zipfile
+
+    _consented(cast, cast.harbour, PEOPLE[0])
+    assert Episode.objects.filter(diagnoses__isnull=False).exists()
+    for mode in MODES:
+        response = cast.browser_for(cast.alice).post("/interop/research/export.zip", {"mode": mode})
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
+        episodes = archive.read("episodes.csv").decode()
+        assert "diagnoses" not in episodes and not re.search(r"\bF\d{2}", episodes)
+        assert json.loads(archive.read("manifest.json"))["mode"] == mode
+    assert AuditEvent.objects.filter(detail__contains="(limited_data_set)").exists()
+
+
+def test_a_crash_during_an_export_leaves_the_earlier_one_whole(cast: Cast, tmp_path, monkeypatch):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    out = tmp_path / "export"
+    export_research(cast.harbour, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # as abrupt as it gets in-process (kill -9 leaves a temp dir)
+
+    monkeypatch.setattr("touchstone.interop.research.write_parquet", crash)
+    with pytest.raises(KeyboardInterrupt):
+        export_research(cast.harbour, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no temporary left behind
+    load_exports([out])
+
+
+def test_the_import_refuses_a_file_the_manifest_does_not_vouch_for(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    out = tmp_path / "export"
+    export_research(cast.harbour, out)
+    (out / "clients.csv").write_text("")  # what kill -9 over an earlier export left
+    with pytest.raises(ResearchImportError, match=r"clients\.csv does not match"):
+        load_exports([out])
+    export_research(cast.harbour, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["counts"]["scores"] += 1
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ResearchImportError, match="scores has"):
+        load_exports([out])
+    (out / "manifest.json").unlink()
+    with pytest.raises(ResearchImportError, match=r"no manifest\.json"):
+        load_exports([out])
+
+
+def test_it_refuses_to_replace_a_directory_that_is_not_an_export(cast: Cast, tmp_path):
+    from touchstone.interop.research import ResearchExportError
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ResearchExportError, match="holds other files"):
+        export_research(cast.harbour, tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_both_modes_pool_to_the_same_outcomes(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    _consented(cast, cast.harbour, PEOPLE[1])
+    export_research(cast.harbour, tmp_path / "sh")
+    export_research(cast.harbour, tmp_path / "lds", mode=LIMITED)
+    sh = pooled_outcomes(load_exports([tmp_path / "sh"]))
+    lds = pooled_outcomes(load_exports([tmp_path / "lds"]))
+    assert sh == lds and sh["instruments"]["phq9"]["n"] == 2
+
+
+def _body(cast: Cast, client: Client) -> tuple[Visit, Sample, Recording, SleepNight]:
+    visit = Visit.objects.filter(client=client).order_by("starts_at").first()
+    assert visit is not None
+    sample = make_sample(
+        cast.harbour, client, visit=visit, timing="before", collected_at=visit.starts_at,
+        value=0.45, unit="ug/dL",
+    )  # fmt: skip
+    recording = make_recording(
+        cast.harbour, client, visit=visit, timing="after", device="Zebediah's Polar H10",
+        recorded_at=visit.starts_at + dt.timedelta(hours=1),
+    )  # fmt: skip
+    night = make_sleep_night(cast.harbour, client, quality=4)
+    return visit, sample, recording, night
+
+
+def test_it_exports_cortisol_hrv_and_sleep_with_the_visit_episode_and_no_free_text(
+    cast: Cast, tmp_path
+):
+    client = _consented(cast, cast.harbour, PEOPLE[0])
+    refuser, _ = full_client(cast.harbour, cast.bob, cast.tess, given_name="Refusenik")
+    visit, sample, recording, night = _body(cast, client)
+    make_sleep_night(cast.harbour, refuser)
+    export_research(cast.harbour, tmp_path / "sh")
+    frames = {p.stem: read_parquet(p) for p in (tmp_path / "sh").glob("*.parquet")}
+    [episode] = frames["episodes"]["episode"]
+    anchor = Episode.objects.get(client=client).started_on
+    [cortisol] = frames["cortisol"].to_dict("records")
+    assert cortisol["episode"] == episode and cortisol["timing"] == "before"
+    # 0.45 ug/dL is 12.4 nmol/L: the canonical value, as the page shows it.
+    assert (cortisol["unit"], cortisol["value"]) == (
+        "nmol/L",
+        pytest.approx(sample.canonical_value),
+    )
+    assert cortisol["day"] == (timezone.localtime(visit.starts_at).date() - anchor).days
+    [hrv] = frames["hrv"].to_dict("records")
+    assert (hrv["episode"], hrv["timing"], hrv["rmssd"]) == (episode, "after", recording.rmssd)
+    assert pd.isna(hrv["lf"]) and hrv["n_beats"] == 10
+    [sleep] = frames["sleep"].to_dict("records")  # the refuser's night stays home
+    assert (sleep["quality"], sleep["day"]) == (4, (night.night_of - anchor).days)
+    assert sleep["tst_min"] == pytest.approx(night.tst_min)
+    text = _all_text(tmp_path / "sh")
+    assert "Polar" not in text and "Zebediah" not in text
+    assert "rr_ms" not in text and "device" not in text
+    manifest = json.loads((tmp_path / "sh" / "manifest.json").read_text())
+    assert manifest["version"] == 5
+    assert manifest["counts"] == {
+        "clients": 1, "episodes": 1, "scores": len(frames["scores"]),
+        "visits": len(frames["visits"]), "cortisol": 1, "hrv": 1, "sleep": 1,
+    }  # fmt: skip
+    dictionary_rows = (tmp_path / "sh" / "data_dictionary.csv").read_text()
+    assert "cortisol,day,integer" in dictionary_rows and "hrv,rmssd,number" in dictionary_rows
+    redcap = (tmp_path / "sh" / "redcap_data_dictionary.csv").read_text()
+    assert "sleep_se_pct,sleep,,text" in redcap and ",number," in redcap
+
+
+def test_the_limited_data_set_shifts_the_body_dates_by_the_clients_offset(cast: Cast, tmp_path):
+    client = _consented(cast, cast.harbour, PEOPLE[1])
+    visit, _, _, night = _body(cast, client)
+    export_research(cast.harbour, tmp_path, mode=LIMITED)
+    frames = {p.stem: read_parquet(p) for p in tmp_path.glob("*.parquet")}
+    [episode_start] = frames["episodes"]["start"]
+    offset = (
+        dt.date.fromisoformat(episode_start) - Episode.objects.get(client=client).started_on
+    ).days
+    assert offset != 0
+    visit_day = timezone.localtime(visit.starts_at).date()
+    for table, real in [("cortisol", visit_day), ("hrv", visit_day), ("sleep", night.night_of)]:
+        [shown] = frames[table]["date"]
+        assert dt.date.fromisoformat(shown) - real == dt.timedelta(days=offset), table
+
+
+def test_an_export_from_before_the_body_tables_still_pools(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    out = tmp_path / "v3"
+    export_research(cast.harbour, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for table in ("cortisol", "hrv", "sleep"):
+        for suffix in (".csv", ".parquet"):
+            (out / f"{table}{suffix}").unlink()
+            del manifest["sha256"][f"{table}{suffix}"]
+        del manifest["counts"][table]
+    manifest |= {"version": 3, "tables": ["clients", "episodes", "scores", "visits"]}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    frames = load_exports([out])
+    assert frames["sleep"].empty and "tst_min" in frames["sleep"].columns
+    assert pooled_outcomes(frames)["instruments"]["phq9"]["n"] == 1
+    # ... but a version 4 export that lost a body table is refused.
+    export_research(cast.harbour, tmp_path / "v4")
+    (tmp_path / "v4" / "hrv.parquet").unlink()
+    with pytest.raises(ResearchImportError, match=r"hrv\.parquet is missing"):
+        load_exports([tmp_path / "v4"])

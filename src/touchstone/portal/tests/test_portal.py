@@ -5,7 +5,7 @@ import re
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -134,3 +134,66 @@ def test_the_front_desk_gives_questionnaires_but_does_not_read_scores(cast: Cast
         f"/measures/administrations/{new.pk}/", {"gad2-1": "1", "gad2-2": "0", "finish": "1"}
     )
     assert done["Location"] == f"/clients/{client.pk}/"
+
+
+def test_the_front_desk_cannot_share_or_open_a_progress_link(cast: Cast):
+    client = make_client(cast.harbour)
+    answered(client, cast.tess, "phq9", [1] * 9)
+    fiona = cast.browser_for(cast.fiona)
+    assert fiona.post(f"/clients/{client.pk}/links/progress/").status_code == 403
+    with pytest.raises(PermissionDenied):
+        do_create_portal_link(
+            actor_of(cast.fiona), client, "progress", [], timezone.now() + dt.timedelta(days=7)
+        )
+    assert not PortalLink.objects.exists()
+    # A link a therapist shared, opened in the front desk's signed-in browser.
+    response = cast.browser_for(cast.tess).post(f"/clients/{client.pk}/links/progress/")
+    url = re.search(r'value="http://testserver([^"]+)"', response.content.decode()).group(1)
+    assert fiona.get(url).status_code == 403
+    assert HttpClient().get(url).status_code == 200  # the client, on their own device
+
+
+def test_the_front_desk_does_not_reopen_a_partly_answered_questionnaire(cast: Cast):
+    client = make_client(cast.harbour)
+    bob = cast.browser_for(cast.bob)
+    bob.post(
+        f"/clients/{client.pk}/questionnaires/new/", {"instrument_id": "phq9", "mode": "clinic"}
+    )
+    a = Administration.objects.get()
+    bob.post(f"/measures/administrations/{a.pk}/", {"phq9-1": "2", "phq9-9": "3"})
+    a.refresh_from_db()
+    assert a.status == "in_progress" and a.answers["phq9-9"] == 3
+    response = cast.browser_for(cast.fiona).get(f"/measures/administrations/{a.pk}/")
+    assert response.status_code == 302 and response["Location"] == f"/clients/{client.pk}/"
+    assert cast.browser_for(cast.tess).get(f"/measures/administrations/{a.pk}/").status_code == 200
+
+
+def test_the_front_desk_gets_a_receipt_without_the_score_from_the_api(cast: Cast):
+    from touchstone.accounts.actions import do_create_token
+
+    client = make_client(cast.harbour)
+    answers = {f"phq9-{i}": 3 for i in range(1, 10)}
+    body = {"instrument_id": "phq9", "answers": answers}
+    replies = {}
+    for member in (cast.fiona, cast.tess):
+        token = do_create_token(actor_of(member), "t")[1]
+        http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = http.post(
+            f"/api/v1/clients/{client.pk}/administrations", body, content_type="application/json"
+        )
+        assert response.status_code == 201, response.content
+        replies[member.role] = response.json()
+    assert replies["therapist"]["total"] == 27 and replies["therapist"]["risk_flags"]
+    front_desk = replies["front_desk"]
+    assert front_desk["status"] == "completed"
+    assert not {"total", "severity", "risk_flags", "answers", "reason"} & set(front_desk)
+
+
+def test_a_link_stays_dead_when_an_archived_client_is_restored(cast: Cast):
+    path, link = _send(cast, "phq9")
+    alice = cast.browser_for(cast.alice)
+    alice.post(f"/clients/{link.client_id}/archive/")
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    alice.post(f"/clients/{link.client_id}/restore/")
+    assert HttpClient().get(path).status_code == 404

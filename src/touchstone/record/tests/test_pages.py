@@ -77,6 +77,7 @@ def test_the_progress_page_shows_the_massage_record_to_those_who_treat_only(cast
 def test_the_client_page_lists_open_links_only_for_staff_who_send_them(cast: Cast):
     client = make_client(cast.harbour)
     fiona = cast.browser_for(cast.fiona)
-    fiona.post(f"/clients/{client.pk}/links/progress/")
+    # The front desk sends questionnaire links (progress links show scores: clinicians only).
+    fiona.post(f"/clients/{client.pk}/links/new/", {"instrument_ids": ["phq9"], "valid_days": "3"})
     assert len(fiona.get(f"/clients/{client.pk}/").context["open_links"]) == 1
     assert cast.browser_for(cast.alice).get(f"/clients/{client.pk}/").context["open_links"]

@@ -10,7 +10,9 @@ that is computed here from those integers, so DuckDB and Spark give identical re
   change and the pre-post Hedges' g (:mod:`touchstone.science.outcomes`);
 * the per-clinic pre-post g pooled by the REML random-effects model
   (:func:`touchstone.science.meta.models.rma`, clinic as the study);
-* benchmarking: each clinic's rates and effect against the network's median and quartiles.
+* benchmarking: each clinic's rates and effect against the network's median and quartiles;
+* the body (export version 4 on): cortisol, RMSSD and mean heart rate before against after a
+  visit, and the sleep diary's first week of nights against the last, per clinic and pooled.
 
 Sections are the functions of :data:`SECTIONS`: the controlled studies of issue 16 §2, once
 the export carries them, are one more section (see docs/network.md).
@@ -35,17 +37,19 @@ from touchstone.science.change_batch import CLASSES, change_batch
 from touchstone.science.instruments import load_instrument
 from touchstone.science.meta.models import rma
 from touchstone.science.network import queries
-from touchstone.science.network.engines import Engine
-from touchstone.science.network.inputs import Network, NetworkInputError
+from touchstone.science.network.engines import Engine, Part
+from touchstone.science.network.inputs import ClinicExport, Network, NetworkInputError
 from touchstone.science.outcomes import (
     DEFAULT_SESSION_BINS,
     prepost_effect_from_summary,
     rate_table,
     session_bin_label,
 )
+from touchstone.science.research_format import SAFE_HARBOR, TABLES
 
 RESULTS_FORMAT = "touchstone-network-results"
-RESULTS_VERSION = 1
+#: 2: the body section, and exports of versions 3 to 5 pooled together.
+RESULTS_VERSION = 2
 INSTRUMENTS = ("phq9", "gad7")
 #: A clinic enters the benchmark distribution with at least this many episode pairs (the
 #: small-cell threshold of the de-identified views, science.outcomes.MIN_CELL_COUNT).
@@ -333,12 +337,132 @@ def controlled_studies_section(ctx: Context) -> dict[str, Any]:
     }
 
 
+def change_statistics(sums: dict[str, int], divisor: int) -> dict[str, Any]:
+    """Mean before, after and change (after - before) with the change's SD and 95 % t
+    interval, from the integer sums of :func:`.queries.visit_change` /
+    :func:`.queries.sleep_change` (values times ``divisor``)."""
+    from scipy import stats
+
+    n = sums["n"]
+    out: dict[str, Any] = {
+        "n": n,
+        "mean_before": sums["sb"] / (n * divisor),
+        "mean_after": sums["sa"] / (n * divisor),
+        "mean_change": sums["sd"] / (n * divisor),
+        "sd_change": None,
+        "se": None,
+        "ci_low": None,
+        "ci_high": None,
+    }
+    if n >= 2:
+        # n * sum(d^2) - (sum d)^2 = n (n - 1) var(d): an exact integer.
+        var = (n * sums["sdd"] - sums["sd"] ** 2) / (n * (n - 1)) / divisor**2
+        se = math.sqrt(var / n)
+        half = float(stats.t.ppf(0.975, n - 1)) * se
+        out.update(sd_change=math.sqrt(var), se=se, ci_low=out["mean_change"] - half,
+                   ci_high=out["mean_change"] + half)  # fmt: skip
+    return out
+
+
+def _pooled_change(by_clinic: list[dict[str, Any]]) -> dict[str, Any]:
+    """The clinics' mean changes pooled by REML (raw mean difference, clinic as the study)."""
+    included = [r for r in by_clinic if r["se"]]
+    out: dict[str, Any] = {"method": "REML", "measure": "mean change (after - before)",
+                           "clinics": len(included), "result": None}  # fmt: skip
+    if len(included) >= 2:
+        out["result"] = rma([r["mean_change"] for r in included],
+                            [r["se"] ** 2 for r in included], method="REML").to_dict()  # fmt: skip
+    return out
+
+
+def _change_rows(
+    engine: Engine, sql_of: Callable[[Sequence[str]], str], width: int
+) -> dict[tuple[str, ...], dict[str, int]]:
+    out: dict[tuple[str, ...], dict[str, int]] = {}
+    for row in engine.rows(sql_of(("site",))):
+        key = tuple("" if v is None else str(v) for v in row[:width])
+        out[key] = {k: int(v) for k, v in zip(queries.VISIT_SUMS, row[width:], strict=True)}
+    return out
+
+
+def body_section(ctx: Context) -> dict[str, Any]:
+    """Cortisol, RMSSD and mean heart rate before against after a visit (the visits with one
+    value on each side), and the sleep diary's first week against the last (clients with two
+    weeks of nights or more): per clinic, over the network (sums added up: exact), and the
+    clinics' means pooled by REML. Uncontrolled before-after changes, like the outcomes."""
+    clinic_of = {c.site: c.name for c in ctx.network.clinics}
+
+    def tables(
+        rows: dict[tuple[str, ...], dict[str, int]], names: tuple[str, ...], divisor: int
+    ) -> list[dict[str, Any]]:
+        grouped: dict[tuple[str, ...], dict[str, dict[str, int]]] = {}
+        for key, sums in rows.items():
+            grouped.setdefault(key[1:], {})[key[0]] = sums
+        out = []
+        for kind in sorted(grouped):
+            per_site = grouped[kind]
+            total = {k: sum(s[k] for s in per_site.values()) for k in queries.VISIT_SUMS}
+            by_clinic = sorted(
+                ({"clinic": clinic_of.get(site, site), "site": site,
+                  **change_statistics(sums, divisor)} for site, sums in per_site.items()),
+                key=lambda r: r["clinic"],
+            )  # fmt: skip
+            out.append({**{k: v for k, v in zip(names, kind, strict=True) if v},
+                        "overall": change_statistics(total, divisor), "by_clinic": by_clinic,
+                        "pooled": _pooled_change(by_clinic)})  # fmt: skip
+        return out
+
+    visits = _change_rows(ctx.engine, queries.visit_change, 5)
+    sleep = _change_rows(ctx.engine, queries.sleep_change, 2)
+    counts: dict[str, dict[str, int]] = {}
+    for site, table, count in ctx.engine.rows(queries.BODY_COUNTS):
+        counts.setdefault(clinic_of.get(site, site), {})[table] = int(count)
+    return {
+        "body": {
+            "clinics_with_body_tables": [
+                c.name for c in ctx.network.clinics if "cortisol" in c.tables
+            ],
+            "rows_by_clinic": dict(sorted(counts.items())),
+            "visit_change": tables(
+                visits, ("measure", "analyte", "specimen", "unit"), queries.SCALE
+            ),
+            "sleep_change": tables(sleep, ("metric",), queries.SLEEP_WEEK * queries.SCALE),
+        }
+    }
+
+
 #: The analyses, in order; each returns keys of the result. A new analysis (e.g. the
 #: controlled studies once exported) is one more function here.
 SECTIONS: tuple[Callable[[Context], dict[str, Any]], ...] = (
     outcomes_section,
+    body_section,
     controlled_studies_section,
 )
+
+
+def load(engine: Engine, network: Network) -> None:
+    """Load every table of the network into ``engine`` as one view: the clinics' files in
+    groups of one kind (mode, and schema version 5 or earlier), each turned into the view's
+    columns by :func:`.queries.view_columns`; a table no clinic has as an empty one."""
+    kinds: dict[tuple[str, bool], list[ClinicExport]] = {}
+    for clinic in network.clinics:
+        kinds.setdefault((clinic.mode, clinic.version >= 5), []).append(clinic)
+    for table in TABLES:
+        parts = []
+        for (mode, current), clinics in sorted(kinds.items()):
+            having = [c for c in clinics if table in c.tables]
+            if not having:
+                continue
+            present = {name for name, _, _ in having[0].columns(table)}
+            renames = {a: b for a, b in queries.RENAMES[table].items() if a in present}
+            select = queries.view_columns(table, safe_harbor=mode == SAFE_HARBOR,
+                                          version=5 if current else 4,
+                                          population=network.population)  # fmt: skip
+            parts.append(Part(tuple(c.file(table) for c in having), renames, tuple(select)))
+        if parts:
+            engine.load_parquet(table, parts)
+        else:
+            engine.load_rows(table, queries.VIEW_TYPES[table], [])
 
 
 def analyze(
@@ -352,8 +476,7 @@ def analyze(
         A score outside its instrument's range (named by clinic and file).
     """
     started = time.perf_counter()
-    for table, renames in queries.RENAMES.items():
-        engine.load_parquet(table, network.files(table), renames)
+    load(engine, network)
     _check_ranges(engine, network, instruments)
     rows = [row for i in instruments for row in change_rows(i)]
     engine.load_rows("change_table", queries.CHANGE_COLUMNS, rows)
@@ -364,9 +487,16 @@ def analyze(
         "version": RESULTS_VERSION,
         "network": {
             "clinics": [
-                {"clinic": c.name, "site": c.site, "counts": c.counts} for c in network.clinics
+                {
+                    "clinic": c.name,
+                    "site": c.site,
+                    "version": c.version,
+                    "mode": c.mode,
+                    "counts": c.counts,
+                }
+                for c in network.clinics
             ],
-            "counts": {t: sum(c.counts[t] for c in network.clinics) for t in queries.RENAMES},
+            "counts": {t: sum(c.counts.get(t, 0) for c in network.clinics) for t in TABLES},
             "population_columns": list(network.population),
         },
     }

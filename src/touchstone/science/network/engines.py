@@ -1,26 +1,42 @@
 """The two engines that run the network's SQL: DuckDB in process, Apache Spark.
 
 Each engine does four things and nothing else: load the clinics' Parquet files of a table as
-one view (with :data:`.queries.RENAMES`), load a small table of rows, keep a query's result as
+one view (groups of files of one kind, each with its renames and the portable select list of
+:func:`.queries.view_columns`, stacked), load a small table of rows, keep a query's result as
 a table for the queries after it, and return a query's rows as tuples of Python values. The
-SQL is :mod:`.queries`, the same text for both.
+SQL is :mod:`.queries`, the same text for both. Beside a file's own columns each engine offers
+``file_row``, the row's index in its file (DuckDB's ``file_row_number``, Spark's
+``_metadata.row_index``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 ENGINES = ("duckdb", "spark")
 
-_SQL_TYPES = {"text": "STRING", "integer": "BIGINT"}
+_SQL_TYPES = {"text": "STRING", "integer": "BIGINT", "number": "DOUBLE", "date": "DATE"}
+
+
+@dataclass(frozen=True)
+class Part:
+    """Files of one kind (same columns) and how they become the view's rows."""
+
+    files: tuple[Path, ...]
+    #: {column in the file: plain name} for columns named by a keyword (only those present).
+    renames: dict[str, str]
+    #: The select list (portable SQL over the renamed columns and ``file_row``).
+    select: tuple[str, ...]
 
 
 class Engine(Protocol):
     name: str
 
-    def load_parquet(self, view: str, files: Sequence[Path], renames: dict[str, str]) -> None: ...
+    def load_parquet(self, view: str, parts: Sequence[Part]) -> None: ...
 
     def load_rows(
         self, view: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]
@@ -47,13 +63,17 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
 
-    def load_parquet(self, view: str, files: Sequence[Path], renames: dict[str, str]) -> None:
-        select = ", ".join(["*", *[f'"{a}" AS {b}' for a, b in renames.items()]])
-        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-        self.con.execute(
-            f"CREATE OR REPLACE VIEW {view} AS SELECT {select} "  # noqa: S608
-            f"FROM read_parquet([{listed}])"
-        )
+    def load_parquet(self, view: str, parts: Sequence[Part]) -> None:
+        selects = []
+        for part in parts:
+            renamed = ", ".join(["*", *[f'"{a}" AS {b}' for a, b in part.renames.items()]])
+            listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in part.files)
+            selects.append(
+                f"SELECT {', '.join(part.select)} FROM (SELECT {renamed}, "  # noqa: S608
+                f"file_row_number AS file_row FROM read_parquet([{listed}], "
+                "file_row_number = true)) f"
+            )
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {' UNION ALL '.join(selects)}")
 
     def load_rows(
         self, view: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]
@@ -104,7 +124,14 @@ class SparkEngine:
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.ui.showConsoleProgress", "false")
             )
-            for key, value in (conf or {}).items():
+            settings = dict(conf or {})
+            if master.startswith("local"):
+                # One machine: a few shuffle partitions per core, not Spark's 200 per shuffle
+                # (a small network's every query ran 200 tasks a stage; AQE coalesces only
+                # after them). A --conf setting wins; a cluster keeps Spark's default.
+                cores = os.cpu_count() or 1
+                settings.setdefault("spark.sql.shuffle.partitions", str(4 * cores))
+            for key, value in settings.items():
                 builder = builder.config(key, value)
             # getOrCreate() returns a session already running in this process (the tests'
             # shared one); only a session built here is stopped by close().
@@ -115,10 +142,19 @@ class SparkEngine:
         self.spark = session
         self._kept: list[Any] = []
 
-    def load_parquet(self, view: str, files: Sequence[Path], renames: dict[str, str]) -> None:
-        frame = self.spark.read.parquet(*[str(f) for f in files])
-        for old, new in renames.items():
-            frame = frame.withColumnRenamed(old, new)
+    def load_parquet(self, view: str, parts: Sequence[Part]) -> None:
+        from pyspark.sql import functions
+
+        frame = None
+        for part in parts:
+            read = self.spark.read.parquet(*[str(f) for f in part.files])
+            read = read.select("*", functions.col("_metadata.row_index").alias("file_row"))
+            for old, new in part.renames.items():
+                read = read.withColumnRenamed(old, new)
+            read = read.selectExpr(*part.select)
+            frame = read if frame is None else frame.unionAll(read)
+        if frame is None:
+            raise ValueError(f"no files for {view}")
         frame.createOrReplaceTempView(view)
 
     def load_rows(
@@ -140,7 +176,8 @@ class SparkEngine:
     def close(self) -> None:
         for frame in self._kept:
             frame.unpersist()
-        for view in ("clients", "episodes", "scores", "visits", "change_table", "pairs"):
+        for view in ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep",
+                     "change_table", "pairs"):  # fmt: skip
             self.spark.catalog.dropTempView(view)
         if self._owned:
             self.spark.stop()

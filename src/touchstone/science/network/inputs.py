@@ -5,7 +5,13 @@ A network directory holds one sub-directory per clinic, each a research export (
 a message that names the clinic (its directory) and the file: a missing manifest, another
 format or schema version, a missing table, a Parquet file whose columns or types differ from
 the data dictionary, row counts that differ from the manifest's (a truncated copy), and a
-pseudonymous client or episode id that appears in more than one clinic (or twice in one).
+pseudonymous client or episode id that appears in more than one clinic (or twice in one), a
+Parquet file whose SHA-256 is not the manifest's (changed or cut short since the export).
+
+Exports of every readable schema version (``research_format.READABLE_VERSIONS``) pool
+together, of either mode: version 3 has no body tables, versions 3 and 4 no ``scores.seq``
+and no ``visits.therapist`` (:class:`ClinicExport` says what each clinic has; the analysis
+loads each kind with its own column expressions).
 """
 
 from __future__ import annotations
@@ -17,14 +23,19 @@ from pathlib import Path
 import duckdb
 
 from touchstone.science.research_format import (
-    DICTIONARY,
+    ADDED_IN_5,
+    CORE_TABLES,
     FORMAT,
+    MANIFEST,
+    MODES,
     PARQUET_TYPES,
+    READABLE_VERSIONS,
     TABLES,
-    VERSION,
+    dictionary,
+    sha256,
 )
 
-#: The coded client columns of every export (schema version 3) the network breaks outcomes
+#: The coded client columns of every readable export the network breaks outcomes
 #: down by (pronouns are not a population; the research format lists the codes).
 POPULATION_COLUMNS = (
     "sex_at_birth",
@@ -44,16 +55,27 @@ class NetworkInputError(ValueError):
 
 @dataclass(frozen=True)
 class ClinicExport:
-    """One clinic's export: its directory name, path and row counts from the manifest."""
+    """One clinic's export: its directory name, path, and from the manifest its schema
+    version, mode, tables and row counts."""
 
     name: str
     path: Path
     counts: dict[str, int]
+    version: int
+    mode: str
+    #: The tables it has (the body tables from version 4 on).
+    tables: tuple[str, ...]
     #: The pseudonymous site id of its clients ("" when it exported no client).
     site: str = ""
 
     def file(self, table: str) -> Path:
         return self.path / f"{table}.parquet"
+
+    def columns(self, table: str) -> list[tuple[str, str, str]]:
+        """The columns its ``table`` must have: its mode's, less those of a later version."""
+        newer = ADDED_IN_5.get(table, ()) if self.version < 5 else ()
+        spec = dictionary(self.mode, diagnoses=False)[table]
+        return [column for column in spec if column[0] not in newer]
 
 
 @dataclass(frozen=True)
@@ -66,44 +88,70 @@ class Network:
     population: tuple[str, ...]
 
     def files(self, table: str) -> list[Path]:
-        return [clinic.file(table) for clinic in self.clinics]
+        """The ``table`` files of every clinic that has that table."""
+        return [clinic.file(table) for clinic in self.clinics if table in clinic.tables]
 
 
 def _refuse(clinic: str, file: str, problem: str) -> NetworkInputError:
     return NetworkInputError(f"clinic {clinic}: {file}: {problem}")
 
 
-def _manifest(directory: Path) -> dict[str, int]:
-    path = directory / "manifest.json"
+def _manifest(directory: Path) -> ClinicExport:
+    path = directory / MANIFEST
     name = directory.name
     if not path.is_file():
-        raise _refuse(name, "manifest.json", "missing; not a Touchstone research export")
+        raise _refuse(name, MANIFEST, "missing; not a Touchstone research export")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _refuse(name, "manifest.json", f"not JSON ({error})") from None
+        raise _refuse(name, MANIFEST, f"not JSON ({error})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise _refuse(name, "manifest.json", f"format is not {FORMAT!r}")
+        raise _refuse(name, MANIFEST, f"format is not {FORMAT!r}")
     version = manifest.get("version")
-    if version != VERSION:
+    readable = ", ".join(str(v) for v in READABLE_VERSIONS)
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise _refuse(
             name,
-            "manifest.json",
-            f"schema version {version!r}; this coordinator reads version {VERSION} "
-            "(re-export the clinic with the same Touchstone release)",
+            MANIFEST,
+            f"schema version {version!r}; this coordinator reads versions {readable} "
+            "(re-export the clinic with a current Touchstone release)",
         )
+    mode = manifest.get("mode")
+    if mode not in MODES:
+        raise _refuse(name, MANIFEST, f"mode {mode!r} is not one of {', '.join(MODES)}")
+    listed = manifest.get("tables")
+    listed = listed if isinstance(listed, list) else []
+    tables = tuple(t for t in TABLES if t in CORE_TABLES or (version >= 4 and t in listed))
     counts = manifest.get("counts")
     if not isinstance(counts, dict) or not all(
-        isinstance(counts.get(t), int) and not isinstance(counts.get(t), bool) for t in TABLES
+        isinstance(counts.get(t), int) and not isinstance(counts.get(t), bool) for t in tables
     ):
-        raise _refuse(name, "manifest.json", "no row count for every table")
-    return {t: int(counts[t]) for t in TABLES}
+        raise _refuse(name, MANIFEST, "no row count for every table")
+    sums = manifest.get("sha256")
+    if not isinstance(sums, dict) or not all(
+        isinstance(sums.get(f"{t}.parquet"), str) for t in tables
+    ):
+        raise _refuse(name, MANIFEST, "no SHA-256 for every Parquet file")
+    return ClinicExport(name, directory, {t: int(counts[t]) for t in tables}, version, mode, tables)
+
+
+def _check_sums(clinic: ClinicExport) -> None:
+    """Every Parquet file the network reads is the one the manifest vouches for."""
+    sums = json.loads((clinic.path / MANIFEST).read_text(encoding="utf-8"))["sha256"]
+    for table in clinic.tables:
+        path = clinic.file(table)
+        if path.is_file() and sha256(path) != sums[path.name]:
+            raise _refuse(
+                clinic.name,
+                path.name,
+                "does not match the manifest's SHA-256 (changed or incomplete since the export)",
+            )
 
 
 def _check_tables(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> set[str]:
     """Check every table's schema and row count; return the clients table's extra columns."""
     extra: set[str] = set()
-    for table in TABLES:
+    for table in clinic.tables:
         path = clinic.file(table)
         if not path.is_file():
             raise _refuse(clinic.name, path.name, "missing")
@@ -120,8 +168,10 @@ def _check_tables(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> set[s
         except duckdb.Error as error:
             raise _refuse(clinic.name, path.name, f"not a Parquet file ({error})") from None
         found = {name: kind for name, kind in schema}
-        for column, kind, _ in DICTIONARY[table]:
-            want = {"VARCHAR": "BYTE_ARRAY", "BIGINT": "INT64"}[PARQUET_TYPES[kind]]
+        for column, kind, _ in clinic.columns(table):
+            want = {"VARCHAR": "BYTE_ARRAY", "BIGINT": "INT64", "DOUBLE": "DOUBLE"}[
+                PARQUET_TYPES[kind]
+            ]
             if column not in found:
                 raise _refuse(clinic.name, path.name, f"column {column!r} is missing")
             if found[column] != want:
@@ -131,7 +181,7 @@ def _check_tables(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> set[s
                     f"column {column!r} is {found[column]}, the dictionary says {kind}",
                 )
         if table == "clients":
-            extra = set(found) - {c for c, _, _ in DICTIONARY[table]}
+            extra = set(found) - {c for c, _, _ in clinic.columns(table)}
         count = int(rows[0]) if rows else 0
         if count != clinic.counts[table]:
             raise _refuse(
@@ -192,9 +242,11 @@ def load_network(root: Path) -> Network:
     directories = sorted(p for p in root.iterdir() if p.is_dir())
     if not directories:
         raise NetworkInputError(f"{root}: no clinic export (one sub-directory per clinic)")
-    clinics = tuple(ClinicExport(d.name, d, _manifest(d)) for d in directories)
+    clinics = tuple(_manifest(d) for d in directories)
     with duckdb.connect() as con:
         extras = [_check_tables(con, clinic) for clinic in clinics]
+        for clinic in clinics:
+            _check_sums(clinic)
         clinics = tuple(replace(c, site=_site(con, c)) for c in clinics)
         _check_unique(con, clinics)
         seen: dict[str, str] = {}

@@ -1,8 +1,10 @@
 """A deterministic synthetic research network, in the research export's own format.
 
 ``generate(out, clinics=N, clients_per_clinic=M, seed=S)`` writes ``N`` clinic exports
-(``clinic-0001/`` ...), each the Parquet tables and ``manifest.json`` of a real export (the
-files the network reads; not the CSV copies or the data dictionaries). Every number is drawn
+(``clinic-0001/`` ...), each the Parquet tables, their CSV copies (unless ``csv=False``) and
+the ``manifest.json`` (mode, counts, SHA-256 of every file) of a real export of the current
+schema version, in the Safe Harbor mode (day counts) unless ``mode`` says otherwise (not the
+data dictionaries). Every number is drawn
 with numpy's PCG64 generator from ``seed`` in whole-network arrays, so the same arguments
 give byte-identical tables on any machine, and 1,000,000 clients take seconds, not hours.
 
@@ -12,7 +14,11 @@ together every two weeks (10 occasions: 20 scores a client); a client's weekly i
 is the clinic's mean slope plus a therapist effect, scaled by the number of completed visits
 (0 to 16), plus noise; about 2 % of totals are not computable (blank); the clients' coded
 sex, gender and life-stage columns are drawn independently of the outcomes
-(:func:`_population`). Nothing in it is
+(:func:`_population`); the body tables: about 30 % of clients with a salivary cortisol sample
+and an HRV recording before and after their first and last visit (cortisol about 15 % lower
+after, RMSSD higher, heart rate lower), about 20 % with two weeks of sleep-diary nights from the
+start and the last two weeks before the end, sleep efficiency a little better at the end
+(:func:`_body`). Nothing in it is
 calibrated to real data: it is test and benchmark input, never evidence.
 """
 
@@ -29,12 +35,16 @@ import pandas as pd
 from touchstone.science.instruments import load_instrument
 from touchstone.science.research_format import (
     FORMAT,
+    MANIFEST,
+    MODES,
     POSTPARTUM_BINS,
     RATING_COLUMNS,
+    SAFE_HARBOR,
     SEX_AT_BIRTH,
     TABLES,
     VERSION,
-    columns,
+    dictionary,
+    sha256,
     write_parquet,
 )
 
@@ -126,14 +136,79 @@ def _population(rng: np.random.Generator, age: np.ndarray) -> dict[str, np.ndarr
     }
 
 
+def _body(
+    rng: np.random.Generator, start: np.ndarray, length: np.ndarray, visits: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
+    """Whole-network body tables: ``owner`` (client index) and ``day`` (days since the
+    episode start, the client's day 0) in each, sorted by owner (see the module notes)."""
+    n = start.size
+    # Cortisol and HRV: before and after the first and the last visit (clients with 2+).
+    measured = np.flatnonzero((visits >= 2) & (rng.random(n) < 0.3))
+    owner = np.repeat(measured, 4)
+    day = np.repeat(7 * (visits[measured] - 1), 4)
+    day[0::4] = day[1::4] = 0
+    timing = np.tile(np.array(["before", "after"], dtype=object), 2 * measured.size)
+    after = timing == "after"
+    before_value = np.exp(rng.normal(np.log(12.0), 0.35, size=owner.size))
+    cortisol = np.where(after, before_value * np.exp(rng.normal(-0.15, 0.2, owner.size)),
+                        before_value)  # fmt: skip
+    rmssd = np.clip(rng.normal(35.0, 12.0, size=owner.size), 5.0, None)
+    rmssd = np.where(after, rmssd + rng.normal(4.0, 6.0, owner.size).clip(-rmssd + 3), rmssd)
+    mean_hr = rng.normal(72.0, 8.0, size=owner.size)
+    mean_hr = np.where(after, mean_hr + rng.normal(-3.0, 3.0, owner.size), mean_hr)
+    sdnn = rmssd * rng.uniform(1.1, 1.6, size=owner.size)
+    lf = rng.lognormal(6.5, 0.6, size=owner.size)
+    hf = rng.lognormal(6.0, 0.7, size=owner.size)
+    n_beats = np.rint(5.0 * mean_hr).astype(np.int64)
+    common = {"owner": owner, "day": day, "timing": timing}
+    out: dict[str, dict[str, np.ndarray]] = {
+        "cortisol": {**common, "value": np.round(cortisol, 2),
+                     "minutes_since_waking": rng.integers(60, 600, size=owner.size)},
+        "hrv": {**common, "duration_s": np.full(owner.size, 300.0), "n_beats": n_beats,
+                "n_corrected": rng.integers(0, 4, size=owner.size),
+                "mean_hr": np.round(mean_hr, 1), "sdnn": np.round(sdnn, 2),
+                "rmssd": np.round(rmssd, 2), "pnn50": np.round(rng.uniform(2, 40, owner.size), 2),
+                "lf": np.round(lf, 1), "hf": np.round(hf, 1), "lf_hf": np.round(lf / hf, 3)},
+    }  # fmt: skip
+    # Sleep: 14 nights from the start and 14 before the end (about 20 % of clients).
+    diarists = np.flatnonzero(rng.random(n) < 0.2)
+    owner = np.repeat(diarists, 28)
+    index = np.tile(np.arange(28), diarists.size)
+    day = np.where(index < 14, index, length[owner] - 28 + index)
+    late = (index >= 14).astype(float)
+    tib = rng.normal(480.0, 30.0, size=owner.size).clip(300, 660)
+    se = (rng.normal(78.0, 8.0, size=owner.size) + 4.0 * late).clip(30, 100)
+    tst = tib * se / 100.0
+    sol = np.rint((tib - tst) * rng.uniform(0.3, 0.6, owner.size)).astype(np.int64)
+    waso = np.rint(tib - tst).astype(np.int64) - sol
+    out["sleep"] = {
+        "owner": owner, "day": day, "sol_min": sol, "awakenings": rng.integers(0, 5, owner.size),
+        "waso_min": waso, "quality": rng.integers(1, 6, size=owner.size),
+        "tib_min": np.round(tib, 1), "tst_min": np.round(tst, 1), "se_pct": np.round(se, 1),
+        "twt_min": np.round(tib - tst, 1),
+        "entered": np.full(owner.size, "portal", dtype=object),
+    }  # fmt: skip
+    return out
+
+
 def _dates(days: np.ndarray) -> np.ndarray:
     return (FIRST_DAY + days.astype("timedelta64[D]")).astype(str).astype(object)
 
 
-def generate(out: Path, *, clinics: int, clients_per_clinic: int, seed: int) -> Generated:
+def generate(
+    out: Path,
+    *,
+    clinics: int,
+    clients_per_clinic: int,
+    seed: int,
+    mode: str = SAFE_HARBOR,
+    csv: bool = True,
+) -> Generated:
     """Write a synthetic network of ``clinics`` exports into ``out`` (see the module notes)."""
     if clinics < 1 or clients_per_clinic < 1:
         raise ValueError("need at least one clinic and one client per clinic")
+    if mode not in MODES:
+        raise ValueError(f"unknown research export mode {mode!r}")
     rng = np.random.default_rng(seed)
     n = clinics * clients_per_clinic
     clinic = np.repeat(np.arange(clinics), clients_per_clinic)
@@ -191,6 +266,12 @@ def generate(out: Path, *, clinics: int, clients_per_clinic: int, seed: int) -> 
     pressure = rng.integers(0, len(PRESSURES), size=visit_owner.size)
     ratings = rng.integers(0, 11, size=(visit_owner.size, len(RATING_COLUMNS)))
     population = _population(rng, age)
+    body = _body(rng, start, length, visits)
+    body_bounds = {
+        table: np.searchsorted(values["owner"], np.arange(clinics + 1) * clients_per_clinic)
+        for table, values in body.items()
+    }
+    spec = dictionary(mode, diagnoses=True)
 
     out.mkdir(parents=True, exist_ok=True)
     visit_bounds = np.concatenate([[0], np.cumsum(np.bincount(clinic[visit_owner],
@@ -207,6 +288,12 @@ def generate(out: Path, *, clinics: int, clients_per_clinic: int, seed: int) -> 
         v = slice(int(visit_bounds[i]), int(visit_bounds[i + 1]))
         end = _dates(start[c] + length[c])
         end[ongoing[c]] = ""
+        end_day = pd.array(length[c], dtype="Int64")
+        end_day[ongoing[c]] = pd.NA
+        start_year = (FIRST_DAY + start[c].astype("timedelta64[D]")).astype("datetime64[Y]")
+        # Safe Harbor's day 0 is the client's (only) episode start.
+        score_days = score_day[s] - start[score_owner[s]]
+        visit_days = visit_day[v] - start[visit_owner[v]]
         frames = {
             "clients": pd.DataFrame({
                 "pid": pids[c], "site": sites[i],
@@ -216,35 +303,60 @@ def generate(out: Path, *, clinics: int, clients_per_clinic: int, seed: int) -> 
             }),
             "episodes": pd.DataFrame({
                 "pid": pids[c], "episode": episodes[c], "start": _dates(start[c]),
-                "end": end, "diagnoses": "F33.1",
+                "end": end, "start_year": start_year.astype(np.int64) + 1970,
+                "start_day": 0, "end_day": end_day, "diagnoses": "F33.1",
             }),
             "scores": pd.DataFrame({
                 "pid": pids[score_owner[s]], "seq": seq[s], "instrument": instrument[s],
-                "date": _dates(score_day[s]), "total": totals_nullable[s],
+                "date": _dates(score_day[s]), "day": score_days, "total": totals_nullable[s],
                 "severity": severity[s],
             }),
             "visits": pd.DataFrame({
                 "pid": pids[visit_owner[v]], "episode": episodes[visit_owner[v]],
                 "therapist": therapists[visit_therapist[v]], "date": _dates(visit_day[v]),
+                "day": visit_days,
                 "minutes": minutes[v], "modality": modality_names[modality[v]],
                 "pressure": pressure_names[pressure[v]],
                 **{name: ratings[v, j] for j, name in enumerate(RATING_COLUMNS)},
             }),
         }  # fmt: skip
+        for table, values in body.items():
+            b = slice(int(body_bounds[table][i]), int(body_bounds[table][i + 1]))
+            owner = values["owner"][b]
+            frame = pd.DataFrame({k: v[b] for k, v in values.items() if k not in ("owner",)})
+            frame.insert(0, "pid", pids[owner])
+            if table != "sleep":
+                frame.insert(1, "episode", episodes[owner])
+            frame["date"] = _dates(start[owner] + frame["day"].to_numpy())
+            if table == "cortisol":
+                frame = frame.assign(analyte="cortisol", specimen="saliva", unit="nmol/L")
+            if table == "hrv":
+                frame["artifact_method"] = "median-filter"
+            frames[table] = frame
         folder = out / f"clinic-{i + 1:04d}"
         folder.mkdir(exist_ok=True)
+        names = []
         for table in TABLES:
-            write_parquet(
-                frames[table][columns(table)], table, folder / f"{table}.parquet", con=con
-            )
-            counts[table] += len(frames[table])
+            frame = frames[table][[c for c, _, _ in spec[table]]]
+            write_parquet(frame, table, folder / f"{table}.parquet", spec, con=con)
+            names.append(f"{table}.parquet")
+            if csv:
+                con.execute(
+                    f"COPY (SELECT * FROM read_parquet('{folder / table}.parquet')) "  # noqa: S608
+                    f"TO '{folder / table}.csv' (HEADER, DELIMITER ',')"
+                )
+                names.append(f"{table}.csv")
+            counts[table] += len(frame)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
-            "deidentification": "synthetic data (touchstone network generate)",
+            "mode": mode,
+            "deidentification": "synthetic data (touchstone network generate); " + MODES[mode],
+            "diagnoses": True,
             "tables": list(TABLES),
             "counts": {table: len(frames[table]) for table in TABLES},
+            "sha256": {name: sha256(folder / name) for name in names},
         }
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
     con.close()
     return Generated(out, clinics, counts)

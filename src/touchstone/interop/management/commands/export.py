@@ -1,5 +1,6 @@
 """``touchstone export fhir CLIENT_ID --out FILE.json`` and ``touchstone export research --out
-DIR`` (contracts other tools rely on). ``--clinic SLUG`` names the clinic (default: the only
+DIR [--mode safe_harbor|limited_data_set] [--with-diagnoses]`` (contracts other tools rely
+on). ``--clinic SLUG`` names the clinic (default: the only
 one). Bad input exits 2 with one line."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_export import client_bundle
-from touchstone.interop.research import TABLES, export_research
+from touchstone.interop.research_modes import MODES, SAFE_HARBOR
 from touchstone.logs.commands import as_job
 
 
@@ -31,6 +32,18 @@ class Command(TouchstoneCommand):
         self.add_clinic_argument(p)
         p = sub.add_parser("research")
         p.add_argument("--out", required=True, type=Path, help="Directory (created if missing).")
+        p.add_argument(
+            "--mode",
+            choices=sorted(MODES),
+            default=SAFE_HARBOR,
+            help="safe_harbor (default: years and day counts only) or limited_data_set "
+            "(shifted dates; only under a data use agreement).",
+        )
+        p.add_argument(
+            "--with-diagnoses",
+            action="store_true",
+            help="Include the ICD-10-CM codes (left out by default).",
+        )
         p.add_argument("--no-progress", action="store_true")
         self.add_clinic_argument(p)
 
@@ -52,6 +65,9 @@ class Command(TouchstoneCommand):
             return
         if out.exists() and not out.is_dir():
             raise bad(f"{out} exists and is not a directory")
+        # pandas and scipy for the research export only: `export fhir` starts without them.
+        from touchstone.interop.research import TABLES, ResearchExportError, export_research
+
         bar = tqdm(
             total=len(TABLES), desc="research export", unit="table", disable=options["no_progress"]
         )
@@ -59,13 +75,22 @@ class Command(TouchstoneCommand):
         def advance(_: str) -> None:
             bar.update(1)
 
-        result = export_research(clinic, out, progress=advance)
+        try:
+            result = export_research(
+                clinic,
+                out,
+                mode=options["mode"],
+                diagnoses=options["with_diagnoses"],
+                progress=advance,
+            )
+        except ResearchExportError as error:
+            raise bad(str(error)) from None
         bar.close()
         record(
             actor,
             Action.EXPORT,
             object_type="interop.research_export",
-            detail=f"research export, {result.counts['clients']} clients",
+            detail=f"research export ({options['mode']}), {result.counts['clients']} clients",
         )
         counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
         self.stdout.write(f"{out}: {counts}")

@@ -17,12 +17,7 @@ from typing import Any
 from touchstone.accounts.commands import TouchstoneCommand, bad
 from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_import import FhirImportError, PatientMismatchError, do_import_fhir
-from touchstone.interop.research import (
-    ResearchImportError,
-    load_exports,
-    pooled_outcomes,
-    to_duckdb,
-)
+from touchstone.lib import json_limits
 from touchstone.logs import import_failed, import_finished
 from touchstone.logs.commands import as_job
 from touchstone.science.change import CRITERIA
@@ -62,9 +57,12 @@ class Command(TouchstoneCommand):
         client = client_of(clinic, options["client_id"])
         path: Path = options["file"]
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json_limits.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise bad(f"{path}: no such file") from None
+        except json_limits.TooDeep as error:
+            import_failed("fhir", "too_deep")
+            raise bad(f"{path}: {error}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             import_failed("fhir", "not_json")
             raise bad(f"{path}: not JSON ({error})") from None
@@ -91,6 +89,14 @@ class Command(TouchstoneCommand):
             self.stdout.write(f"{item.instrument_id}: total {total}{alerts}")
 
     def _research(self, directories: list[Path], db: Path | None, criteria: str) -> None:
+        # pandas and scipy for the research import only: `import fhir` starts without them.
+        from touchstone.interop.research import (
+            ResearchImportError,
+            load_exports,
+            pooled_outcomes,
+            to_duckdb,
+        )
+
         started = time.perf_counter()
         for directory in directories:
             if not directory.is_dir():

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from touchstone.lib import csv_cells
 from touchstone.logs.commands import as_job
 from touchstone.science.instruments import (
     AnswerError,
@@ -102,7 +103,7 @@ class Command(BaseCommand):
         subscales = [s.id for s in instrument.subscales]
         rejected = 0
         with path_out.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
+            writer = csv_cells.writer(out)
             writer.writerow(CSV_FIELDS + subscales)
             for line, row in enumerate(tqdm(body, desc=instrument.id, file=sys.stderr), start=2):
                 row_id, answers = (row[0], row[1:]) if has_id else ("", row)

@@ -20,6 +20,7 @@ from touchstone.science.network.analysis import analyze, write_results
 from touchstone.science.network.engines import ENGINES, open_engine
 from touchstone.science.network.inputs import NetworkInputError, load_network
 from touchstone.science.network.synthetic import generate
+from touchstone.science.research_format import MODES, SAFE_HARBOR
 
 
 def _positive(text: str) -> int:
@@ -49,6 +50,18 @@ class Command(BaseCommand):
         p.add_argument("--clients-per-clinic", type=_positive, required=True)
         p.add_argument("--seed", type=int, required=True)
         p.add_argument("--out", type=Path, required=True)
+        p.add_argument(
+            "--mode",
+            choices=MODES,
+            default=SAFE_HARBOR,
+            help="De-identification mode of the exports (default safe_harbor: day counts)",
+        )
+        p.add_argument(
+            "--no-csv",
+            dest="csv",
+            action="store_false",
+            help="Write only the Parquet files the network reads (no CSV copies)",
+        )
         p = sub.add_parser("analyze", help="Run the pooled analyses on a directory of exports.")
         p.add_argument("directory", type=Path)
         p.add_argument("--engine", choices=ENGINES, default="duckdb")
@@ -78,6 +91,8 @@ class Command(BaseCommand):
                 clinics=options["clinics"],
                 clients_per_clinic=options["clients_per_clinic"],
                 seed=options["seed"],
+                mode=options["mode"],
+                csv=options["csv"],
             )
             counts = ", ".join(f"{v} {k}" for k, v in made.counts.items())
             self.stdout.write(f"{made.clinics} clinic exports in {out}: {counts}")

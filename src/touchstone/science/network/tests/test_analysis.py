@@ -101,7 +101,8 @@ def test_it_pairs_baseline_and_follow_up_as_the_dashboard_does(result):
     assert phq9["overall"]["n"] == 2 + len(BETA) + len(GAMMA)
     assert phq9["overall"]["counts"] == _counts([(20, 12), (18, 8), *BETA, *GAMMA])
     assert result["network"]["counts"] == {"clients": 10, "episodes": 10, "scores": 25,
-                                           "visits": 6}  # fmt: skip
+                                           "visits": 6, "cortisol": 0, "hrv": 0,
+                                           "sleep": 0}  # fmt: skip
 
 
 def test_it_takes_the_main_therapist_modality_and_dose_of_each_episode(result):
@@ -252,3 +253,107 @@ def test_its_sql_pairs_are_science_episodes_pairs_on_random_episodes(tmp_path):
             want[(episodes[k]["episode"], instrument)] = (int(pairs.pre[k]), int(pairs.post[k]))
     assert len(want) > 20 and got == want
     assert queries.pairs(["phq9"], (), {"phq9": 14}).count("INTERVAL 14 DAY") == 1
+
+
+def _days(date: str) -> int:
+    """Days since 2025-01-01 (the episodes' start in :func:`_kinds`: Safe Harbor's day 0)."""
+    return int((np.datetime64(date) - np.datetime64("2025-01-01")).astype(int))
+
+
+def _kinds(root, name, site, pairs, *, version, mode):
+    """A clinic of ``pairs`` as an export of ``version`` in ``mode``, a same-day tie included
+    (the lower seq, in file order for versions without seq, is the baseline)."""
+    pids = [f"{name}{i}" for i in range(len(pairs))]
+    scores = [s for p, (a, b) in zip(pids, pairs, strict=True)
+              for s in (score(p, 1, "2025-01-01", a), score(p, 2, "2025-01-01", 27),
+                        score(p, 3, "2025-03-01", b))]  # fmt: skip
+    for row in scores:
+        row["day"] = _days(row["date"])
+    episodes = [{**_episode(p, "2025-01-01"), "start_year": 2025, "start_day": 0, "end_day": None}
+                for p in pids]  # fmt: skip
+    return write_clinic(root, name, {
+        "clients": [_client(p, site, "70") for p in pids], "episodes": episodes,
+        "scores": scores,
+    }, version=version, mode=mode)  # fmt: skip
+
+
+def test_versions_3_to_5_and_both_modes_pool_alike(tmp_path):
+    from touchstone.science.research_format import LIMITED, SAFE_HARBOR
+
+    mixed, current = tmp_path / "mixed", tmp_path / "current"
+    for i, (version, mode) in enumerate([(3, LIMITED), (4, SAFE_HARBOR), (5, SAFE_HARBOR)]):
+        pairs = [BETA, GAMMA, [(18, 2), (9, 9)]][i]
+        _kinds(mixed, f"c{i}", f"S{i}", pairs, version=version, mode=mode)
+        _kinds(current, f"c{i}", f"S{i}", pairs, version=5, mode=LIMITED)
+    results = []
+    for root in (mixed, current):
+        engine = DuckDBEngine()
+        result = analyze(load_network(root), engine)
+        engine.close()
+        results.append(result)
+    # Only the version 3 clinic differs: it has no body tables.
+    assert results[0]["body"].pop("clinics_with_body_tables") == ["c1", "c2"]
+    assert results[1]["body"].pop("clinics_with_body_tables") == ["c0", "c1", "c2"]
+    for result in results:
+        del result["run"], result["network"]["clinics"]
+    assert results[0] == results[1]
+    phq9 = results[0]["instruments"]["phq9"]
+    # The baseline of each episode is its seq-1 score (not the 27 of the same day).
+    assert phq9["overall"]["mean_pre"] == pytest.approx(np.mean([a for a, _ in BETA + GAMMA]
+                                                                + [18, 9]))  # fmt: skip
+
+
+def test_the_body_before_and_after_a_visit_and_the_first_and_last_week_of_sleep(tmp_path):
+    def sample(pid, date, timing, value, specimen="saliva"):
+        return {"pid": pid, "episode": f"E{pid}", "date": date, "analyte": "cortisol",
+                "specimen": specimen, "value": value, "unit": "nmol/L",
+                "minutes_since_waking": 60, "timing": timing}  # fmt: skip
+
+    def night(pid, date, se):
+        return {"pid": pid, "date": date, "sol_min": 10, "awakenings": 1, "waso_min": 20,
+                "quality": 3, "tib_min": 480.0, "tst_min": 4.8 * se, "se_pct": se,
+                "twt_min": 480 - 4.8 * se, "entered": "portal"}  # fmt: skip
+
+    nights = [night("P1", f"2025-01-{d:02d}", 80.0 + d % 2) for d in range(1, 8)]
+    nights += [night("P1", f"2025-02-{d:02d}", 90.5) for d in range(1, 8)]
+    nights += [night("P2", f"2025-01-{d:02d}", 70.0) for d in range(1, 14)]  # 13: too few
+    write_clinic(tmp_path, "alpha", {
+        "clients": [_client("P1", "S1"), _client("P2", "S1")],
+        "episodes": [_episode("P1", "2025-01-01"), _episode("P2", "2025-01-01")],
+        "cortisol": [
+            sample("P1", "2025-01-10", "before", 10.0), sample("P1", "2025-01-10", "after", 8.0),
+            sample("P1", "2025-01-24", "before", 12.25), sample("P1", "2025-01-24", "after", 9.0),
+            # two samples after one visit: which pairs with the one before is unknown
+            sample("P2", "2025-01-10", "before", 15.0), sample("P2", "2025-01-10", "after", 9.0),
+            sample("P2", "2025-01-10", "after", 11.0),
+            # serum is another measure than saliva
+            sample("P2", "2025-01-17", "before", 300.0, "serum"),
+            sample("P2", "2025-01-17", "after", 280.0, "serum"),
+            {**sample("P2", "2025-01-20", "", 14.0), "episode": ""},  # not tied to a visit
+        ],
+        "sleep": nights,
+    })  # fmt: skip
+    engine = DuckDBEngine()
+    body = analyze(load_network(tmp_path), engine)["body"]
+    engine.close()
+    saliva, serum = body["visit_change"]
+    assert (saliva["specimen"], serum["specimen"]) == ("saliva", "serum")
+    changes = np.array([8.0 - 10.0, 9.0 - 12.25])
+    overall = saliva["overall"]
+    assert overall["n"] == 2
+    assert overall["mean_before"] == pytest.approx(11.125)
+    assert overall["mean_change"] == pytest.approx(changes.mean())
+    assert overall["sd_change"] == pytest.approx(changes.std(ddof=1))
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, 1) * changes.std(ddof=1) / np.sqrt(2)
+    assert overall["ci_low"] == pytest.approx(changes.mean() - half)
+    assert serum["overall"]["n"] == 1 and serum["overall"]["sd_change"] is None
+    assert saliva["by_clinic"][0]["clinic"] == "alpha"
+    assert saliva["pooled"]["result"] is None  # one clinic: nothing to pool
+    [se] = [m for m in body["sleep_change"] if m["metric"] == "se_pct"]
+    assert se["overall"]["n"] == 1  # P2 has 13 nights
+    first = np.mean([80.0 + d % 2 for d in range(1, 8)])
+    assert se["overall"]["mean_before"] == pytest.approx(first)
+    assert se["overall"]["mean_change"] == pytest.approx(90.5 - first)
+    assert body["rows_by_clinic"] == {"alpha": {"cortisol": 10, "sleep": 27}}

@@ -32,7 +32,8 @@ def test_it_reads_a_network_of_good_exports(tmp_path):
     _clinic(tmp_path, "beta", "P2", "S2")
     network = load_network(tmp_path)
     assert [(c.name, c.site) for c in network.clinics] == [("alpha", "S1"), ("beta", "S2")]
-    assert network.clinics[0].counts == {"clients": 1, "episodes": 1, "scores": 2, "visits": 0}
+    assert network.clinics[0].counts == {"clients": 1, "episodes": 1, "scores": 2, "visits": 0,
+                                         "cortisol": 0, "hrv": 0, "sleep": 0}  # fmt: skip
     assert network.population == POPULATION_COLUMNS
 
 
@@ -43,13 +44,12 @@ def test_it_refuses_a_clinic_without_a_manifest(tmp_path):
         load_network(tmp_path)
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 6, "5", True])
 def test_it_refuses_another_schema_version(tmp_path, version):
-    # 2 was two different formats (score order and therapist; coded sex and life stage): both
-    # are refused, only version 3 has them all.
+    # Before 3 no mode and no checksums; 6 is from a later release.
     _clinic(tmp_path, "alpha", "P1", "S1", version=version)
     with pytest.raises(
-        NetworkInputError, match=rf"clinic alpha: manifest.json: schema version {version};"
+        NetworkInputError, match=rf"clinic alpha: manifest.json: schema version {version!r};"
     ):
         load_network(tmp_path)
 
@@ -108,3 +108,49 @@ def test_it_refuses_an_empty_directory_and_an_impossible_total(tmp_path):
     ):
         analyze(load_network(tmp_path), engine)
     engine.close()
+
+
+def test_it_refuses_a_version_3_without_mode_or_checksums(tmp_path):
+    # What the unreleased network branch wrote as "version 3": seq and therapist, no mode.
+    folder = _clinic(tmp_path, "alpha", "P1", "S1")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "version": 3, "mode": None}))
+    with pytest.raises(NetworkInputError, match=r"clinic alpha: manifest.json: mode None is not"):
+        load_network(tmp_path)
+    del manifest["sha256"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(NetworkInputError, match=r"clinic alpha: manifest.json: no SHA-256"):
+        load_network(tmp_path)
+
+
+def test_it_refuses_a_file_changed_since_the_export(tmp_path):
+    _clinic(tmp_path, "alpha", "P1", "S1")
+    folder = _clinic(tmp_path, "beta", "P2", "S2")
+    with duckdb.connect() as con:
+        con.read_parquet(str(folder / "scores.parquet")).filter("seq = 1").write_parquet(
+            str(folder / "one.parquet")
+        )
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["counts"]["scores"] = 1  # the counts agree: only the checksum tells
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "one.parquet").replace(folder / "scores.parquet")
+    with pytest.raises(
+        NetworkInputError, match=r"^clinic beta: scores.parquet: does not match the manifest's"
+    ):
+        load_network(tmp_path)
+
+
+def test_it_reads_versions_3_and_4_without_the_columns_and_tables_they_lack(tmp_path):
+    _clinic(tmp_path, "alpha", "P1", "S1", version=3)
+    _clinic(tmp_path, "beta", "P2", "S2", version=4)
+    _clinic(tmp_path, "gamma", "P3", "S3")
+    network = load_network(tmp_path)
+    assert [(c.version, c.tables) for c in network.clinics] == [
+        (3, ("clients", "episodes", "scores", "visits")),
+        (4, ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")),
+        (5, ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")),
+    ]
+    assert "seq" not in {c for c, _, _ in network.clinics[1].columns("scores")}
+    assert network.files("cortisol") == [
+        tmp_path / n / "cortisol.parquet" for n in ("beta", "gamma")
+    ]
