@@ -34,6 +34,10 @@ def test_it_gives_identical_results_on_duckdb_and_spark_for_50_clinics(tmp_path,
     phq9 = on_duckdb["instruments"]["phq9"]
     assert phq9["overall"]["n"] > 200 and len(phq9["by_clinic"]) == 50
     assert phq9["pooled"]["result"]["k"] >= 40
+    # The body (a Safe Harbor network: day counts; DECIMAL sums of doubles in both engines).
+    cortisol = on_duckdb["body"]["visit_change"][0]
+    assert cortisol["measure"] == "cortisol" and cortisol["overall"]["n"] > 50
+    assert cortisol["pooled"]["result"] is not None
     assert on_spark == on_duckdb
     assert not spark_session.sparkContext._jsc.sc().isStopped()  # a passed session stays up
 
