@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (PostgreSQL server, Chromium) when they
-# are missing. Needs root for apt-get; without it, says what to install and fails.
+# Installs the Debian packages the test suite needs (PostgreSQL server, Chromium, a Java
+# runtime for the research network's Spark tests) when they are missing. Needs root for
+# apt-get; without it, says what to install and fails.
 set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# PySpark 4 runs on Java 17 or newer.
+java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || missing+=(openjdk-17-jre-headless)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing Debian packages: ${missing[*]}. Install them (sudo apt-get install ${missing[*]}) and re-run." >&2

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     # Appointments, services, rooms, staff hours (docs/scheduling.md); above care.
     "touchstone.scheduling",
     "touchstone.billing",
+    "touchstone.network",
     "touchstone.operations",
     "touchstone.logs",
     "touchstone.jobs",

@@ -8,8 +8,9 @@ clients **with research consent only**, as seven tables, each in CSV and Parquet
   pregnancy/postpartum and menopause status; never the client's own words, never the delivery
   date: weeks postpartum only in bins, :data:`POSTPARTUM_BINS`);
 * ``episodes``: start/end (see the modes), ICD-10-CM codes entered by licensed clinicians;
-* ``scores``: instrument, date or day, total, severity;
-* ``visits``: date or day, minutes, modality, pressure, the five 0-10 ratings before/after;
+* ``scores``: order number (``seq``), instrument, date or day, total, severity;
+* ``visits``: pseudonymous therapist, date or day, minutes, modality, pressure, the five 0-10
+  ratings before/after;
 * ``cortisol``: biomarker samples (analyte, specimen, value in its canonical unit, minutes since
   waking, before/after which visit);
 * ``hrv``: the metrics of each heart-rate-variability recording (never the beats themselves,
@@ -18,7 +19,8 @@ clients **with research consent only**, as seven tables, each in CSV and Parquet
   of a night are left out with the other free-standing times).
 
 The body tables link to a visit's episode pseudonym where the sample or recording was taken
-before or after a visit.
+before or after a visit. The file format (tables, columns, types, modes, schema version) is
+:mod:`touchstone.science.research_format`, which the research network reads too.
 
 No name, address, city, phone, e-mail, date of birth, delivery date, record id or free text
 (notes, or a gender identity in the client's words, could hold identifiers) leaves. Two modes
@@ -50,7 +52,6 @@ and episodes by the same offset, so the days between them are the clinic's.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import secrets
 import shutil
@@ -67,16 +68,8 @@ from django.utils import timezone
 from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
-from touchstone.clients.models import (
-    Client,
-    GenderIdentity,
-    MenopauseStatus,
-    PregnancyStatus,
-    Pronouns,
-    SexAtBirth,
-)
+from touchstone.clients.models import Client
 from touchstone.interop.models import ResearchExportKey
-from touchstone.interop.research_modes import MODES, SAFE_HARBOR
 from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
@@ -87,194 +80,49 @@ from touchstone.science.change import CRITERIA
 from touchstone.science.change_batch import CLASSES, change_batch
 from touchstone.science.episodes import episode_pairs
 from touchstone.science.outcomes import rate_table
+from touchstone.science.research_format import (
+    BASELINE_WINDOW_DAYS,
+    CORE_TABLES,
+    DICTIONARY,
+    FORMAT,
+    MANIFEST,
+    MODES,
+    PARQUET_TYPES,
+    POSTPARTUM_BINS,
+    RATING_COLUMNS,
+    READABLE_VERSIONS,
+    SAFE_HARBOR,
+    TABLES,
+    VERSION,
+    dictionary,
+    postpartum_bin,
+    read_parquet,
+    sha256,
+    write_parquet,
+)
 
-TABLES = ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")
-#: The tables every export since version 3 has; the body tables came with version 4 and an
-#: older export pools without them.
-CORE_TABLES = TABLES[:4]
-MANIFEST = "manifest.json"
-RATING_COLUMNS = [
-    f"{name}_{when}"
-    for name in ("tension", "anxiety", "mood", "pain", "relaxation")
-    for when in ("before", "after")
+__all__ = [
+    "BASELINE_WINDOW_DAYS",
+    "DICTIONARY",
+    "PARQUET_TYPES",
+    "POSTPARTUM_BINS",
+    "RATING_COLUMNS",
+    "TABLES",
+    "dictionary",
+    "export_research",
+    "load_exports",
+    "pooled_outcomes",
+    "postpartum_bin",
+    "read_parquet",
+    "write_parquet",
 ]
-#: Weeks since delivery on the export day, in bins (the delivery date is a Safe Harbor date
-#: element and never leaves): (label, first week, last week or None).
-POSTPARTUM_BINS = (("0-6", 0, 6), ("7-12", 7, 12), ("13-26", 13, 26), ("27-52", 27, 52),
-                   ("53+", 53, None))  # fmt: skip
 
-
-def _codes(choices: type[Any]) -> str:
-    return ", ".join(str(v) for v in choices.values)
-
-
-def postpartum_bin(weeks: int | None) -> str:
-    """The bin of :data:`POSTPARTUM_BINS` for whole weeks since delivery; "" for none."""
-    if weeks is None:
-        return ""
-    return next(
-        label
-        for label, low, high in POSTPARTUM_BINS
-        if weeks >= low and (high is None or weeks <= high)
-    )
-
-
-#: table -> [(column, type, description)]: the data dictionary, and the REDCap one.
-DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
-    "clients": [
-        (
-            "pid",
-            "text",
-            "Pseudonymous client id (HMAC-SHA256 under the clinic's secret key)",
-        ),
-        ("site", "text", "Pseudonymous site (clinic) id"),
-        (
-            "age",
-            "text",
-            "Age in years at the start of the first episode; 90+ above 89 (Safe Harbor)",
-        ),
-        (
-            "zip3",
-            "text",
-            "3-digit ZIP; 000 for areas of 20,000 people or fewer; blank: not US",
-        ),
-        (
-            "sex_at_birth",
-            "text",
-            f"Sex assigned at birth, FHIR administrative gender ({_codes(SexAtBirth)}; "
-            "blank: not recorded)",
-        ),
-        (
-            "gender_identity",
-            "text",
-            f"Gender identity, HL7 value set codes ({_codes(GenderIdentity)}; blank: not "
-            "recorded; the client's own words are not exported)",
-        ),
-        (
-            "pronouns",
-            "text",
-            f"Pronouns ({_codes(Pronouns)}; blank: not recorded; own words not exported)",
-        ),
-        (
-            "pregnancy_status",
-            "text",
-            f"Pregnancy status on the export day ({_codes(PregnancyStatus)}; blank: not recorded)",
-        ),
-        (
-            "postpartum_weeks",
-            "text",
-            "Weeks since delivery on the export day when postpartum, binned ("
-            + ", ".join(label for label, _, _ in POSTPARTUM_BINS)
-            + "); the delivery date is not exported",
-        ),
-        (
-            "menopause_status",
-            "text",
-            f"Menopause status ({_codes(MenopauseStatus)}; blank: not recorded)",
-        ),
-    ],
-    "episodes": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("episode", "text", "Pseudonymous episode id"),
-        ("start", "date", "Episode start, shifted by the client's secret offset"),
-        ("end", "date", "Episode end, shifted (blank: ongoing at export)"),
-        ("diagnoses", "text", "ICD-10-CM codes entered by licensed clinicians, separated by ;"),
-    ],
-    "scores": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("instrument", "text", "Instrument id (e.g. phq9, gad7)"),
-        ("date", "date", "Completion date, shifted"),
-        ("total", "integer", "Total score (blank when not computable)"),
-        ("severity", "text", "Severity band"),
-    ],
-    "visits": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("episode", "text", "Pseudonymous episode id"),
-        ("date", "date", "Session date, shifted"),
-        ("minutes", "integer", "Session length in minutes"),
-        ("modality", "text", "Massage modality"),
-        ("pressure", "text", "Pressure"),
-        *[(c, "integer", f"Session rating 0-10: {c.replace('_', ' ')}") for c in RATING_COLUMNS],
-    ],
-    "cortisol": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("episode", "text", "Pseudonymous episode id of the visit (blank: not tied to a visit)"),
-        ("date", "date", "Collection date, shifted"),
-        ("analyte", "text", "Biomarker (e.g. cortisol)"),
-        ("specimen", "text", "Specimen (saliva, serum, ...)"),
-        ("value", "number", "Concentration in the canonical unit"),
-        ("unit", "text", "Canonical unit of value (e.g. nmol/L)"),
-        ("minutes_since_waking", "integer", "Minutes since waking (blank: unknown)"),
-        ("timing", "text", "before/after the visit (blank: not tied to a visit)"),
-    ],
-    "hrv": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("episode", "text", "Pseudonymous episode id of the visit (blank: not tied to a visit)"),
-        ("date", "date", "Recording date, shifted"),
-        ("timing", "text", "before/after the visit (blank: not tied to a visit)"),
-        ("duration_s", "number", "Length of the recording in seconds"),
-        ("n_beats", "integer", "Beats (RR intervals) recorded"),
-        ("n_corrected", "integer", "Intervals corrected as artifacts"),
-        ("artifact_method", "text", "Artifact correction method"),
-        ("mean_hr", "number", "Mean heart rate, beats per minute"),
-        ("sdnn", "number", "SDNN, ms"),
-        ("rmssd", "number", "RMSSD, ms"),
-        ("pnn50", "number", "pNN50, percent"),
-        ("lf", "number", "LF power, ms^2 (blank: recording too short)"),
-        ("hf", "number", "HF power, ms^2 (blank: recording too short)"),
-        ("lf_hf", "number", "LF/HF ratio (blank: recording too short)"),
-    ],
-    "sleep": [
-        ("pid", "text", "Pseudonymous client id"),
-        ("date", "date", "Night of (the date the client went to bed), shifted"),
-        ("sol_min", "integer", "Minutes to fall asleep (Consensus Sleep Diary item 3)"),
-        ("awakenings", "integer", "Awakenings, not counting the final one (item 4)"),
-        ("waso_min", "integer", "Minutes awake after sleep onset (item 5)"),
-        ("quality", "integer", "Sleep quality 1-5 (item 8; blank: not answered)"),
-        ("tib_min", "number", "Time in bed, minutes"),
-        ("tst_min", "number", "Total sleep time, minutes"),
-        ("se_pct", "number", "Sleep efficiency, percent"),
-        ("twt_min", "number", "Total wake time, minutes"),
-        ("entered", "text", "Who entered the night (staff, portal, api)"),
-    ],
+#: Every column either mode may export, per table (the frames hold them all; each export
+#: selects its mode's).
+ALL_COLUMNS: dict[str, dict[str, None]] = {
+    table: dict.fromkeys(c for mode in MODES for c, _, _ in dictionary(mode, diagnoses=True)[table])
+    for table in TABLES
 }
-
-
-#: Safe Harbor's columns in place of the limited data set's dates.
-_SAFE_HARBOR_DATES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
-    "episodes": {
-        "start": [
-            ("start_year", "integer", "Year the episode started"),
-            ("start_day", "integer", "Days from the client's first episode start to this one's"),
-        ],
-        "end": [("end_day", "integer", "Days from the client's first episode start to this "
-                 "episode's end (blank: ongoing at export)")],
-    },
-    "scores": {"date": [("day", "integer", "Completion: days since the client's first episode "
-                         "start (negative before it)")]},
-    "visits": {"date": [("day", "integer", "Session: days since the client's first episode "
-                         "start")]},
-    "cortisol": {"date": [("day", "integer", "Collection: days since the client's first "
-                           "episode start")]},
-    "hrv": {"date": [("day", "integer", "Recording: days since the client's first episode "
-                      "start")]},
-    "sleep": {"date": [("day", "integer", "Night of: days since the client's first episode "
-                        "start")]},
-}  # fmt: skip
-
-
-def dictionary(mode: str, diagnoses: bool) -> dict[str, list[tuple[str, str, str]]]:
-    """The tables' columns in ``mode``, with or without the diagnosis codes."""
-    out: dict[str, list[tuple[str, str, str]]] = {}
-    for table, columns in DICTIONARY.items():
-        replaced = _SAFE_HARBOR_DATES.get(table, {}) if mode == SAFE_HARBOR else {}
-        out[table] = [
-            spec
-            for column in columns
-            if diagnoses or column[0] != "diagnoses"
-            for spec in replaced.get(column[0], [column])
-        ]
-    return out
 
 
 def export_key(clinic: Clinic) -> bytes:
@@ -291,14 +139,6 @@ class ExportResult:
     directory: Path
     files: tuple[Path, ...]
     counts: dict[str, int]
-
-
-#: Every column either mode may export, per table (the frames hold them all; each export
-#: selects its mode's).
-ALL_COLUMNS: dict[str, dict[str, None]] = {
-    table: dict.fromkeys(c for mode in MODES for c, _, _ in dictionary(mode, diagnoses=True)[table])
-    for table in TABLES
-}
 
 
 def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
@@ -329,6 +169,12 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
 
     def days_since(client_id: int, value: dt.date | None) -> int | None:
         return None if value is None else (value - anchor[client_id]).days
+
+    def therapist(staff_id: int | None) -> str:
+        """A therapist's pseudonym, per clinic like the clients' ("": none recorded)."""
+        if staff_id is None:
+            return ""
+        return deid.pseudonym(key, scope, f"therapist-{staff_id}", prefix="T")
 
     frames = {
         "clients": pd.DataFrame(
@@ -384,6 +230,7 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
         visits.values(
             "client_id",
             "episode_id",
+            "therapist_id",
             "starts_at",
             "duration_min",
             "modality",
@@ -399,10 +246,12 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
     ]:
         if client_id not in first_start:
             anchor[client_id] = min(on, anchor.get(client_id, on))
+    seq: dict[int, int] = {}  # the client's administrations in completion order, 1, 2, ...
     frames["scores"] = pd.DataFrame(
         [
             {
                 "pid": pid[client_id],
+                "seq": (seq := seq | {client_id: seq.get(client_id, 0) + 1})[client_id],
                 "instrument": instrument_id,
                 "date": day(client_id, on),
                 "day": days_since(client_id, on),
@@ -412,12 +261,13 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
             for client_id, instrument_id, on, total, severity in score_rows
         ],
         columns=[*ALL_COLUMNS["scores"]],
-    ).astype({"total": "Int64", "day": "Int64"})
+    ).astype({"seq": "Int64", "total": "Int64", "day": "Int64"})
     frames["visits"] = pd.DataFrame(
         [
             {
                 "pid": pid[row["client_id"]],
                 "episode": eid.get(row["episode_id"], ""),
+                "therapist": therapist(row["therapist_id"]),
                 "date": day(row["client_id"], row["on"]),
                 "day": days_since(row["client_id"], row["on"]),
                 "minutes": row["duration_min"],
@@ -510,46 +360,6 @@ def _redcap_rows(spec: dict[str, list[tuple[str, str, str]]]) -> list[list[str]]
     return rows
 
 
-#: Parquet column types from the data dictionary's types. Dates stay ISO 8601 text, as in the
-#: CSV files (blank: none), so both files of a table hold the same values.
-PARQUET_TYPES = {"text": "VARCHAR", "date": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE"}
-
-
-def write_parquet(
-    frame: pd.DataFrame, table: str, path: Path, spec: dict[str, list[tuple[str, str, str]]]
-) -> None:
-    """Write one export table as Parquet through DuckDB, with the dictionary's column types.
-
-    DuckDB writes Parquet itself (``COPY ... (FORMAT parquet)``), so the export needs no
-    pyarrow; the explicit casts give every export the same schema, even an empty table.
-    """
-    import duckdb
-
-    columns = ", ".join(
-        f'CAST("{column}" AS {PARQUET_TYPES[kind]}) AS "{column}"'
-        for column, kind, _ in spec[table]
-    )
-    with duckdb.connect() as con:
-        con.register("frame", frame)
-        con.sql(f"SELECT {columns} FROM frame").write_parquet(str(path))  # noqa: S608
-
-
-def read_parquet(path: Path) -> pd.DataFrame:
-    """One Parquet table as a pandas frame, read by DuckDB (integers as nullable Int64)."""
-    import duckdb
-
-    with duckdb.connect() as con:
-        return con.read_parquet(str(path)).df()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def export_research(
     clinic: Clinic,
     out: Path,
@@ -594,16 +404,14 @@ def export_research(
         names += ["data_dictionary.csv", "redcap_data_dictionary.csv"]
         counts = {name: len(frames[name]) for name in TABLES}
         manifest = {
-            "format": "touchstone-research-export",
-            # 2: coded sex/gender/life stage on clients; 3: the two modes, checksums;
-            # 4: the body tables (cortisol, hrv, sleep).
-            "version": 4,
+            "format": FORMAT,
+            "version": VERSION,  # science.research_format's version history
             "mode": mode,
             "deidentification": MODES[mode],
             "diagnoses": diagnoses,
             "tables": list(TABLES),
             "counts": counts,
-            "sha256": {name: _sha256(work / name) for name in names},
+            "sha256": {name: sha256(work / name) for name in names},
         }
         # Last: a directory with a manifest is a complete export.
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
@@ -670,8 +478,14 @@ def _checked_manifest(directory: Path) -> dict[str, Any]:
     sums = manifest.get("sha256")
     if not isinstance(sums, dict) or manifest.get("mode") not in MODES:
         raise ResearchImportError(
-            f"{directory}: {MANIFEST} has no checksums or mode (an export from before version 2; "
+            f"{directory}: {MANIFEST} has no checksums or mode (an export from before version 3; "
             "export it again)"
+        )
+    if manifest.get("format") != FORMAT or manifest.get("version") not in READABLE_VERSIONS:
+        raise ResearchImportError(
+            f"{directory}: {MANIFEST} is version {manifest.get('version')!r} of "
+            f"{manifest.get('format')!r}; this release reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))} of {FORMAT!r}"
         )
     for name in _tables_of(manifest):
         for suffix in (".csv", ".parquet"):
@@ -681,7 +495,7 @@ def _checked_manifest(directory: Path) -> dict[str, Any]:
         file = directory / Path(name).name
         if not file.is_file():
             raise ResearchImportError(f"{directory}: {file.name} is missing")
-        if _sha256(file) != expected:
+        if sha256(file) != expected:
             raise ResearchImportError(
                 f"{directory}: {file.name} does not match the manifest's checksum (incomplete "
                 "or changed since the export)"
@@ -745,6 +559,9 @@ def pooled_pairs(frames: dict[str, pd.DataFrame], instrument_id: str) -> pd.Data
     scores = scores[(scores["instrument"] == instrument_id) & scores["total"].notna()]
     if episodes.empty or scores.empty:
         return pd.DataFrame(columns=columns)
+    if "seq" in scores:  # two scores on one day keep the client's order (version 5; older
+        # exports list a client's scores in completion order, which the stable sort keeps)
+        scores = scores.sort_values(["pid", "seq"], kind="stable")
     # Pseudonyms to integers, shared by both tables (episode_pairs matches clients by number).
     codes, _ = pd.factorize(pd.concat([episodes["pid"], scores["pid"]], ignore_index=True))
     score_time = pd.to_datetime(scores["date"]).to_numpy(dtype="datetime64[D]")

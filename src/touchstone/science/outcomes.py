@@ -470,8 +470,46 @@ def prepost_hedges_g(
     if sd_pre == 0:
         raise ValueError("baseline scores do not vary, so the change cannot be standardized")
     r = float(np.corrcoef(x, y)[0, 1]) if np.std(y) > 0 else 0.0
+    return prepost_effect_from_summary(
+        n,
+        float(x.mean()),
+        float(y.mean()),
+        sd_pre,
+        r,
+        higher_is_better=higher_is_better,
+        level=level,
+    )
+
+
+def prepost_effect_from_summary(
+    n: int,
+    mean_pre: float,
+    mean_post: float,
+    sd_pre: float,
+    r: float,
+    *,
+    higher_is_better: bool,
+    level: float = 0.95,
+) -> PrePostEffect:
+    """:func:`prepost_hedges_g` from summary statistics instead of paired scores.
+
+    The same formula (metafor ``escalc(measure = "SMCR")``), for callers that hold only the
+    sufficient statistics of the pairs, e.g. the research network, whose engines return sums
+    per clinic rather than every episode. ``r`` is the pre-post correlation (0 when the
+    follow-up scores do not vary, as :func:`prepost_hedges_g` takes it).
+
+    Examples
+    --------
+    >>> e = prepost_effect_from_summary(10, 15.0, 9.0, 4.0, 0.5, higher_is_better=False)
+    >>> round(e.g, 4), round(e.variance, 4)
+    (1.3708, 0.194)
+    """
+    if n < 3:
+        raise ValueError("need at least three pre-post pairs")
+    if not sd_pre > 0:
+        raise ValueError("baseline scores do not vary, so the change cannot be standardized")
     sign = 1.0 if higher_is_better else -1.0
-    d = sign * (float(y.mean()) - float(x.mean())) / sd_pre
+    d = sign * (mean_post - mean_pre) / sd_pre
     g = hedges_correction(n - 1) * d
     variance = 2 * (1 - r) / n + g * g / (2 * n)
     se = math.sqrt(variance)
@@ -484,8 +522,8 @@ def prepost_hedges_g(
         ci_high=g + z * se,
         d=d,
         n=n,
-        mean_pre=float(x.mean()),
-        mean_post=float(y.mean()),
+        mean_pre=mean_pre,
+        mean_post=mean_post,
         sd_pre=sd_pre,
         r=r,
         level=level,
@@ -556,7 +594,8 @@ class DoseResponse:
         }
 
 
-def _bin_label(low: float, high: float) -> str:
+def session_bin_label(low: float, high: float) -> str:
+    """The label of the session-count bin ``[low, high)``: ``"1-3"``, ``"7"``, ``"13+"``."""
     if math.isinf(high):
         return f"{low:g}+"
     if high - low == 1:
@@ -621,7 +660,7 @@ def dose_response(
             sd = float(np.std(signed[inside], ddof=1)) if n > 1 else None
             rows.append(
                 DoseBin(
-                    _bin_label(low, high),
+                    session_bin_label(low, high),
                     n,
                     k,
                     k / n,
@@ -632,7 +671,7 @@ def dose_response(
                 )
             )
         else:
-            rows.append(DoseBin(_bin_label(low, high), 0, 0, None, None, None, None, None))
+            rows.append(DoseBin(session_bin_label(low, high), 0, 0, None, None, None, None, None))
     rho: float | None = None
     p: float | None = None
     if s.size >= 3 and np.ptp(s) > 0 and np.ptp(signed) > 0:

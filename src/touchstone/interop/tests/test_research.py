@@ -111,7 +111,9 @@ def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tm
     redcap = (tmp_path / "redcap_data_dictionary.csv").read_text().splitlines()
     assert redcap[0].startswith("Variable / Field Name,Form Name,Section Header,Field Type")
     assert redcap[1].startswith("record_id,clients")
-    assert json.loads((tmp_path / "manifest.json").read_text())["counts"]["clients"] == 2
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["counts"]["clients"] == 2
+    assert (manifest["format"], manifest["version"]) == ("touchstone-research-export", 5)
     assert not re.search(r"\bRefusenik\b", text)
 
 
@@ -201,6 +203,20 @@ def test_it_lets_only_the_owner_download_the_research_zip(cast: Cast):
         assert b"Quillfeather" in response.content
 
 
+def test_it_orders_scores_and_names_therapists_by_pseudonym_only(cast: Cast, tmp_path):
+    client = _consented(cast, cast.harbour, PEOPLE[0])
+    export_research(cast.harbour, tmp_path)
+    scores = read_parquet(tmp_path / "scores.parquet")
+    # seq numbers the client's administrations in completion order, 1, 2, ...
+    completed = Administration.objects.filter(client=client).completed()
+    assert list(scores["seq"]) == list(range(1, completed.count() + 1))
+    visits = read_parquet(tmp_path / "visits.parquet")
+    therapists = set(visits["therapist"])
+    assert therapists and all(re.fullmatch(r"T[0-9a-f]{16}", t) for t in therapists)
+    staff_ids = {str(v.therapist_id) for v in Visit.objects.filter(client=client)}
+    assert not staff_ids & therapists
+
+
 def test_it_exports_the_coded_sex_gender_and_life_stage_but_no_words_or_delivery_date(
     cast: Cast, tmp_path
 ):
@@ -257,6 +273,21 @@ def test_the_pool_judges_change_with_the_criteria_asked_for():
     assert _pool([0, 20], [12, 7])["counts"]["recovered"] == 1
     nhs = _pool([0, 20], [12, 7], criteria="nhs-talking-therapies")
     assert (nhs["counts"]["recovered"], nhs["counts"]["unchanged"]) == (0, 1)
+
+
+def test_the_formats_codes_are_the_clients_model_choices():
+    # science.research_format lists the codes without Django; the model must not drift.
+    from touchstone.clients import models
+    from touchstone.science import research_format as rf
+
+    assert tuple(models.SexAtBirth.values) == rf.SEX_AT_BIRTH
+    assert tuple(models.GenderIdentity.values) == rf.GENDER_IDENTITY
+    assert tuple(models.Pronouns.values) == rf.PRONOUNS
+    assert tuple(models.PregnancyStatus.values) == rf.PREGNANCY_STATUS
+    assert tuple(models.MenopauseStatus.values) == rf.MENOPAUSE_STATUS
+    dictionary = {c: d for c, _, d in rf.DICTIONARY["clients"]}
+    assert "non-binary, other, asked-declined" in dictionary["gender_identity"]
+    assert "0-6, 7-12, 13-26, 27-52, 53+" in dictionary["postpartum_weeks"]
 
 
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -393,7 +424,7 @@ def test_it_exports_cortisol_hrv_and_sleep_with_the_visit_episode_and_no_free_te
     assert "Polar" not in text and "Zebediah" not in text
     assert "rr_ms" not in text and "device" not in text
     manifest = json.loads((tmp_path / "sh" / "manifest.json").read_text())
-    assert manifest["version"] == 4
+    assert manifest["version"] == 5
     assert manifest["counts"] == {
         "clients": 1, "episodes": 1, "scores": len(frames["scores"]),
         "visits": len(frames["visits"]), "cortisol": 1, "hrv": 1, "sleep": 1,
