@@ -27,6 +27,7 @@ from touchstone.measures.progress import client_series
 from touchstone.portal.access import appointment_actor, portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
+    do_open_portal_link,
     do_revoke_portal_link,
     do_use_portal_link,
 )
@@ -52,6 +53,8 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         return _gone(request)
     actor = portal_actor(request, link)
     timezone.activate(link.clinic.zone)  # dates on the client's pages are the clinic's
+    if link.purpose != Purpose.PROGRESS:
+        do_open_portal_link(actor, link)
     if link.purpose == Purpose.SLEEP_DIARY:
         return redirect("physiology:diary", token=token)
     if link.purpose == Purpose.PROGRESS:
