@@ -269,7 +269,13 @@ class StaffMember(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        return self.name_of(self.user.first_name, self.user.last_name, self.user.get_username())
+
+    @staticmethod
+    def name_of(first_name: str, last_name: str, username: str) -> str:
+        """The name shown for a staff member, from their user's fields (``get_full_name()``,
+        else the username): for pages that read plain rows, not models (the calendar)."""
+        return f"{first_name} {last_name}".strip() or username
 
     def can(self, permission: str) -> bool:
         return self.is_active and role_has(self.role, permission)
