@@ -22,6 +22,7 @@ class Purpose(models.TextChoices):
     QUESTIONNAIRES = "questionnaires", "Questionnaires to fill"
     PROGRESS = "progress", "The client's own progress"
     SLEEP_DIARY = "sleep_diary", "Daily sleep diary"
+    BOOKING = "booking", "Book a visit"
 
 
 class PortalLinkQuerySet(ClinicOwnedQuerySet["PortalLink"]):
