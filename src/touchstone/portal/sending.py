@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from touchstone.audit.actor import Actor
+from touchstone.audit.log import record
+from touchstone.audit.models import Action
 from touchstone.clients.models import Client
 from touchstone.messaging.actions import client_address, do_queue_client_message
 from touchstone.messaging.models import Kind, Message
@@ -42,24 +44,30 @@ def do_send_booking_link(actor: Actor, client: Client) -> Message:
     """Create a booking link for ``client`` and queue it by their channel; the send job is
     enqueued at once. Refused (``ValidationError``, a message for staff) when the clinic
     takes no online bookings, the client cannot be reached or opted out, or a link went to
-    them moments ago or too often today."""
+    them moments ago or too often today; a refusal is audited (denied, with the reason)."""
     clinic = client.clinic
     name = client.full_name
+
+    def refuse(why: str, text: str) -> ValidationError:
+        record(actor, Action.DENIED, client, detail=f"booking link not sent: {why}")
+        return ValidationError(text)
+
     if not policy_for(clinic).online_booking:
-        raise ValidationError(
-            "The clinic does not take online bookings: turn them on in Scheduling settings."
+        raise refuse(
+            "no online booking",
+            "The clinic does not take online bookings: turn them on in Scheduling settings.",
         )
     _channel, _to, reason = client_address(client)
     if reason:
-        raise ValidationError(REFUSALS.get(reason, "{name} cannot be reached.").format(name=name))
+        raise refuse(reason, REFUSALS.get(reason, "{name} cannot be reached.").format(name=name))
     now = timezone.now()
     sent = Message.objects.filter(
         clinic=clinic, client=client, kind=Kind.BOOKING, created_at__gte=now - dt.timedelta(days=1)
     ).values_list("created_at", flat=True)
     if any(at >= now - MIN_GAP for at in sent):
-        raise ValidationError(f"A booking link went to {name} a few minutes ago.")
+        raise refuse("limit", f"A booking link went to {name} a few minutes ago.")
     if len(sent) >= PER_DAY:
-        raise ValidationError(f"{name} was sent {PER_DAY} booking links today: no more today.")
+        raise refuse("limit", f"{name} was sent {PER_DAY} booking links today: no more today.")
     expires = now + dt.timedelta(days=BOOKING_LINK_DAYS)
     with transaction.atomic():
         link = do_create_portal_link(actor, client, Purpose.BOOKING, [], expires)

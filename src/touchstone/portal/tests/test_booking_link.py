@@ -87,6 +87,8 @@ def test_a_client_who_opted_out_or_cannot_be_reached_gets_nothing_and_staff_are_
     page = _send(clinic, lee).content.decode()
     assert says in page
     assert not PortalLink.objects.exists() and not Message.objects.exists()
+    refused = AuditEvent.objects.get(action="denied", object_type="clients.client")
+    assert refused.object_id == str(lee.pk) and "booking link not sent" in refused.detail
 
 
 def test_it_is_refused_while_the_clinic_takes_no_online_bookings(clinic: Cast):
