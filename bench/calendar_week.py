@@ -15,7 +15,9 @@ client, as the owner:
 The query count does not depend on the number of appointments (asserted in
 ``scheduling/tests/test_views.py``); timings are reported here, never asserted.
 
-Run: ``.venv/bin/python bench/calendar_week.py``. Results go in docs/benchmarks.md.
+Run: ``.venv/bin/python bench/calendar_week.py``. Results go in docs/benchmarks.md. With
+``BENCH_PROFILE=1`` the clinic's week is also rendered once under cProfile and the 25 most
+expensive functions (cumulative time) are printed.
 """
 
 from __future__ import annotations
@@ -141,6 +143,13 @@ def main() -> None:
             f"(min {1000 * min(times):.0f}, max {1000 * max(times):.0f}); "
             f"{len(ctx.captured_queries)} queries; {len(response.content) // 1024} KiB"
         )
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(http.get, views["clinic week"])
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,9 @@ class ClinicSettingsForm(forms.ModelForm):
         "quiet_hours_end",
         "reminder_lead_hours",
         "escalation_minutes",
+        "delivery_lead_hours",
+        "delivery_reminder_days",
+        "delivery_valid_days",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -123,6 +126,10 @@ class ClinicSettingsForm(forms.ModelForm):
             "quiet_hours_end",
             "reminder_lead_hours",
             "escalation_minutes",
+            "delivery_enabled",
+            "delivery_lead_hours",
+            "delivery_reminder_days",
+            "delivery_valid_days",
         ]
 
 

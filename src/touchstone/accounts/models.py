@@ -159,6 +159,31 @@ class Clinic(models.Model):
         help_text="A risk alert nobody acknowledges within this time goes to the next person "
         "on call and to the owner.",
     )
+    # Questionnaires the measurement plans make due, sent as private links (portal.delivery).
+    delivery_enabled = models.BooleanField(
+        "Send due questionnaires automatically",
+        default=False,
+        help_text="The measurement plans' due questionnaires (and sleep diaries) go to clients "
+        "as private links, by their chosen channel, before a visit or when they fall due.",
+    )
+    delivery_lead_hours = models.PositiveSmallIntegerField(
+        "Send before a visit (hours)",
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_LEAD_HOURS)],
+        help_text="Questionnaires due for a visit are sent this many hours before it.",
+    )
+    delivery_reminder_days = models.PositiveSmallIntegerField(
+        "Remind after (days)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(13)],
+        help_text="A link not yet filled is reminded once, this many days after it was sent.",
+    )
+    delivery_valid_days = models.PositiveSmallIntegerField(
+        "Links sent on the plan's schedule work for (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(14)],
+        help_text="Then they expire; links sent before a visit expire when it starts.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -244,7 +269,13 @@ class StaffMember(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        return self.name_of(self.user.first_name, self.user.last_name, self.user.get_username())
+
+    @staticmethod
+    def name_of(first_name: str, last_name: str, username: str) -> str:
+        """The name shown for a staff member, from their user's fields (``get_full_name()``,
+        else the username): for pages that read plain rows, not models (the calendar)."""
+        return f"{first_name} {last_name}".strip() or username
 
     def can(self, permission: str) -> bool:
         return self.is_active and role_has(self.role, permission)

@@ -58,6 +58,7 @@ class EpisodeOut(Schema):
     plan_each_visit: list[str]
     plan_periodic: list[str]
     plan_every_weeks: int | None
+    plan_sleep_diary: bool
     diagnoses: list[DiagnosisOut] | None = Field(
         None, description="Present only for a role that may see diagnoses (clinician)."
     )
@@ -74,6 +75,7 @@ class EpisodeIn(Schema):
     plan_each_visit: list[str] = []
     plan_periodic: list[str] = []
     plan_every_weeks: int | None = Field(None, ge=1, le=52)
+    plan_sleep_diary: bool = False
 
 
 class EpisodePatch(Schema):
@@ -90,6 +92,7 @@ class EpisodePatch(Schema):
     plan_each_visit: list[str] = omittable()
     plan_periodic: list[str] = omittable()
     plan_every_weeks: int | None = Field(None, ge=1, le=52)
+    plan_sleep_diary: bool = omittable()
 
 
 class DiagnosisIn(Schema):

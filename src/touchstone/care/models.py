@@ -289,6 +289,11 @@ class Episode(ClinicOwned):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(52)],
     )
+    plan_sleep_diary = models.BooleanField(
+        "Sleep diary",
+        default=False,
+        help_text="The client keeps the daily sleep diary while the episode is open.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
@@ -341,6 +346,7 @@ EPISODE_FIELDS = [
     "plan_each_visit",
     "plan_periodic",
     "plan_every_weeks",
+    "plan_sleep_diary",
 ]
 
 

@@ -9,7 +9,7 @@ visit, when the caller says so, until given that day: given means not due).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,7 @@ def instruments_due(
     completed: Mapping[str, dt.date | None],
     *,
     visit_today: bool = False,
+    given_for_visit: Collection[str] = (),
 ) -> list[DueInstrument]:
     """The instruments due on ``today`` for ``episode``, one entry per instrument.
 
@@ -64,6 +65,9 @@ def instruments_due(
     visit_today : bool
         Whether the client has a visit today; then the per-visit instruments are due,
         except those already completed today.
+    given_for_visit : collection of instrument ids
+        Per-visit instruments the client already filled for today's visit before the day
+        (through the link the plan sent before it, ``portal.delivery``): not due again.
 
     Examples
     --------
@@ -79,6 +83,10 @@ def instruments_due(
     if visit_today:
         for instrument_id in episode.plan_each_visit or []:
             # Given today: done for this visit; a periodic or intake entry keeps its reason.
-            if instrument_id not in due and completed.get(instrument_id) != today:
+            if (
+                instrument_id not in due
+                and completed.get(instrument_id) != today
+                and instrument_id not in given_for_visit
+            ):
                 due[instrument_id] = DueInstrument(instrument_id, "session", today, 0)
     return sorted(due.values(), key=lambda d: (d.due_on, d.instrument_id))

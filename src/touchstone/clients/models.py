@@ -176,8 +176,13 @@ class Client(ClinicOwned):
 
     @property
     def full_name(self) -> str:
-        shown = self.preferred_name or self.given_name
-        return f"{shown} {self.family_name}"
+        return self.name_of(self.given_name, self.preferred_name, self.family_name)
+
+    @staticmethod
+    def name_of(given_name: str, preferred_name: str, family_name: str) -> str:
+        """The name staff see, from the three fields (pages that read plain rows, not models:
+        the calendar)."""
+        return f"{preferred_name or given_name} {family_name}"
 
     @property
     def is_archived(self) -> bool:

@@ -17,6 +17,7 @@ from touchstone.jobs import tasks as runner_tasks
 from touchstone.measures import tasks as measures_tasks
 from touchstone.messaging import tasks as messaging_tasks
 from touchstone.outcomes import tasks as outcomes_tasks
+from touchstone.portal import tasks as portal_tasks
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("escalate_alerts", measures_tasks.escalate_alerts, dt.timedelta(minutes=1)),
     # Appointment reminders at the clinic's lead times (messaging/reminders.py).
     Periodic("queue_reminders", messaging_tasks.queue_reminders, dt.timedelta(minutes=5)),
+    # The measurement plans' due questionnaires and sleep diaries as private links, before a
+    # visit or on the plan's schedule; one reminder; expiry (portal/delivery.py).
+    Periodic("deliver_measurements", portal_tasks.deliver_measurements, dt.timedelta(minutes=5)),
     # Queued messages whose time has come (quiet hours over, retry back-off passed).
     Periodic("send_due_messages", messaging_tasks.send_due_messages, dt.timedelta(minutes=1)),
     # The nightly refit of the expected-recovery models (no longer inside a dashboard GET).

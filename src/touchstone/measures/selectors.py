@@ -4,6 +4,7 @@ client record (fixed query counts)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db.models import Q
@@ -112,6 +113,9 @@ class Due:
     instrument_id: str
     reason: str
     days_overdue: int
+    #: How far the link the plan sent for it got (``portal.selectors.DeliveryState``), or None
+    #: when none was sent; set by ``outcomes.summaries.questionnaires_due``.
+    delivery: Any = None
 
     @property
     def name(self) -> str:

@@ -46,7 +46,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -80,6 +80,7 @@ from touchstone.outcomes.trajectories import (
     OffTrackRow,
     off_track_rows,
 )
+from touchstone.portal.selectors import delivery_states, filled_for_visits
 from touchstone.science.change_batch import CLASSES, change_batch
 from touchstone.science.episodes import episode_pairs
 
@@ -578,13 +579,21 @@ def _sort_key(due: Due) -> tuple[int, str, int, str]:
 
 
 def questionnaires_due(
-    member: StaffMember, today: dt.date, *, offset: int = 0, limit: int = 25
+    member: StaffMember,
+    today: dt.date,
+    *,
+    offset: int = 0,
+    limit: int = 25,
+    client_id: int | None = None,
 ) -> Listing:
-    """Questionnaires the open episodes' plans make due by ``today``, most overdue first.
+    """Questionnaires the open episodes' plans make due by ``today``, most overdue first
+    (only ``client_id``'s, for the client page), each with how far the link the plan sent for
+    it got (``Due.delivery``, ``portal.selectors.delivery_states``).
 
     The stored intake and periodic rows of every episode, except the episodes of clients
     with a visit today: those few are worked out in full here (``care.plans.instruments_due``
-    with ``visit_today``), per-visit questionnaires included. Six queries, whatever the size.
+    with ``visit_today``), per-visit questionnaires included; one the client filled for
+    today's visit through the link sent before it is not due. Ten queries, whatever the size.
     """
     _ensure_lists(member)
     start, end = day_bounds(today)
@@ -593,12 +602,16 @@ def questionnaires_due(
         .filter(starts_at__gte=start, starts_at__lt=end, client__archived_at__isnull=True)
         .exclude(status="cancelled")
     )
+    if client_id is not None:
+        visiting = visiting.filter(client_id=client_id)
     live_scope = Episode.objects.for_member(member).filter(
         Q(ended_on__isnull=True) | Q(ended_on__gte=today),
         started_on__lte=today,
         client_id__in=visiting.values("client_id"),
     )
     live_episodes = list(live_scope.select_related("client").order_by("pk"))
+    # Always run (not only when someone visits today): the page's query count stays the same.
+    filled = filled_for_visits(member, start, end, visiting.values("client_id"))
     live: list[Due] = []
     if live_episodes:
         last: dict[int, dict[str, dt.date]] = defaultdict(dict)
@@ -616,7 +629,10 @@ def questionnaires_due(
             completed = {
                 k: v for k, v in last[episode.client_id].items() if v >= episode.started_on
             }
-            for item in instruments_due(episode, today, completed, visit_today=True):
+            given = filled.get(episode.client_id, set())
+            for item in instruments_due(
+                episode, today, completed, visit_today=True, given_for_visit=given
+            ):
                 live.append(
                     Due(episode.client, episode.pk, item.instrument_id, item.reason,
                         item.days_overdue)
@@ -629,6 +645,7 @@ def questionnaires_due(
             client__archived_at__isnull=True,
         )
         .exclude(episode_id__in=live_scope.values("pk"))
+        .filter(**({} if client_id is None else {"client_id": client_id}))
         .select_related("client")
         .order_by("due_on", "client__family_name", "episode_id", "instrument_id")
     )
@@ -636,5 +653,7 @@ def questionnaires_due(
         Due(row.client, row.episode_id, row.instrument_id, row.reason, (today - row.due_on).days)
         for row in stored[: offset + limit]
     ]
-    merged = sorted(head + live, key=_sort_key)
-    return Listing(merged[offset : offset + limit], stored.count() + len(live))
+    merged = sorted(head + live, key=_sort_key)[offset : offset + limit]
+    states = delivery_states(member, [(d.episode_id, d.instrument_id) for d in merged])
+    page = [replace(d, delivery=states.get((d.episode_id, d.instrument_id))) for d in merged]
+    return Listing(page, stored.count() + len(live))

@@ -26,7 +26,9 @@ def do_create_portal_link(
     instrument_ids: Sequence[str],
     expires_at: dt.datetime,
 ) -> PortalLink:
-    """A private link for one client; questionnaire links carry their administrations."""
+    """A private link for one client; questionnaire links carry their administrations.
+    ``actor`` is the staff member who sends it, or the job that sends it on the measurement
+    plan's schedule (``portal.delivery``: no ``created_by``)."""
     now = timezone.now()
     if not now < expires_at <= now + MAX_VALID:
         raise ValidationError("A link must expire within 14 days.")
@@ -43,7 +45,7 @@ def do_create_portal_link(
         clinic=client.clinic,
         client=client,
         purpose=purpose,
-        created_by=actor.staff,
+        created_by=actor.member,
         expires_at=expires_at,
     )
     with transaction.atomic():
@@ -53,6 +55,15 @@ def do_create_portal_link(
                 do_start_administration(actor, client, instrument_id, Mode.PORTAL)
             )
     return link
+
+
+def do_open_portal_link(actor: Actor, link: PortalLink) -> None:
+    """The client opened the link: the first time is kept (``opened_at``, shown as "opened"
+    on the due list); later openings change nothing here (each is a read in the audit log)."""
+    if link.opened_at is not None:
+        return
+    link.opened_at = timezone.now()
+    writes.save(actor, link, Action.UPDATE, update_fields=["opened_at"], detail="opened")
 
 
 def do_use_portal_link(actor: Actor, link: PortalLink) -> None:

@@ -22,6 +22,7 @@ class Purpose(models.TextChoices):
     QUESTIONNAIRES = "questionnaires", "Questionnaires to fill"
     PROGRESS = "progress", "The client's own progress"
     SLEEP_DIARY = "sleep_diary", "Daily sleep diary"
+    BOOKING = "booking", "Book a visit"
 
 
 class PortalLinkQuerySet(ClinicOwnedQuerySet["PortalLink"]):
@@ -43,9 +44,19 @@ class PortalLink(ClinicOwned):
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     nonce = models.CharField(max_length=32, default="", editable=False)
     administrations = models.ManyToManyField(Administration, blank=True, related_name="links")
-    created_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: sent automatically by the measurement plan (portal.delivery).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the client first opened it."
+    )
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -72,6 +83,57 @@ class PortalLink(ClinicOwned):
         if self.revoked_at is not None or now >= self.expires_at:
             return False
         return self.purpose == Purpose.PROGRESS or self.used_at is None
+
+
+class Delivery(ClinicOwned):
+    """One automatic sending of an episode's due questionnaires (or its sleep diary) as a
+    private link (``portal.delivery``): before a visit (``appointment``) or on the plan's
+    schedule. ``items`` names what it covers, ``"<instrument>@<occasion>"`` (the occasion: the
+    day an intake or periodic questionnaire fell due, or ``appt<id>`` for one visit's
+    questionnaires), so nothing is sent twice for the same occasion; ``key`` is unique per
+    clinic for the same reason under concurrency. ``link`` is empty when nothing was sent
+    (``skip_reason``: opted out, no address). Holds no answers: those are the link's
+    administrations."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey("care.Episode", on_delete=models.CASCADE, related_name="+")
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    key = models.CharField(max_length=80)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    items = models.JSONField(default=list)
+    link = models.OneToOneField(
+        PortalLink, on_delete=models.PROTECT, null=True, blank=True, related_name="delivery"
+    )
+    skip_reason = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep found its link expired unfilled."
+    )
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["clinic", "key"], name="one_delivery_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery #{self.pk} ({self.get_purpose_display()})"
+
+    @property
+    def message_key(self) -> str:
+        """The key of the message that carries the link (``messaging.Message.key``)."""
+        return f"measures:{self.pk}"
+
+    @property
+    def instrument_ids(self) -> list[str]:
+        return sorted({item.partition("@")[0] for item in self.items})
 
 
 def find_link(token: str, *, spent_ok: bool = False) -> PortalLink | None:

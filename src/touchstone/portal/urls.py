@@ -9,6 +9,7 @@ urlpatterns = [
         [
             path("links/new/", views.link_create, name="link"),
             path("links/progress/", views.progress_link_create, name="progress_link"),
+            path("links/booking/", views.booking_link_send, name="booking_link"),
         ]
     ),
     path("links/<int:link_id>/revoke/", views.link_revoke, name="link_revoke"),

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -27,6 +28,7 @@ from touchstone.measures.progress import client_series
 from touchstone.portal.access import appointment_actor, portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
+    do_open_portal_link,
     do_revoke_portal_link,
     do_use_portal_link,
 )
@@ -35,6 +37,7 @@ from touchstone.portal.appointments import find_appointment
 from touchstone.portal.booking import booking_url
 from touchstone.portal.forms import PortalLinkForm
 from touchstone.portal.models import PortalLink, Purpose, find_link
+from touchstone.portal.sending import do_send_booking_link
 from touchstone.scheduling.actions import do_cancel_appointment, do_confirm_appointment
 from touchstone.scheduling.models import UPCOMING
 from touchstone.scheduling.models import Status as AppointmentStatus
@@ -52,8 +55,12 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         return _gone(request)
     actor = portal_actor(request, link)
     timezone.activate(link.clinic.zone)  # dates on the client's pages are the clinic's
+    if link.purpose != Purpose.PROGRESS:
+        do_open_portal_link(actor, link)
     if link.purpose == Purpose.SLEEP_DIARY:
         return redirect("physiology:diary", token=token)
+    if link.purpose == Purpose.BOOKING:
+        return redirect("portal:book", token=token)
     if link.purpose == Purpose.PROGRESS:
         member = current_member(request) if request.user.is_authenticated else None
         if member is not None and not member.can("measures.view"):
@@ -215,3 +222,24 @@ def link_revoke(request: MemberRequest, link_id: int) -> HttpResponse:
     do_revoke_portal_link(request.actor, link)
     messages.success(request, "The link no longer works.")
     return redirect("record:client", client_id=link.client_id)
+
+
+@requires("schedule.book")
+@require_POST
+def booking_link_send(request: MemberRequest, client_id: int) -> HttpResponse:
+    """The "Send booking link" button (client page, appointment page): a private link to book
+    their next visit, by the client's channel; back to the page it was sent from, with what
+    happened (a clear refusal when the client opted out or cannot be reached)."""
+    client = get_client_for(request.member, client_id)
+    try:
+        message = do_send_booking_link(request.actor, client)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        by = "text message" if message.channel == "sms" else "e-mail"
+        held = " (after the clinic's quiet hours)" if message.send_after > timezone.now() else ""
+        messages.success(request, f"A booking link goes to {client.full_name} by {by}{held}.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("record:client", args=[client.pk])
+    return redirect(back)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
@@ -13,9 +14,10 @@ from touchstone.audit.models import Action
 from touchstone.care.selectors import client_care_summary, massage_progress
 from touchstone.clients.access import get_client_for
 from touchstone.measures.selectors import questionnaire_progress
+from touchstone.outcomes.summaries import questionnaires_due
 from touchstone.outcomes.trajectories import client_trajectories
 from touchstone.physiology.selectors import progress_panel
-from touchstone.portal.selectors import open_links
+from touchstone.portal.selectors import client_deliveries, open_links
 
 
 @requires("clients.view")
@@ -27,7 +29,11 @@ def client_page(request: MemberRequest, client_id: int) -> HttpResponse:
         "client": client,
         "care": client_care_summary(member, client),
         "open_links": open_links(member, client),
+        "deliveries": client_deliveries(member, client),
     }
+    if member.can("measures.give"):
+        # What the measurement plan makes due, and how far the links it sent got.
+        context["due"] = questionnaires_due(member, timezone.localdate(), client_id=client.pk)
     return render(request, "record/client.html", context)
 
 

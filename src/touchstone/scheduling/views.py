@@ -84,8 +84,18 @@ def calendar_page(request: MemberRequest) -> HttpResponse:
             "today_url": link(date=timezone.localdate().isoformat()),
             "day_url": link(view="day"),
             "week_url": link(view="week"),
+            # Reversed once for every card (``{{ appointment_path }}{{ pk }}/``).
+            "appointment_path": _appointment_path(),
+            "show_staff": view == "week" and not staff_id,
         },
     )
+
+
+def _appointment_path() -> str:
+    """``/calendar/appointments/``: the appointment page's path without its id."""
+    path = reverse("scheduling:appointment", args=[0])
+    assert path.endswith("/0/"), path  # the card appends "<pk>/"
+    return path[:-2]
 
 
 @requires("schedule.book")
