@@ -8,7 +8,8 @@ clients **with research consent only**, as seven tables, each in CSV and Parquet
   pregnancy/postpartum and menopause status; never the client's own words, never the delivery
   date: weeks postpartum only in bins, :data:`POSTPARTUM_BINS`);
 * ``episodes``: start/end (see the modes), ICD-10-CM codes entered by licensed clinicians;
-* ``scores``: instrument, date or day, total, severity;
+* ``scores``: instrument, date or day, total, severity, and whether the instrument is a
+  validated one (``false``: the clinic's own questionnaire);
 * ``visits``: date or day, minutes, modality, pressure, the five 0-10 ratings before/after;
 * ``cortisol``: biomarker samples (analyte, specimen, value in its canonical unit, minutes since
   waking, before/after which visit);
@@ -79,7 +80,7 @@ from touchstone.interop.models import ResearchExportKey
 from touchstone.interop.research_modes import MODES, SAFE_HARBOR
 from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import instrument, is_custom
 from touchstone.measures.models import Administration
 from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.science import deid
@@ -186,6 +187,7 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
         ("date", "date", "Completion date, shifted"),
         ("total", "integer", "Total score (blank when not computable)"),
         ("severity", "text", "Severity band"),
+        ("validated", "text", "yes: a validated instrument; no: the clinic's own questionnaire"),
     ],
     "visits": [
         ("pid", "text", "Pseudonymous client id"),
@@ -408,6 +410,7 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
                 "day": days_since(client_id, on),
                 "total": total,
                 "severity": severity,
+                "validated": "no" if is_custom(instrument_id) else "yes",
             }
             for client_id, instrument_id, on, total, severity in score_rows
         ],
