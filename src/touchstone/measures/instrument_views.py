@@ -3,6 +3,8 @@ own questionnaires (preview and test-scoring before they go live)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBase
@@ -138,7 +140,9 @@ def custom_detail(request: MemberRequest, custom_id: int) -> HttpResponseBase:
                 messages.success(request, "Draft replaced.")
                 return redirect("measures:custom", custom_id=custom.pk)
             if "test" in request.POST and trial.is_valid():
-                given = {k: v for k, v in trial.answers().items() if v is not None}
+                given: dict[str | int, Any] = {
+                    k: v for k, v in trial.answers().items() if v is not None
+                }
                 test_result = score(definition, given)
         except ValidationError as error:
             replace.add_error(None, error)
