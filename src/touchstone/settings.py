@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "touchstone.accounts",
     "touchstone.audit",
     "touchstone.clients",
+    "touchstone.instruments",
     "touchstone.care",
     "touchstone.messaging",
     "touchstone.measures",

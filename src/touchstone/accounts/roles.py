@@ -56,6 +56,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Running the clinic.
     "staff.manage": frozenset({Role.OWNER}),
     "clinic.settings": frozenset({Role.OWNER}),
+    # Licensed instrument texts (with their attestation) and the clinic's own questionnaires.
+    "instruments.manage": frozenset({Role.OWNER}),
     # Who is on call for risk alerts, and in which order.
     "oncall.manage": frozenset({Role.OWNER}),
     "audit.view": frozenset({Role.OWNER}),

@@ -4,6 +4,7 @@ model's ``full_clean()`` and written in one transaction with its version and its
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,6 +36,7 @@ from touchstone.care.models import (
 )
 from touchstone.care.signals import visit_saved
 from touchstone.clients.models import Client
+from touchstone.instruments.catalogue import plan_errors
 
 #: What completing a visit sets about medical clearance, besides the visit's own fields.
 CLEARANCE_SET = ["clearance", "clearance_override_by"]
@@ -98,12 +100,41 @@ def do_record_screen(actor: Actor, client: Client, data: dict[str, Any]) -> Cont
     )
 
 
+PLAN_FIELDS = ("plan_intake", "plan_each_visit", "plan_periodic")
+
+
+def _check_plan(episode: Episode, data: dict[str, Any], fields: Any = PLAN_FIELDS) -> None:
+    """A plan holds only what this clinic can give: licensed instruments once their text is
+    entered, and the clinic's own live instruments (never another clinic's). Raises every
+    error of ``data`` at once (the model's and the plan's) and writes nothing."""
+    errors: dict[str, list[str]] = {}
+    for name in fields:
+        value = data.get(name)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            problems = plan_errors(episode.clinic_id, value)
+            if problems:
+                errors[name] = problems
+    if not errors:
+        return
+    try:
+        writes.apply(episode, data, EPISODE_FIELDS, ["clinic", "client"])
+    except ValidationError as invalid:
+        for field, messages in invalid.message_dict.items():
+            errors[field] = messages  # the model's message covers an unknown id too
+    raise ValidationError(errors)
+
+
 def do_create_episode(actor: Actor, client: Client, data: dict[str, Any]) -> Episode:
     episode = Episode(clinic_id=client.clinic_id, client=client)
+    _check_plan(episode, data)
     return writes.create(actor, episode, data, fields=EPISODE_FIELDS, exclude=["clinic", "client"])
 
 
 def do_update_episode(actor: Actor, episode: Episode, data: dict[str, Any]) -> list[str]:
+    # An unchanged plan stays valid (a text entered since, or a plan from before a licence).
+    changed_plan = {k: v for k, v in data.items() if k in PLAN_FIELDS and v != getattr(episode, k)}
+    if changed_plan:
+        _check_plan(copy.copy(episode), data, fields=list(changed_plan))
     return writes.update(actor, episode, data, fields=EPISODE_FIELDS, exclude=["clinic", "client"])
 
 

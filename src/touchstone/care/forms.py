@@ -16,7 +16,6 @@ from touchstone.care.models import (
     EPISODE_FIELDS,
     INTAKE_FIELDS,
     MEDICATION_FIELDS,
-    SESSION_RATING_INSTRUMENTS,
     VISIT_FIELDS,
     AdverseEvent,
     ContraindicationScreen,
@@ -29,7 +28,7 @@ from touchstone.care.models import (
     VisitAddendum,
 )
 from touchstone.clients.forms import DateInput
-from touchstone.science.instruments import all_instruments
+from touchstone.instruments import catalogue as instruments
 
 #: Who may be a visit's therapist: the staff whose role records care.
 TREATING_ROLES = roles_with("care.edit")
@@ -90,19 +89,12 @@ class ScreenForm(forms.ModelForm):
         }
 
 
-def _instrument_choices() -> list[tuple[str, str]]:
-    """Every instrument a plan may hold: the session ratings belong to the visit form."""
-    return sorted(
-        (i.id, i.title)
-        for i in all_instruments().values()
-        if i.id not in SESSION_RATING_INSTRUMENTS
-    )
-
-
 class EpisodeForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = _instrument_choices()
+        # What this clinic can give (licensed ones once their text is entered, its own live
+        # ones); the session ratings belong to the visit form.
+        choices = sorted(instruments.choices(self.instance.clinic_id))
         for name in ("plan_intake", "plan_each_visit", "plan_periodic"):
             self.fields[name] = forms.MultipleChoiceField(
                 label=self.fields[name].label,

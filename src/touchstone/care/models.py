@@ -21,6 +21,7 @@ from touchstone.accounts.access import ClinicOwned
 from touchstone.accounts.models import StaffMember
 from touchstone.care import bodymap, contraindications, icd10
 from touchstone.clients.models import Client
+from touchstone.instruments.catalogue import CUSTOM_ID
 from touchstone.lib.npi import INVALID_NPI, npi_is_valid
 from touchstone.science.instruments import instrument_ids
 
@@ -321,7 +322,9 @@ class Episode(ClinicOwned):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 errors[name] = "Give a list of instrument ids."
                 continue
-            unknown = sorted(set(value) - known)
+            # A clinic's own instruments and licensed texts are checked against the clinic by
+            # the actions (care.actions: measures.instruments.plan_errors).
+            unknown = sorted(v for v in set(value) - known if not CUSTOM_ID.match(v))
             if unknown:
                 errors[name] = f"Unknown instrument: {', '.join(unknown)}."
             elif set(value) & SESSION_RATING_INSTRUMENTS:

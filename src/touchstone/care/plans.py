@@ -13,6 +13,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+#: WAI-SR is due once per episode from the visit after this many completed visits: the
+#: alliance is measured early, when it predicts outcome, once there is a relationship to rate
+#: (Hatcher & Gillaspy 2006 gave it from the third session; a design default).
+ALLIANCE_AFTER_VISITS = 3
+ALLIANCE_INSTRUMENT = "waisr"
+
 
 def next_due(
     episode: Any, completed: Mapping[str, dt.date | None]
@@ -51,6 +57,8 @@ def instruments_due(
     *,
     visit_today: bool = False,
     given_for_visit: Collection[str] = (),
+    visits_done: int = 0,
+    alliance: bool = False,
 ) -> list[DueInstrument]:
     """The instruments due on ``today`` for ``episode``, one entry per instrument.
 
@@ -68,6 +76,11 @@ def instruments_due(
     given_for_visit : collection of instrument ids
         Per-visit instruments the client already filled for today's visit before the day
         (through the link the plan sent before it, ``portal.delivery``): not due again.
+    visits_done : int
+        Completed visits of the episode before today.
+    alliance : bool
+        Whether the clinic can give the WAI-SR (its licensed text is entered): it is then due
+        at the visit after the third (:func:`alliance_due`), whatever the plan says.
 
     Examples
     --------
@@ -89,4 +102,68 @@ def instruments_due(
                 and instrument_id not in given_for_visit
             ):
                 due[instrument_id] = DueInstrument(instrument_id, "session", today, 0)
+        if alliance and alliance_due(visits_done, completed):
+            due.setdefault(
+                ALLIANCE_INSTRUMENT, DueInstrument(ALLIANCE_INSTRUMENT, "alliance", today, 0)
+            )
     return sorted(due.values(), key=lambda d: (d.due_on, d.instrument_id))
+
+
+# --- pathways: what a client's situation suggests for the plan (issue 15 §2) ----------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A pathway's instrument (``None``: the sleep diary) and why it is suggested."""
+
+    pathway: str
+    instrument_id: str | None
+    reason: str
+
+
+def pathway_suggestions(
+    *, weeks_postpartum: int | None, menopause_status: str, postpartum_weeks: int = 52
+) -> list[Suggestion]:
+    """The instruments a client's recorded status suggests for a new episode's plan.
+
+    Parameters
+    ----------
+    weeks_postpartum : int or None
+        Whole weeks since delivery (``Client.weeks_postpartum``), ``None`` when not postpartum.
+    menopause_status : str
+        ``Client.menopause_status`` (``"peri"``, ``"post"``, ...).
+    postpartum_weeks : int
+        The postpartum pathway's span (12 months, ``clients.models.POSTPARTUM_WEEKS``).
+
+    Examples
+    --------
+    >>> [s.instrument_id for s in pathway_suggestions(weeks_postpartum=6, menopause_status="")]
+    ['epds']
+    """
+    out: list[Suggestion] = []
+    if weeks_postpartum is not None and weeks_postpartum <= postpartum_weeks:
+        out.append(
+            Suggestion(
+                "postpartum",
+                "epds",
+                f"Delivered {weeks_postpartum} weeks ago: the EPDS screens for perinatal "
+                "depression (cut-offs 10 and 13); its item 10 raises a risk alert.",
+            )
+        )
+    if menopause_status in ("peri", "post"):
+        out += [
+            Suggestion(
+                "menopause",
+                "mrs",
+                "Peri- or postmenopausal: the Menopause Rating Scale, with its somatic, "
+                "psychological and urogenital subscales.",
+            ),
+            Suggestion("menopause", "isi", "Sleep often suffers in the menopausal transition."),
+            Suggestion("menopause", None, "A sleep diary alongside the ISI."),
+        ]
+    return out
+
+
+def alliance_due(visits_done: int, completed: Mapping[str, dt.date | None]) -> bool:
+    """Whether the WAI-SR is due: after the third completed visit of the episode, once."""
+    return visits_done >= ALLIANCE_AFTER_VISITS and completed.get(ALLIANCE_INSTRUMENT) is None

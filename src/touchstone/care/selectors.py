@@ -14,7 +14,7 @@ from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
-from touchstone.care import charts
+from touchstone.care import charts, plans
 from touchstone.care.models import (
     RATINGS,
     ContraindicationScreen,
@@ -25,7 +25,8 @@ from touchstone.care.models import (
     Visit,
     VisitStatus,
 )
-from touchstone.clients.models import Client
+from touchstone.clients.models import POSTPARTUM_WEEKS, Client
+from touchstone.instruments import catalogue as instruments
 
 LAST_VISITS = 5
 #: How many overdue unsigned notes the home page lists (the rest are behind a link).
@@ -236,3 +237,31 @@ def massage_progress(member: StaffMember, client: Client) -> MassageProgress | N
         ratings=rating_rows,
         visits=visit_timeline(member, client),
     )
+
+
+@dataclass(frozen=True)
+class PlanSuggestion:
+    """A pathway's suggestion for a new episode's plan, and whether the clinic can follow it
+    (a licensed instrument needs its text entered first)."""
+
+    suggestion: plans.Suggestion
+    title: str
+    available: bool
+
+
+def plan_suggestions(client: Client, today: dt.date) -> list[PlanSuggestion]:
+    """What the client's recorded status suggests (postpartum: EPDS; peri-/postmenopausal:
+    MRS, ISI and the sleep diary), with each instrument's availability in the clinic."""
+    can_give = {i.id: i.title for i in instruments.administrable(client.clinic_id)}
+    out = []
+    for s in plans.pathway_suggestions(
+        weeks_postpartum=client.weeks_postpartum(today),
+        menopause_status=client.menopause_status,
+        postpartum_weeks=POSTPARTUM_WEEKS,
+    ):
+        if s.instrument_id is None:
+            out.append(PlanSuggestion(s, "Sleep diary (private link)", True))
+            continue
+        title = can_give.get(s.instrument_id) or instruments.instrument(s.instrument_id).title
+        out.append(PlanSuggestion(s, title, s.instrument_id in can_give))
+    return out

@@ -45,7 +45,7 @@ from touchstone.care.models import (
     Visit,
     VisitAddendum,
 )
-from touchstone.care.selectors import current_screen, overdue_unsigned_visits
+from touchstone.care.selectors import current_screen, overdue_unsigned_visits, plan_suggestions
 from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
 
@@ -285,10 +285,20 @@ def screen_create(request: MemberRequest, client_id: int) -> HttpResponse:
 @requires("care.edit")
 def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
+    suggestions = plan_suggestions(client, timezone.localdate())
+    suggested = [
+        s.suggestion.instrument_id
+        for s in suggestions
+        if s.available and s.suggestion.instrument_id
+    ]
     form = EpisodeForm(
         request.POST or None,
         instance=Episode(clinic_id=client.clinic_id, client=client),
-        initial={"started_on": timezone.localdate()},
+        initial={
+            "started_on": timezone.localdate(),
+            "plan_intake": suggested,
+            "plan_periodic": suggested,
+        },
     )
     if request.method == "POST" and form.is_valid():
         episode = _save(
@@ -309,6 +319,7 @@ def episode_create(request: MemberRequest, client_id: int) -> HttpResponse:
             "form": form,
             "title": "New episode of care",
             "cancel": ("record:client", client.pk),
+            "suggestions": suggestions,
         },
     )
 

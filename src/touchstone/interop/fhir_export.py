@@ -26,7 +26,7 @@ from touchstone.care.models import Diagnosis, Visit, VisitAddendum, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.interop.fhir_person import life_stage_observations, patient_fields
 from touchstone.logs import export_finished
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import instrument, is_custom
 from touchstone.measures.models import Administration
 from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.science.billing import MASSAGE_CPT, MASSAGE_CPT_TEXT
@@ -256,6 +256,10 @@ def vitals(visit: Visit, subject: str) -> Iterable[dict[str, Any]]:
             )
 
 
+#: Said of every score of a clinic's own questionnaire (issue 15 §1).
+NOT_VALIDATED = "Not validated: the clinic's own questionnaire, not a validated instrument."
+
+
 def score_resources(
     clinic: Clinic, administration: Administration, subject: str
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -284,6 +288,11 @@ def score_resources(
                         "code": "{score}",
                     },
                     derivedFrom=[{"reference": qr_urn}],
+                    **(
+                        {"note": [{"text": NOT_VALIDATED}]}
+                        if is_custom(administration.instrument_id)
+                        else {}
+                    ),
                 ),
             )
         )
@@ -402,6 +411,8 @@ def client_bundle(clinic: Clinic, client: Client, *, with_diagnoses: bool) -> di
     )
     for instrument_id in sorted({a.instrument_id for a in administrations}):
         q = to_fhir_questionnaire(instrument(instrument_id))
+        if is_custom(instrument_id):
+            q["description"] = NOT_VALIDATED
         entries.append((urn(clinic, "questionnaire", instrument_id), q))
     for a in administrations:
         entries.extend(score_resources(clinic, a, subject))

@@ -8,7 +8,8 @@ clients **with research consent only**, as seven tables, each in CSV and Parquet
   pregnancy/postpartum and menopause status; never the client's own words, never the delivery
   date: weeks postpartum only in bins, :data:`POSTPARTUM_BINS`);
 * ``episodes``: start/end (see the modes), ICD-10-CM codes entered by licensed clinicians;
-* ``scores``: order number (``seq``), instrument, date or day, total, severity;
+* ``scores``: order number (``seq``), instrument, date or day, total, severity, and whether the
+  instrument is a validated one (``no``: the clinic's own questionnaire);
 * ``visits``: pseudonymous therapist, date or day, minutes, modality, pressure, the five 0-10
   ratings before/after;
 * ``cortisol``: biomarker samples (analyte, specimen, value in its canonical unit, minutes since
@@ -72,7 +73,7 @@ from touchstone.clients.models import Client
 from touchstone.interop.models import ResearchExportKey
 from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import instrument, is_custom
 from touchstone.measures.models import Administration
 from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.science import deid
@@ -247,19 +248,23 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
         if client_id not in first_start:
             anchor[client_id] = min(on, anchor.get(client_id, on))
     seq: dict[int, int] = {}  # the client's administrations in completion order, 1, 2, ...
-    frames["scores"] = pd.DataFrame(
-        [
+    score_records = []
+    for client_id, instrument_id, on, total, severity in score_rows:
+        seq[client_id] = seq.get(client_id, 0) + 1
+        score_records.append(
             {
                 "pid": pid[client_id],
-                "seq": (seq := seq | {client_id: seq.get(client_id, 0) + 1})[client_id],
+                "seq": seq[client_id],
                 "instrument": instrument_id,
                 "date": day(client_id, on),
                 "day": days_since(client_id, on),
                 "total": total,
                 "severity": severity,
+                "validated": "no" if is_custom(instrument_id) else "yes",
             }
-            for client_id, instrument_id, on, total, severity in score_rows
-        ],
+        )
+    frames["scores"] = pd.DataFrame(
+        score_records,
         columns=[*ALL_COLUMNS["scores"]],
     ).astype({"seq": "Int64", "total": "Int64", "day": "Int64"})
     frames["visits"] = pd.DataFrame(

@@ -18,8 +18,15 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.models import Action
 from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.clients.models import Client
+from touchstone.instruments.models import CustomInstrument, CustomStatus, InstrumentText
 from touchstone.measures.escalation import do_notify_alert
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import (
+    READ_MODES,
+    current_text,
+    instrument,
+    is_custom,
+    ships_text,
+)
 from touchstone.measures.models import (
     Administration,
     AlertReason,
@@ -27,16 +34,32 @@ from touchstone.measures.models import (
     RiskAlert,
     Status,
 )
-from touchstone.science.instruments import AnswerError, UnknownInstrumentError, score
+from touchstone.science.instruments import (
+    AnswerError,
+    DefinitionError,
+    UnknownInstrumentError,
+    merge_texts,
+    parse_definition,
+    score,
+)
 
 
 def do_start_administration(
     actor: Actor, client: Client, instrument_id: str, mode: str
 ) -> Administration:
+    """Start giving ``instrument_id`` to ``client`` in ``mode``.
+
+    Where a person reads the questions (clinic, tablet, private link), an instrument that ships
+    no text needs the clinic's licensed text; the administration keeps the text version shown.
+    The API and imports carry answer values only and need no text. A clinic's own instrument
+    is given only by that clinic.
+    """
     try:
         definition = instrument(instrument_id)
     except UnknownInstrumentError:
         raise ValidationError({"instrument_id": f"Unknown instrument {instrument_id!r}."}) from None
+    if is_custom(instrument_id) and not instrument_id.startswith(f"c{client.clinic_id}-"):
+        raise ValidationError({"instrument_id": f"Unknown instrument {instrument_id!r}."})
     if instrument_id in SESSION_RATING_INSTRUMENTS:
         raise ValidationError(
             {"instrument_id": "Session ratings are recorded on the visit, before and after."}
@@ -45,12 +68,24 @@ def do_start_administration(
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
     if client.is_archived:
         raise ValidationError("This client is archived; restore them before giving questionnaires.")
+    text = None
+    if mode in READ_MODES and not ships_text(definition):
+        text = current_text(client.clinic_id, instrument_id, definition.language)
+        if text is None:
+            raise ValidationError(
+                {
+                    "instrument_id": f"{definition.title} is licensed: Touchstone may not ship "
+                    "its text. The clinic's owner enters the licensed text once "
+                    "(Questionnaires and licences); then it can be given here."
+                }
+            )
     administration = Administration(
         clinic=client.clinic,
         client=client,
         instrument_id=instrument_id,
         instrument_version=definition.version,
-        language=definition.language,
+        language=definition.language if text is None else text.language,
+        text=text,
         mode=mode,
         created_by=actor.member,
     )
@@ -175,4 +210,152 @@ def do_close_alert(actor: Actor, alert: RiskAlert, action_taken: str) -> None:
         Action.UPDATE,
         update_fields=["action_taken", "closed_by", "assigned_to", "closed_at"],
         detail="closed",
+    )
+
+
+def do_enter_instrument_text(
+    actor: Actor,
+    instrument_id: str,
+    texts: Mapping[str, Any],
+    licence_reference: str,
+    *,
+    language: str = "en",
+) -> InstrumentText:
+    """An owner enters the clinic's licensed text of a shipped instrument, attesting the licence.
+
+    The text is the next version (earlier versions stay, as the administrations that showed
+    them do). Every answerable item needs its text and every option its label; the texts can
+    name only the definition's items and options, so scoring cannot change.
+
+    Raises ``ValidationError`` with a message a person can act on.
+    """
+    try:
+        definition = instrument(instrument_id)
+    except UnknownInstrumentError:
+        raise ValidationError(f"Unknown instrument {instrument_id!r}.") from None
+    if ships_text(definition) or is_custom(instrument_id):
+        raise ValidationError(f"{definition.title} ships with its text; nothing to enter.")
+    licence_reference = licence_reference.strip()
+    if not licence_reference:
+        raise ValidationError({"licence_reference": "Name the licence or permission you hold."})
+    try:
+        merged = merge_texts(definition, texts)
+    except DefinitionError as error:
+        raise ValidationError(str(error)) from None
+    except (AttributeError, TypeError):
+        raise ValidationError(
+            'Texts must be an object: {"instructions": [...], "items": {linkId: '
+            '{"text": ..., "options": {code: label}}}}.'
+        ) from None
+    missing = [it.link_id for it in merged.items if not (it.text or "").strip()]
+    missing += [
+        f"{it.link_id} option {o.code}"
+        for it in merged.items
+        for o in it.options
+        if not (o.display or "").strip()
+    ]
+    if missing:
+        raise ValidationError(f"These have no text yet: {', '.join(missing)}.")
+    clinic = actor.staff.clinic
+    with transaction.atomic():
+        last = (
+            InstrumentText.objects.select_for_update()
+            .filter(clinic=clinic, instrument_id=instrument_id, language=language)
+            .order_by("-version")
+            .first()
+        )
+        text = InstrumentText(
+            clinic=clinic,
+            instrument_id=instrument_id,
+            language=language,
+            version=1 if last is None else last.version + 1,
+            texts=dict(texts),
+            licence_reference=licence_reference,
+            attested_by=actor.staff,
+            attested_at=timezone.now(),
+        )
+        return writes.save(
+            actor, text, Action.CREATE, detail=f"{instrument_id} licensed text v{text.version}"
+        )
+
+
+# --- a clinic's own questionnaires -----------------------------------------------------------
+
+
+def _custom_definition(clinic_id: int, raw: Any) -> dict[str, Any]:
+    """``raw`` (a parsed JSON object) as a clinic's own definition: its id prefixed with the
+    clinic, validated against the JSON Schema and the loader's checks, never validated.
+
+    Raises ``ValidationError`` with the loader's message (it names the JSON path).
+    """
+    if not isinstance(raw, dict):
+        raise ValidationError("A definition is one JSON object (a FHIR Questionnaire).")
+    data = dict(raw)
+    given = str(data.get("id", ""))
+    if is_custom(given) and given.startswith(f"c{clinic_id}-"):
+        given = given.split("-", 1)[1]  # the stored id, uploaded again
+    data["id"] = f"c{clinic_id}-{given}"
+    if len(data["id"]) > 40:
+        raise ValidationError("id: at most 30 characters (the clinic prefix takes the rest).")
+    if data.get("validated") is not False:
+        raise ValidationError(
+            'validated: a clinic\'s own questionnaire is not validated; set "validated": false.'
+        )
+    licence = data.get("licence")
+    if not isinstance(licence, dict) or licence.get("status") != "own":
+        raise ValidationError('licence.status: a clinic\'s own questionnaire has status "own".')
+    try:
+        definition = parse_definition(data, f"{data['id']}.json")
+    except DefinitionError as error:
+        raise ValidationError(str(error)) from None
+    untexted = [it.link_id for it in definition.items if not (it.text or "").strip()]
+    if untexted:
+        raise ValidationError(f"item: every item needs its text ({', '.join(untexted)}).")
+    return data
+
+
+def do_create_custom_instrument(actor: Actor, raw: Any) -> CustomInstrument:
+    """An owner adds the clinic's own questionnaire as a draft (preview and test-scoring
+    before it goes live)."""
+    clinic = actor.staff.clinic
+    data = _custom_definition(clinic.pk, raw)
+    if CustomInstrument.objects.filter(instrument_id=data["id"]).exists():
+        raise ValidationError(
+            f"id: the clinic already has a questionnaire {data['id'].split('-', 1)[1]!r}; "
+            "give this one another id (a live definition never changes)."
+        )
+    custom = CustomInstrument(
+        clinic=clinic,
+        instrument_id=data["id"],
+        definition=data,
+        created_by=actor.staff,
+        created_at=timezone.now(),
+    )
+    return writes.save(actor, custom, Action.CREATE, detail=f"{custom.instrument_id} draft")
+
+
+def do_replace_custom_draft(actor: Actor, custom: CustomInstrument, raw: Any) -> None:
+    """Replace a draft's definition (same id); a live one never changes."""
+    if custom.is_live:
+        raise ValidationError("This questionnaire is live: its definition never changes.")
+    data = _custom_definition(custom.clinic_id, raw)
+    if data["id"] != custom.instrument_id:
+        raise ValidationError(f"id: keep the id {custom.instrument_id.split('-', 1)[1]!r}.")
+    custom.definition = data
+    writes.save(actor, custom, Action.UPDATE, update_fields=["definition"], detail="draft")
+
+
+def do_publish_custom_instrument(actor: Actor, custom: CustomInstrument) -> None:
+    """The draft goes live: it can be given in every channel and planned; it never changes."""
+    if custom.is_live:
+        return
+    _custom_definition(custom.clinic_id, custom.definition)  # still valid under today's rules
+    custom.status = CustomStatus.LIVE
+    custom.published_by, custom.published_at = actor.staff, timezone.now()
+    writes.save(
+        actor,
+        custom,
+        Action.UPDATE,
+        update_fields=["status", "published_by", "published_at"],
+        detail="live",
     )

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 
+from touchstone.accounts.models import Clinic
 from touchstone.measures import instruments
 from touchstone.measures.models import Mode
 from touchstone.science.instruments import Instrument, Item
@@ -20,9 +22,9 @@ class StartForm(forms.Form):
         initial=Mode.TABLET,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument_id"].choices = instruments.choices()  # type: ignore[attr-defined]
+        self.fields["instrument_id"].choices = instruments.choices(clinic)  # type: ignore[attr-defined]
 
 
 def _item_field(item: Item) -> forms.Field:
@@ -72,3 +74,87 @@ class CloseAlertForm(forms.Form):
             "contact with prescriber…"
         ),
     )
+
+
+def texts_template(definition: Instrument, current: Any = None) -> str:
+    """The JSON an owner fills in: every instruction, item and option of ``definition``, with
+    the clinic's current text where there is one (blank otherwise)."""
+    if current is not None:
+        return json.dumps(current.texts, indent=2, ensure_ascii=False)
+    body = {
+        "instructions": [""],
+        "items": {
+            it.link_id: {"text": "", "options": {o.code: "" for o in it.options}}
+            for it in definition.items
+        },
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+class InstrumentTextForm(forms.Form):
+    """The licensed text of one instrument, typed or uploaded, with the owner's attestation."""
+
+    texts = forms.CharField(
+        label="Texts (JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false"}),
+        help_text="Instructions, then each item's text and its options' labels, keyed by linkId "
+        "and option code, exactly as printed in the licensed version.",
+    )
+    upload = forms.FileField(label="…or upload the JSON file", required=False)
+    licence_reference = forms.CharField(
+        max_length=200,
+        help_text="The licence or written permission the clinic holds (number, date, holder).",
+    )
+    attest = forms.BooleanField(
+        label="I attest that this clinic holds a licence for this text, and that the text is "
+        "the licensed version, unchanged."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("upload")
+        raw = upload.read().decode("utf-8", errors="replace") if upload else data.get("texts", "")
+        if not raw.strip():
+            raise forms.ValidationError("Enter the texts or upload the file.")
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                f"Not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}."
+            ) from None
+        if not isinstance(parsed, dict):
+            raise forms.ValidationError("The texts are one JSON object.")
+        data["parsed"] = parsed
+        return data
+
+
+class DefinitionForm(forms.Form):
+    """A clinic's own questionnaire: a FHIR Questionnaire plus scoring block (JSON)."""
+
+    definition = forms.CharField(
+        label="Definition (JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false"}),
+        help_text="The format of the shipped definitions (docs/instruments.md), checked "
+        'against the same JSON Schema; "validated": false and licence status "own".',
+    )
+    upload = forms.FileField(label="…or upload the JSON file", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("upload")
+        raw = (
+            upload.read().decode("utf-8", errors="replace")
+            if upload
+            else data.get("definition", "")
+        )
+        if not raw.strip():
+            raise forms.ValidationError("Paste the definition or upload the file.")
+        try:
+            data["parsed"] = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                f"Not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}."
+            ) from None
+        return data

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from touchstone.accounts.access import ClinicOwned, ClinicOwnedQuerySet
 from touchstone.accounts.models import StaffMember
 from touchstone.clients.models import Client
+from touchstone.instruments.models import InstrumentText
 
 
 class Mode(models.TextChoices):
@@ -45,6 +46,10 @@ class Administration(ClinicOwned):
     #: was shown (a later definition may change a stem or a scoring rule).
     instrument_version = models.CharField(max_length=20, blank=True)
     language = models.CharField(max_length=20, default="en")
+    #: The clinic's licensed text the client was shown (instruments that ship no text).
+    text = models.ForeignKey(
+        InstrumentText, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     mode = models.CharField(max_length=10, choices=Mode.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
     answers = models.JSONField(default=dict, help_text="linkId → response value")

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from touchstone.lib.urls import client_scoped
-from touchstone.measures import views
+from touchstone.measures import instrument_views, views
 
 app_name = "measures"
 urlpatterns = [
@@ -11,4 +11,16 @@ urlpatterns = [
     path("measures/tablet/hand-back/", views.handback, name="handback"),
     path("measures/alerts/", views.alert_list, name="alerts"),
     path("measures/alerts/<int:alert_id>/", views.alert_detail, name="alert"),
+    path("measures/instruments/", instrument_views.library, name="library"),
+    path("measures/instruments/own/new/", instrument_views.custom_new, name="custom_new"),
+    path(
+        "measures/instruments/own/<int:custom_id>/",
+        instrument_views.custom_detail,
+        name="custom",
+    ),
+    path(
+        "measures/instruments/<slug:instrument_id>/text/",
+        instrument_views.enter_text,
+        name="enter_text",
+    ),
 ]

@@ -13,7 +13,7 @@ from touchstone.clients.access import get_client_for
 from touchstone.measures import actions
 from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.forms import AnswersForm, CloseAlertForm, StartForm
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import definition_for
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
 from touchstone.science.instruments import Item
 
@@ -21,7 +21,7 @@ from touchstone.science.instruments import Item
 @requires("measures.give")
 def start(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = StartForm(request.POST or None)
+    form = StartForm(request.POST or None, clinic=client.clinic)
     if request.method == "POST" and form.is_valid():
         try:
             administration = actions.do_start_administration(
@@ -72,7 +72,7 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
             request, "This questionnaire is partly answered; a clinician or therapist resumes it."
         )
         return redirect("record:client", client_id=administration.client_id)
-    definition = instrument(administration.instrument_id)
+    definition = definition_for(administration)
     form = AnswersForm(
         definition,
         request.POST or None,
@@ -154,7 +154,7 @@ def _answer_text(item: Item, value: int | None) -> str | None:
 def result(request: MemberRequest, administration_id: int) -> HttpResponse:
     administration = get_administration_for(request.member, administration_id)
     record(request.actor, Action.READ, administration)
-    definition = instrument(administration.instrument_id)
+    definition = definition_for(administration)
     not_applicable = set(administration.result.get("not_applicable", []))
     answers = [
         (item, _answer_text(item, administration.answers.get(item.link_id)),
@@ -172,6 +172,10 @@ def result(request: MemberRequest, administration_id: int) -> HttpResponse:
             "answers": answers,
             "total_max": total_range[1] if total_range[1] is not None else definition.total_max,
             "alerts": administration.alerts.all(),
+            "subscales": [
+                (sub.label, administration.result.get("subscales", {}).get(sub.id))
+                for sub in definition.subscales
+            ],
         },
     )
 
@@ -214,7 +218,7 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
     record(
         request.actor, Action.READ, alert.client, detail=f"contact details, risk alert {alert.pk}"
     )
-    definition = instrument(alert.administration.instrument_id)
+    definition = definition_for(alert.administration)
     item = definition.item(alert.item) if alert.item else None
     return render(
         request,

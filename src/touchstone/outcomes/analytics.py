@@ -44,11 +44,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.care.models import Diagnosis, Episode, Modality, Visit
+from touchstone.clients.models import POSTPARTUM_WEEKS, MenopauseStatus, PregnancyStatus
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.science.change_batch import CLASSES, change_batch
@@ -79,15 +80,31 @@ FREQUENCY_BINS = (
 )
 
 
+#: The article's populations (issue 15 §2): which episodes each keeps, in words, and the
+#: pathway instruments reported for it beside the dashboard's own.
+POPULATIONS = {
+    "postpartum": (
+        "Postpartum: episodes started within 12 months after a delivery",
+        ("epds",),
+    ),
+    "perimenopause": (
+        "Perimenopause or menopause: clients recorded as peri- or postmenopausal",
+        ("mrs", "isi"),
+    ),
+}
+
+
 @dataclass(frozen=True)
 class OutcomeFilters:
     """What the report covers: episodes started between ``start`` and ``end`` (inclusive,
-    either open), with a diagnosis code starting with ``diagnosis`` (blank: any)."""
+    either open), with a diagnosis code starting with ``diagnosis`` (blank: any), of the
+    ``population`` (a key of :data:`POPULATIONS`; blank: everyone)."""
 
     start: dt.date | None = None
     end: dt.date | None = None
     diagnosis: str = ""
     instrument_ids: tuple[str, ...] = INSTRUMENTS
+    population: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +112,7 @@ class OutcomeFilters:
             "end": self.end.isoformat() if self.end else None,
             "diagnosis": self.diagnosis or None,
             "instruments": list(self.instrument_ids),
+            "population": self.population or None,
         }
 
 
@@ -231,6 +249,7 @@ def report_from_dict(data: dict[str, Any]) -> OutcomesReport:
         end=dt.date.fromisoformat(f["end"]) if f["end"] else None,
         diagnosis=f["diagnosis"],
         instrument_ids=tuple(f["instrument_ids"]),
+        population=f.get("population") or "",
     )
     instruments = []
     for item in data["instruments"]:
@@ -278,6 +297,19 @@ def scope_episodes(scope: Clinic | QuerySet[Episode], filters: OutcomeFilters) -
         episodes = episodes.filter(
             Exists(Diagnosis.objects.filter(episode=OuterRef("pk"), code__startswith=prefix))
         )
+    if filters.population == "postpartum":
+        # Delivered no more than 12 months (POSTPARTUM_WEEKS) before the episode started.
+        episodes = episodes.filter(
+            client__pregnancy_status=PregnancyStatus.POSTPARTUM,
+            client__delivery_date__lte=F("started_on"),
+            client__delivery_date__gte=F("started_on") - dt.timedelta(weeks=POSTPARTUM_WEEKS),
+        )
+    elif filters.population == "perimenopause":
+        episodes = episodes.filter(
+            client__menopause_status__in=[MenopauseStatus.PERI, MenopauseStatus.POST]
+        )
+    elif filters.population:
+        raise ValueError(f"unknown population {filters.population!r}")
     return episodes
 
 

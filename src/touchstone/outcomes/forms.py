@@ -4,7 +4,7 @@ import re
 
 from django import forms
 
-from touchstone.outcomes.analytics import OutcomeFilters
+from touchstone.outcomes.analytics import INSTRUMENTS, POPULATIONS, OutcomeFilters
 
 _ICD_PREFIX = re.compile(r"^[A-Z][0-9A-Z]{0,2}(\.[0-9A-Z]{0,4})?$")
 
@@ -24,6 +24,12 @@ class FilterForm(forms.Form):
         max_length=8,
         help_text="e.g. F32 for depressive episodes, F41.1 for generalized anxiety.",
     )
+    population = forms.ChoiceField(
+        label="Population",
+        required=False,
+        choices=[("", "Everyone"), *((key, words) for key, (words, _) in POPULATIONS.items())],
+        help_text="Figures for a population are de-identified: counts of 1 to 10 are hidden.",
+    )
 
     def clean_diagnosis(self) -> str:
         value = self.cleaned_data["diagnosis"].strip().upper()
@@ -41,10 +47,14 @@ class FilterForm(forms.Form):
     def filters(self) -> OutcomeFilters:
         if not self.is_valid():
             return OutcomeFilters()
+        population = self.cleaned_data["population"]
+        extra = POPULATIONS[population][1] if population else ()
         return OutcomeFilters(
             start=self.cleaned_data["start"],
             end=self.cleaned_data["end"],
             diagnosis=self.cleaned_data["diagnosis"],
+            instrument_ids=(*INSTRUMENTS, *extra),
+            population=population,
         )
 
 

@@ -52,17 +52,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.audit.actor import Actor
-from touchstone.care.models import Episode, Visit
-from touchstone.care.plans import instruments_due, next_due
+from touchstone.care.models import Episode, Visit, VisitStatus
+from touchstone.care.plans import ALLIANCE_INSTRUMENT, instruments_due, next_due
 from touchstone.care.selectors import day_bounds
 from touchstone.lib.wall_clock import local_minutes
 from touchstone.logs import get_logger
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import administrable, instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.selectors import WATCHED, Deterioration, Due
 from touchstone.outcomes import actions
@@ -625,14 +625,33 @@ def questionnaires_due(
             .order_by()
         ):
             last[cid][instrument_id] = timezone.localdate(when)
+        # The WAI-SR falls due after the third visit when the clinic can give it (its text).
+        alliance = ALLIANCE_INSTRUMENT in {i.id for i in administrable(member.clinic_id)}
+        visits_done = (
+            dict(
+                Visit.objects.for_member(member)
+                .filter(
+                    episode_id__in=[e.pk for e in live_episodes],
+                    starts_at__lt=start,
+                    status=VisitStatus.COMPLETED,
+                )
+                .values("episode_id")
+                .annotate(n=Count("id"))
+                .values_list("episode_id", "n")
+                .order_by()
+            )
+            if alliance
+            else {}
+        )
         for episode in live_episodes:
             completed = {
                 k: v for k, v in last[episode.client_id].items() if v >= episode.started_on
             }
             given = filled.get(episode.client_id, set())
             for item in instruments_due(
-                episode, today, completed, visit_today=True, given_for_visit=given
-            ):
+                episode, today, completed, visit_today=True, given_for_visit=given,
+                visits_done=visits_done.get(episode.pk, 0), alliance=alliance,
+            ):  # fmt: skip
                 live.append(
                     Due(episode.client, episode.pk, item.instrument_id, item.reason,
                         item.days_overdue)

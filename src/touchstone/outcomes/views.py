@@ -51,9 +51,12 @@ def _report(
         stored = summaries.stored_report(request.member.clinic, deidentified=research)
         return form, stored.report, stored
     # A diagnosis filter shows who has a diagnosis; people who may not read diagnoses see
-    # the filtered figures de-identified (small cells hidden), as researchers do.
-    deidentified = research or (
-        bool(filters.diagnosis) and not request.member.can("diagnoses.view")
+    # the filtered figures de-identified (small cells hidden), as researchers do. A population
+    # (postpartum, perimenopause) is small and sensitive: always de-identified.
+    deidentified = (
+        research
+        or bool(filters.population)
+        or (bool(filters.diagnosis) and not request.member.can("diagnoses.view"))
     )
     return form, clinic_outcomes(request.member.clinic, filters, deidentified=deidentified), None
 
@@ -171,7 +174,7 @@ def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
     writer.writerow(["# Touchstone clinic outcomes", f"generated {generated}"])
     writer.writerow(
         ["# filters", f"start={filters['start'] or ''}", f"end={filters['end'] or ''}",
-         f"diagnosis={filters['diagnosis'] or ''}",
+         f"diagnosis={filters['diagnosis'] or ''}", f"population={filters['population'] or ''}",
          "de-identified (cells 1-10 hidden)" if report.deidentified else "identified"]
     )  # fmt: skip
     for name in names:

@@ -33,12 +33,16 @@ from touchstone.science.physiology.hrv import HrvComparison, compare_recordings
 from touchstone.science.physiology.sleep import SleepWeek, weekly_summary
 
 SYMPTOM_INSTRUMENTS = {"phq9": "PHQ-9", "gad7": "GAD-7", "phq15": "PHQ-15"}
+#: The time line also trends the ISI beside the sleep diary's efficiency (the sleep pathway,
+#: issue 15 §2); the body-and-mind association tests only the symptom scores above.
+TIMELINE_INSTRUMENTS = {**SYMPTOM_INSTRUMENTS, "isi": "ISI"}
 PANELS = [
     "Cortisol on waking (nmol/L)",
     "Cortisol awakening increase (nmol/L)",
     "Cortisol diurnal slope (% per hour)",
     "RMSSD (ms)",
     "Sleep efficiency (%)",
+    "ISI",
     "PHQ-9",
     "GAD-7",
     "PHQ-15",
@@ -145,17 +149,24 @@ def client_overview(member: StaffMember, client: Client) -> Overview:
     overview = Overview(
         samples, days, recordings, visit_comparisons(recordings), nights, weeks, wearable
     )
-    overview.points = _points(overview, _symptom_scores(member, [client.pk]).get(client.pk, {}))
+    overview.points = _points(
+        overview,
+        _symptom_scores(member, [client.pk], instruments=TIMELINE_INSTRUMENTS).get(client.pk, {}),
+    )
     return overview
 
 
 def _symptom_scores(
-    member: StaffMember, client_ids: list[int] | None, *, consented_only: bool = False
+    member: StaffMember,
+    client_ids: list[int] | None,
+    *,
+    consented_only: bool = False,
+    instruments: dict[str, str] = SYMPTOM_INSTRUMENTS,
 ) -> dict[int, dict[str, body_mind.Series]]:
     rows = (
         Administration.objects.for_member(member)
         .completed()
-        .filter(instrument_id__in=SYMPTOM_INSTRUMENTS, total__isnull=False)
+        .filter(instrument_id__in=instruments, total__isnull=False)
         .order_by("completed_at", "pk")
     )
     if client_ids is not None:
@@ -198,7 +209,7 @@ def _points(overview: Overview, scores: dict[str, body_mind.Series]) -> list[dic
     for w in sorted(overview.wearable, key=lambda w: w.day):
         add(w.day, PANELS[4], w.se_pct, "wearable")
         add(w.day, PANELS[3], w.rmssd, "wearable")
-    for instrument_id, title in SYMPTOM_INSTRUMENTS.items():
+    for instrument_id, title in TIMELINE_INSTRUMENTS.items():
         for day, total in scores.get(instrument_id, []):
             add(day, title, total, "questionnaire")
     return points

@@ -35,7 +35,7 @@ def do_create_portal_link(
     if purpose == Purpose.PROGRESS and not actor.staff.can("measures.view"):
         raise PermissionDenied("A progress link shows scores: your role may not share them.")
     if purpose == Purpose.QUESTIONNAIRES:
-        known = {i.id for i in administrable()}
+        known = {i.id for i in administrable(client.clinic_id)}
         if not instrument_ids:
             raise ValidationError("Choose at least one questionnaire.")
         unknown = [i for i in instrument_ids if i not in known]

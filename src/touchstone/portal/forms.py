@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from touchstone.accounts.models import Clinic
 from touchstone.measures import instruments
 
 
@@ -17,6 +18,6 @@ class PortalLinkForm(forms.Form):
         min_value=1, max_value=14, initial=3, label="Link works for (days)"
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument_ids"].choices = instruments.choices()  # type: ignore[attr-defined]
+        self.fields["instrument_ids"].choices = instruments.choices(clinic)  # type: ignore[attr-defined]

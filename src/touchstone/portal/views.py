@@ -22,7 +22,7 @@ from touchstone.care.models import Episode
 from touchstone.clients.access import get_client_for
 from touchstone.measures.actions import do_save_answers
 from touchstone.measures.forms import AnswersForm
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import definition_for
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
 from touchstone.portal.access import appointment_actor, portal_actor
@@ -80,12 +80,14 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             {"link": link, "series": series, "clinic": link.clinic},
         )
 
-    administrations = list(link.administrations.filter(status=Status.IN_PROGRESS))
+    administrations = list(
+        link.administrations.filter(status=Status.IN_PROGRESS).select_related("text")
+    )
     forms = [
         (
             a,
             AnswersForm(
-                instrument(a.instrument_id),
+                definition_for(a),
                 request.POST or None,
                 initial=a.answers,
                 prefix=f"a{a.pk}",
@@ -117,7 +119,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         "portal/fill.html",
         {
             "link": link,
-            "forms": [(a, instrument(a.instrument_id), f) for a, f in forms],
+            "forms": [(a, f.definition, f) for a, f in forms],
             "clinic": link.clinic,
             "risk": risk,
             "saved": request.method == "POST",
@@ -186,7 +188,7 @@ def _created(request: MemberRequest, link: PortalLink) -> HttpResponse:
 @requires("measures.give")
 def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = PortalLinkForm(request.POST or None)
+    form = PortalLinkForm(request.POST or None, clinic=client.clinic)
     if request.method == "POST" and form.is_valid():
         try:
             link = do_create_portal_link(

@@ -59,7 +59,7 @@ TABLES = ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")
 CORE_TABLES = TABLES[:4]
 BODY_TABLES = TABLES[4:]
 #: Columns version 5 added (an older export lacks them): table -> columns.
-ADDED_IN_5 = {"scores": ("seq",), "visits": ("therapist",)}
+ADDED_IN_5 = {"scores": ("seq", "validated"), "visits": ("therapist",)}
 
 #: The de-identification modes (the manifest's ``mode``) and what each means.
 SAFE_HARBOR = "safe_harbor"
@@ -179,6 +179,7 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
         ("date", "date", "Completion date, shifted"),
         ("total", "integer", "Total score (blank when not computable)"),
         ("severity", "text", "Severity band"),
+        ("validated", "text", "yes: a validated instrument; no: the clinic's own questionnaire"),
     ],
     "visits": [
         ("pid", "text", "Pseudonymous client id"),

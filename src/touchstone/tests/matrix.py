@@ -24,6 +24,7 @@ from touchstone.billing.tests import factories as billing_factories
 from touchstone.care.tests import factories as care_factories
 from touchstone.conftest import actor_of, make_client, make_member
 from touchstone.evidence.tests import factories as evidence_factories
+from touchstone.instruments.models import CustomInstrument
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.physiology.tests import factories as physiology_factories
 from touchstone.portal.models import PortalLink
@@ -144,12 +145,21 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     ),
     "controlled_study_id": lambda clinic: trials_factories.make_study(clinic).pk,
     "enrolment_id": lambda clinic: trials_factories.make_enrolment(clinic).pk,
+    "custom_id": lambda clinic: (
+        CustomInstrument.objects.create(
+            clinic=clinic,
+            instrument_id=f"c{clinic.pk}-matrix{CustomInstrument.objects.count()}",
+            definition={},
+            created_by=StaffMember.objects.filter(clinic=clinic).first(),
+        ).pk
+    ),
     "token_id": lambda clinic: (
         do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
     ),
 }
-# Kwargs that are not tenant objects (signed tokens of Django's password reset).
-NON_OBJECT_KWARGS = {"uidb64": "MQ", "token": "set-password"}
+# Kwargs that are not tenant objects (signed tokens of Django's password reset; a shipped
+# instrument's id, whose licensed text each clinic enters for itself).
+NON_OBJECT_KWARGS = {"uidb64": "MQ", "token": "set-password", "instrument_id": "epds"}
 
 
 def _appointment_body(clinic: Clinic) -> dict[str, Any]:

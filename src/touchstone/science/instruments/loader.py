@@ -350,6 +350,8 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
             lic["note"],
             lic["source"],
             lic.get("how_to_supply_text"),
+            tuple(lic.get("requires", ())),
+            lic.get("citation"),
         ),
         notes=tuple(scoring.get("notes", [])),
         instructions=tuple(instructions),

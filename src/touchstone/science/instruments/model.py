@@ -210,9 +210,23 @@ class ChangeParameters:
     notes: str | None = None
 
 
+#: What each licence requirement code asks, in words.
+LICENCE_REQUIREMENTS = {
+    "citation": "show the citation line",
+    "no_modification": "do not change the wording",
+    "permission": "written permission of the holder",
+    "fee": "a fee may be due to the holder",
+}
+
+
 @dataclass(frozen=True)
 class Licence:
-    """Licence status: ``free``, ``own``, ``licensed`` or ``unverified``."""
+    """Licence status: ``free``, ``own``, ``licensed`` or ``unverified``.
+
+    ``requires`` lists what the licence asks of whoever gives or prints the instrument
+    (``citation``, ``no_modification``, ``permission``, ``fee``) and ``citation`` the line to
+    show with it; ``licensed`` and ``unverified`` instruments ship no item text.
+    """
 
     status: str
     text_included: bool
@@ -220,6 +234,13 @@ class Licence:
     note: str
     source: str
     how_to_supply_text: str | None = None
+    requires: tuple[str, ...] = ()
+    citation: str | None = None
+
+    @property
+    def requirement_texts(self) -> tuple[str, ...]:
+        """``requires`` in words, for the pages where the instrument is given or printed."""
+        return tuple(LICENCE_REQUIREMENTS[r] for r in self.requires)
 
 
 @dataclass(frozen=True)

@@ -309,7 +309,7 @@ def generate(
             "scores": pd.DataFrame({
                 "pid": pids[score_owner[s]], "seq": seq[s], "instrument": instrument[s],
                 "date": _dates(score_day[s]), "day": score_days, "total": totals_nullable[s],
-                "severity": severity[s],
+                "severity": severity[s], "validated": "yes",
             }),
             "visits": pd.DataFrame({
                 "pid": pids[visit_owner[v]], "episode": episodes[visit_owner[v]],
