@@ -94,6 +94,12 @@ def enter_text(request: MemberRequest, instrument_id: str) -> HttpResponseBase:
                 "given in the clinic, on the tablet and by private link.",
             )
             return redirect("measures:library")
+    record(
+        request.actor,
+        Action.READ,
+        object_type="instruments.instrumenttext",
+        detail=f"{instrument_id} text form",
+    )
     return render(
         request,
         "measures/enter_text.html",
@@ -113,6 +119,9 @@ def custom_new(request: MemberRequest) -> HttpResponseBase:
         else:
             messages.success(request, "Draft saved: preview it and test the scoring.")
             return redirect("measures:custom", custom_id=custom.pk)
+    record(
+        request.actor, Action.READ, object_type="instruments.custominstrument", detail="new form"
+    )
     return render(request, "measures/custom_new.html", {"form": form})
 
 
@@ -121,7 +130,11 @@ def custom_detail(request: MemberRequest, custom_id: int) -> HttpResponseBase:
     """Preview a clinic's own questionnaire, test its scoring (nothing is stored), replace
     the draft's definition, or make it live."""
     custom = get_custom_for(request.member, custom_id)
-    definition = parse_definition(custom.definition, f"{custom.instrument_id}.json")
+    try:
+        definition = parse_definition(custom.definition, f"{custom.instrument_id}.json")
+    except DefinitionError as error:  # stored under older rules: say why, never a 500
+        messages.error(request, f"{custom.instrument_id} no longer loads: {error}")
+        return redirect("measures:library")
     replace = DefinitionForm(
         request.POST if "replace" in request.POST else None, request.FILES or None
     )
@@ -148,8 +161,7 @@ def custom_detail(request: MemberRequest, custom_id: int) -> HttpResponseBase:
             replace.add_error(None, error)
         except (AnswerError, DefinitionError) as error:
             test_error = str(error)
-    else:
-        record(request.actor, Action.READ, custom, detail="preview")
+    record(request.actor, Action.READ, custom, detail="preview")
     return render(
         request,
         "measures/custom_detail.html",

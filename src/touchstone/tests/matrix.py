@@ -9,6 +9,7 @@ write operation with a new body schema, add an example to ``EXAMPLE_BODIES``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -38,6 +39,7 @@ from touchstone.scheduling.models import (
     WeeklyHours,
 )
 from touchstone.scheduling.tests import factories as scheduling_factories
+from touchstone.science.instruments.loader import DEFINITIONS_DIR
 from touchstone.trials.tests import factories as trials_factories
 
 
@@ -57,6 +59,19 @@ def _alert(clinic: Clinic) -> Any:
         reason="risk_item",
         item="phq9-9",
     )
+
+
+def _custom_instrument(clinic: Clinic) -> Any:
+    """A draft of the clinic's own questionnaire (a shipped rating's definition, renamed)."""
+    instrument_id = f"c{clinic.pk}-matrix{CustomInstrument.objects.count()}"
+    definition = json.loads((DEFINITIONS_DIR / "rating-tension.json").read_text())
+    definition.update(id=instrument_id, url=f"https://clinic.invalid/{instrument_id}")
+    return CustomInstrument.objects.create(
+        clinic=clinic,
+        instrument_id=instrument_id,
+        definition=definition,
+        created_by=StaffMember.objects.filter(clinic=clinic).first(),
+    ).pk
 
 
 def _portal_link(clinic: Clinic) -> Any:
@@ -145,14 +160,7 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     ),
     "controlled_study_id": lambda clinic: trials_factories.make_study(clinic).pk,
     "enrolment_id": lambda clinic: trials_factories.make_enrolment(clinic).pk,
-    "custom_id": lambda clinic: (
-        CustomInstrument.objects.create(
-            clinic=clinic,
-            instrument_id=f"c{clinic.pk}-matrix{CustomInstrument.objects.count()}",
-            definition={},
-            created_by=StaffMember.objects.filter(clinic=clinic).first(),
-        ).pk
-    ),
+    "custom_id": lambda clinic: _custom_instrument(clinic),
     "token_id": lambda clinic: (
         do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
     ),
