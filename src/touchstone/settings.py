@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     # Appointments, services, rooms, staff hours (docs/scheduling.md); above care.
     "touchstone.scheduling",
     "touchstone.billing",
+    "touchstone.claims",
     "touchstone.operations",
     "touchstone.logs",
 ]
