@@ -1,5 +1,6 @@
 # Touchstone — the two commands of the README, and a few helpers.
 #   make run   set up everything, load the demo clinic, serve http://127.0.0.1:8000 (gunicorn)
+#              with the job worker beside it (scripts/serve.sh; Ctrl-C stops both)
 #   make test  install what the tests need and run the whole suite on SQLite and PostgreSQL
 
 PYTHON ?= python3
@@ -32,8 +33,8 @@ run: export TOUCHSTONE_MODE = demo
 run: $(VENV)/.runtime
 	$(BIN)/touchstone migrate --noinput
 	$(BIN)/touchstone demo --if-empty
-	@echo "Touchstone is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/gunicorn --config python:touchstone.gunicorn_conf --bind $(HOST):$(PORT)
+	@echo "Touchstone is at http://$(HOST):$(PORT)/ with its job worker  (Ctrl-C stops both)"
+	HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 
 test: $(VENV)/.dev
 	bash scripts/test.sh

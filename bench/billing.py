@@ -101,8 +101,10 @@ def main() -> None:
         file=sys.stderr,
     )
 
+    print(f"load average before measuring: {os.getloadavg()}", file=sys.stderr)
     times = []
     for _ in range(args.repeat):
+        connection.queries_log.clear()  # the build filled it: counts would read 0
         t0 = time.perf_counter()
         with CaptureQueriesContext(connection) as ctx:
             result = statements(clinic, now - dt.timedelta(days=90), now + dt.timedelta(days=1))
@@ -116,6 +118,7 @@ def main() -> None:
 
     times = []
     for _ in range(args.repeat):
+        connection.queries_log.clear()
         t0 = time.perf_counter()
         with CaptureQueriesContext(connection) as ctx:
             report = access_report(clinic)
@@ -124,6 +127,7 @@ def main() -> None:
         f"access report: {len(report.rows)} tier rows; median {statistics.median(times):.2f} s "
         f"(min {min(times):.2f}, max {max(times):.2f}); {len(ctx.captured_queries)} queries"
     )
+    print(f"load average after measuring: {os.getloadavg()}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ pgdir=$(mktemp -d /tmp/touchstone-pg.XXXXXX)
 port=${PG_PORT:-$(( 55000 + RANDOM % 1000 ))}
 trap 'bash scripts/postgres.sh stop "$pgdir"' EXIT
 bash scripts/postgres.sh start "$pgdir" "$port"
-DATABASE_URL="postgres://touchstone@127.0.0.1:$port/touchstone" $BIN/pytest -n "$workers" -q "$@"
+# The app's role for the tests, the owner's for creating and migrating the test databases
+# (conftest.py), as in production (docs/deploy.md).
+DATABASE_URL="postgres://touchstone_app@127.0.0.1:$port/touchstone" \
+DATABASE_OWNER_URL="postgres://touchstone@127.0.0.1:$port/touchstone" \
+    $BIN/pytest -n "$workers" -q "$@"
 
 echo "make test: all green in $(( $(date +%s) - start )) s"

@@ -1,10 +1,12 @@
 """Request logs without secrets or search words.
 
-Private links (``/p/<token>/``, ``/physiology/diary/<token>/``) and password-reset links carry
-their secret in the path: whoever reads the log could open a client's questionnaires or take
-over a login. Query strings carry what staff searched for, often a client's name. So every
-line gunicorn writes goes through :class:`AccessLogger`, and Django's own log records (e.g.
-``Not Found: /p/…/``) through :class:`MaskSecretsFilter`.
+Private links (``/p/<token>/``, ``/a/confirm|cancel/<token>/``, ``/physiology/diary/<token>/``),
+calendar feeds (``/calendar/feeds/<secret>.ics``) and password-reset links carry their secret
+in the path: whoever reads the log could open a client's questionnaires, cancel their
+appointment, read a therapist's calendar or take over a login. Query strings carry what staff
+searched for, often a client's name. So every line gunicorn writes goes through
+:class:`AccessLogger`, and Django's own log records (e.g. ``Not Found: /p/…/``) through
+:class:`MaskSecretsFilter`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from gunicorn.glogging import Logger
 MASK = "…"
 #: A path segment that is a secret, after the part of the path that announces it.
 _SECRET_PATHS = re.compile(
-    r"(?P<keep>/p/|/physiology/diary/|/accounts/password/reset/[^/?#\s\"]+/)[^/?#\s\"]+"
+    r"(?P<keep>/p/|/a/confirm/|/a/cancel/|/physiology/diary/|/calendar/feeds/"
+    r"|/accounts/password/reset/[^/?#\s\"]+/)[^/?#\s\"]+"
 )
 _QUERY = re.compile(r"\?[^\s\"]*")
 #: Atoms that hold a URL: their query strings go.

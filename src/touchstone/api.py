@@ -7,7 +7,14 @@ This module only assembles: the API object with its token authentication
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Swagger
+
+from touchstone.accounts.access import requires
 from touchstone.accounts.api_auth import TokenAuth
+from touchstone.billing.api import router as billing_router
 from touchstone.care.api import router as care_router
 from touchstone.clients.api import router as clients_router
 from touchstone.errors import audit_refusal
@@ -20,6 +27,23 @@ from touchstone.physiology.api import router as physiology_router
 from touchstone.reports.api import router as reports_router
 from touchstone.scheduling.api import router as scheduling_router
 
+
+class StaffSwagger(Swagger):
+    """Swagger UI for signed-in staff (anonymous: the sign-in page), from the copy that
+    django-ninja ships in its static folder ("ninja" in INSTALLED_APPS), so nothing comes from
+    a CDN and the page runs under the Content-Security-Policy. The OpenAPI document itself
+    (/api/v1/openapi.json) stays readable without a session, e.g. by token users' tools."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        page = super().render_page
+
+        @requires("account.self")
+        def docs(request: HttpRequest) -> HttpResponse:
+            return page(request, api, **kwargs)
+
+        return docs(request)  # type: ignore[return-value]
+
+
 api = api_errors.DocumentedAPI(
     title="Touchstone API",
     version="1",
@@ -28,6 +52,8 @@ api = api_errors.DocumentedAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+    docs=StaffSwagger(settings={"validatorUrl": None}),
     renderer=ClinicTimeRenderer(),
     parser=BoundedParser(),
 )
@@ -40,3 +66,4 @@ api.add_router("/reports", reports_router)
 api.add_router("/interop", interop_router)
 api.add_router("/", measures_router)
 api.add_router("/", scheduling_router)
+api.add_router("/", billing_router)

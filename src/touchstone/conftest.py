@@ -23,6 +23,7 @@ from touchstone.accounts.roles import Role
 from touchstone.audit.actor import Actor, Channel
 from touchstone.clients.models import Client
 from touchstone.logs import Formatter
+from touchstone.tests import db_roles
 from touchstone.tests.log_guard import LogGuard
 
 
@@ -45,6 +46,23 @@ def _no_client_data_in_any_log_line() -> Iterator[LogGuard]:
     leaks = guard.leaks()
     shown = "\n".join(f"  {value!r} in {line}" for value, line in leaks[:10])
     assert not leaks, f"{len(leaks)} log line(s) carry client data:\n{shown}"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """PostgreSQL with two roles: the test database is created and migrated by the owner."""
+    if db_roles.two_roles():
+        db_roles.switch_to_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """...and the tests run as the app's role, as production does (tests/db_roles.py)."""
+    if not db_roles.two_roles():
+        yield
+        return
+    with django_db_blocker.unblock(), db_roles.as_app_role():
+        yield
 
 
 @pytest.fixture(autouse=True)

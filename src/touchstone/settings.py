@@ -87,15 +87,21 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "simple_history",
+    # Only for its templates and static files: Swagger UI for /api/v1/docs, served locally.
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "touchstone.accounts",
     "touchstone.audit",
     "touchstone.clients",
     "touchstone.care",
+    "touchstone.messaging",
     "touchstone.measures",
     "touchstone.portal",
     "touchstone.physiology",
     "touchstone.outcomes",
     "touchstone.evidence",
+    "touchstone.trials",
     "touchstone.reports",
     "touchstone.interop",
     # Appointments, services, rooms, staff hours (docs/scheduling.md); above care.
@@ -104,7 +110,12 @@ INSTALLED_APPS = [
     "touchstone.claims",
     "touchstone.operations",
     "touchstone.logs",
+    "touchstone.jobs",
 ]
+
+# The job runner (docs/jobs.md): django-tasks with its database backend, so the queue lives in
+# the clinical database (SQLite or PostgreSQL) and needs no broker; `touchstone worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -123,6 +134,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: runs the view of a POST/PUT/PATCH/DELETE in one transaction; reads run in
+    # autocommit and never take SQLite's write lock (touchstone/lib/transactions.py).
+    "touchstone.lib.transactions.AtomicWritesMiddleware",
 ]
 
 ROOT_URLCONF = "touchstone.urls"
@@ -150,22 +164,48 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------
 _default_db = f"sqlite:///{VAR_DIR / 'touchstone.sqlite3'}"
+_app_db_url = env_str("DATABASE_URL", _default_db) or _default_db
+# PostgreSQL with two roles (docs/deploy.md): the app connects as DATABASE_URL's role, which
+# may only INSERT and SELECT audit events; the owner of the tables, DATABASE_OWNER_URL, runs
+# the commands that change the schema or empty tables (cli.OWNER_COMMANDS sets
+# TOUCHSTONE_DATABASE_AS_OWNER for them; restore reads it through lib/db_roles.py). Unset:
+# one role does everything (SQLite, or a PostgreSQL set up before the split).
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL")
+_db_url = _app_db_url
+if env_bool("TOUCHSTONE_DATABASE_AS_OWNER", False) and DATABASE_OWNER_URL:
+    _db_url = DATABASE_OWNER_URL
+_sqlite = _db_url.startswith("sqlite:")
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _default_db) or _default_db,
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        _db_url,
+        # PostgreSQL: each worker keeps its connection (a new one costs a few ms of TLS and
+        # authentication per request) and checks it before reuse; 0 closes it after each
+        # request (behind pgbouncer in transaction mode, docs/deploy.md). SQLite: a file,
+        # nothing to keep.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if _sqlite else 600, minimum=0),
+        conn_health_checks=not _sqlite,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while a command writes; IMMEDIATE avoids
-    # "database is locked" on write transactions that start as reads.
+# The role migrate grants the app's privileges to (touchstone/audit/privileges.py).
+DATABASES_APP_URL = _app_db_url
+DATABASE_APP_USER = dj_database_url.parse(_app_db_url).get("USER") if DATABASE_OWNER_URL else None
+if not _sqlite and DATABASES["default"]["CONN_MAX_AGE"] == 0:
+    # Behind pgbouncer in transaction mode (docs/deploy.md) a named cursor does not survive.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if _sqlite:
+    # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock when a
+    # write transaction starts, so two transactions never deadlock upgrading a read lock.
+    # Reads run outside transactions (lib/transactions.py), so only writes wait for the lock,
+    # up to SQLITE_BUSY_TIMEOUT seconds (Python's default is 5).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
     }
     if not env_str("DATABASE_URL"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Not ATOMIC_REQUESTS: it wrapped reads too (see lib/transactions.AtomicWritesMiddleware).
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------
@@ -213,6 +253,28 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "touchstone@localhost")
+# The file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend) writes
+# one file per message into this directory.
+if env_str("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+
+# --- Messages to clients and staff (docs/messaging.md) -------------------------------------
+# The address links in messages start with (reminders, questionnaires, alerts): the site as
+# clients and staff reach it.
+SITE_URL = (env_str("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# Text messages: "outbox" stores what would be sent (the default: nothing leaves the
+# machine); "http" posts to an SMS provider's HTTP API (SMS_HTTP_URL, SMS_HTTP_TOKEN, SMS_FROM).
+SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", ("outbox", "http"))
+SMS_HTTP_URL = env_str("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
+SMS_FROM = env_str("SMS_FROM", "")
+if SMS_BACKEND == "http" and not (SMS_HTTP_URL and SMS_FROM):
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL and SMS_FROM")
+if SMS_HTTP_URL and not SMS_HTTP_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SMS_HTTP_URL must be an http(s) URL")
+# Phone numbers written without a country code are read in this region (ISO 3166 code).
+PHONE_REGION = env_str("PHONE_REGION", "US")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

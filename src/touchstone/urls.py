@@ -20,9 +20,12 @@ urlpatterns = [
     path("", include("touchstone.physiology.urls")),
     path("outcomes/", include("touchstone.outcomes.urls")),
     path("evidence/", include("touchstone.evidence.urls")),
+    path("trials/", include("touchstone.trials.urls")),
     path("", include("touchstone.reports.urls")),
     path("", include("touchstone.interop.urls")),
     path("", include("touchstone.portal.urls")),
+    path("", include("touchstone.messaging.urls")),
+    path("jobs/", include("touchstone.jobs.urls")),
     path("api/v1/", api.urls),
 ]
 

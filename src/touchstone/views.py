@@ -13,15 +13,19 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from touchstone.accounts.access import MemberRequest, public, requires
-from touchstone.accounts.models import StaffMember
+from touchstone.accounts.models import StaffMember, StaffNotice
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.selectors import unsigned_notes, visits_today
 from touchstone.clients.models import Client
-from touchstone.measures.selectors import open_alerts, questionnaires_due, reliably_deteriorated
+from touchstone.measures.selectors import open_alerts
 from touchstone.operations.models import Heartbeat
-from touchstone.outcomes.trajectories import not_on_track
+from touchstone.outcomes import summaries
 from touchstone.scheduling.selectors import appointments_today
+
+#: The home page shows this many rows of each list, with the list's length and a link to the
+#: full, paged list.
+HOME_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -61,24 +65,27 @@ def _today(member: StaffMember) -> list[TodayRow]:
 @requires("account.self")
 def home(request: MemberRequest) -> HttpResponse:
     member = request.member
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = {
+        "notices": list(StaffNotice.objects.for_member(member).unread()[:10])
+    }
     if member.can("clients.view"):
         clients = Client.objects.for_member(member).active()
         context["client_count"] = clients.count()
         context["recent_clients"] = clients.order_by("-created_at")[:8]
     if member.can("alerts.view"):
         context["alerts"] = open_alerts(member)
+    # The three lists are read from the stored summaries (outcomes.summaries): the first
+    # HOME_ROWS rows and the length, never the whole clinic.
     if member.can("measures.view"):
-        context["deteriorated"] = reliably_deteriorated(member)
+        context["deteriorated"] = summaries.deteriorated(member, limit=HOME_ROWS)
     if member.can("measures.give"):
-        context["due"] = questionnaires_due(member, timezone.localdate())
+        context["due"] = summaries.questionnaires_due(member, timezone.localdate(), limit=HOME_ROWS)
     if member.can("clients.view"):
         context["visits_today"] = _today(member)
     if member.can("care.edit"):
         context["unsigned"] = unsigned_notes(member, timezone.now())
     if member.can("outcomes.view") and member.can("clients.view"):
-        off_track = not_on_track(member)
-        context["off_track"], context["off_track_count"] = off_track[:10], len(off_track)
+        context["off_track"] = summaries.not_on_track(member, limit=HOME_ROWS)
     if member.can("clients.view"):
         # The home page lists clients (recent, due, alerts, visits today): an audited read.
         record(request.actor, Action.LIST, object_type="clients.client", detail="home page")

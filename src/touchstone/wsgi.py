@@ -3,6 +3,9 @@ import threading
 
 from django.core.wsgi import get_wsgi_application
 
+from touchstone.lib.threads import limit_blas_threads
+
+limit_blas_threads()  # one BLAS thread per worker process (lib/threads.py)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchstone.settings")
 application = get_wsgi_application()
 

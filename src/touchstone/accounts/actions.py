@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -17,12 +17,13 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from touchstone.accounts.models import ApiToken, Clinic, StaffMember, hash_token
-from touchstone.accounts.roles import FOUNDING_ROLE, role_has
+from touchstone.accounts.models import ApiToken, Clinic, StaffMember, StaffNotice, hash_token
+from touchstone.accounts.roles import FOUNDING_ROLE, role_has, roles_with
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import fields_detail, record
 from touchstone.audit.models import Action, AuditEvent
+from touchstone.lib.phones import phone_e164
 
 User = get_user_model()
 
@@ -92,6 +93,8 @@ def do_invite_staff(actor: Actor, data: dict[str, Any], site: str = "") -> Staff
         user.save(update_fields=["password"])
         member = StaffMember.objects.create(user=user, clinic=owner.clinic, role=data["role"])
         record(actor, Action.CREATE, member, clinic=owner.clinic, detail=f"role {member.role}")
+        if role_has(member.role, CLINICAL_READING):
+            _tell_clinicians(actor, member, "a new login")
     link = reverse(
         "accounts:password_reset_confirm",
         kwargs={
@@ -109,21 +112,87 @@ def do_invite_staff(actor: Actor, data: dict[str, Any], site: str = "") -> Staff
     return member
 
 
-def do_change_staff(actor: Actor, member: StaffMember, role: str, is_active: bool) -> None:
-    """Change a colleague's role or deactivate them. An owner cannot demote or lock out
-    themselves, so a clinic always keeps at least one active owner."""
+def do_change_staff(
+    actor: Actor, member: StaffMember, role: str, is_active: bool, phone: str | None = None
+) -> None:
+    """Change a colleague's role, mobile phone (for alert texts; None keeps it) or deactivate
+    them. An owner cannot demote or lock out themselves, so a clinic always keeps at least one
+    active owner."""
     owner = actor.staff
     if member.pk == owner.pk and (not role_has(role, "staff.manage") or not is_active):
         raise ValueError("You cannot remove your own owner role or deactivate yourself.")
-    changed = [n for n, v in (("role", role), ("is_active", is_active)) if getattr(member, n) != v]
+    if phone and phone_e164(phone) is None:
+        raise ValueError(f"{phone!r} is not a phone number a text message can reach.")
+    values: dict[str, Any] = {"role": role, "is_active": is_active}
+    if phone is not None:
+        values["phone"] = phone
+    changed = [n for n, v in values.items() if getattr(member, n) != v]
     if not changed:
         return
-    member.role, member.is_active = role, is_active
+    gains_clinical_reading = not member.can(CLINICAL_READING) and (
+        is_active and role_has(role, CLINICAL_READING)
+    )
+    for name in changed:
+        setattr(member, name, values[name])
     with transaction.atomic():
-        member.save(update_fields=["role", "is_active"])
+        member.save(update_fields=changed)
         if not is_active:
             member.user.api_tokens.active().update(revoked_at=timezone.now())
         record(actor, Action.UPDATE, member, clinic=owner.clinic, detail=fields_detail(changed))
+        if gains_clinical_reading:
+            _tell_clinicians(actor, member, "a role change")
+
+
+#: The permission that marks the clinician's standing (diagnoses, and with them everything a
+#: clinician reads): whoever gains it is announced to the clinicians who hold it.
+CLINICAL_READING = "diagnoses.view"
+
+
+def _tell_clinicians(actor: Actor, member: StaffMember, how: str) -> int:
+    """Every other active clinician of the clinic learns that ``member`` now reads what
+    clinicians read: a notice on their home page and an e-mail (sent after the commit, through
+    Django's mail settings). The grant is audited with the number told. Returns that number.
+
+    So an owner cannot give the clinician role, to a new login or an old one, unseen by the
+    clinicians whose records it opens. The clinic's first clinician has nobody to tell: the
+    audit event remains."""
+    clinicians = list(
+        StaffMember.objects.filter(
+            clinic_id=member.clinic_id, role__in=roles_with(CLINICAL_READING), is_active=True
+        )
+        .exclude(pk=member.pk)
+        .select_related("user")
+    )
+    when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    text = (
+        f"{actor.label} gave {member.display_name} (login {member.user.username}) the "
+        f"{member.get_role_display()} role through {how} on {when}: they can now read diagnoses "
+        "and every score. If you did not expect this, speak to the clinic's owner."
+    )
+    StaffNotice.objects.bulk_create(
+        [StaffNotice(clinic_id=member.clinic_id, recipient=c, text=text) for c in clinicians]
+    )
+    record(
+        actor,
+        Action.GRANT,
+        member,
+        clinic=member.clinic,
+        detail=f"role {member.role} through {how}; {len(clinicians)} clinician(s) told",
+    )
+    addresses = [c.user.email for c in clinicians if c.user.email]
+    if addresses:
+        subject = f"{member.clinic.name}: a new clinician login"
+        transaction.on_commit(lambda: send_mail(subject, text, None, addresses, fail_silently=True))
+    return len(clinicians)
+
+
+def do_dismiss_notice(actor: Actor, notice: StaffNotice) -> None:
+    """Take a notice off its recipient's home page (it stays stored)."""
+    if notice.recipient_id != actor.staff.pk:
+        raise PermissionDenied("Only its recipient dismisses a notice.")
+    if notice.dismissed_at is None:
+        notice.dismissed_at = timezone.now()
+        notice.save(update_fields=["dismissed_at"])
 
 
 def do_update_clinic(actor: Actor, clinic: Clinic, changed: list[str]) -> None:
@@ -153,10 +222,11 @@ def do_revoke_all_tokens(actor: Actor, user: Any, reason: str) -> int:
     """Revoke every working API token of ``user`` (their password was reset: whoever had the
     old password may have made tokens). Returns how many."""
     count = 0
-    for token in ApiToken.objects.active().filter(user=user):
-        token.revoked_at = timezone.now()
-        writes.save(actor, token, Action.REVOKE, update_fields=["revoked_at"], detail=reason)
-        count += 1
+    with transaction.atomic():  # all of them or none, also outside a request (a command)
+        for token in ApiToken.objects.active().filter(user=user):
+            token.revoked_at = timezone.now()
+            writes.save(actor, token, Action.REVOKE, update_fields=["revoked_at"], detail=reason)
+            count += 1
     return count
 
 

@@ -7,11 +7,13 @@ helpers as the HTML views. ``touchstone/api.py`` only assembles the routers.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -21,6 +23,20 @@ from touchstone.accounts.roles import PERMISSIONS
 from touchstone.audit.actor import Actor
 from touchstone.lib.http import client_address
 from touchstone.logs import bind_clinic
+
+#: How stale a token's "last used" may get: it is written at most once per this span, so a
+#: run of API reads does not add a write (and a row lock) to every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
+def _note_use(token: ApiToken) -> None:
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    # Conditional, so concurrent requests with one token write it once.
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)
 
 
 class TokenAuth(HttpBearer):
@@ -38,7 +54,7 @@ class TokenAuth(HttpBearer):
         member = getattr(row.user, "staff_member", None)
         if member is None or not member.is_active:
             return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        _note_use(row)
         request.user = row.user
         request.member = member  # type: ignore[attr-defined]
         request.actor = Actor.of_member(member, "api", client_address(request))  # type: ignore[attr-defined]

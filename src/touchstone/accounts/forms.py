@@ -8,27 +8,66 @@ from django.contrib.auth import get_user_model
 from touchstone.accounts.models import Clinic, time_zone_names
 from touchstone.accounts.roles import Role
 from touchstone.audit.models import Action
+from touchstone.lib.phones import phone_e164
 
 User = get_user_model()
 
 
+def clinic_username(clinic: Clinic, name: str) -> str:
+    """A login's username: the clinic's slug, a dot, and the name the owner chose. Slugs
+    hold no dot and are unique, so no two clinics can want the same username, and the
+    "not available" answer of the invitation form says nothing about another clinic's
+    logins (docs/security.md)."""
+    return f"{clinic.slug}.{name}"
+
+
 class InviteForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    username = forms.RegexField(
+        regex=r"^[\w.+-]+$",
+        max_length=80,
+        help_text="Letters, digits and . + - _ only. The login's username is the clinic's "
+        "prefix, a dot and this name, e.g. harbour.nina.",
+        error_messages={"invalid": "Use letters, digits and . + - _ only."},
+    )
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(help_text="The invitation with a link to set a password goes here.")
     role = forms.ChoiceField(choices=Role.choices)
 
+    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.fields["username"].label = f"Username (after “{clinic.slug}.”)"
+
     def clean_username(self) -> str:
-        username: str = self.cleaned_data["username"].strip()
+        username = clinic_username(self.clinic, self.cleaned_data["username"].strip())
+        # Taken here or (a login from before the prefixes) anywhere: one neutral answer.
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken; choose another.")
+            raise forms.ValidationError("That username is not available; choose another.")
         return username
 
 
 class StaffChangeForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     is_active = forms.BooleanField(required=False, label="Active (may sign in)")
+    phone = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Mobile phone",
+        help_text="Risk alerts reach them by text message here when they are on call "
+        "(a number without a country code is read as a US number).",
+    )
+
+    def clean_phone(self) -> str | None:
+        """The number as typed (None: the post had no phone field, keep the stored one)."""
+        if "phone" not in self.data:
+            return None
+        phone: str = self.cleaned_data["phone"].strip()
+        if phone and phone_e164(phone) is None:
+            raise forms.ValidationError(
+                "That is not a phone number a text message can reach; include the area code."
+            )
+        return phone
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
@@ -40,9 +79,17 @@ class ClinicSettingsForm(forms.ModelForm):
         choices=_time_zone_choices,
         help_text=Clinic._meta.get_field("time_zone").help_text,
     )
-
-    #: Left empty (or posted from a page older than the field), these keep the clinic's value.
-    KEEP_WHEN_EMPTY = ("idle_minutes", "change_criteria", "unsigned_note_hours")
+    #: Left empty (or posted from a page older than the field, or by a script), these keep the
+    #: clinic's value.
+    KEEP_WHEN_EMPTY = (
+        "idle_minutes",
+        "change_criteria",
+        "unsigned_note_hours",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "reminder_lead_hours",
+        "escalation_minutes",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,6 +119,10 @@ class ClinicSettingsForm(forms.ModelForm):
             "npi",
             "tax_id",
             "fee_97124",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "reminder_lead_hours",
+            "escalation_minutes",
         ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -41,6 +42,28 @@ def validate_time_zone(value: str) -> None:
 def default_time_zone() -> str:
     """New clinics start in the server's TIME_ZONE; each owner sets their own."""
     return str(settings.TIME_ZONE)
+
+
+#: The longest reminder lead time a clinic may choose (two weeks), in hours.
+MAX_LEAD_HOURS = 24 * 14
+
+
+def parse_lead_hours(text: str) -> list[int]:
+    """``"48, 2"`` -> ``[48, 2]`` (distinct, longest first); ValueError on anything else."""
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    hours = sorted({int(p) for p in parts}, reverse=True)
+    if any(h < 1 or h > MAX_LEAD_HOURS for h in hours):
+        raise ValueError("out of range")
+    return hours
+
+
+def validate_lead_hours(text: str) -> None:
+    try:
+        parse_lead_hours(text)
+    except ValueError:
+        raise ValidationError(
+            f"Enter whole hours between 1 and {MAX_LEAD_HOURS}, separated by commas, e.g. 48,2."
+        ) from None
 
 
 class Clinic(models.Model):
@@ -114,10 +137,59 @@ class Clinic(models.Model):
         blank=True,
         help_text="Charge per 15-minute unit of CPT 97124 (massage) on superbills.",
     )
+    # Messages to clients (messaging app, docs/messaging.md).
+    quiet_hours_start = models.TimeField(
+        default=dt.time(21, 0),
+        help_text="No reminder or link reaches a client from this time (clinic time)...",
+    )
+    quiet_hours_end = models.TimeField(
+        default=dt.time(8, 0), help_text="...until this time; alerts to staff are never held."
+    )
+    reminder_lead_hours = models.CharField(
+        "Reminder lead times",
+        max_length=40,
+        default="48,2",
+        validators=[validate_lead_hours],
+        help_text="Hours before an appointment at which the client is reminded, e.g. 48,2.",
+    )
+    escalation_minutes = models.PositiveSmallIntegerField(
+        "Escalation time (minutes)",
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="A risk alert nobody acknowledges within this time goes to the next person "
+        "on call and to the owner.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reminder_leads(self) -> list[dt.timedelta]:
+        """The reminder lead times, longest first."""
+        return [dt.timedelta(hours=h) for h in parse_lead_hours(self.reminder_lead_hours)]
+
+    def in_quiet_hours(self, when: dt.datetime) -> bool:
+        """Whether ``when`` falls in the clinic's quiet hours (in its own time zone)."""
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        local = when.astimezone(self.zone).time()
+        if start == end:
+            return False
+        if start < end:
+            return start <= local < end
+        return local >= start or local < end
+
+    def after_quiet_hours(self, when: dt.datetime) -> dt.datetime:
+        """``when``, or the end of the quiet hours it falls in."""
+        if not self.in_quiet_hours(when):
+            return when
+        local = when.astimezone(self.zone)
+        end = dt.datetime.combine(local.date(), self.quiet_hours_end, self.zone)
+        if end <= local:
+            end = dt.datetime.combine(
+                local.date() + dt.timedelta(days=1), self.quiet_hours_end, self.zone
+            )
+        return end
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -156,6 +228,9 @@ class StaffMember(models.Model):
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="staff")
     role = models.CharField(max_length=20, choices=Role.choices)
+    phone = models.CharField(
+        max_length=30, blank=True, help_text="For risk alerts by text message when on call."
+    )
     is_active = models.BooleanField(default=True)
     joined_at = models.DateTimeField(default=timezone.now)
 
@@ -225,3 +300,31 @@ class ApiToken(models.Model):
         """A fresh token string and its display prefix."""
         prefix = secrets.token_hex(4)
         return f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+class StaffNoticeQuerySet(models.QuerySet["StaffNotice"]):
+    def for_member(self, member: StaffMember) -> StaffNoticeQuerySet:
+        """A member's own notices: nobody else's, in their clinic or another."""
+        return self.filter(recipient_id=member.pk)
+
+    def unread(self) -> StaffNoticeQuerySet:
+        return self.filter(dismissed_at__isnull=True)
+
+
+class StaffNotice(models.Model):
+    """A notice to one staff member, on their home page until they dismiss it: e.g. that a
+    colleague was given the clinician role (accounts.actions). Names staff, never clients."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="notices")
+    text = models.CharField(max_length=400)
+    created_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffNoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Notice to {self.recipient_id}"

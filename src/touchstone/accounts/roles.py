@@ -35,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Scores, answers and progress are clinical information: not for the front desk, who
     # hand out questionnaires and links but never read the answers.
     "measures.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    # Messages to clients (reminders, questionnaire links) and alert notices to staff: they
+    # carry no clinical content, so the whole care team sees what was sent and whether it went.
+    "messages.view": _CARE_TEAM,
     # Risk alerts: the whole care team sees that one is open and who handles it.
     "alerts.view": _CARE_TEAM,
     # The clinical record of care (intake, medications, screens, episodes, visit notes):
@@ -53,7 +56,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Running the clinic.
     "staff.manage": frozenset({Role.OWNER}),
     "clinic.settings": frozenset({Role.OWNER}),
+    # Who is on call for risk alerts, and in which order.
+    "oncall.manage": frozenset({Role.OWNER}),
     "audit.view": frozenset({Role.OWNER}),
+    # The background jobs page (what the worker ran, failed, will retry): no client data.
+    "jobs.view": frozenset({Role.OWNER}),
     # The body's side (biomarkers, HRV, sleep, wearables): the people who treat.
     "physiology.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
     "physiology.edit": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
@@ -93,6 +100,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # The evidence library: every staff role reads it; owners add studies.
     "evidence.view": _EVERYONE,
     "evidence.edit": frozenset({Role.OWNER}),
+    # Controlled studies (docs/trials.md). Every staff role but the front desk reads the
+    # registered protocols and the counts; the people who treat see who is enrolled and in
+    # which arm (once allocated); owners and clinicians design and register; licensed
+    # clinicians assess and enrol (the arm appears only after enrolment); the results go to
+    # owners and researchers, not to those who enrol, so interim results cannot steer who is
+    # enrolled next.
+    "trials.view": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST, Role.RESEARCHER}),
+    "trials.enrolments": frozenset({Role.OWNER, Role.CLINICIAN, Role.THERAPIST}),
+    "trials.design": frozenset({Role.OWNER, Role.CLINICIAN}),
+    "trials.enrol": frozenset({Role.CLINICIAN}),
+    "trials.results": frozenset({Role.OWNER, Role.RESEARCHER}),
     # Everyone manages their own login, two-factor devices and API tokens.
     "account.self": _EVERYONE,
 }

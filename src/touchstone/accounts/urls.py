@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("password/reset/done/", views.password_reset_complete, name="password_reset_complete"),
     path("profile/", views.profile, name="profile"),
+    path("notices/<int:notice_id>/dismiss/", views.notice_dismiss, name="notice_dismiss"),
     path("tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("staff/", views.staff_list, name="staff"),

@@ -39,7 +39,7 @@ from touchstone.accounts.forms import (
     TokenForm,
 )
 from touchstone.accounts.middleware import web_actor
-from touchstone.accounts.models import ApiToken, StaffMember
+from touchstone.accounts.models import ApiToken, StaffMember, StaffNotice
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action, AuditEvent
@@ -181,6 +181,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 # --- The signed-in user's own account ---------------------------------------------------------
 @requires("account.self")
+@require_POST
+def notice_dismiss(request: MemberRequest, notice_id: int) -> HttpResponse:
+    notice = get_for(request.member, StaffNotice.objects, pk=notice_id)
+    actions.do_dismiss_notice(request.actor, notice)
+    return redirect("home")
+
+
+@requires("account.self")
 def profile(request: MemberRequest) -> HttpResponse:
     tokens = ApiToken.objects.for_member(request.member)
     return render(
@@ -227,7 +235,7 @@ def staff_list(request: MemberRequest) -> HttpResponse:
 
 @requires("staff.manage")
 def staff_invite(request: MemberRequest) -> HttpResponse:
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST or None, clinic=request.member.clinic)
     if request.method == "POST" and form.is_valid():
         member = actions.do_invite_staff(
             request.actor, form.cleaned_data, request.build_absolute_uri("/")[:-1]
@@ -241,7 +249,12 @@ def staff_invite(request: MemberRequest) -> HttpResponse:
 def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
     colleague = get_for(request.member, StaffMember.objects.select_related("user"), pk=staff_id)
     form = StaffChangeForm(
-        request.POST or None, initial={"role": colleague.role, "is_active": colleague.is_active}
+        request.POST or None,
+        initial={
+            "role": colleague.role,
+            "is_active": colleague.is_active,
+            "phone": colleague.phone,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -250,6 +263,7 @@ def staff_edit(request: MemberRequest, staff_id: int) -> HttpResponse:
                 colleague,
                 form.cleaned_data["role"],
                 form.cleaned_data["is_active"],
+                form.cleaned_data["phone"],
             )
         except ValueError as error:
             form.add_error(None, str(error))

@@ -11,7 +11,7 @@ web       ``accounts.middleware.MembershipMiddleware`` (``request.actor``, from 
 api       ``accounts.api_auth.TokenAuth`` (the token's staff member)
 portal    ``portal.access.portal_actor`` (no user: the client behind a private link)
 cli       ``accounts.commands.TouchstoneCommand.actor_for`` (no user: the operator)
-job       ``Actor.system("job", clinic)`` in the job runner (to come)
+job       ``Actor.system("job", clinic)`` in ``accounts.jobs.clinic_job`` (the worker)
 ========  ==============================================================================
 """
 

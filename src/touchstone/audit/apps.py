@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AuditConfig(AppConfig):
@@ -7,3 +8,6 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from touchstone.audit import signals  # noqa: F401  (connects the receivers)
+        from touchstone.audit.privileges import grant_after_migrate
+
+        post_migrate.connect(grant_after_migrate, sender=self, dispatch_uid="audit_grants")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+
+from touchstone.audit import chain
 
 
 class AppendOnlyError(RuntimeError):
@@ -19,6 +21,9 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events cannot be deleted")
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[AuditEvent]:  # type: ignore[override]
+        raise AppendOnlyError("audit events are chained one by one (record())")
 
     def for_member(self, member: Any) -> AuditEventQuerySet:
         return self.filter(clinic_id=member.clinic_id)
@@ -61,12 +66,22 @@ class AuditEvent(models.Model):
     channel = models.CharField(max_length=10, default="web")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    prev_hash = models.CharField(
+        max_length=64, editable=False, help_text="SHA-256 of the clinic's previous event."
+    )
+    chain_hash = models.CharField(
+        max_length=64, editable=False, help_text="SHA-256 of this event and prev_hash."
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering: ClassVar = ["-at", "-id"]
-        indexes: ClassVar = [models.Index(fields=["clinic", "object_type", "object_id"])]
+        indexes: ClassVar = [
+            models.Index(fields=["clinic", "object_type", "object_id"]),
+            # The head of a clinic's chain: its newest event.
+            models.Index(fields=["clinic", "id"], name="audit_chain_head"),
+        ]
 
     def __str__(self) -> str:
         at = timezone.localtime(self.at)
@@ -75,7 +90,22 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("audit events cannot be changed")
-        super().save(*args, **kwargs)
+        # Link to the head of the clinic's chain under its lock, held until the enclosing
+        # transaction commits (audit/chain.py).
+        with transaction.atomic():
+            chain.lock_chain(self.clinic_id)
+            head = (
+                AuditEvent.objects.filter(clinic_id=self.clinic_id)
+                .order_by("-id")
+                .values_list("chain_hash", flat=True)
+                .first()
+            )
+            self.prev_hash = head or chain.GENESIS
+            self.chain_hash = chain.event_hash(self.chained_fields(), self.prev_hash)
+            super().save(*args, **kwargs)
+
+    def chained_fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in chain.CHAINED_FIELDS}
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events cannot be deleted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from touchstone.accounts.access import get_for
 from touchstone.accounts.models import StaffMember
-from touchstone.billing.models import ClientPackage, Entry, PackagePlan
+from touchstone.billing.models import ClientPackage, Entry, Invoice, PackagePlan
 
 
 def get_entry_for(member: StaffMember, entry_id: int) -> Entry:
@@ -21,3 +21,9 @@ def get_plan_for(member: StaffMember, plan_id: int) -> PackagePlan:
 
 def get_package_for(member: StaffMember, package_id: int) -> ClientPackage:
     return get_for(member, ClientPackage.objects.select_related("plan"), pk=package_id)
+
+
+def get_invoice_for(member: StaffMember, invoice_id: int) -> Invoice:
+    return get_for(
+        member, Invoice.objects.select_related("clinic", "client", "issued_by__user"), pk=invoice_id
+    )

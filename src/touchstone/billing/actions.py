@@ -505,7 +505,7 @@ def do_issue_invoice(actor: Actor, client: Client) -> Invoice:
                 clinic=client.clinic,
                 client=client,
                 number=(last or 0) + 1,
-                issued_by=_staff(actor),
+                issued_by=_by_whom(actor),
             ),
             Action.CREATE,
             detail=f"{len(lines)} lines",

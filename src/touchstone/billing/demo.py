@@ -1,7 +1,17 @@
-"""Demo money for the demo clinic (deterministic for the seed): services with a fee schedule
-that rose this year, the default sliding-scale tiers with some clients on each, an 8-visit
-package some clients bought, a no-show fee, past appointments charged at each client's fee,
-payments (a few partial, so some balances are open) and a refund."""
+"""Demo money for the demo clinic, on the calendar's own services and appointments
+(``scheduling.demo``; registered in ``DEMO_EXTENSIONS`` after it, see ``apps.py``).
+
+Once, after the last batch of clients (the demo builds in batches of 500, and the calendar
+exists only then): each calendar service gets a fee schedule that rose this year, the default
+sliding-scale tiers and a missed-appointment policy are set, some of the clients the calendar
+booked are assessed on a tier (some assessments now due) or buy an 8-visit package, every
+completed appointment is charged at its client's fee (drawn from the package, tier or full),
+no-shows and late cancellations get the policy's fee, then payments (a few partial, so some
+balances stay open), a refund or two and an invoice per client. Deterministic for a seed: the
+clients and appointments are read in primary-key and time order and every choice comes from
+``context.rng``; the amount of work is bounded by the calendar (a few hundred appointments),
+not by the number of clients.
+"""
 
 from __future__ import annotations
 
@@ -14,27 +24,34 @@ from touchstone.billing import actions
 from touchstone.billing.models import BillingPolicy, Fee, PackagePlan
 from touchstone.billing.selectors import client_balance
 from touchstone.clients.demo import DemoContext
-from touchstone.scheduling.models import Appointment, Location, Service, Status
+from touchstone.clients.models import Client
+from touchstone.scheduling.demo import SERVICES as CALENDAR_SERVICES
+from touchstone.scheduling.models import Appointment, Service, Status
 
-#: Clients with money records (the first ones of the demo clinic).
-N_CLIENTS = 60
-SERVICES = [
-    ("Swedish massage 60", 60, "97124", "95.00", "100.00"),
-    ("Swedish massage 90", 90, "97124", "135.00", "140.00"),
-    ("Myofascial release 60", 60, "97140", "105.00", "110.00"),
-]
+#: Last year's and this year's full fee of each calendar service (by its name).
+FEES = {
+    "Swedish massage 60": ("90.00", "95.00"),
+    "Deep tissue massage 60": ("100.00", "105.00"),
+    "Myofascial release 45": ("75.00", "80.00"),
+    "Prenatal massage 60": ("95.00", "100.00"),
+}
+assert set(FEES) == {row[0] for row in CALENDAR_SERVICES}, "a calendar service has no demo fee"
+PACKAGE_SERVICE = "Swedish massage 60"
+#: Appointments that owe something once they happened or were missed late.
+CHARGED = (Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCELLED)
 
 
 def add_billing_data(ctx: DemoContext) -> None:
+    if not ctx.last:
+        return  # once, after the last batch and after the calendar (it is built then too)
     clinic, rng, today = ctx.clinic, ctx.rng, ctx.today
+    services = {s.name: s for s in Service.objects.filter(clinic=clinic)}
+    if not services:
+        return  # no calendar (it was not registered): nothing to charge
     # The front desk assesses, sells and takes payments (a sale names who sold it).
     actor = Actor.of_member(ctx.staff[Role.FRONT_DESK], "cli")
-    location = Location.objects.create(clinic=clinic, name="Main")
-    services = []
-    for name, minutes, code, old, new in SERVICES:
-        service = Service.objects.create(
-            clinic=clinic, name=name, duration_min=minutes, billing_code=code
-        )
+    for name, service in sorted(services.items()):
+        old, new = FEES.get(name, ("95.00", "100.00"))
         Fee.objects.create(
             clinic=clinic, service=service, amount=Decimal(old), effective_from=dt.date(2025, 1, 1)
         )
@@ -45,7 +62,6 @@ def add_billing_data(ctx: DemoContext) -> None:
             effective_from=dt.date(today.year, 1, 1),
             note="yearly review",
         )
-        services.append(service)
     actions.do_install_default_tiers(ctx.actor)
     BillingPolicy.objects.create(
         clinic=clinic, no_show_fee=Decimal("40.00"), late_cancel_fee=Decimal("25.00")
@@ -56,14 +72,20 @@ def add_billing_data(ctx: DemoContext) -> None:
         visits=8,
         price=Decimal("680.00"),
         valid_days=180,
-        service=services[0],
+        service=services.get(PACKAGE_SERVICE),
     )
-    therapist = ctx.staff[Role.THERAPIST]
-    slot = 0
-    for client in ctx.clients[:N_CLIENTS]:
+    appointments = list(
+        Appointment.objects.filter(clinic=clinic, status__in=CHARGED)
+        .select_related("client", "service", "staff", "clinic")
+        .order_by("starts_at", "id")
+    )
+    client_ids = sorted({a.client_id for a in appointments})
+    clients = {c.pk: c for c in Client.objects.filter(pk__in=client_ids)}
+    for client_id in client_ids:
+        client = clients[client_id]
         roll = rng.random()
         if roll < 0.5:
-            assessed = today - dt.timedelta(days=rng.choice([375, 100, 30]))  # some now due
+            assessed = today - dt.timedelta(days=rng.choice([375, 100, 40]))  # some now due
             actions.do_assess_tier(
                 actor,
                 client,
@@ -76,29 +98,12 @@ def add_billing_data(ctx: DemoContext) -> None:
                     "review_on": assessed + dt.timedelta(days=365),
                 },
             )
-        if 0.5 <= roll < 0.65:
+        elif roll < 0.62:
             actions.do_sell_package(actor, client, plan)
-        for _ in range(rng.randint(1, 4)):
-            slot += 1
-            # Two hours apart, five a day: no appointment (90 minutes at most) overlaps.
-            start = dt.datetime.combine(
-                today - dt.timedelta(days=1 + slot // 5),
-                dt.time(8 + 2 * (slot % 5)),
-                tzinfo=clinic.zone,
-            )
-            service = services[0] if roll < 0.65 else rng.choice(services)
-            status = Status.NO_SHOW if rng.random() < 0.05 else Status.COMPLETED
-            appointment = Appointment.objects.create(
-                clinic=clinic,
-                client=client,
-                staff=therapist,
-                service=service,
-                location=location,
-                starts_at=start,
-                ends_at=start + service.duration,
-                status=status,
-            )
-            actions.do_charge_appointment(actor, appointment)
+    for appointment in appointments:
+        actions.do_charge_appointment(actor, appointment)
+    for client_id in client_ids:
+        client = clients[client_id]
         owed = client_balance(client)
         if owed > 0 and rng.random() < 0.8:
             share = Decimal(1) if rng.random() < 0.7 else Decimal("0.5")
@@ -106,4 +111,6 @@ def add_billing_data(ctx: DemoContext) -> None:
             method = rng.choice(["card", "card", "cash", "check", "bank"])
             payment = actions.do_record_payment(actor, client, amount, method)
             if rng.random() < 0.05:
-                actions.do_refund(actor, payment, Decimal("10.00"), "Overpaid")
+                actions.do_refund(actor, payment, min(amount, Decimal("10.00")), "Overpaid")
+        if rng.random() < 0.5:
+            actions.do_issue_invoice(actor, client)

@@ -129,3 +129,16 @@ class BookSlotForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["service"]).queryset = Service.objects.filter(
             clinic=clinic, is_active=True
         )
+
+
+class PeriodForm(forms.Form):
+    """A statement's period (local dates, both included)."""
+
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError("The end must not be before the start.")
+        return data

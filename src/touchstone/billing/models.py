@@ -4,8 +4,9 @@ allocations, invoices).
 
 The schedule, tiers, assessments and packages are versioned (django-simple-history) like other
 client data. The ledger is append-only: ``Entry``, ``Allocation``, ``PackageDraw`` and
-``InvoiceLine`` refuse updates and deletes in the model and queryset, and the database refuses
-them too (triggers on SQLite and PostgreSQL, migration 0002). A correction is a reversing
+``InvoiceLine`` refuse updates and deletes in the model and queryset, and on PostgreSQL the
+database refuses them too (triggers, migration 0002; the app's role is granted only INSERT
+and SELECT on them, ``audit.privileges``). A correction is a reversing
 entry. The arithmetic (signs, balances, refusals) is ``science.ledger``; the fee rules
 ``science.fees``; every write goes through ``billing.actions``.
 """
@@ -27,6 +28,14 @@ from touchstone.accounts.access import ClinicOwned, ClinicOwnedQuerySet
 from touchstone.accounts.models import StaffMember
 from touchstone.clients.models import Client
 from touchstone.scheduling.models import Appointment, Service
+
+#: The append-only tables (their triggers: migration 0002; their grants: audit.privileges).
+LEDGER_TABLES = (
+    "billing_entry",
+    "billing_allocation",
+    "billing_packagedraw",
+    "billing_invoiceline",
+)
 
 
 class AppendOnlyError(RuntimeError):

@@ -17,6 +17,8 @@ from touchstone.billing.models import (
     Allocation,
     ClientPackage,
     Entry,
+    Fee,
+    Invoice,
     Kind,
     PackageDraw,
     TierAssessment,
@@ -30,6 +32,47 @@ def client_balance(client: Client) -> Decimal:
     """What the client owes (negative: credit), to the cent: one SUM over their entries."""
     total = Entry.objects.filter(client=client).aggregate(s=Sum("delta"))["s"]
     return balance([total or ZERO])
+
+
+def current_fees(
+    clinic_id: int, service_ids: Sequence[int], day: dt.date | None = None
+) -> dict[int, Decimal]:
+    """The full fee in force on ``day`` (default today) of each service that has one: one
+    query, the newest row per service on or before the day (registered with
+    ``scheduling.fees`` for scheduling's pages)."""
+    day = day or timezone.localdate()
+    fees: dict[int, Decimal] = {}
+    for service_id, amount in (
+        Fee.objects.filter(clinic_id=clinic_id, service_id__in=list(service_ids))
+        .filter(effective_from__lte=day)
+        .order_by("service_id", "-effective_from")
+        .values_list("service_id", "amount")
+    ):
+        fees.setdefault(service_id, amount)
+    return fees
+
+
+def fees_on(wanted: Iterable[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Decimal]:
+    """The full fee in force of each ``(service_id, day)`` that has one: one query for any
+    number (every fee row of those services up to the last day, chosen here)."""
+    wanted = set(wanted)
+    if not wanted:
+        return {}
+    rows: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    for service_id, since, amount in (
+        Fee.objects.filter(
+            service_id__in={s for s, _ in wanted}, effective_from__lte=max(d for _, d in wanted)
+        )
+        .order_by("service_id", "-effective_from")
+        .values_list("service_id", "effective_from", "amount")
+    ):
+        rows[service_id].append((since, amount))
+    found = {}
+    for service_id, day in wanted:
+        fee = next((a for since, a in rows[service_id] if since <= day), None)
+        if fee is not None:
+            found[(service_id, day)] = fee
+    return found
 
 
 def current_assessment(client: Client) -> TierAssessment | None:
@@ -166,8 +209,10 @@ def statements(
         .annotate(s=Sum("delta"))
         .values_list("client_id", "s")
     )
+    # SQLite's SUM of decimals goes through a float: back to cents.
     result: dict[int, Statement] = {
-        cid: Statement(cid, total, [], total) for cid, total in openings.items()
+        cid: Statement(cid, balance([total]), [], balance([total]))
+        for cid, total in openings.items()
     }
     rows = (
         base.filter(posted_at__gte=start, posted_at__lt=end)
@@ -209,3 +254,74 @@ def period_money(clinic: Any, first: dt.datetime, last: dt.datetime) -> PeriodMo
         charged=None if not charges["n"] else balance([charges["s"] or ZERO]),
         paid=balance([-(money_in["s"] or ZERO)]),
     )
+
+
+@dataclass
+class InvoiceLineRow:
+    entry: Entry
+    reversed: bool
+    open: Decimal
+
+
+@dataclass
+class InvoiceView:
+    """An invoice with its lines: each charge, whether it was reversed, what it still owes;
+    the invoice's total (reversed lines count 0) and what is open of it."""
+
+    invoice: Invoice
+    lines: list[InvoiceLineRow]
+    total: Decimal
+    open: Decimal
+
+
+def invoice_views(invoices: Sequence[Invoice]) -> list[InvoiceView]:
+    """The lines, totals and open amounts of ``invoices``: three queries for any number."""
+    entries = list(
+        Entry.objects.filter(invoice_line__invoice__in=[i.pk for i in invoices])
+        .select_related("service", "tier", "staff__user", "invoice_line")
+        .order_by("posted_at", "id")
+    )
+    owed = open_amounts(entries)
+    reversed_ids = set(
+        Entry.objects.filter(reverses_id__in=[e.pk for e in entries]).values_list(
+            "reverses_id", flat=True
+        )
+    )
+    by_invoice: dict[int, list[InvoiceLineRow]] = defaultdict(list)
+    for entry in entries:
+        by_invoice[entry.invoice_line.invoice_id].append(
+            InvoiceLineRow(entry, entry.pk in reversed_ids, owed[entry.pk])
+        )
+    views = []
+    for invoice in invoices:
+        lines = by_invoice.get(invoice.pk, [])
+        views.append(
+            InvoiceView(
+                invoice,
+                lines,
+                balance(line.entry.delta for line in lines if not line.reversed),
+                balance(line.open for line in lines),
+            )
+        )
+    return views
+
+
+def client_invoices(client: Client) -> list[InvoiceView]:
+    invoices = list(
+        Invoice.objects.filter(client_id=client.pk)
+        .select_related("issued_by__user")
+        .order_by("-number")
+    )
+    return invoice_views(invoices)
+
+
+def uninvoiced_charges(client: Client) -> int:
+    return Entry.objects.filter(
+        client_id=client.pk, kind=Kind.CHARGE, invoice_line__isnull=True
+    ).count()
+
+
+def client_statement(client: Client, start: dt.datetime, end: dt.datetime) -> Statement:
+    """One client's statement for [start, end) (``statements`` for one client)."""
+    found = statements(client.clinic_id, start, end, client_ids=[client.pk])
+    return found.get(client.pk) or Statement(client.pk, ZERO, [], ZERO)

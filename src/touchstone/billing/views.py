@@ -21,7 +21,7 @@ from touchstone.accounts.access import MemberRequest, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.billing import actions, forms
-from touchstone.billing.access import get_entry_for
+from touchstone.billing.access import get_entry_for, get_invoice_for
 from touchstone.billing.access_report import access_report, access_rows
 from touchstone.billing.models import (
     BillingPolicy,
@@ -32,7 +32,13 @@ from touchstone.billing.models import (
     Kind,
     PackagePlan,
 )
-from touchstone.billing.selectors import billing_panel
+from touchstone.billing.selectors import (
+    billing_panel,
+    client_invoices,
+    client_statement,
+    invoice_views,
+    uninvoiced_charges,
+)
 from touchstone.clients.access import get_client_for
 from touchstone.lib import csv_cells
 from touchstone.scheduling.access import get_appointment_for
@@ -218,6 +224,73 @@ def reverse(request: MemberRequest, entry_id: int) -> HttpResponse:
         "Entry reversed.",
     )
     return _back(entry.client_id)
+
+
+@requires("billing.view")
+def invoices(request: MemberRequest, client_id: int) -> HttpResponse:
+    """The client's invoices, newest first, with what each still owes."""
+    client = get_client_for(request.member, client_id)
+    rows = client_invoices(client)
+    record(request.actor, Action.READ, client, detail="invoices")
+    return render(
+        request,
+        "billing/invoices.html",
+        {"client": client, "invoices": rows, "uninvoiced": uninvoiced_charges(client)},
+    )
+
+
+@requires("billing.take")
+@require_POST
+def issue_invoice(request: MemberRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request.member, client_id)
+    _attempt(request, lambda: actions.do_issue_invoice(request.actor, client), "Invoice issued.")
+    return redirect("billing:invoices", client_id=client.pk)
+
+
+@requires("billing.view")
+def invoice(request: MemberRequest, invoice_id: int) -> HttpResponse:
+    """One invoice: its charge lines (reversed ones marked), total and what is open."""
+    found = get_invoice_for(request.member, invoice_id)
+    (view,) = invoice_views([found])
+    record(request.actor, Action.READ, found.client, detail=f"invoice {found.number}")
+    return render(request, "billing/invoice.html", {"client": found.client, "view": view})
+
+
+#: The statement's default period: the last 90 days.
+STATEMENT_DAYS = 90
+
+
+@requires("billing.view")
+def statement(request: MemberRequest, client_id: int) -> HttpResponse:
+    """The client's statement for a period (``?start=&end=``, local dates; default the last
+    90 days): opening balance, every entry of the period, closing balance."""
+    client = get_client_for(request.member, client_id)
+    form = forms.PeriodForm(request.GET or None)
+    today = timezone.localdate()
+    first, last = today - dt.timedelta(days=STATEMENT_DAYS), today
+    if form.is_bound and form.is_valid():
+        first = form.cleaned_data["start"] or first
+        last = form.cleaned_data["end"] or last
+    zone = timezone.get_current_timezone()
+    found = client_statement(
+        client,
+        dt.datetime.combine(first, dt.time.min, tzinfo=zone),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
+    )
+    record(request.actor, Action.READ, client, detail="statement")
+    return render(
+        request,
+        "billing/statement.html",
+        {
+            "client": client,
+            "statement": found,
+            "first": first,
+            "last": last,
+            "form": form
+            if form.is_bound
+            else forms.PeriodForm(initial={"start": first, "end": last}),
+        },
+    )
 
 
 @requires("billing.fees")

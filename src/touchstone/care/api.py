@@ -29,8 +29,8 @@ from touchstone.care.models import (
 from touchstone.clients.access import get_client_for
 from touchstone.lib.api_errors import ErrorOut, error_body
 from touchstone.lib.api_fields import Id, omittable
-from touchstone.lib.api_pagination import Pages
 from touchstone.lib.api_times import ClinicDateTime
+from touchstone.lib.pagination import KeysetPagination, Shaped
 
 router = Router(tags=["care"])
 
@@ -262,7 +262,7 @@ def _visit_data(request: MemberRequest, payload: Any, *, unset: bool) -> dict[st
     "/clients/{client_id}/episodes", response=list[EpisodeOut], summary="A client's episodes"
 )
 @api_requires("care.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_episodes(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.episode", detail=f"client {client.pk}")
@@ -271,7 +271,7 @@ def list_episodes(request: MemberRequest, client_id: Id) -> Any:
         .filter(client_id=client.pk)
         .prefetch_related("diagnoses")
     )
-    return [_episode_out(request, e) for e in episodes]
+    return Shaped(episodes, lambda e: _episode_out(request, e))
 
 
 @router.post("/clients/{client_id}/episodes", response={201: EpisodeOut}, summary="Open an episode")
@@ -310,7 +310,7 @@ def add_diagnosis(request: MemberRequest, episode_id: Id, payload: DiagnosisIn) 
 
 @router.get("/clients/{client_id}/visits", response=list[VisitOut], summary="A client's visits")
 @api_requires("care.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_visits(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.visit", detail=f"client {client.pk}, api")
@@ -389,7 +389,7 @@ def get_intake(request: MemberRequest, client_id: Id) -> Intake:
 
 @router.get("/clients/{client_id}/medications", response=list[MedicationOut], summary="Medications")
 @api_requires("care.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_medications(request: MemberRequest, client_id: Id) -> Any:
     client = get_client_for(request.member, client_id)
     record(request.actor, Action.LIST, object_type="care.medication", detail=f"client {client.pk}")

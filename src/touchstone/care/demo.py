@@ -234,7 +234,10 @@ def add_care(ctx: DemoContext) -> None:
     for client, episode in zip(care_clients, episodes, strict=True):
         who = therapist if rng.random() < 0.8 else owner
         visits.extend(_visits_for(ctx, rng, client, episode, who))
-    for hour, (client, episode) in enumerate(zip(care_clients[:5], episodes[:5], strict=True)):
+    booked = 5 if ctx.first else 0  # five visits booked for today, once per clinic
+    for hour, (client, episode) in enumerate(
+        zip(care_clients[:booked], episodes[:booked], strict=True)
+    ):
         visits.append(
             Visit(
                 clinic=ctx.clinic,

@@ -14,6 +14,28 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def next_due(
+    episode: Any, completed: Mapping[str, dt.date | None]
+) -> list[tuple[str, str, dt.date]]:
+    """``(instrument_id, reason, due_on)`` of the plan's intake and periodic instruments,
+    whatever today is: the day each one falls due next (intake: the episode's start while never
+    completed; periodic: N weeks after the last completion, or the start). One entry per
+    instrument, intake first. :func:`instruments_due` keeps those due by today; the stored due
+    list (``outcomes.summaries``) keeps them all and filters by date when it is read.
+    """
+    out: dict[str, tuple[str, str, dt.date]] = {}
+    for instrument_id in episode.plan_intake or []:
+        if completed.get(instrument_id) is None:
+            out.setdefault(instrument_id, (instrument_id, "intake", episode.started_on))
+    weeks = episode.plan_every_weeks
+    if weeks:
+        for instrument_id in episode.plan_periodic or []:
+            last = completed.get(instrument_id)
+            next_on = episode.started_on if last is None else last + dt.timedelta(weeks=weeks)
+            out.setdefault(instrument_id, (instrument_id, "periodic", next_on))
+    return list(out.values())
+
+
 @dataclass(frozen=True)
 class DueInstrument:
     instrument_id: str
@@ -51,23 +73,12 @@ def instruments_due(
     if episode.ended_on is not None and episode.ended_on < today:
         return []
     due: dict[str, DueInstrument] = {}
-
-    def add(instrument_id: str, reason: str, due_on: dt.date) -> None:
-        if due_on > today or instrument_id in due:
-            return
-        due[instrument_id] = DueInstrument(instrument_id, reason, due_on, (today - due_on).days)
-
-    for instrument_id in episode.plan_intake or []:
-        if completed.get(instrument_id) is None:
-            add(instrument_id, "intake", episode.started_on)
-    weeks = episode.plan_every_weeks
-    if weeks:
-        for instrument_id in episode.plan_periodic or []:
-            last = completed.get(instrument_id)
-            next_on = episode.started_on if last is None else last + dt.timedelta(weeks=weeks)
-            add(instrument_id, "periodic", next_on)
+    for instrument_id, reason, due_on in next_due(episode, completed):
+        if due_on <= today:
+            due[instrument_id] = DueInstrument(instrument_id, reason, due_on, (today - due_on).days)
     if visit_today:
         for instrument_id in episode.plan_each_visit or []:
-            if completed.get(instrument_id) != today:  # given today: done for this visit
-                add(instrument_id, "session", today)
+            # Given today: done for this visit; a periodic or intake entry keeps its reason.
+            if instrument_id not in due and completed.get(instrument_id) != today:
+                due[instrument_id] = DueInstrument(instrument_id, "session", today, 0)
     return sorted(due.values(), key=lambda d: (d.due_on, d.instrument_id))

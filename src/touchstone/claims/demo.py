@@ -30,7 +30,7 @@ VISITS_PER_CLAIM = 2
 
 def add_claims_data(ctx: DemoContext) -> None:
     # Built once, with the clinic's first batch of clients (after the care and billing demo).
-    if not getattr(ctx, "first", True):
+    if not ctx.first:
         return
     clinic, rng = ctx.clinic, ctx.rng
     actor = Actor.of_member(ctx.staff[Role.FRONT_DESK], "cli")

@@ -15,7 +15,7 @@ from touchstone.clients import actions
 from touchstone.clients.access import get_client_for
 from touchstone.clients.models import Client
 from touchstone.lib.api_fields import Id, omittable
-from touchstone.lib.api_pagination import Pages
+from touchstone.lib.pagination import KeysetPagination
 
 router = Router(tags=["clients"])
 
@@ -53,6 +53,8 @@ class ClientOut(Schema):
     pregnancy_status: str
     delivery_date: dt.date | None
     menopause_status: str
+    message_channel: str
+    messages_opt_out: bool
     archived_at: dt.datetime | None
     created_at: dt.datetime
 
@@ -82,6 +84,8 @@ class ClientIn(Schema):
     pregnancy_status: Pregnancy = ""
     delivery_date: dt.date | None = None
     menopause_status: Menopause = ""
+    message_channel: Literal["email", "sms"] = "email"
+    messages_opt_out: bool = False
 
 
 class ClientPatch(Schema):
@@ -113,6 +117,8 @@ class ClientPatch(Schema):
     pregnancy_status: Pregnancy = omittable()
     delivery_date: dt.date | None = None
     menopause_status: Menopause = omittable()
+    message_channel: Literal["email", "sms"] = omittable()
+    messages_opt_out: bool = omittable()
 
 
 class ClientFilter(FilterSchema):
@@ -122,7 +128,7 @@ class ClientFilter(FilterSchema):
 
 @router.get("/", response=list[ClientOut], summary="List clients")
 @api_requires("clients.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_clients(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     clients = Client.objects.for_member(request.member)
     clients = clients.archived() if filters.archived else clients.active()

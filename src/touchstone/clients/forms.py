@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from touchstone.clients.models import EDITABLE_FIELDS, Client
@@ -11,6 +13,14 @@ class DateInput(forms.DateInput):
 
 class ClientForm(forms.ModelForm):
     """Validation lives on the model (``Client.clean``) so the API applies the same rules."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A form posted without the choice (an older page, a script) keeps what is stored.
+        self.fields["message_channel"].required = False
+
+    def clean_message_channel(self) -> str:
+        return self.cleaned_data.get("message_channel") or self.instance.message_channel
 
     class Meta:
         model = Client

@@ -12,9 +12,17 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from touchstone.accounts.access import ClinicOwned, ClinicOwnedQuerySet
+from touchstone.lib.phones import phone_e164
 
 OLDEST_PLAUSIBLE_AGE_YEARS = 120
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
+
+
+class MessageChannel(models.TextChoices):
+    """How the client wants reminders and questionnaire links (never clinical content)."""
+
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "Text message (SMS)"
 
 
 class ClientQuerySet(ClinicOwnedQuerySet["Client"]):
@@ -140,6 +148,18 @@ class Client(ClinicOwned):
         null=True, blank=True, help_text="The day of birth of the baby, when postpartum."
     )
     menopause_status = models.CharField(max_length=10, choices=MenopauseStatus.choices, blank=True)
+    message_channel = models.CharField(
+        "messages by",
+        max_length=10,
+        choices=MessageChannel.choices,
+        default=MessageChannel.EMAIL,
+        help_text="Reminders and questionnaire links go this way.",
+    )
+    messages_opt_out = models.BooleanField(
+        "no messages",
+        default=False,
+        help_text="The client asked for no reminders or links by e-mail or text.",
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -234,6 +254,11 @@ class Client(ClinicOwned):
             value = getattr(self, name)
             if value and not PHONE_RE.match(value):
                 errors[name] = "Enter a phone number: digits, spaces, +, -, ( ) only."
+        if self.message_channel == MessageChannel.SMS and not self.messages_opt_out:
+            if not self.phone:
+                errors["phone"] = "Text messages need a phone number."
+            elif phone_e164(self.phone) is None:
+                errors["phone"] = "This is not a phone number a text message can reach."
         errors.update(
             self._consent_errors("consent_to_treatment", "consent_to_treatment_on", today)
         )
@@ -316,4 +341,6 @@ EDITABLE_FIELDS = [
     "pregnancy_status",
     "delivery_date",
     "menopause_status",
+    "message_channel",
+    "messages_opt_out",
 ]

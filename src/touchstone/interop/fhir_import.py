@@ -49,12 +49,14 @@ from touchstone.interop.patient_match import (
 from touchstone.logs import import_failed, import_finished
 from touchstone.measures import actions as measures_actions
 from touchstone.measures.models import Administration, Mode
+from touchstone.outcomes.summaries import batched_summaries
 from touchstone.science.instruments import (
     AnswerError,
     Instrument,
     QuestionnaireImportError,
     all_instruments,
     import_questionnaire,
+    score,
 )
 from touchstone.science.instruments.fhir import response_values
 
@@ -263,6 +265,28 @@ def do_import_fhir(
     return imported
 
 
+def _prepare(
+    responses: list[dict[str, Any]], questionnaires: dict[str, dict[str, Any]]
+) -> list[tuple[Any, dict[str, Any], dt.datetime | None]]:
+    """Every response resolved to an instrument, its answers scored once to check them, and
+    its authored time, before anything is written (raises ``FhirImportError``)."""
+    prepared = []
+    for number, qr in enumerate(responses, start=1):
+        if qr.get("status") not in (None, "completed", "amended"):
+            status = qr.get("status")
+            raise FhirImportError(f"Response {number}: status {status!r} is not completed.")
+        try:
+            definition, answers = resolve(qr, questionnaires)
+            authored = _authored(qr)
+            score(definition, {k: v for k, v in answers.items() if v not in (None, "")})
+        except (AnswerError, QuestionnaireImportError) as error:
+            raise FhirImportError(f"Response {number}: {error}") from None
+        except FhirImportError as error:
+            raise FhirImportError(f"Response {number}: {error}") from None
+        prepared.append((definition, answers, authored))
+    return prepared
+
+
 def _import(
     actor: Actor, client: Client, data: Mapping[str, Any], accept_patient_mismatch: bool
 ) -> list[Imported]:
@@ -285,28 +309,21 @@ def _import(
         if check.verdict == Verdict.MATCH
         else f"patient {check.verdict} ({check.reason}) accepted by the user"
     )
+    # Parsing, resolving and checking happen first, outside the transaction: on SQLite the
+    # transaction holds the database's only write lock, so it holds only the writes.
+    prepared = _prepare(responses, questionnaires)
     imported: list[Imported] = []
-    with transaction.atomic():
-        for number, qr in enumerate(responses, start=1):
-            if qr.get("status") not in (None, "completed", "amended"):
-                raise FhirImportError(
-                    f"Response {number}: status {qr.get('status')!r} is not completed."
-                )
+    with transaction.atomic(), batched_summaries():
+        for number, (definition, answers, authored) in enumerate(prepared, start=1):
             try:
-                definition, answers = resolve(qr, questionnaires)
-                authored = _authored(qr)
                 administration = measures_actions.do_start_administration(
                     actor, client, definition.id, Mode.IMPORT
                 )
                 alerts = measures_actions.do_save_answers(
                     actor, administration, answers, complete=True
                 )
-            except (AnswerError, QuestionnaireImportError) as error:
-                raise FhirImportError(f"Response {number}: {error}") from None
             except ValidationError as error:
                 raise FhirImportError(f"Response {number}: {' '.join(error.messages)}") from None
-            except FhirImportError as error:
-                raise FhirImportError(f"Response {number}: {error}") from None
             if authored is not None:
                 administration.started_at = authored
                 administration.completed_at = authored

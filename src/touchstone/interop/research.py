@@ -1,7 +1,7 @@
 """De-identified research export (HIPAA Safe Harbor) and the research network's import.
 
 Export (``touchstone export research --out DIR``, or the owner's download): the clinic's
-clients **with research consent only**, as four tables, each in CSV and Parquet:
+clients **with research consent only**, as seven tables, each in CSV and Parquet:
 
 * ``clients``: pseudonymous id, site id, age at the first episode ("90+" above 89), 3-digit ZIP,
   and the coded values the measures need (sex assigned at birth, gender identity, pronouns,
@@ -9,11 +9,20 @@ clients **with research consent only**, as four tables, each in CSV and Parquet:
   date: weeks postpartum only in bins, :data:`POSTPARTUM_BINS`);
 * ``episodes``: start/end (see the modes), ICD-10-CM codes entered by licensed clinicians;
 * ``scores``: instrument, date or day, total, severity;
-* ``visits``: date or day, minutes, modality, pressure, the five 0-10 ratings before/after.
+* ``visits``: date or day, minutes, modality, pressure, the five 0-10 ratings before/after;
+* ``cortisol``: biomarker samples (analyte, specimen, value in its canonical unit, minutes since
+  waking, before/after which visit);
+* ``hrv``: the metrics of each heart-rate-variability recording (never the beats themselves,
+  never the device's name, which is free text);
+* ``sleep``: the sleep-diary nights' answers and derived metrics (durations only: clock times
+  of a night are left out with the other free-standing times).
+
+The body tables link to a visit's episode pseudonym where the sample or recording was taken
+before or after a visit.
 
 No name, address, city, phone, e-mail, date of birth, delivery date, record id or free text
 (notes, or a gender identity in the client's words, could hold identifiers) leaves. Two modes
-(:data:`SAFE_HARBOR`, the default, and :data:`LIMITED`):
+(``research_modes.SAFE_HARBOR``, the default, and ``research_modes.LIMITED``):
 
 * **Safe Harbor** (HIPAA 45 CFR 164.514(b)(2)): no date element but the year. An episode has
   its start year; every other time is a whole number of days since the client's first episode
@@ -67,17 +76,22 @@ from touchstone.clients.models import (
     SexAtBirth,
 )
 from touchstone.interop.models import ResearchExportKey
+from touchstone.interop.research_modes import MODES, SAFE_HARBOR
 from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
+from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.science import deid
 from touchstone.science.change import CRITERIA
 from touchstone.science.change_batch import CLASSES, change_batch
 from touchstone.science.episodes import episode_pairs
 from touchstone.science.outcomes import rate_table
 
-TABLES = ("clients", "episodes", "scores", "visits")
+TABLES = ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")
+#: The tables every export since version 3 has; the body tables came with version 4 and an
+#: older export pools without them.
+CORE_TABLES = TABLES[:4]
 MANIFEST = "manifest.json"
 RATING_COLUMNS = [
     f"{name}_{when}"
@@ -182,17 +196,50 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
         ("pressure", "text", "Pressure"),
         *[(c, "integer", f"Session rating 0-10: {c.replace('_', ' ')}") for c in RATING_COLUMNS],
     ],
+    "cortisol": [
+        ("pid", "text", "Pseudonymous client id"),
+        ("episode", "text", "Pseudonymous episode id of the visit (blank: not tied to a visit)"),
+        ("date", "date", "Collection date, shifted"),
+        ("analyte", "text", "Biomarker (e.g. cortisol)"),
+        ("specimen", "text", "Specimen (saliva, serum, ...)"),
+        ("value", "number", "Concentration in the canonical unit"),
+        ("unit", "text", "Canonical unit of value (e.g. nmol/L)"),
+        ("minutes_since_waking", "integer", "Minutes since waking (blank: unknown)"),
+        ("timing", "text", "before/after the visit (blank: not tied to a visit)"),
+    ],
+    "hrv": [
+        ("pid", "text", "Pseudonymous client id"),
+        ("episode", "text", "Pseudonymous episode id of the visit (blank: not tied to a visit)"),
+        ("date", "date", "Recording date, shifted"),
+        ("timing", "text", "before/after the visit (blank: not tied to a visit)"),
+        ("duration_s", "number", "Length of the recording in seconds"),
+        ("n_beats", "integer", "Beats (RR intervals) recorded"),
+        ("n_corrected", "integer", "Intervals corrected as artifacts"),
+        ("artifact_method", "text", "Artifact correction method"),
+        ("mean_hr", "number", "Mean heart rate, beats per minute"),
+        ("sdnn", "number", "SDNN, ms"),
+        ("rmssd", "number", "RMSSD, ms"),
+        ("pnn50", "number", "pNN50, percent"),
+        ("lf", "number", "LF power, ms^2 (blank: recording too short)"),
+        ("hf", "number", "HF power, ms^2 (blank: recording too short)"),
+        ("lf_hf", "number", "LF/HF ratio (blank: recording too short)"),
+    ],
+    "sleep": [
+        ("pid", "text", "Pseudonymous client id"),
+        ("date", "date", "Night of (the date the client went to bed), shifted"),
+        ("sol_min", "integer", "Minutes to fall asleep (Consensus Sleep Diary item 3)"),
+        ("awakenings", "integer", "Awakenings, not counting the final one (item 4)"),
+        ("waso_min", "integer", "Minutes awake after sleep onset (item 5)"),
+        ("quality", "integer", "Sleep quality 1-5 (item 8; blank: not answered)"),
+        ("tib_min", "number", "Time in bed, minutes"),
+        ("tst_min", "number", "Total sleep time, minutes"),
+        ("se_pct", "number", "Sleep efficiency, percent"),
+        ("twt_min", "number", "Total wake time, minutes"),
+        ("entered", "text", "Who entered the night (staff, portal, api)"),
+    ],
 }
 
 
-SAFE_HARBOR = "safe_harbor"
-LIMITED = "limited_data_set"
-MODES = {
-    SAFE_HARBOR: "HIPAA Safe Harbor, 45 CFR 164.514(b)(2): years only, days since the first "
-    "episode's start",
-    LIMITED: "HIPAA limited data set, 45 CFR 164.514(e): dates shifted per client (data use "
-    "agreement required)",
-}
 #: Safe Harbor's columns in place of the limited data set's dates.
 _SAFE_HARBOR_DATES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "episodes": {
@@ -207,6 +254,12 @@ _SAFE_HARBOR_DATES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
                          "start (negative before it)")]},
     "visits": {"date": [("day", "integer", "Session: days since the client's first episode "
                          "start")]},
+    "cortisol": {"date": [("day", "integer", "Collection: days since the client's first "
+                           "episode start")]},
+    "hrv": {"date": [("day", "integer", "Recording: days since the client's first episode "
+                      "start")]},
+    "sleep": {"date": [("day", "integer", "Night of: days since the client's first episode "
+                        "start")]},
 }  # fmt: skip
 
 
@@ -340,8 +393,9 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
     )
     for row in visit_rows:
         row["on"] = timezone.localtime(row["starts_at"]).date()
+    body = _body_rows(clinic, ids)
     for client_id, on in [(r[0], r[2]) for r in score_rows] + [
-        (r["client_id"], r["on"]) for r in visit_rows
+        (r["client_id"], r["on"]) for rows in (visit_rows, *body.values()) for r in rows
     ]:
         if client_id not in first_start:
             anchor[client_id] = min(on, anchor.get(client_id, on))
@@ -378,7 +432,55 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
     frames["episodes"] = frames["episodes"].astype(
         {"start_year": "Int64", "start_day": "Int64", "end_day": "Int64"}
     )
+    for table, rows in body.items():
+        integers = {c: "Int64" for c, kind, _ in DICTIONARY[table] if kind == "integer"}
+        frames[table] = pd.DataFrame(
+            [
+                {
+                    **{k: v for k, v in row.items() if k not in ("client_id", "episode_id", "on")},
+                    "pid": pid[row["client_id"]],
+                    "episode": eid.get(row["episode_id"], ""),
+                    "date": day(row["client_id"], row["on"]),
+                    "day": days_since(row["client_id"], row["on"]),
+                }
+                for row in rows
+            ],
+            columns=[*ALL_COLUMNS[table]],
+        ).astype({**integers, "day": "Int64"})
     return frames
+
+
+#: table -> (model, its time field, exported value fields). The body's values as stored (the
+#: derived metrics were computed by the science core when the row was saved).
+_BODY: dict[str, tuple[type[Sample] | type[Recording] | type[SleepNight], str, tuple[str, ...]]] = {
+    "cortisol": (Sample, "collected_at", ("analyte", "specimen", "canonical_value",
+                 "canonical_unit", "minutes_since_waking", "timing")),
+    "hrv": (Recording, "recorded_at", ("timing", "duration_s", "n_beats", "n_corrected",
+            "artifact_method", "mean_hr", "sdnn", "rmssd", "pnn50", "lf", "hf", "lf_hf")),
+    "sleep": (SleepNight, "night_of", ("sol_min", "awakenings", "waso_min", "quality",
+              "tib_min", "tst_min", "se_pct", "twt_min", "entered")),
+}  # fmt: skip
+_RENAMED = {"canonical_value": "value", "canonical_unit": "unit"}
+
+
+def _body_rows(clinic: Clinic, ids: list[int]) -> dict[str, list[dict[str, Any]]]:
+    """The consenting clients' cortisol samples, HRV recordings and sleep nights, one query a
+    table, each row with its client, its visit's episode (if any) and its local date ``on``."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table, (model, when, fields) in _BODY.items():
+        linked = ("visit__episode_id",) if table != "sleep" else ()
+        rows = model.objects.filter(clinic_id=clinic.pk, client_id__in=ids).order_by(
+            "client_id", when, "pk"
+        )
+        out[table] = []
+        for row in rows.values("client_id", when, *linked, *fields):
+            moment = row.pop(when)
+            row["on"] = (
+                timezone.localtime(moment).date() if isinstance(moment, dt.datetime) else moment
+            )
+            row["episode_id"] = row.pop("visit__episode_id", None)
+            out[table].append({_RENAMED.get(k, k): v for k, v in row.items()})
+    return out
 
 
 def _redcap_rows(spec: dict[str, list[tuple[str, str, str]]]) -> list[list[str]]:
@@ -391,7 +493,7 @@ def _redcap_rows(spec: dict[str, list[tuple[str, str, str]]]) -> list[list[str]]
         "Required Field?", "Custom Alignment", "Question Number (surveys only)",
         "Matrix Group Name", "Matrix Ranking?", "Field Annotation",
     ]  # fmt: skip
-    validation = {"date": "date_ymd", "integer": "integer", "text": ""}
+    validation = {"date": "date_ymd", "integer": "integer", "number": "number", "text": ""}
     rows = [header]
     seen: set[str] = set()
     for table, columns in spec.items():
@@ -410,7 +512,7 @@ def _redcap_rows(spec: dict[str, list[tuple[str, str, str]]]) -> list[list[str]]
 
 #: Parquet column types from the data dictionary's types. Dates stay ISO 8601 text, as in the
 #: CSV files (blank: none), so both files of a table hold the same values.
-PARQUET_TYPES = {"text": "VARCHAR", "date": "VARCHAR", "integer": "BIGINT"}
+PARQUET_TYPES = {"text": "VARCHAR", "date": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE"}
 
 
 def write_parquet(
@@ -493,8 +595,9 @@ def export_research(
         counts = {name: len(frames[name]) for name in TABLES}
         manifest = {
             "format": "touchstone-research-export",
-            # 2: coded sex/gender/life stage on clients; 3: the two modes, checksums.
-            "version": 3,
+            # 2: coded sex/gender/life stage on clients; 3: the two modes, checksums;
+            # 4: the body tables (cortisol, hrv, sleep).
+            "version": 4,
             "mode": mode,
             "deidentification": MODES[mode],
             "diagnoses": diagnoses,
@@ -548,7 +651,7 @@ def _as_dates(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     if table == "episodes":
         frame["start"], frame["end"] = dates("start_day"), dates("end_day")
         frame = frame.drop(columns=["start_year", "start_day", "end_day"])
-    elif table in ("scores", "visits"):
+    elif "day" in frame.columns:
         frame["date"] = dates("day")
         frame = frame.drop(columns=["day"])
     return frame
@@ -570,7 +673,7 @@ def _checked_manifest(directory: Path) -> dict[str, Any]:
             f"{directory}: {MANIFEST} has no checksums or mode (an export from before version 2; "
             "export it again)"
         )
-    for name in TABLES:
+    for name in _tables_of(manifest):
         for suffix in (".csv", ".parquet"):
             if f"{name}{suffix}" not in sums:
                 raise ResearchImportError(f"{directory}: {name}{suffix} is not in the manifest")
@@ -586,12 +689,20 @@ def _checked_manifest(directory: Path) -> dict[str, Any]:
     return manifest
 
 
+def _tables_of(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The tables an export has: the core ones always, the body tables from version 4."""
+    listed = manifest.get("tables")
+    listed = listed if isinstance(listed, list) else []
+    return tuple(name for name in TABLES if name in CORE_TABLES or name in listed)
+
+
 def load_exports(directories: Sequence[Path]) -> dict[str, pd.DataFrame]:
-    """Stack the tables of several exports (one per clinic), of either mode."""
+    """Stack the tables of several exports (one per clinic), of either mode; an export from
+    before the body tables adds no rows to them."""
     stacked: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     for directory in directories:
         manifest = _checked_manifest(directory)
-        for name in TABLES:
+        for name in _tables_of(manifest):
             frame = read_parquet(directory / f"{name}.parquet")
             if len(frame) != manifest["counts"].get(name):
                 raise ResearchImportError(
@@ -601,7 +712,17 @@ def load_exports(directories: Sequence[Path]) -> dict[str, pd.DataFrame]:
             if manifest["mode"] == SAFE_HARBOR:
                 frame = _as_dates(frame, name)
             stacked[name].append(frame)
-    return {name: pd.concat(frames, ignore_index=True) for name, frames in stacked.items()}
+    return {
+        name: pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=_columns(name))
+        for name, frames in stacked.items()
+    }
+
+
+def _columns(table: str) -> list[str]:
+    """A table's columns as the import presents them (dates, whatever the mode)."""
+    return [c for c, _, _ in DICTIONARY[table]]
 
 
 def to_duckdb(frames: dict[str, pd.DataFrame], path: Path) -> None:

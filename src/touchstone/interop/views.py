@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core import signing
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -125,6 +126,7 @@ def fhir_export(request: MemberRequest, client_id: int) -> HttpResponse:
 
 
 @requires("interop.fhir")
+@transaction.non_atomic_requests  # the import opens its own short transaction, after parsing
 def fhir_import(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     if request.method == "POST" and "pending" in request.POST:

@@ -12,13 +12,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from django.utils import timezone
 
 
 def local_minutes(instants: Iterable[Any]) -> npt.NDArray[np.datetime64]:
     """Each instant in the current time zone (the clinic's where clinic work happens), to the
     minute, without its offset; ``None`` becomes ``NaT``."""
+    # pandas here, not at the top: the progress report and the score command import this
+    # module and start without pandas (issue 11 §2, tests/test_startup.py).
+    import pandas as pd
+
     values = list(instants)
     if not values:
         return np.array([], dtype="datetime64[m]")

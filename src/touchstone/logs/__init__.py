@@ -183,15 +183,20 @@ def duration_ms(started: float) -> float:
 
 @contextmanager
 def job(
-    name: str, *, refusals: tuple[type[BaseException], ...] = (), **fields: int | str
+    name: str,
+    *,
+    refusals: tuple[type[BaseException], ...] = (),
+    job_id: str | None = None,
+    **fields: int | str,
 ) -> Iterator[Any]:
-    """Run a job (a command today, the job runner's tasks later) under its own ``job_id``:
-    ``job_started``, then ``job_finished``, ``job_refused`` (one of ``refusals``: bad input,
-    already told to whoever asked) or ``job_failed`` (anything else), with ``duration_ms`` and
-    the exception's type only. ``fields`` are ids and options, never client data."""
+    """Run a job (a command, or a task of the job runner) under its own ``job_id`` (a new one,
+    or the task result's id the runner passes): ``job_started``, then ``job_finished``,
+    ``job_refused`` (one of ``refusals``: bad input, already told to whoever asked) or
+    ``job_failed`` (anything else), with ``duration_ms`` and the exception's type only.
+    ``fields`` are ids and options, never client data."""
     log = get_logger("touchstone.jobs")
     started = time.perf_counter()
-    with structlog.contextvars.bound_contextvars(job_id=uuid.uuid4().hex, job=name):
+    with structlog.contextvars.bound_contextvars(job_id=job_id or uuid.uuid4().hex, job=name):
         log.info("job_started", **fields)
         try:
             yield log

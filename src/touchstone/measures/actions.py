@@ -18,6 +18,7 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.models import Action
 from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.clients.models import Client
+from touchstone.measures.escalation import do_notify_alert
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import (
     Administration,
@@ -125,16 +126,33 @@ def _raise_alerts(
             writes.save(actor, alert, Action.CREATE, detail=str(reason))
         except IntegrityError:  # raised concurrently by another save of the same answers
             continue
+        # The on-call clinician is told now, in this transaction (the send job commits with
+        # the alert); the worker escalates if nobody acknowledges.
+        do_notify_alert(actor, alert, 0)
         raised.append(alert)
     return raised
 
 
+def do_acknowledge_alert(actor: Actor, alert: RiskAlert) -> None:
+    """A clinician has seen the alert: escalation stops. Handling it (the action taken) is
+    the separate, later step of ``do_close_alert``."""
+    if alert.acknowledged_at is not None:
+        return
+    alert.acknowledged_by, alert.acknowledged_at = actor.staff, timezone.now()
+    writes.save(
+        actor, alert, Action.UPDATE,
+        update_fields=["acknowledged_by", "acknowledged_at"], detail="acknowledged",
+    )  # fmt: skip
+
+
 def do_take_alert(actor: Actor, alert: RiskAlert) -> None:
-    """A clinician takes responsibility for an open alert."""
+    """A clinician takes responsibility for an open alert (which acknowledges it)."""
     if not alert.is_open:
         raise ValidationError("This alert is already closed.")
     alert.assigned_to = actor.staff
-    writes.save(actor, alert, Action.UPDATE, update_fields=["assigned_to"], detail="taken")
+    with transaction.atomic():
+        writes.save(actor, alert, Action.UPDATE, update_fields=["assigned_to"], detail="taken")
+        do_acknowledge_alert(actor, alert)
 
 
 def do_close_alert(actor: Actor, alert: RiskAlert, action_taken: str) -> None:

@@ -13,7 +13,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
 from touchstone.lib.api_fields import Id
-from touchstone.lib.api_pagination import Pages
+from touchstone.lib.pagination import KeysetPagination
 from touchstone.measures import actions
 from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.models import Administration, Mode, RiskAlert
@@ -94,7 +94,7 @@ class CloseIn(Schema):
     summary="List questionnaire administrations",
 )
 @api_requires("measures.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_administrations(request: MemberRequest, filters: Query[AdministrationFilter]) -> Any:
     rows = Administration.objects.for_member(request.member)
     detail = "api list"

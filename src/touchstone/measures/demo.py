@@ -62,7 +62,11 @@ def build_demo_measures(context: DemoContext) -> None:
     # Follow each episode's measurement plan (PHQ-9 and GAD-7 at intake, then every two
     # weeks) from the day the care demo opened it; clients without an episode get none.
     # Care builds its demo first (INSTALLED_APPS order), so the episodes exist.
-    started = dict(Episode.objects.filter(clinic=clinic).values_list("client_id", "started_on"))
+    started = dict(
+        Episode.objects.filter(clinic=clinic, **context.client_range()).values_list(
+            "client_id", "started_on"
+        )
+    )
     for client in context.clients:
         if client.pk not in started:
             continue
@@ -85,7 +89,7 @@ def build_demo_measures(context: DemoContext) -> None:
                     values = _move_off_item_9(values, rng, risky=visit == risky_visit)
                 rows.append(_administration(clinic, client, instrument_id, values, when, therapist))
     bulk_create_with_history(rows, Administration, batch_size=500, default_user=therapist.user)
-    _demo_alerts(clinician, rng)
+    _demo_alerts(context, clinician, rng)
 
 
 def _move_off_item_9(values: list[int], rng: random.Random, *, risky: bool) -> list[int]:
@@ -128,11 +132,12 @@ def _administration(
     )
 
 
-def _demo_alerts(clinician: Any, rng: random.Random) -> None:
-    """Alerts as the clinic would have raised them; most are handled, the newest stay open."""
+def _demo_alerts(context: DemoContext, clinician: Any, rng: random.Random) -> None:
+    """Alerts as the clinic would have raised them; most are handled, the newest stay open
+    (the newest two of the last batch)."""
     saved = [
         a
-        for a in Administration.objects.filter(clinic=clinician.clinic)
+        for a in Administration.objects.filter(clinic=clinician.clinic, **context.client_range())
         .select_related("client")
         .order_by("completed_at")
         if a.risk_flags
@@ -140,7 +145,7 @@ def _demo_alerts(clinician: Any, rng: random.Random) -> None:
     alerts = []
     for index, a in enumerate(saved):
         assert a.completed_at is not None  # demo administrations are all completed
-        still_open = index >= len(saved) - 2
+        still_open = context.last and index >= len(saved) - 2
         alerts.append(
             RiskAlert(
                 clinic=a.clinic,

@@ -118,6 +118,16 @@ class RiskAlert(ClinicOwned):
         related_name="+",
         help_text="The clinician handling it.",
     )
+    acknowledged_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="A clinician has seen it: escalation stops."
+    )
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0, help_text="0: the first on call notified; n: escalated n times."
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
     action_taken = models.TextField(blank=True)
     closed_by = models.ForeignKey(
         StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -3,18 +3,14 @@ client record (fixed query counts)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
-from touchstone.care.models import Episode, Visit
-from touchstone.care.plans import instruments_due
-from touchstone.care.selectors import day_bounds
+from touchstone.care.models import Episode
 from touchstone.clients.models import Client
 from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument, short_name
@@ -37,6 +33,9 @@ def open_alerts(member: StaffMember) -> list[RiskAlert]:
 
 @dataclass(frozen=True)
 class Deterioration:
+    """A client reliably worse than their episode's baseline (``outcomes.summaries`` keeps
+    the list)."""
+
     client: Client
     instrument_id: str
     baseline: int
@@ -46,7 +45,10 @@ class Deterioration:
 def reliably_deteriorated(member: StaffMember) -> list[Deterioration]:
     """Active clients whose follow-up in an open episode of care is reliably worse than the
     episode's baseline (``science.episodes``: the one baseline, at least one recall period
-    apart), under the clinic's change criteria. Three queries: episodes, scores, clients."""
+    apart), under the clinic's change criteria. Three queries: episodes, scores, clients.
+
+    The home page reads the same list from the stored summaries (``outcomes.summaries``,
+    kept current after each score); this live computation is their reference."""
     today = timezone.localdate()
     episodes = list(
         Episode.objects.for_member(member)
@@ -103,6 +105,8 @@ def reliably_deteriorated(member: StaffMember) -> list[Deterioration]:
 
 @dataclass(frozen=True)
 class Due:
+    """A questionnaire a plan makes due (``outcomes.summaries`` keeps the list)."""
+
     client: Client
     episode_id: int
     instrument_id: str
@@ -120,49 +124,6 @@ class Due:
             "periodic": "periodic, by the plan",
             "session": "at today's visit",
         }.get(self.reason, self.reason)
-
-
-def questionnaires_due(member: StaffMember, today: dt.date) -> list[Due]:
-    """Questionnaires the open episodes' measurement plans make due today (three queries)."""
-    episodes = list(
-        Episode.objects.for_member(member)
-        .filter(
-            Q(ended_on__isnull=True) | Q(ended_on__gte=today),
-            started_on__lte=today,
-            client__archived_at__isnull=True,
-        )
-        .select_related("client")
-    )
-    if not episodes:
-        return []
-    client_ids = {e.client_id for e in episodes}
-    last = (
-        Administration.objects.for_member(member)
-        .completed()
-        .filter(client_id__in=client_ids)
-        .values("client_id", "instrument_id")
-        .annotate(last=Max("completed_at"))
-    )
-    done: dict[int, dict[str, dt.date]] = defaultdict(dict)
-    for row in last:
-        done[row["client_id"]][row["instrument_id"]] = timezone.localtime(row["last"]).date()
-    start, end = day_bounds(today)
-    visiting = set(
-        Visit.objects.for_member(member)
-        .filter(client_id__in=client_ids, starts_at__gte=start, starts_at__lt=end)
-        .exclude(status="cancelled")
-        .values_list("client_id", flat=True)
-    )
-    due = []
-    for episode in episodes:
-        completed = {k: v for k, v in done[episode.client_id].items() if v >= episode.started_on}
-        for item in instruments_due(
-            episode, today, completed, visit_today=episode.client_id in visiting
-        ):
-            due.append(
-                Due(episode.client, episode.pk, item.instrument_id, item.reason, item.days_overdue)
-            )
-    return sorted(due, key=lambda d: (-d.days_overdue, d.client.family_name))
 
 
 @dataclass(frozen=True)

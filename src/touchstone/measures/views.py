@@ -193,6 +193,10 @@ def alert_detail(request: MemberRequest, alert_id: int) -> HttpResponse:
     form = CloseAlertForm(request.POST or None)
     if request.method == "POST":
         try:
+            if "acknowledge" in request.POST:
+                actions.do_acknowledge_alert(request.actor, alert)
+                messages.success(request, "Acknowledged: the alert is no longer escalated.")
+                return redirect("measures:alert", alert_id=alert.pk)
             if "take" in request.POST:
                 actions.do_take_alert(request.actor, alert)
                 messages.success(request, "You are handling this alert.")

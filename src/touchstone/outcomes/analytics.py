@@ -33,6 +33,7 @@ pre-post Hedges' g (metafor ``SMCR``) and dose-response.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -197,6 +198,69 @@ class OutcomesReport:
         for item in self.instruments:
             out.update(item.tables())
         return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (what ``outcomes.summaries`` stores); :func:`report_from_dict` reads it
+        back. A float that is not finite (a correlation of constant data) becomes ``None``."""
+        return _finite(dataclasses.asdict(self))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _rate_table(data: dict[str, Any] | None) -> RateTable | None:
+    if data is None:
+        return None
+    return RateTable(tuple(Rate(**row) for row in data["rows"]), data["total"], data["level"])
+
+
+def report_from_dict(data: dict[str, Any]) -> OutcomesReport:
+    """The report :meth:`OutcomesReport.to_dict` wrote."""
+    f = data["filters"]
+    filters = OutcomeFilters(
+        start=dt.date.fromisoformat(f["start"]) if f["start"] else None,
+        end=dt.date.fromisoformat(f["end"]) if f["end"] else None,
+        diagnosis=f["diagnosis"],
+        instrument_ids=tuple(f["instrument_ids"]),
+    )
+    instruments = []
+    for item in data["instruments"]:
+        groups = {
+            key: tuple(GroupRow(**row) for row in item[key])
+            for key in ("by_therapist", "by_modality", "by_sessions", "by_frequency")
+        }
+        effect = item["effect"]
+        instruments.append(
+            InstrumentOutcomes(
+                **{
+                    **item,
+                    **groups,
+                    "severity": _rate_table(item["severity"]),
+                    "classification": _rate_table(item["classification"]),
+                    "response": _rate_table(item["response"]),
+                    "remission": _rate_table(item["remission"]),
+                    "effect": PrePostEffect(**effect) if effect is not None else None,
+                    "notes": tuple(item["notes"]),
+                }
+            )
+        )
+    return OutcomesReport(
+        clinic_id=data["clinic_id"],
+        filters=filters,
+        deidentified=data["deidentified"],
+        generated_at=dt.datetime.fromisoformat(data["generated_at"]),
+        n_episodes=data["n_episodes"],
+        instruments=tuple(instruments),
+    )
 
 
 # --- queries ------------------------------------------------------------------------------

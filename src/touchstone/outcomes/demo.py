@@ -1,12 +1,14 @@
 """The demo clinic's outcomes: its expected-trajectory models, fitted as the nightly
-``touchstone fit-trajectories`` would, so the home page's "not on track" list is live."""
+``touchstone refresh-summaries`` would, and its summaries (the home page's lists and the
+dashboard's reports: the demo's rows are bulk-inserted, which sends no signal)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from touchstone.outcomes.actions import do_refresh_trajectories
-
 
 def fit_demo_trajectories(context: Any) -> None:
-    do_refresh_trajectories(context.actor, context.clinic)
+    if context.last:  # once, over the whole clinic, after its last batch
+        from touchstone.outcomes.summaries import refresh_clinic  # pandas/scipy: when used
+
+        refresh_clinic(context.actor, context.clinic, force=True)

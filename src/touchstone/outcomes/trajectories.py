@@ -7,14 +7,15 @@ per episode (a client's course of care). Baseline and follow-ups are those of
 ``science.episodes.episode_pairs``, the one definition of every page and report: the episode's
 first score within 30 days of its start, and the scores at least one recall period after it.
 It is fitted on the clinic's completed PHQ-9 and GAD-7 scores, stored as a ``TrajectoryFit``
-row (parameters only) by ``outcomes.actions`` — refitted when older than :data:`FIT_MAX_AGE`
-or by ``touchstone fit-trajectories``.
+row (parameters only) by ``outcomes.actions`` — refitted by ``touchstone refresh-summaries``
+when older than :data:`FIT_MAX_AGE`, or by ``touchstone fit-trajectories``; never inside a
+page request.
 
 * :func:`client_trajectories` — the panel on a client's progress page (one query per page
   besides the stored fits).
-* :func:`not_on_track` — active clients whose latest score is worse than their expected band
-  (two queries per instrument, vectorised over clients); the home page and the dashboard
-  show it to the people who may read client records.
+* :func:`off_track_rows` — episodes whose latest follow-up is worse than their expected band
+  (one query per instrument, linear in the number of scores); ``outcomes.summaries`` stores
+  them for the home page and the dashboard, and :func:`not_on_track` is the live reference.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from touchstone.science.trajectories.params import band_at, model_from_params
 
 #: Instruments with an expected-trajectory model.
 TRAJECTORY_INSTRUMENTS = ("phq9", "gad7")
-#: A stored fit older than this is refitted on the next dashboard view.
+#: A stored fit older than this is refitted by `touchstone refresh-summaries` (a page never fits).
 FIT_MAX_AGE = dt.timedelta(days=7)
 #: Fewest clients with a follow-up before the clinic's model is used. The science core
 #: accepts 5 (lme4's floor for a random factor); an expected band for clinical feedback needs
@@ -285,50 +286,87 @@ class OffTrack:
     weeks: float
 
 
-def not_on_track(member: StaffMember) -> list[OffTrack]:
-    """Active clients whose latest score is worse than their expected band.
+@dataclass(frozen=True)
+class OffTrackRow:
+    """One episode whose latest follow-up is outside the band (no client object: ids only)."""
 
-    Fixed query count: the stored fits, one history query per instrument and one for the
-    clients. Only for roles that may read client records (the caller checks).
+    client_id: int
+    episode_id: int
+    instrument_id: str
+    baseline: float
+    latest: float
+    expected: float
+    limit: float
+    weeks: float
+    when: float  # seconds since the epoch (UTC)
+
+    @property
+    def distance(self) -> float:
+        return abs(self.latest - self.limit)
+
+
+def latest_off_track(
+    data: History, model: TrajectoryModel, instrument_id: str
+) -> list[OffTrackRow]:
+    """Each episode's latest follow-up in ``data`` that is worse than its expected band (a
+    client with two episodes may give two rows; the readers list each client once).
+
+    Linear in the number of observations: one pass of whole-array operations, whatever the
+    number of clients flagged (the first version indexed the whole history once per flagged
+    client, quadratic at a clinic's scale).
     """
-    clinic = member.clinic
-    models = stored_models(clinic)
+    if data.client.size == 0:
+        return []
+    last = np.flatnonzero(np.r_[data.episode[1:] != data.episode[:-1], True])
+    client, episode, weeks = data.client[last], data.episode[last], data.weeks[last]
+    scores, base, when = data.score[last], data.baseline[last], data.when[last]
+    expected, lower, upper = band_at(model, weeks, base)
+    higher = instrument(instrument_id).change.direction == "higher_is_better"
+    worse = scores < lower if higher else scores > upper
+    limit = lower if higher else upper
+    return [
+        OffTrackRow(int(c), int(ep), instrument_id, float(b), float(s), float(e), float(lim),
+                    float(w), float(t))
+        for c, ep, b, s, e, lim, w, t in zip(
+            client[worse], episode[worse], base[worse], scores[worse], expected[worse],
+            limit[worse], weeks[worse], when[worse], strict=True,
+        )
+    ]  # fmt: skip
+
+
+def off_track_rows(clinic: Clinic, client_id: int | None = None) -> list[OffTrackRow]:
+    """Clients of ``clinic`` (or the one client) whose latest follow-up is outside the band of
+    the clinic's stored model, whenever it was taken (one query per instrument with a model,
+    plus the stored fits)."""
+    found: list[OffTrackRow] = []
+    for instrument_id, model in stored_models(clinic).items():
+        found += latest_off_track(history(clinic, instrument_id, client_id), model, instrument_id)
+    return found
+
+
+def not_on_track(member: StaffMember) -> list[OffTrack]:
+    """Active clients (a follow-up in the last :data:`ACTIVE_WEEKS` weeks) whose latest score
+    is worse than their expected band, furthest outside first, computed from the scores.
+
+    The home page and the dashboard read the same list from the stored summaries
+    (``outcomes.summaries``), kept current after each score; this live computation is their
+    reference. Fixed query count: the stored fits, one history query per instrument and one
+    for the clients.
+    """
     cutoff = (timezone.now() - dt.timedelta(weeks=ACTIVE_WEEKS)).timestamp()
-    found: list[tuple[int, str, float, float, float, float, float]] = []
-    for instrument_id, model in models.items():
-        data = history(clinic, instrument_id)
-        if data.client.size == 0:
-            continue
-        last = np.r_[data.episode[1:] != data.episode[:-1], True]  # each episode's latest
-        recent = last & (data.when >= cutoff)
-        if not recent.any():
-            continue
-        weeks, scores, base = data.weeks[recent], data.score[recent], data.baseline[recent]
-        expected, lower, upper = band_at(model, weeks, base)
-        higher = instrument(instrument_id).change.direction == "higher_is_better"
-        worse = scores < lower if higher else scores > upper
-        for i in np.flatnonzero(worse):
-            found.append(
-                (
-                    int(data.client[recent][i]),
-                    instrument_id,
-                    float(base[i]),
-                    float(scores[i]),
-                    float(expected[i]),
-                    float(lower[i] if higher else upper[i]),
-                    float(weeks[i]),
-                )
-            )
-    clients = (
-        Client.objects.for_member(member)
-        .filter(archived_at__isnull=True)
-        .in_bulk([f[0] for f in found])
-    )
+    found = [row for row in off_track_rows(member.clinic) if row.when >= cutoff]
+    clients = {
+        c.pk: c
+        for c in Client.objects.for_member(member).filter(
+            archived_at__isnull=True, pk__in={row.client_id for row in found}
+        )
+    }
     rows = [
-        OffTrack(clients[cid], key, base, latest, exp, limit, weeks)
-        for cid, key, base, latest, exp, limit, weeks in found
-        if cid in clients
-    ]
+        OffTrack(clients[r.client_id], r.instrument_id, r.baseline, r.latest, r.expected,
+                 r.limit, r.weeks)
+        for r in found
+        if r.client_id in clients
+    ]  # fmt: skip
     # Furthest outside the band first; a client with two open episodes is listed once.
     rows.sort(key=lambda f: -abs(f.latest - f.upper))
     seen: set[tuple[int, str]] = set()

@@ -11,4 +11,7 @@ urlpatterns = [
     path("measures/", views.quality, name="quality"),
     path("measures/export", views.quality_export, name="quality_export"),
     path("measures/clients/", views.quality_clients, name="quality_clients"),
+    path("deteriorated/", views.deteriorated_list, name="deteriorated"),
+    path("not-on-track/", views.not_on_track_list, name="not_on_track"),
+    path("due/", views.due_list, name="due"),
 ]

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,8 +17,13 @@ from touchstone.audit.models import Action
 from touchstone.clients.models import Client
 from touchstone.lib import csv_cells
 from touchstone.logs import export_finished
-from touchstone.outcomes import actions
-from touchstone.outcomes.analytics import InstrumentOutcomes, OutcomesReport, clinic_outcomes
+from touchstone.outcomes import summaries
+from touchstone.outcomes.analytics import (
+    InstrumentOutcomes,
+    OutcomeFilters,
+    OutcomesReport,
+    clinic_outcomes,
+)
 from touchstone.outcomes.forms import FilterForm, MeasurePeriodForm
 from touchstone.outcomes.quality import (
     QualityReport,
@@ -26,21 +32,30 @@ from touchstone.outcomes.quality import (
     membership,
     quality_measures,
 )
-from touchstone.outcomes.trajectories import OffTrack, not_on_track
 
-#: The dashboard lists the clients furthest outside their band first, up to this many.
+#: The dashboard lists the clients furthest outside their band first, up to this many; the
+#: whole list is paged at /outcomes/not-on-track/.
 OFF_TRACK_SHOWN = 50
+#: Rows per page of the full client lists.
+LIST_PAGE_SIZE = 50
 
 
-def _report(request: MemberRequest, *, research: bool) -> tuple[FilterForm, OutcomesReport]:
+def _report(
+    request: MemberRequest, *, research: bool
+) -> tuple[FilterForm, OutcomesReport, summaries.StoredReport | None]:
+    """The report a page shows: the stored one when no filter is set (``outcomes.summaries``:
+    no clinic-wide computation per view), else computed for the filters asked."""
     form = FilterForm(request.GET or None)
     filters = form.filters()
+    if filters == OutcomeFilters():
+        stored = summaries.stored_report(request.member.clinic, deidentified=research)
+        return form, stored.report, stored
     # A diagnosis filter shows who has a diagnosis; people who may not read diagnoses see
     # the filtered figures de-identified (small cells hidden), as researchers do.
     deidentified = research or (
         bool(filters.diagnosis) and not request.member.can("diagnoses.view")
     )
-    return form, clinic_outcomes(request.member.clinic, filters, deidentified=deidentified)
+    return form, clinic_outcomes(request.member.clinic, filters, deidentified=deidentified), None
 
 
 def rates_chart(item: InstrumentOutcomes) -> dict[str, Any] | None:
@@ -90,16 +105,17 @@ def rates_chart(item: InstrumentOutcomes) -> dict[str, Any] | None:
 
 
 def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
-    form, report = _report(request, research=research)
-    off_track: list[OffTrack] = []
+    form, report, stored = _report(request, research=research)
+    off_track = summaries.Listing([], 0)
     if not research:
-        actions.do_refresh_trajectories(request.actor, request.member.clinic)
-        off_track = not_on_track(request.member)
+        # Read from the stored list; the trajectory models are refitted by
+        # `touchstone refresh-summaries`, never inside a page request.
+        off_track = summaries.not_on_track(request.member, limit=OFF_TRACK_SHOWN)
     record(
         request.actor,
         Action.LIST,
         object_type="outcomes.report",
-        detail="research aggregates" if research else f"dashboard; {len(off_track)} not on track",
+        detail="research aggregates" if research else f"dashboard; {off_track.count} not on track",
     )
     instruments = [
         {"item": item, "chart": rates_chart(item), "chart_id": f"rates-{item.instrument_id}"}
@@ -107,9 +123,9 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
     ]
     quality = None
     if not research:
-        start, end = last_twelve_months(timezone.localdate())
-        quality = quality_measures(request.member.clinic, start, end).to_dict(
-            suppress=not request.member.can("diagnoses.view")
+        # Stored with the reports (outcomes.summaries), not computed per view.
+        quality = summaries.stored_quality(
+            request.member.clinic, suppress=not request.member.can("diagnoses.view")
         )
     return render(
         request,
@@ -118,8 +134,10 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
             "form": form,
             "report": report,
             "instruments": instruments,
-            "off_track": off_track[:OFF_TRACK_SHOWN],
-            "off_track_more": max(0, len(off_track) - OFF_TRACK_SHOWN),
+            "off_track": off_track.items,
+            "off_track_count": off_track.count,
+            "off_track_more": max(0, off_track.count - OFF_TRACK_SHOWN),
+            "stored": stored,
             "research": research,
             "query": request.GET.urlencode(),
             "quality": quality,
@@ -139,7 +157,7 @@ def research(request: MemberRequest) -> HttpResponse:
 
 def _export(request: MemberRequest, *, research: bool) -> HttpResponse:
     started = time.perf_counter()
-    _, report = _report(request, research=research)
+    _, report, _ = _report(request, research=research)
     tables = report.tables()
     wanted = request.GET.get("table", "all")
     if wanted != "all" and wanted not in tables:
@@ -286,3 +304,63 @@ def quality_clients(request: MemberRequest) -> HttpResponse:
             "query": f"start={report.start}&end={report.end}",
         },
     )
+
+
+# --- the full client lists of the home page -----------------------------------------------
+
+_LISTS = {
+    "deteriorated": ("Clients with reliable deterioration", summaries.deteriorated),
+    "not-on-track": ("Clients not on track", summaries.not_on_track),
+    "due": ("Questionnaires due", None),
+}
+
+
+def _client_list(request: MemberRequest, kind: str) -> HttpResponse:
+    title, read = _LISTS[kind]
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    number = min(number, 100_000)
+    offset = (number - 1) * LIST_PAGE_SIZE
+    if read is None:
+        listing = summaries.questionnaires_due(
+            request.member, timezone.localdate(), offset=offset, limit=LIST_PAGE_SIZE
+        )
+    else:
+        listing = read(request.member, offset=offset, limit=LIST_PAGE_SIZE)
+    pages = Paginator(range(listing.count), LIST_PAGE_SIZE).num_pages  # counts, reads nothing
+    record(
+        request.actor,
+        Action.LIST,
+        object_type="clients.client",
+        detail=f"{kind} list, page {number}, {len(listing.items)} rows",
+    )
+    return render(
+        request,
+        "outcomes/client_list.html",
+        {
+            "title": title,
+            "kind": kind,
+            "listing": listing,
+            "number": number,
+            "pages": pages,
+            "previous": number - 1 if number > 1 else None,
+            "next": number + 1 if number < pages else None,
+        },
+    )
+
+
+@requires("measures.view")
+def deteriorated_list(request: MemberRequest) -> HttpResponse:
+    return _client_list(request, "deteriorated")
+
+
+@requires("outcomes.view")
+def not_on_track_list(request: MemberRequest) -> HttpResponse:
+    return _client_list(request, "not-on-track")
+
+
+@requires("measures.give")
+def due_list(request: MemberRequest) -> HttpResponse:
+    return _client_list(request, "due")

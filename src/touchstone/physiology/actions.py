@@ -22,11 +22,13 @@ from touchstone.clients.models import Client
 from touchstone.logs import import_finished, line_of, upload_refused
 from touchstone.physiology.models import (
     SLEEP_FIELDS,
+    UPLOAD_LIFETIME,
     Entry,
     Recording,
     Sample,
     SleepNight,
     WearableDay,
+    WearableUpload,
 )
 from touchstone.portal.actions import do_create_portal_link
 from touchstone.portal.models import PortalLink, Purpose
@@ -131,12 +133,47 @@ def do_create_diary_link(actor: Actor, client: Client, days: int) -> PortalLink:
     return do_create_portal_link(actor, client, Purpose.SLEEP_DIARY, [], expires)
 
 
-def do_import_wearable(actor: Actor, client: Client, rows: Sequence[WearableDay]) -> int:
-    """Store already-validated wearable rows, all or none, with one audit event."""
+def do_store_wearable_upload(
+    actor: Actor, client: Client, kind: str, source: str, text: str
+) -> WearableUpload:
+    """Keep an uploaded export server-side until its mapping is confirmed: for this staff
+    member only, for ``UPLOAD_LIFETIME``. Their earlier pending upload for the client goes."""
+    now = timezone.now()
+    with transaction.atomic():
+        WearableUpload.objects.filter(client=client, uploaded_by=actor.staff).delete()
+        upload = WearableUpload.objects.create(
+            clinic=client.clinic,
+            client=client,
+            uploaded_by=actor.staff,
+            kind=kind,
+            source=source,
+            text=text,
+            created_at=now,
+            expires_at=now + UPLOAD_LIFETIME,
+        )
+        record(actor, Action.CREATE, upload, detail=f"wearable export, {len(text)} characters")
+    return upload
+
+
+def delete_expired_wearable_uploads(now: dt.datetime) -> int:
+    """``touchstone cleanup``'s step (operations/cleanup.py): uploads never confirmed."""
+    return WearableUpload.objects.expired(now).delete()[0]
+
+
+def do_import_wearable(
+    actor: Actor,
+    client: Client,
+    rows: Sequence[WearableDay],
+    upload: WearableUpload | None = None,
+) -> int:
+    """Store already-validated wearable rows, all or none, with one audit event; the upload
+    they came from goes in the same transaction."""
     if not rows:
         raise ValidationError("There is nothing to import.")
     started = time.perf_counter()
     with transaction.atomic():
+        if upload is not None:
+            upload.delete()
         writes.bulk_create(actor, WearableDay, rows)
         record(
             actor,

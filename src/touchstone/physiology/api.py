@@ -17,8 +17,8 @@ from touchstone.audit.models import Action
 from touchstone.care.models import Visit
 from touchstone.clients.access import get_client_for
 from touchstone.lib.api_fields import Id
-from touchstone.lib.api_pagination import Pages
 from touchstone.lib.api_times import ClinicDateTime, WallClockTime
+from touchstone.lib.pagination import KeysetPagination
 from touchstone.physiology import actions
 from touchstone.physiology.models import Recording, Sample, SleepNight, Timing
 
@@ -151,7 +151,7 @@ def _list(request: MemberRequest, model: Any, filters: ClientFilter, label: str)
 
 @router.get("/samples", response=list[SampleOut], summary="List biomarker samples")
 @api_requires("physiology.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_samples(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, Sample, filters, "physiology.sample")
 
@@ -181,7 +181,7 @@ def create_sample(request: MemberRequest, client_id: Id, payload: SampleIn) -> S
 
 @router.get("/recordings", response=list[RecordingOut], summary="List HRV recordings")
 @api_requires("physiology.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_recordings(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, Recording, filters, "physiology.recording").defer("rr_ms")
 
@@ -229,7 +229,7 @@ def create_recording(request: MemberRequest, client_id: Id, payload: RecordingIn
 
 @router.get("/sleep-nights", response=list[SleepNightOut], summary="List sleep-diary nights")
 @api_requires("physiology.view")
-@paginate(Pages, page_size=50)
+@paginate(KeysetPagination)
 def list_sleep_nights(request: MemberRequest, filters: Query[ClientFilter]) -> Any:
     return _list(request, SleepNight, filters, "physiology.sleepnight")
 

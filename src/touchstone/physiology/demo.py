@@ -38,7 +38,9 @@ def build_demo_physiology(context: DemoContext) -> None:
     member = context.staff[Role.THERAPIST]
     phq9: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
     for client_id, when, total in (
-        Administration.objects.filter(clinic=clinic, instrument_id="phq9", total__isnull=False)
+        Administration.objects.filter(
+            clinic=clinic, instrument_id="phq9", total__isnull=False, **context.client_range()
+        )
         .order_by("completed_at")
         .values_list("client_id", "completed_at", "total")
     ):
@@ -47,7 +49,7 @@ def build_demo_physiology(context: DemoContext) -> None:
     visits: dict[int, list[Visit]] = defaultdict(list)
     now = timezone.now()
     for visit in Visit.objects.filter(
-        clinic=clinic, status="completed", starts_at__lt=now
+        clinic=clinic, status="completed", starts_at__lt=now, **context.client_range()
     ).order_by("starts_at"):
         visits[visit.client_id].append(visit)
     samples: list[Sample] = []

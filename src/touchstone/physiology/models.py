@@ -18,7 +18,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from touchstone.accounts.access import ClinicOwned
+from touchstone.accounts.access import ClinicOwned, ClinicOwnedQuerySet
 from touchstone.accounts.models import StaffMember
 from touchstone.care.models import Visit
 from touchstone.clients.models import Client
@@ -454,6 +454,34 @@ class WearableDay(ClinicOwned):
                 self.se_pct = 100 * self.tst_min / tib
         elif self.resting_hr is None and self.rmssd is None:
             raise ValidationError("A heart row needs a resting heart rate or an RMSSD.")
+
+
+#: How long an uploaded wearable export waits for its column mapping.
+UPLOAD_LIFETIME = dt.timedelta(hours=2)
+
+
+class WearableUploadQuerySet(ClinicOwnedQuerySet["WearableUpload"]):
+    def expired(self, now: dt.datetime | None = None) -> WearableUploadQuerySet:
+        return self.filter(expires_at__lte=now or timezone.now())
+
+
+class WearableUpload(ClinicOwned):
+    """A wearable export between its upload and the confirmed import: the raw text, kept
+    server-side for the one staff member who uploaded it (not in the session table, which
+    every request reads) and deleted when imported or expired (``touchstone cleanup``)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=6, choices=WearableKind.choices)
+    source = models.CharField(max_length=80, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = WearableUploadQuerySet.as_manager()  # type: ignore[misc]
+
+    def __str__(self) -> str:
+        return f"Wearable upload {self.pk}"
 
 
 def _sentence(error: Exception) -> str:

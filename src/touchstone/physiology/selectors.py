@@ -14,10 +14,18 @@ from typing import Any
 from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
+from touchstone.audit.actor import Actor
 from touchstone.care.models import Visit
 from touchstone.clients.models import Client
 from touchstone.measures.models import Administration
-from touchstone.physiology.models import Recording, Sample, SleepNight, Timing, WearableDay
+from touchstone.physiology.models import (
+    Recording,
+    Sample,
+    SleepNight,
+    Timing,
+    WearableDay,
+    WearableUpload,
+)
 from touchstone.science.outcomes import MIN_CELL_COUNT
 from touchstone.science.physiology import PhysiologyError, body_mind
 from touchstone.science.physiology.cortisol import CortisolDay, cortisol_day
@@ -308,3 +316,15 @@ def clinic_association(member: StaffMember) -> list[body_mind.Row]:
 def client_association(member: StaffMember, client: Client) -> list[body_mind.Row]:
     series = body_and_mind_series(member, [client.pk]).get(client.pk, {})
     return body_mind.table(lambda m, s: body_mind.client_pairs(series, m, s))
+
+
+def pending_wearable_upload(actor: Actor, client: Client, upload_id: Any) -> WearableUpload | None:
+    """The member's own unexpired upload for this client, or None."""
+    try:
+        return (
+            WearableUpload.objects.for_member(actor.staff)
+            .filter(client=client, uploaded_by=actor.staff, expires_at__gt=timezone.now())
+            .get(pk=upload_id)
+        )
+    except (WearableUpload.DoesNotExist, ValueError, TypeError):
+        return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -244,6 +245,7 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @requires("physiology.edit")
+@transaction.non_atomic_requests  # parses the file outside any transaction; writes nothing
 def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -261,12 +263,15 @@ def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
             upload_refused("wearable_csv", error.reason, size_bytes=upload.size)
             form.add_error("file", str(error))
         else:
-            request.session[IMPORT_SESSION_KEY] = {
-                "client_id": client.pk,
-                "kind": form.cleaned_data["kind"],
-                "source": form.cleaned_data["source"],
-                "text": text,
-            }
+            pending = actions.do_store_wearable_upload(
+                request.actor,
+                client,
+                form.cleaned_data["kind"],
+                form.cleaned_data["source"],
+                text,
+            )
+            # The session names the upload; the file itself stays out of the session table.
+            request.session[IMPORT_SESSION_KEY] = {"client_id": client.pk, "upload": pending.pk}
             return redirect("physiology:import_map", client_id=client.pk)
     if request.method != "POST":
         record(request.actor, Action.READ, client, detail="wearable upload form")
@@ -278,23 +283,27 @@ def import_upload(request: MemberRequest, client_id: int) -> HttpResponse:
 
 
 @requires("physiology.edit")
+@transaction.non_atomic_requests  # validates every row first; the import is one short transaction
 def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
     client = get_client_for(request.member, client_id)
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if not pending or pending.get("client_id") != client.pk:
-        messages.info(request, "Upload the export first.")
+    held = request.session.get(IMPORT_SESSION_KEY) or {}
+    pending = None
+    if held.get("client_id") == client.pk:
+        pending = selectors.pending_wearable_upload(request.actor, client, held.get("upload"))
+    if pending is None:
+        messages.info(request, "Upload the export first (an upload waits two hours).")
         return redirect("physiology:import", client_id=client.pk)
-    table = wearables.read_table(pending["text"])
-    form = MappingForm(request.POST or None, kind=pending["kind"], header=table.header)
+    table = wearables.read_table(pending.text)
+    form = MappingForm(request.POST or None, kind=pending.kind, header=table.header)
     report: wearables.Validation | None = None
     if request.method == "POST" and form.is_valid():
         mapping = wearables.Mapping(
-            kind=pending["kind"],
+            kind=pending.kind,
             columns=form.columns(),
             date_format=form.cleaned_data["date_format"],
             time_format=form.cleaned_data.get("time_format", "%H:%M"),
             duration_unit=form.cleaned_data.get("duration_unit", "min"),
-            source=pending.get("source", ""),
+            source=pending.source,
         )
         existing = WearableDay.objects.for_member(request.member).filter(
             client_id=client.pk, kind=mapping.kind
@@ -305,7 +314,7 @@ def import_map(request: MemberRequest, client_id: int) -> HttpResponseBase:
                 "wearable_csv", "invalid_rows", rows=len(table.rows), errors=len(report.errors)
             )
         if report.ok:
-            count = actions.do_import_wearable(request.actor, client, report.rows)
+            count = actions.do_import_wearable(request.actor, client, report.rows, pending)
             del request.session[IMPORT_SESSION_KEY]
             messages.success(request, f"Imported {count} rows.")
             return redirect("physiology:overview", client_id=client.pk)

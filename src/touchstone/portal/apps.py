@@ -6,4 +6,10 @@ class PortalConfig(AppConfig):
     label = "portal"
 
     def ready(self) -> None:
+        from touchstone.messaging.reminders import register_reminder_source
         from touchstone.portal import receivers  # noqa: F401  (connects the receivers)
+        from touchstone.portal.reminders import SOURCE, void_outdated_reminders
+        from touchstone.scheduling.signals import appointment_saved
+
+        register_reminder_source(SOURCE)
+        appointment_saved.connect(void_outdated_reminders, dispatch_uid="portal.void_reminders")

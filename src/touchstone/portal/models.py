@@ -74,9 +74,11 @@ class PortalLink(ClinicOwned):
         return self.purpose == Purpose.PROGRESS or self.used_at is None
 
 
-def find_link(token: str) -> PortalLink | None:
+def find_link(token: str, *, spent_ok: bool = False) -> PortalLink | None:
     """The usable link behind ``token``, or None (bad signature, revoked, used, expired,
-    or the client archived)."""
+    or the client archived). ``spent_ok``: a questionnaire link already submitted still
+    counts until it expires or is revoked (the client's booking pages: single use is about
+    answers, not about booking the next visit)."""
     try:
         data = signing.loads(token, salt=SALT)
     except signing.BadSignature:
@@ -88,7 +90,11 @@ def find_link(token: str) -> PortalLink | None:
         .filter(pk=data["id"], nonce=str(data.get("n", "")), client__archived_at__isnull=True)
         .first()
     )
-    if link is None or not link.usable:
+    if link is None or not (link.usable or (spent_ok and _unexpired(link))):
         return None
     bind_clinic(link.clinic_id)  # the request's later log lines name the tenant
     return link
+
+
+def _unexpired(link: PortalLink) -> bool:
+    return link.revoked_at is None and timezone.now() < link.expires_at

@@ -24,14 +24,20 @@ from touchstone.measures.forms import AnswersForm
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
-from touchstone.portal.access import portal_actor
+from touchstone.portal.access import appointment_actor, portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
     do_revoke_portal_link,
     do_use_portal_link,
 )
+from touchstone.portal.appointments import Purpose as AppointmentPurpose
+from touchstone.portal.appointments import find_appointment
+from touchstone.portal.booking import booking_url
 from touchstone.portal.forms import PortalLinkForm
 from touchstone.portal.models import PortalLink, Purpose, find_link
+from touchstone.scheduling.actions import do_cancel_appointment, do_confirm_appointment
+from touchstone.scheduling.models import UPCOMING
+from touchstone.scheduling.models import Status as AppointmentStatus
 
 
 def _gone(request: HttpRequest) -> HttpResponse:
@@ -93,7 +99,11 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             risk = any(a.risk_flags for a in administrations)
             if finish:
                 do_use_portal_link(actor, link)
-                return render(request, "portal/thanks.html", {"clinic": link.clinic, "risk": risk})
+                return render(
+                    request,
+                    "portal/thanks.html",
+                    {"clinic": link.clinic, "risk": risk, "book_url": booking_url(link, token)},
+                )
     record(actor, Action.READ, link, detail="portal form")
     return render(
         request,
@@ -106,6 +116,54 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             "saved": request.method == "POST",
         },
     )
+
+
+# An appointment's confirm and cancel links (its reminders carry them) ---------------------------
+
+
+def _appointment_page(
+    request: HttpRequest, token: str, purpose: AppointmentPurpose
+) -> HttpResponse:
+    appointment = find_appointment(token, purpose)
+    if appointment is None:
+        return _gone(request)
+    actor = appointment_actor(request, appointment)
+    timezone.activate(appointment.clinic.zone)
+    error = ""
+    if request.method == "POST" and appointment.status in UPCOMING:
+        try:
+            if purpose == "confirm":
+                do_confirm_appointment(actor, appointment)
+            else:
+                do_cancel_appointment(actor, appointment, by_client=True)
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+    else:
+        record(actor, Action.READ, appointment, detail=f"portal {purpose} link")
+    context = {
+        "appointment": appointment,
+        "clinic": appointment.clinic,
+        "purpose": purpose,
+        "error": error,
+        "confirmed": appointment.status == AppointmentStatus.CONFIRMED,
+        "cancelled": appointment.status not in UPCOMING,
+    }
+    return render(request, "portal/appointment.html", context)
+
+
+@public
+@never_cache
+def appointment_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """A reminder's confirm link: the appointment and a button (the POST confirms)."""
+    return _appointment_page(request, token, "confirm")
+
+
+@public
+@never_cache
+def appointment_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """A reminder's cancel link: the appointment and a button (the POST cancels, under the
+    clinic's cancellation policy: inside its notice the client is asked to call)."""
+    return _appointment_page(request, token, "cancel")
 
 
 # Staff: create and revoke links ---------------------------------------------------------------

@@ -24,11 +24,12 @@ def add_report_data(ctx: DemoContext) -> None:
     clinic.npi = DEMO_NPI
     clinic.tax_id = "12-3456789"
     clinic.fee_97124 = Decimal("30.00")
-    clinic.save(update_fields=["address", "phone", "npi", "tax_id", "fee_97124"])
+    if ctx.first:
+        clinic.save(update_fields=["address", "phone", "npi", "tax_id", "fee_97124"])
     rng = ctx.rng
     therapist = ctx.staff[Role.THERAPIST]
     rows = []
-    for intake in Intake.objects.filter(clinic=clinic).order_by("pk"):
+    for intake in Intake.objects.filter(clinic=clinic, **ctx.client_range()).order_by("pk"):
         if rng.random() < 0.3:
             continue
         for weeks_ago in (8, 2):

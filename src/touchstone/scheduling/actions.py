@@ -20,14 +20,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from touchstone.accounts.models import StaffMember
+from touchstone.accounts.models import StaffMember, hash_token
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.actions import do_create_visit
 from touchstone.care.models import Episode, VisitStatus
-from touchstone.scheduling import rules
+from touchstone.scheduling import feeds, rules
 from touchstone.scheduling.availability import working_blocks
 from touchstone.scheduling.models import (
     BOOKING_POLICY_FIELDS,
@@ -42,6 +42,7 @@ from touchstone.scheduling.models import (
     Appointment,
     AppointmentSeries,
     BookingPolicy,
+    CalendarFeed,
     HoursException,
     Location,
     Room,
@@ -427,14 +428,17 @@ def do_cancel_appointment(
     by_client: bool,
     reason: str = "",
     late: bool | None = None,
+    accept_late: bool = False,
 ) -> Appointment:
     """Cancel under the clinic's cancellation policy.
 
     Whether it is a late cancellation follows the policy's notice unless staff say otherwise
-    (``late``). A client cancelling by themselves (portal, a reminder's link) may do so only
-    before the notice starts; later they are asked to call the clinic."""
+    (``late``). A client cancelling by themselves (portal, a reminder's link) may do so before
+    the notice starts; inside it only when they have accepted, on the client's booking page,
+    that it is recorded as a late cancellation (``accept_late``); otherwise they are asked to
+    call the clinic."""
     inside_notice = is_late(appointment)
-    if by_client and actor.member is None and inside_notice:
+    if by_client and actor.member is None and inside_notice and not accept_late:
         hours = policy_for(appointment.clinic).cancellation_notice_hours
         raise ValidationError(
             {
@@ -495,3 +499,29 @@ def complete_for_visit(actor: Actor, appointment: Appointment) -> None:
     completed too (``apps.SchedulingConfig`` connects it to care's ``visit_saved``)."""
     if appointment.status == Status.ARRIVED:
         do_set_status(actor, appointment, Status.COMPLETED)
+
+
+# Calendar feeds -----------------------------------------------------------------------------
+
+
+def do_create_calendar_feed(actor: Actor) -> tuple[CalendarFeed, str]:
+    """A new secret feed URL for the acting staff member; their earlier feed stops working
+    (one feed each). Returns the row and the secret, which is shown once and never stored."""
+    staff = actor.staff
+    secret = feeds.new_secret()
+    with transaction.atomic():
+        for old in CalendarFeed.objects.active().filter(staff_id=staff.pk):
+            do_revoke_calendar_feed(actor, old)
+        feed = CalendarFeed(clinic=actor.clinic, staff=staff, key_hash=hash_token(secret))
+        feed.save()
+        record(actor, Action.GRANT, feed, detail="calendar feed")
+    return feed, secret
+
+
+def do_revoke_calendar_feed(actor: Actor, feed: CalendarFeed) -> None:
+    """Stop a feed URL at once (a lost phone, a URL shared by mistake)."""
+    if feed.revoked_at is not None:
+        return
+    feed.revoked_at = timezone.now()
+    feed.save(update_fields=["revoked_at"])
+    record(actor, Action.REVOKE, feed, detail="calendar feed")

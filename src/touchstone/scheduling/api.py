@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
@@ -20,6 +21,7 @@ from touchstone.clients.models import Client
 from touchstone.lib.api_errors import ApiConflict
 from touchstone.lib.api_fields import Id, omittable
 from touchstone.lib.api_times import ClinicDateTime
+from touchstone.lib.pagination import KeysetPagination, instant_position
 from touchstone.scheduling import actions, rules
 from touchstone.scheduling.access import get_appointment_for
 from touchstone.scheduling.availability import working_blocks
@@ -91,7 +93,7 @@ class AppointmentPatch(Schema):
 class AppointmentsQuery(Schema):
     start: ClinicDateTime | None = Field(None, description="Default: today's start.")
     end: ClinicDateTime | None = Field(None, description="Default: a day after start.")
-    staff: int | None = None
+    staff: Id | None = None
 
 
 class ServiceOut(Schema):
@@ -146,6 +148,7 @@ def _conflict(error: rules.AppointmentConflict) -> ApiConflict:
 
 @router.get("/appointments", response=list[AppointmentOut])
 @api_requires("schedule.view")
+@paginate(KeysetPagination, ordering=("starts_at", "id"), position=instant_position)
 def list_appointments(request: MemberRequest, query: Query[AppointmentsQuery]) -> Any:
     start = query.start or timezone.make_aware(
         dt.datetime.combine(timezone.localdate(), dt.time.min)
@@ -153,7 +156,7 @@ def list_appointments(request: MemberRequest, query: Query[AppointmentsQuery]) -
     end = query.end or start + dt.timedelta(days=1)
     if end <= start or end - start > MAX_SPAN:
         raise ValidationError({"end": ["end must be after start, at most 62 days later."]})
-    rows = list(appointments_between(request.member.clinic, start, end, staff_id=query.staff))
+    rows = appointments_between(request.member.clinic, start, end, staff_id=query.staff)
     record(request.actor, Action.LIST, object_type="scheduling.appointment", detail="api")
     return rows
 
@@ -226,16 +229,18 @@ def update_appointment(
 
 @router.get("/services", response=list[ServiceOut])
 @api_requires("schedule.view")
+@paginate(KeysetPagination)
 def list_services(request: MemberRequest) -> Any:
     record(request.actor, Action.LIST, object_type="scheduling.service", detail="api")
-    return list(Service.objects.for_member(request.member))
+    return Service.objects.for_member(request.member)
 
 
 @router.get("/rooms", response=list[RoomOut])
 @api_requires("schedule.view")
+@paginate(KeysetPagination)
 def list_rooms(request: MemberRequest) -> Any:
     record(request.actor, Action.LIST, object_type="scheduling.room", detail="api")
-    return list(Room.objects.for_member(request.member))
+    return Room.objects.for_member(request.member)
 
 
 @router.get("/availability", response=list[BlockOut])

@@ -12,3 +12,9 @@ class SchedulingConfig(AppConfig):
         from touchstone.scheduling.receivers import complete_appointment
 
         visit_saved.connect(complete_appointment, dispatch_uid="scheduling.complete_appointment")
+
+        from touchstone.clients.demo import DEMO_EXTENSIONS
+        from touchstone.scheduling.demo import build_demo_calendar
+
+        if build_demo_calendar not in DEMO_EXTENSIONS:
+            DEMO_EXTENSIONS.append(build_demo_calendar)

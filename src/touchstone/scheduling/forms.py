@@ -54,6 +54,36 @@ class _When(forms.Form):
         )
 
 
+#: How many clients the booking form's list and the search answer show at most.
+CLIENT_OPTIONS = 50
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def client_label(client: Client) -> str:
+    born = f" ({client.date_of_birth:%Y-%m-%d})" if client.date_of_birth else ""
+    return f"{client.family_name}, {client.given_name}{born}"
+
+
+def client_options(clinic: Clinic, query: str, chosen: int | None) -> list[tuple[int, str]]:
+    """The chosen client first (if any), then up to ``CLIENT_OPTIONS`` active clients whose
+    name, e-mail or phone matches every word of ``query`` (all, alphabetically, when the
+    query is empty). Two queries at most, whatever the number of clients."""
+    clients = Client.objects.filter(clinic_id=clinic.pk).active()
+    options: list[tuple[int, str]] = []
+    found = clients.search(query.strip()) if query.strip() else clients
+    if chosen is not None:
+        options += [(c.pk, client_label(c)) for c in clients.filter(pk=chosen)]
+        found = found.exclude(pk=chosen)
+    ordered = found.order_by("family_name", "given_name", "id")[:CLIENT_OPTIONS]
+    return options + [(c.pk, client_label(c)) for c in ordered]
+
+
 class AppointmentForm(_When):
     field_order = ["client", "service", "staff", "day", "time", "room", "weeks"]
     front_desk_note = forms.CharField(
@@ -70,13 +100,18 @@ class AppointmentForm(_When):
         help_text="Blank: once. Each week can be moved or cancelled on its own later.",
     )
 
-    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, clinic: Clinic, client_query: str = "", **kwargs: Any) -> None:
         super().__init__(*args, clinic=clinic, **kwargs)
-        self.fields["client"] = forms.ModelChoiceField(
-            queryset=Client.objects.filter(clinic_id=clinic.pk)
-            .active()
-            .order_by("family_name", "given_name", "id")
-        )
+        clients = Client.objects.filter(clinic_id=clinic.pk).active()
+        # Any active client of the clinic validates; the list shows a bounded few (the
+        # chosen one and those the search finds), so a clinic of 10,000 clients does not
+        # render 10,000 options (client_options; client-picker.js searches as one types).
+        self.fields["client"] = forms.ModelChoiceField(queryset=clients)
+        chosen = self.data.get("client") if self.is_bound else self.initial.get("client")
+        self.fields["client"].widget.choices = [
+            ("", "Choose a client"),
+            *client_options(clinic, client_query, _int_or_none(chosen)),
+        ]
         self.fields["service"] = forms.ModelChoiceField(
             queryset=Service.objects.filter(clinic_id=clinic.pk, is_active=True)
         )

@@ -417,7 +417,7 @@ class BookingPolicy(ClinicOwned):
         default=24,
         validators=[MaxValueValidator(168)],
         help_text="Clients may cancel or reschedule online until this long before the start; "
-        "later is a late cancellation, made by calling the clinic.",
+        "later they may only cancel, recorded as a late cancellation once they accept it.",
     )
     max_upcoming_online = models.PositiveSmallIntegerField(
         "Upcoming appointments a client may hold online",
@@ -675,3 +675,31 @@ APPOINTMENT_FIELDS = [
     "outside_hours",
     "override_reason",
 ]
+
+
+class CalendarFeedQuerySet(ClinicOwnedQuerySet["CalendarFeed"]):
+    def active(self) -> CalendarFeedQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeed(ClinicOwned):
+    """A staff member's secret calendar feed URL (iCalendar), for their phone's calendar.
+
+    Only the SHA-256 of its secret is stored, as for API tokens: the URL is shown once, and
+    revoking the feed (or making a new one) stops the old URL at once. The feed carries the
+    service, times and place of the staff member's appointments, and a client's initials only
+    where the clinic's booking policy allows them (``feed_initials``), never a name.
+    """
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()  # type: ignore[misc]
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed #{self.pk}"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.scheduling.availability import working_blocks
-from touchstone.scheduling.models import Appointment
+from touchstone.scheduling.models import UPCOMING, Appointment
 from touchstone.scheduling.slots import bookable_staff
 
 
@@ -105,4 +105,21 @@ def appointments_today(member: StaffMember, day: dt.date) -> list[Appointment]:
     return sorted(
         (a for a in rows if a.is_blocking or a.status == "no_show"),
         key=lambda a: (a.staff_id != member.pk, a.starts_at, a.pk),
+    )
+
+
+def appointments_to_remind(
+    clinic: Clinic, start: dt.datetime, end: dt.datetime
+) -> QuerySet[Appointment]:
+    """The clinic's upcoming appointments (booked or confirmed) that start in ``(start,
+    end]``, client joined: what the reminder source gives messaging (one query)."""
+    return (
+        Appointment.objects.filter(
+            clinic_id=clinic.pk,
+            status__in=list(UPCOMING),
+            starts_at__gt=start,
+            starts_at__lte=end,
+        )
+        .select_related("client", "clinic")
+        .order_by("starts_at", "id")
     )

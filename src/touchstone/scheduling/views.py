@@ -11,19 +11,23 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
-from django.http import HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from touchstone.accounts.access import MemberRequest, requires
+from touchstone.accounts.access import MemberRequest, public, requires
+from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.lib.http import client_address
 from touchstone.scheduling import actions
 from touchstone.scheduling.access import get_appointment_for
-from touchstone.scheduling.forms import AppointmentForm, MoveForm
-from touchstone.scheduling.models import TRANSITIONS, Appointment, Status
+from touchstone.scheduling.feeds import build_calendar, feed_appointments, find_feed
+from touchstone.scheduling.forms import AppointmentForm, MoveForm, client_options
+from touchstone.scheduling.models import TRANSITIONS, Appointment, CalendarFeed, Status, policy_for
 from touchstone.scheduling.selectors import calendar
 from touchstone.scheduling.slots import bookable_staff
 
@@ -87,6 +91,7 @@ def calendar_page(request: MemberRequest) -> HttpResponse:
 @requires("schedule.book")
 def appointment_new(request: MemberRequest) -> HttpResponse:
     clinic = request.member.clinic
+    query = request.GET.get("client_q", "")[:100]
     if request.method == "POST":
         form = AppointmentForm(request.POST, clinic=clinic)
         if form.is_valid():
@@ -116,11 +121,33 @@ def appointment_new(request: MemberRequest) -> HttpResponse:
             "day": _day(request.GET.get("date")),
             "time": request.GET.get("time") or "09:00",
         }
-        form = AppointmentForm(initial=initial, clinic=clinic)
+        form = AppointmentForm(initial=initial, clinic=clinic, client_query=query)
     # The form lists the clinic's clients by name: an audited read.
     record(request.actor, Action.LIST, object_type="clients.client", detail="booking form")
     return render(
-        request, "scheduling/appointment_form.html", {"form": form, "title": "Book appointment"}
+        request,
+        "scheduling/appointment_form.html",
+        {
+            "form": form,
+            "title": "Book appointment",
+            "client_q": query,
+            # The search form keeps the booking's other choices from the query string.
+            "keep": {k: v for k, v in request.GET.items() if k in ("date", "staff", "time")},
+        },
+    )
+
+
+@requires("schedule.book")
+def client_search(request: MemberRequest) -> HttpResponse:
+    """``?q=``: the booking form's client options that match (at most ``CLIENT_OPTIONS``), as
+    ``<option>`` elements client-picker.js puts into the list. A fixed number of queries."""
+    query = request.GET.get("q", "")[:100]
+    options = client_options(request.member.clinic, query, _int(request.GET.get("client")))
+    record(request.actor, Action.LIST, object_type="clients.client", detail="client search")
+    return render(
+        request,
+        "scheduling/_client_options.html",
+        {"options": options, "chosen": _int(request.GET.get("client"))},
     )
 
 
@@ -223,3 +250,49 @@ def appointment_status(request: MemberRequest, appointment_id: int) -> HttpRespo
     if appointment.visit_id and request.member.can("care.edit"):
         return redirect("care:visit_edit", appointment.visit_id)
     return redirect(_calendar_url(appointment))
+
+
+# Calendar feeds ---------------------------------------------------------------------------
+
+
+@requires("schedule.view")
+def feed_page(request: MemberRequest) -> HttpResponse:
+    """One's own calendar feed: make a new secret URL (shown once; the old one stops) or stop
+    it. POST ``action`` = ``create`` or ``revoke``."""
+    feed = CalendarFeed.objects.active().filter(staff_id=request.member.pk).first()
+    url = None
+    if request.method == "POST":
+        if request.POST.get("action") == "create":
+            feed, secret = actions.do_create_calendar_feed(request.actor)
+            url = request.build_absolute_uri(reverse("scheduling:feed_ics", args=[secret]))
+        elif request.POST.get("action") == "revoke" and feed is not None:
+            actions.do_revoke_calendar_feed(request.actor, feed)
+            messages.success(request, "The calendar feed no longer works.")
+            return redirect("scheduling:feed")
+    return render(
+        request,
+        "scheduling/feed.html",
+        {"feed": feed, "url": url, "initials": policy_for(request.member.clinic).feed_initials},
+    )
+
+
+@public
+@never_cache
+def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed a calendar app polls: no login, the secret URL is the key (the access log
+    masks it). Recorded as a read of the staff member's appointments."""
+    feed = find_feed(token)
+    if feed is None:
+        raise Http404("No such calendar feed.")
+    appointments = feed_appointments(feed)
+    actor = Actor.of_member(feed.staff, "web", client_address(request))
+    record(
+        actor,
+        Action.LIST,
+        object_type="scheduling.appointment",
+        detail=f"calendar feed {feed.pk}, {len(appointments)} appointments",
+    )
+    response = HttpResponse(build_calendar(feed, appointments), content_type="text/calendar")
+    response["Content-Disposition"] = 'inline; filename="touchstone.ics"'
+    response["Cache-Control"] = "no-store"
+    return response

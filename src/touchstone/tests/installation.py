@@ -39,15 +39,26 @@ _CLEARED = {
     "STATIC_ROOT",
     "TOUCHSTONE_VAR_DIR",
     "DATABASE_URL",
+    "DATABASE_OWNER_URL",
+    "TOUCHSTONE_DATABASE_AS_OWNER",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "TOUCHSTONE_OWNER_PASSWORD",
 }
 
 
 def postgres_url() -> str | None:
-    """The test run's PostgreSQL server, when it has one."""
-    url = os.environ.get("DATABASE_URL", "")
+    """The test run's PostgreSQL server, when it has one, as the role that may create
+    databases (the owner's, when the run has two roles: docs/deploy.md)."""
+    url = os.environ.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_URL", "")
     return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def database_environment(name: str) -> dict[str, str]:
+    """DATABASE_URL (and DATABASE_OWNER_URL) of the test run's roles for database ``name``."""
+    env = {"DATABASE_URL": _with_database(os.environ["DATABASE_URL"], name)}
+    if os.environ.get("DATABASE_OWNER_URL"):
+        env["DATABASE_OWNER_URL"] = _with_database(os.environ["DATABASE_OWNER_URL"], name)
+    return env
 
 
 def _with_database(url: str, name: str) -> str:
@@ -234,7 +245,7 @@ def installation(
         yield Installation(root, env)
         return
     name = create_postgres_database(server_url, template)
-    env["DATABASE_URL"] = _with_database(server_url, name)
+    env.update(database_environment(name))
     try:
         yield Installation(root, env)
     finally:
@@ -253,6 +264,6 @@ def migrated_template(root: Path) -> str:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return str(path)
     name = create_postgres_database(server_url)
-    env["DATABASE_URL"] = _with_database(server_url, name)
+    env.update(database_environment(name))
     Installation(root, env).touchstone("migrate", "--noinput")
     return name

@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from touchstone.accounts.actions import do_create_token
-from touchstone.accounts.models import ApiToken, Clinic, StaffMember
+from touchstone.accounts.models import ApiToken, Clinic, StaffMember, StaffNotice
 from touchstone.accounts.roles import Role
 from touchstone.api import api
 from touchstone.billing.tests import factories as billing_factories
@@ -28,8 +28,17 @@ from touchstone.evidence.tests import factories as evidence_factories
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.physiology.tests import factories as physiology_factories
 from touchstone.portal.models import PortalLink
-from touchstone.scheduling.models import Appointment
+from touchstone.scheduling.models import (
+    Appointment,
+    HoursException,
+    Location,
+    Room,
+    Service,
+    TimeOff,
+    WeeklyHours,
+)
 from touchstone.scheduling.tests import factories as scheduling_factories
+from touchstone.trials.tests import factories as trials_factories
 
 
 # kwarg name -> builds an object in the given clinic and returns its id.
@@ -58,6 +67,19 @@ def _portal_link(clinic: Clinic) -> Any:
         created_by=StaffMember.objects.filter(clinic=clinic).first(),
         expires_at=timezone.now() + dt.timedelta(days=1),
     )
+
+
+def _settings_row(clinic: Clinic, model: Any, **fields: Any) -> Any:
+    """An hour of its own (the models refuse overlapping hours of one staff member)."""
+    hour = dt.time(model.objects.count() % 23)
+    return model.objects.create(
+        clinic=clinic,
+        staff=care_factories.staff_of(clinic),
+        location=scheduling_factories.make_location(clinic),
+        starts=hour,
+        ends=dt.time(hour.hour, 59),
+        **fields,
+    ).pk
 
 
 OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
@@ -93,8 +115,38 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
     "entry_id": lambda clinic: billing_factories.payment(clinic).pk,
     "claim_id": lambda clinic: claims_factories.make_claim(clinic).pk,
     "coverage_id": lambda clinic: claims_factories.make_coverage(clinic, make_client(clinic)).pk,
+    "invoice_id": lambda clinic: billing_factories.invoice(clinic).pk,
+    # The owner's scheduling settings.
+    "service_id": lambda clinic: (
+        scheduling_factories.make_service(clinic, name=f"Matrix {Service.objects.count()}").pk
+    ),
+    "location_id": lambda clinic: (
+        Location.objects.create(clinic=clinic, name=f"Matrix {Location.objects.count()}").pk
+    ),
+    "room_id": lambda clinic: (
+        scheduling_factories.make_room(clinic, name=f"Matrix {Room.objects.count()}").pk
+    ),
+    "hours_id": lambda clinic: _settings_row(clinic, WeeklyHours, weekday=6),
+    "exception_id": lambda clinic: _settings_row(
+        clinic, HoursException, day=timezone.localdate() + dt.timedelta(days=300)
+    ),
+    "time_off_id": lambda clinic: (
+        TimeOff.objects.create(
+            clinic=clinic,
+            staff=care_factories.staff_of(clinic),
+            starts_at=timezone.now() + dt.timedelta(days=300),
+            ends_at=timezone.now() + dt.timedelta(days=301),
+        ).pk
+    ),
     "study_id": lambda clinic: evidence_factories.make_study(clinic).pk,
     "synthesis_id": lambda clinic: evidence_factories.make_synthesis(clinic).pk,
+    "notice_id": lambda clinic: (
+        StaffNotice.objects.create(
+            clinic=clinic, recipient=StaffMember.objects.filter(clinic=clinic).first(), text="x"
+        ).pk
+    ),
+    "controlled_study_id": lambda clinic: trials_factories.make_study(clinic).pk,
+    "enrolment_id": lambda clinic: trials_factories.make_enrolment(clinic).pk,
     "token_id": lambda clinic: (
         do_create_token(actor_of(StaffMember.objects.filter(clinic=clinic).first()), "matrix")[0].pk
     ),
@@ -134,6 +186,7 @@ EXAMPLE_BODIES: dict[str, Any] = {
     # Bodies that name the clinic's own rows are built in the caller's clinic.
     "AppointmentIn": lambda clinic: _appointment_body(clinic),
     "AppointmentPatch": {"front_desk_note": "Parking at the back"},
+    "PaymentIn": {"amount": "10.00", "method": "cash"},
     "SleepNightIn": {
         "night_of": "2025-01-06",
         "in_bed": "23:00",

@@ -20,6 +20,10 @@ TOKEN = ".eJyrVspMUbIy1FHKS8xNBTFNzQ0MDC2VagE7mgXl:1tNz8Q:abc_DEF-123"
     [
         (f"/p/{TOKEN}/", "/p/…/"),
         (f"/physiology/diary/{TOKEN}/", "/physiology/diary/…/"),
+        (f"/a/confirm/{TOKEN}/", "/a/confirm/…/"),
+        (f"/a/cancel/{TOKEN}/", "/a/cancel/…/"),
+        (f"/p/{TOKEN}/book/12/move/", "/p/…/book/12/move/"),
+        ("/calendar/feeds/tscal_abc-DEF_123.ics", "/calendar/feeds/…"),
         (
             "/accounts/password/reset/MTI/cx3v4b-0123456789abcdef/",
             "/accounts/password/reset/MTI/…/",

@@ -28,7 +28,7 @@ from touchstone.accounts.actions import do_create_token
 from touchstone.accounts.models import StaffMember
 from touchstone.accounts.roles import Role
 from touchstone.audit.models import AuditEvent
-from touchstone.billing.actions import do_install_default_tiers
+from touchstone.billing.actions import do_charge_appointment, do_install_default_tiers
 from touchstone.billing.models import CommunitySlot, FeeTier
 from touchstone.billing.tests import factories as billing_factories
 from touchstone.care.models import Intake
@@ -42,15 +42,21 @@ from touchstone.reports.tests.factories import full_client
 from touchstone.scheduling.models import Appointment
 from touchstone.scheduling.tests import factories as scheduling_factories
 from touchstone.tests import matrix
+from touchstone.trials.tests.factories import scored_client
 
 #: Permissions whose pages show no client data (the evidence library, the clinic's staff and
-#: settings, the audit log of identifiers, one's own login).
+#: settings, the audit log of identifiers, one's own login, controlled studies' protocols and
+#: counts; their design writes are audited all the same: trials/tests/test_actions.py).
 NOT_CLIENT_DATA = {
     "evidence.view",
     "evidence.edit",
+    "trials.view",
+    "trials.design",
     "staff.manage",
     "clinic.settings",
     "audit.view",
+    "jobs.view",
+    "oncall.manage",
     "account.self",
     "billing.fees",
 }
@@ -182,6 +188,14 @@ def _uncharged(o: dict[str, Any], cast: Cast) -> dict[str, Any]:
     return {"appointment": billing_factories.completed(cast.harbour, client).pk}
 
 
+def _to_invoice(o: dict[str, Any], cast: Cast) -> dict[str, Any]:
+    """A charge of the client that no invoice holds yet (the form has no fields)."""
+    client = Client.objects.get(pk=o["client_id"])
+    appointment = billing_factories.completed(cast.harbour, client)
+    do_charge_appointment(actor_of(cast.fiona), appointment)
+    return {}
+
+
 def _community_slot(cast: Cast) -> dict[str, Any]:
     tier = FeeTier.objects.filter(clinic=cast.harbour).first() or FeeTier.objects.create(
         clinic=cast.harbour, name="Pro bono", fee_percent=Decimal(0)
@@ -203,6 +217,7 @@ WRITES: dict[str, Example] = {
     "billing:sell": lambda http, o, cast: {"plan": billing_factories.plan(cast.harbour).pk},
     "billing:pay": lambda http, o, cast: {"amount": "10.00", "method": "cash"},
     "billing:charge": lambda http, o, cast: _uncharged(o, cast),
+    "billing:issue": lambda http, o, cast: _to_invoice(o, cast),
     "billing:book_slot": lambda http, o, cast: _community_slot(cast),
     "billing:refund": lambda http, o, cast: {"amount": "5.00", "reason": "probe"},
     "billing:reverse": lambda http, o, cast: {"reason": "probe"},
@@ -299,6 +314,14 @@ WRITES: dict[str, Example] = {
     ),
     "scheduling:move": lambda http, o, cast: _booking(cast),
     "scheduling:status": lambda http, o, cast: {"status": "confirmed"},
+    "scheduling:feed": lambda http, o, cast: {"action": "create"},
+    "trials:enrol": lambda http, o, cast: {
+        "client": scored_client(cast.harbour).pk,
+        "eligible": "yes",
+        "consent": "yes",
+        "consented_on": timezone.localdate().isoformat(),
+    },
+    "trials:receipt": lambda http, o, cast: {"received": "", "not_received_reason": "Moved"},
 }
 #: API bodies that do the write (the access matrix's bodies only need to pass the schema).
 API_BODIES: dict[str, Any] = {
@@ -312,6 +335,7 @@ QUERIES: dict[str, dict[str, str]] = {"reports:payer": PERIOD, "reports:payer_pd
 SHOW_NOTHING: dict[str, str] = {
     "clients:create": "a blank form: the client does not exist yet (the write is checked)",
     "interop:research": "the export page holds only its button; the download is audited",
+    "scheduling:feed": "one's own feed address page; each fetch of the feed is audited",
 }
 #: Form steps that neither show nor write client data by themselves, with the reason.
 NO_EVENT: dict[str, str] = {
@@ -463,6 +487,21 @@ def test_every_write_of_client_data_records_the_write(cast: Cast, role: str):
 def _form_errors(response: Any) -> bool:
     form = response.context.get("form")
     return bool(getattr(form, "errors", None))
+
+
+def test_the_booking_pages_of_a_private_link_record_reads_and_attempts(cast: Cast):
+    """Any private link carries the client's booking pages (portal/booking.py)."""
+    client = make_client(cast.harbour)
+    cast.browser_for(cast.tess).post(f"/clients/{client.pk}/links/progress/")
+    path = f"/p/{PortalLink.objects.get(client=client).token}/book/"
+    phone = HttpClient()
+    failures = []
+    for method in ("get", "post"):
+        before = AuditEvent.objects.filter(channel="portal").count()
+        status = getattr(phone, method)(path, {}).status_code
+        if status != 200 or AuditEvent.objects.filter(channel="portal").count() == before:
+            failures.append(f"{method.upper()} {path} -> {status}, no event")
+    assert failures == []
 
 
 def test_every_private_link_records_what_the_client_reads_and_writes(cast: Cast):

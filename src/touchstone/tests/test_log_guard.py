@@ -50,6 +50,17 @@ def test_it_matches_whole_words_only(guard: LogGuard):
     assert guard.leaks() == []
 
 
+def test_it_does_not_search_for_the_words_of_the_apps_own_routes(guard: LogGuard):
+    # Request lines name routes; a note that reads "administration" can't be told from one.
+    for text in ("administration", "Zebediah administration"):
+        guard.remember_text(text)
+    get_logger("touchstone.tests.guarded").info(
+        "request_started", request="GET /api/v1/administrations/<administration_id>"
+    )
+    get_logger("touchstone.tests.guarded").info("note", text="Zebediah administration")
+    assert [value for value, _ in guard.leaks()] == ["Zebediah administration"]
+
+
 def test_it_reads_non_ascii_names_through_the_json_escaping(guard: LogGuard):
     guard.remember_text("José")
     get_logger("touchstone.tests.guarded").info("sign_in", who="José")

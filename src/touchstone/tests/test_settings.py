@@ -122,3 +122,35 @@ def test_production_passes_the_deployment_checklist_without_warnings():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_app_connects_as_its_role_and_owner_commands_as_the_owner():
+    roles = {
+        "DATABASE_URL": "postgres://touchstone_app:a@db.internal/touchstone",
+        "DATABASE_OWNER_URL": "postgres://touchstone_owner:o@db.internal/touchstone",
+    }
+    show = "from django.conf import settings as s; print(s.DATABASES['default']['USER'])"
+    app = _touchstone("shell", "--no-imports", "-c", show, **roles)
+    assert app.stdout.strip() == "touchstone_app", app.stderr
+    owner = _touchstone(
+        "shell", "--no-imports", "-c", show, TOUCHSTONE_DATABASE_AS_OWNER="1", **roles
+    )
+    assert owner.stdout.strip() == "touchstone_owner", owner.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "as_owner"), [("migrate", True), ("flush", True), ("check", False)]
+)
+def test_the_command_marks_owner_commands(
+    command: str, as_owner: bool, monkeypatch: pytest.MonkeyPatch
+):
+    from django.core import management
+
+    from touchstone import cli
+
+    environ = {k: v for k, v in os.environ.items() if k != "TOUCHSTONE_DATABASE_AS_OWNER"}
+    monkeypatch.setattr(os, "environ", environ)  # cli.main sets variables: keep them here
+    monkeypatch.setattr(management, "execute_from_command_line", lambda argv: None)
+    cli.main(["touchstone", command])
+    assert (environ.get("TOUCHSTONE_DATABASE_AS_OWNER") == "1") is as_owner

@@ -27,7 +27,7 @@ def forward(apps, schema_editor):
 
 
 def backward(apps, schema_editor):
-    # The field comes back with scheduling 0003's reversal; its values are the newest fees.
+    # The field comes back with scheduling 0004's reversal; its values are the newest fees.
     Service = apps.get_model("scheduling", "Service")
     Fee = apps.get_model("billing", "Fee")
     for service in Service.objects.all():

@@ -11,7 +11,7 @@ from django.utils import timezone
 from touchstone.accounts.models import Clinic
 from touchstone.audit.actor import Actor
 from touchstone.billing import actions
-from touchstone.billing.models import Entry, Fee, PackagePlan
+from touchstone.billing.models import Entry, Fee, Invoice, PackagePlan
 from touchstone.care.tests.factories import staff_of
 from touchstone.clients.models import Client
 from touchstone.conftest import make_client
@@ -56,3 +56,9 @@ def payment(clinic: Clinic, amount: str = "50.00") -> Entry:
     appointment = completed(clinic)
     actions.do_charge_appointment(actor, appointment)
     return actions.do_record_payment(actor, appointment.client, Decimal(amount), "card")
+
+
+def invoice(clinic: Clinic) -> Invoice:
+    """An invoice of a client's charged visit, partly paid."""
+    paid = payment(clinic)
+    return actions.do_issue_invoice(Actor.of_member(staff_of(clinic), "web"), paid.client)

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -165,6 +165,37 @@ def test_the_database_refuses_to_change_a_ledger_row(cast: Cast):
     )
     with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
         cursor.execute("UPDATE billing_entry SET delta = 0 WHERE id = %s", [payment.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_apps_role_may_only_insert_and_read_ledger_rows(cast: Cast):
+    """With the two PostgreSQL roles (docs/deploy.md) the app's role posts and reads the
+    ledger, but may not change, delete or truncate it even with a SQL prompt: it holds only
+    INSERT and SELECT on the ledger tables, as on the audit log (audit.privileges)."""
+    from touchstone.billing.models import LEDGER_TABLES
+    from touchstone.tests import db_roles
+
+    if not db_roles.two_roles():
+        pytest.skip("PostgreSQL with an owner role and the app's role (DATABASE_OWNER_URL)")
+    client = make_client(cast.harbour)
+    actions.do_charge_appointment(actor_of(cast.fiona), completed(cast.harbour, client))
+    actions.do_record_payment(actor_of(cast.fiona), client, "50.00", "cash")
+    actions.do_issue_invoice(actor_of(cast.fiona), client)
+    before = Entry.objects.count()
+    assert before == 2 and client_balance(client) == D("45.00")
+    for table in LEDGER_TABLES:
+        for statement in (
+            f"UPDATE {table} SET id = id",  # noqa: S608 (our own table names)
+            f"DELETE FROM {table}",  # noqa: S608
+            f"TRUNCATE {table} CASCADE",
+        ):
+            with (
+                pytest.raises(DatabaseError, match="permission denied"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(statement)
+    assert Entry.objects.count() == before and client_balance(client) == D("45.00")
 
 
 def test_statements_give_opening_lines_and_closing_for_many_clients(cast: Cast):

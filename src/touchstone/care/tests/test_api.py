@@ -45,6 +45,12 @@ def test_it_creates_and_reads_episodes_with_diagnoses_for_clinicians_only(cast: 
         is None
     )
     assert Diagnosis.objects.get().entered_by == cast.bob
+    # The list pages by cursor and keeps the same rule per row.
+    listed = http.get(f"/api/v1/care/clients/{client.pk}/episodes", **auth)
+    assert listed.status_code == 200, listed.content
+    assert [e["diagnoses"][0]["code"] for e in listed.json()["results"]] == ["F33.1"]
+    listed = tess_http.get(f"/api/v1/care/clients/{client.pk}/episodes", **tess_auth).json()
+    assert listed["next"] is None and [e["diagnoses"] for e in listed["results"]] == [None]
 
 
 def test_it_answers_validation_errors_in_the_one_shape(cast: Cast):
@@ -109,7 +115,7 @@ def test_it_records_a_visit_with_a_body_map(cast: Cast):
     )
     assert response.json()["tension_after"] == 2
     listing = http.get(f"/api/v1/care/clients/{client.pk}/visits", **auth).json()
-    assert listing["count"] == 1
+    assert len(listing["results"]) == 1
     assert AuditEvent.objects.filter(object_type="care.visit", channel="api").exists()
 
 
@@ -123,7 +129,7 @@ def test_it_reads_intake_and_medications(cast: Cast):
         == "Stress"
     )
     meds = http.get(f"/api/v1/care/clients/{client.pk}/medications", **auth).json()
-    assert meds["items"][0]["is_psychotropic"] is True
+    assert meds["results"][0]["is_psychotropic"] is True
     fiona, fiona_auth = _api(cast.fiona)
     assert fiona.get(f"/api/v1/care/clients/{client.pk}/intake", **fiona_auth).status_code == 403
 

@@ -12,6 +12,7 @@ from django.test import override_settings
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.clients.demo import build_demo_clinic
 from touchstone.clients.models import Client
+from touchstone.trials.demo import ASSESSED as STUDY_CLIENTS
 
 TODAY = dt.date(2026, 11, 1)
 
@@ -34,7 +35,7 @@ def _build_and_roll_back(seed: int) -> list[tuple[str, str, str, str]]:
 @pytest.mark.django_db
 def test_it_is_deterministic_for_a_seed():
     first = _build_and_roll_back(7)
-    assert len(first) == 30
+    assert len(first) == 30 + STUDY_CLIENTS  # routine care, and the controlled study's
     assert _build_and_roll_back(7) == first
     assert _build_and_roll_back(8) != first
 
@@ -47,7 +48,7 @@ def test_it_builds_one_login_per_role_and_is_idempotent():
     assert "already there" in out.getvalue()
     clinic = Clinic.objects.get(slug="demo")
     assert clinic.is_synthetic and "synthetic" in clinic.name
-    assert Client.objects.filter(clinic=clinic).count() == 200
+    assert Client.objects.filter(clinic=clinic).count() == 200 + STUDY_CLIENTS
     assert sorted(StaffMember.objects.values_list("role", flat=True)) == sorted(
         ["owner", "clinician", "therapist", "front_desk", "researcher"]
     )
@@ -79,3 +80,29 @@ def test_it_says_which_extra_to_install_when_faker_is_missing(monkeypatch):
         call_command("demo", "--quiet", stdout=io.StringIO())
     assert error.value.returncode == 2
     assert not Clinic.objects.exists()  # nothing half-built
+
+
+@pytest.mark.django_db
+def test_a_large_demo_is_built_and_committed_in_batches(monkeypatch):
+    """Each extension sees one batch of clients (memory bounded, not the whole clinic), and
+    the clinic-wide steps run once: the first batch books today's visits, the last refreshes
+    the summaries."""
+    from touchstone.care.models import Episode, Visit
+    from touchstone.clients import demo
+    from touchstone.outcomes.models import ClinicSummary
+
+    seen: list[tuple[int, bool, bool]] = []
+    monkeypatch.setattr(demo, "BATCH", 10)
+    monkeypatch.setattr(
+        demo,
+        "DEMO_EXTENSIONS",
+        [*demo.DEMO_EXTENSIONS, lambda c: seen.append((len(c.clients), c.first, c.last))],
+    )
+    context = build_demo_clinic(seed=5, n_clients=25, today=TODAY)
+    assert context is not None and context.total == 25
+    assert seen == [(10, True, False), (10, False, False), (5, False, True)]
+    assert Client.objects.count() == 25 + STUDY_CLIENTS  # and the controlled study's, once
+    in_care = Episode.objects.values("client_id").distinct().count()
+    assert 15 <= in_care <= 25  # most clients of every batch are in care
+    assert Visit.objects.filter(status="scheduled").count() == 5  # booked once, not per batch
+    assert ClinicSummary.objects.filter(clinic=context.clinic).exists()

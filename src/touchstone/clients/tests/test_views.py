@@ -138,3 +138,20 @@ def test_today_is_a_valid_date_of_birth_boundary(cast: Cast, as_alice: HttpClien
         "/clients/new/", {**VALID, "date_of_birth": today, "consent_to_treatment_on": today}
     )
     assert response.status_code == 302
+
+
+def test_it_keeps_the_message_preference_and_opt_out_as_versions(cast: Cast, as_alice: HttpClient):
+    as_alice.post("/clients/new/", {**VALID, "phone": ""})
+    client = Client.objects.get()
+    assert client.message_channel == "email" and not client.messages_opt_out
+    refused = as_alice.post(
+        f"/clients/{client.pk}/edit/", {**VALID, "phone": "", "message_channel": "sms"}
+    )
+    assert "Text messages need a phone number." in refused.content.decode()
+    as_alice.post(
+        f"/clients/{client.pk}/edit/",
+        {**VALID, "message_channel": "sms", "messages_opt_out": "on"},
+    )
+    client.refresh_from_db()
+    assert client.message_channel == "sms" and client.messages_opt_out
+    assert [v.messages_opt_out for v in client.history.order_by("history_date")] == [False, True]

@@ -20,10 +20,7 @@ from touchstone.care.models import Episode, Visit
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast
 from touchstone.interop.research import (
-    LIMITED,
-    MODES,
     PARQUET_TYPES,
-    SAFE_HARBOR,
     ResearchImportError,
     dictionary,
     export_research,
@@ -31,7 +28,10 @@ from touchstone.interop.research import (
     pooled_outcomes,
     read_parquet,
 )
+from touchstone.interop.research_modes import LIMITED, MODES, SAFE_HARBOR
 from touchstone.measures.models import Administration
+from touchstone.physiology.models import Recording, Sample, SleepNight
+from touchstone.physiology.tests.factories import make_recording, make_sample, make_sleep_night
 from touchstone.reports.tests.factories import full_client
 
 PEOPLE = [
@@ -347,3 +347,96 @@ def test_both_modes_pool_to_the_same_outcomes(cast: Cast, tmp_path):
     sh = pooled_outcomes(load_exports([tmp_path / "sh"]))
     lds = pooled_outcomes(load_exports([tmp_path / "lds"]))
     assert sh == lds and sh["instruments"]["phq9"]["n"] == 2
+
+
+def _body(cast: Cast, client: Client) -> tuple[Visit, Sample, Recording, SleepNight]:
+    visit = Visit.objects.filter(client=client).order_by("starts_at").first()
+    assert visit is not None
+    sample = make_sample(
+        cast.harbour, client, visit=visit, timing="before", collected_at=visit.starts_at,
+        value=0.45, unit="ug/dL",
+    )  # fmt: skip
+    recording = make_recording(
+        cast.harbour, client, visit=visit, timing="after", device="Zebediah's Polar H10",
+        recorded_at=visit.starts_at + dt.timedelta(hours=1),
+    )  # fmt: skip
+    night = make_sleep_night(cast.harbour, client, quality=4)
+    return visit, sample, recording, night
+
+
+def test_it_exports_cortisol_hrv_and_sleep_with_the_visit_episode_and_no_free_text(
+    cast: Cast, tmp_path
+):
+    client = _consented(cast, cast.harbour, PEOPLE[0])
+    refuser, _ = full_client(cast.harbour, cast.bob, cast.tess, given_name="Refusenik")
+    visit, sample, recording, night = _body(cast, client)
+    make_sleep_night(cast.harbour, refuser)
+    export_research(cast.harbour, tmp_path / "sh")
+    frames = {p.stem: read_parquet(p) for p in (tmp_path / "sh").glob("*.parquet")}
+    [episode] = frames["episodes"]["episode"]
+    anchor = Episode.objects.get(client=client).started_on
+    [cortisol] = frames["cortisol"].to_dict("records")
+    assert cortisol["episode"] == episode and cortisol["timing"] == "before"
+    # 0.45 ug/dL is 12.4 nmol/L: the canonical value, as the page shows it.
+    assert (cortisol["unit"], cortisol["value"]) == (
+        "nmol/L",
+        pytest.approx(sample.canonical_value),
+    )
+    assert cortisol["day"] == (timezone.localtime(visit.starts_at).date() - anchor).days
+    [hrv] = frames["hrv"].to_dict("records")
+    assert (hrv["episode"], hrv["timing"], hrv["rmssd"]) == (episode, "after", recording.rmssd)
+    assert pd.isna(hrv["lf"]) and hrv["n_beats"] == 10
+    [sleep] = frames["sleep"].to_dict("records")  # the refuser's night stays home
+    assert (sleep["quality"], sleep["day"]) == (4, (night.night_of - anchor).days)
+    assert sleep["tst_min"] == pytest.approx(night.tst_min)
+    text = _all_text(tmp_path / "sh")
+    assert "Polar" not in text and "Zebediah" not in text
+    assert "rr_ms" not in text and "device" not in text
+    manifest = json.loads((tmp_path / "sh" / "manifest.json").read_text())
+    assert manifest["version"] == 4
+    assert manifest["counts"] == {
+        "clients": 1, "episodes": 1, "scores": len(frames["scores"]),
+        "visits": len(frames["visits"]), "cortisol": 1, "hrv": 1, "sleep": 1,
+    }  # fmt: skip
+    dictionary_rows = (tmp_path / "sh" / "data_dictionary.csv").read_text()
+    assert "cortisol,day,integer" in dictionary_rows and "hrv,rmssd,number" in dictionary_rows
+    redcap = (tmp_path / "sh" / "redcap_data_dictionary.csv").read_text()
+    assert "sleep_se_pct,sleep,,text" in redcap and ",number," in redcap
+
+
+def test_the_limited_data_set_shifts_the_body_dates_by_the_clients_offset(cast: Cast, tmp_path):
+    client = _consented(cast, cast.harbour, PEOPLE[1])
+    visit, _, _, night = _body(cast, client)
+    export_research(cast.harbour, tmp_path, mode=LIMITED)
+    frames = {p.stem: read_parquet(p) for p in tmp_path.glob("*.parquet")}
+    [episode_start] = frames["episodes"]["start"]
+    offset = (
+        dt.date.fromisoformat(episode_start) - Episode.objects.get(client=client).started_on
+    ).days
+    assert offset != 0
+    visit_day = timezone.localtime(visit.starts_at).date()
+    for table, real in [("cortisol", visit_day), ("hrv", visit_day), ("sleep", night.night_of)]:
+        [shown] = frames[table]["date"]
+        assert dt.date.fromisoformat(shown) - real == dt.timedelta(days=offset), table
+
+
+def test_an_export_from_before_the_body_tables_still_pools(cast: Cast, tmp_path):
+    _consented(cast, cast.harbour, PEOPLE[0])
+    out = tmp_path / "v3"
+    export_research(cast.harbour, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for table in ("cortisol", "hrv", "sleep"):
+        for suffix in (".csv", ".parquet"):
+            (out / f"{table}{suffix}").unlink()
+            del manifest["sha256"][f"{table}{suffix}"]
+        del manifest["counts"][table]
+    manifest |= {"version": 3, "tables": ["clients", "episodes", "scores", "visits"]}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    frames = load_exports([out])
+    assert frames["sleep"].empty and "tst_min" in frames["sleep"].columns
+    assert pooled_outcomes(frames)["instruments"]["phq9"]["n"] == 1
+    # ... but a version 4 export that lost a body table is refused.
+    export_research(cast.harbour, tmp_path / "v4")
+    (tmp_path / "v4" / "hrv.parquet").unlink()
+    with pytest.raises(ResearchImportError, match=r"hrv\.parquet is missing"):
+        load_exports([tmp_path / "v4"])

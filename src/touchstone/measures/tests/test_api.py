@@ -3,7 +3,9 @@ from __future__ import annotations
 import io
 
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 
 from touchstone.conftest import Cast, make_client
 from touchstone.measures.models import Administration, RiskAlert
@@ -103,3 +105,30 @@ def test_administrations_of_another_clinic_are_not_found(cast: Cast):
     )
     assert response.status_code == 404
     assert not Administration.objects.exists()
+
+
+def test_it_pages_administrations_by_cursor_without_counting_the_table(cast: Cast):
+    client = make_client(cast.harbour)
+    Administration.objects.bulk_create(
+        Administration(clinic=cast.harbour, client=client, instrument_id="phq9", mode="clinic")
+        for _ in range(7)
+    )
+    Administration.objects.create(
+        clinic=cast.northside, client=make_client(cast.northside), instrument_id="phq9", mode="api"
+    )
+    http = _api("tess")
+    seen: list[int] = []
+    url = "/api/v1/administrations?page_size=3"
+    pages = 0
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            body = http.get(url).json()
+        assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+        pages += 1
+    ours = list(Administration.objects.filter(clinic=cast.harbour).values_list("pk", flat=True))
+    assert seen == sorted(ours) and pages == 3  # every row once, oldest first, 3 + 3 + 1
+    assert set(http.get("/api/v1/openapi.json").json()["components"]["schemas"]) >= {
+        "PagedAdministrationOut"
+    }

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from touchstone.care.tests.factories import make_episode, make_visit
 from touchstone.conftest import Cast, make_client
-from touchstone.measures.selectors import questionnaires_due
 from touchstone.measures.tests.factories import answered
+from touchstone.outcomes.summaries import questionnaires_due
 
 
 def _plan(cast: Cast, **fields: object) -> object:
@@ -27,14 +27,17 @@ def _plan(cast: Cast, **fields: object) -> object:
 def test_it_lists_questionnaires_the_plan_makes_due(cast: Cast):
     episode = _plan(cast)
     answered(episode.client, cast.tess, "gad7", [0] * 7)
-    due = {(d.instrument_id, d.reason) for d in questionnaires_due(cast.bob, timezone.localdate())}
+    due = {
+        (d.instrument_id, d.reason)
+        for d in questionnaires_due(cast.bob, timezone.localdate()).items
+    }
     assert due == {("phq9", "intake")}  # GAD-7 was done; PHQ-9 never was
 
 
 def test_a_visit_today_makes_the_session_instruments_due(cast: Cast):
     episode = _plan(cast, plan_intake=[], plan_periodic=[])
     make_visit(cast.harbour, episode.client, starts_at=timezone.now())
-    due = questionnaires_due(cast.bob, timezone.localdate())
+    due = questionnaires_due(cast.bob, timezone.localdate()).items
     assert [(d.instrument_id, d.reason) for d in due] == [("phq2", "session")]
 
 
@@ -42,9 +45,11 @@ def test_a_session_instrument_given_today_is_no_longer_due(cast: Cast):
     # Issue 10 §3: per-visit questionnaires stayed "due" all day after they were given.
     episode = _plan(cast, plan_intake=[], plan_periodic=[], plan_each_visit=["phq2"])
     make_visit(cast.harbour, episode.client, starts_at=timezone.now())
-    assert [d.instrument_id for d in questionnaires_due(cast.bob, timezone.localdate())] == ["phq2"]
+    due = questionnaires_due(cast.bob, timezone.localdate())
+    assert [d.instrument_id for d in due.items] == ["phq2"]
     answered(episode.client, cast.tess, "phq2", [1, 1])
-    assert questionnaires_due(cast.bob, timezone.localdate()) == []
+    due = questionnaires_due(cast.bob, timezone.localdate())
+    assert (due.items, due.count) == ([], 0)
 
 
 def test_the_home_page_shows_todays_visits_and_due_questionnaires(cast: Cast):
@@ -65,6 +70,7 @@ def test_the_home_page_query_count_does_not_grow_with_episodes_and_visits(cast: 
 
     for _ in range(2):
         make_visit(cast.harbour, _plan(cast).client, starts_at=timezone.now())
+    count()  # the first view of a clinic builds its lists (outcomes.summaries)
     few = count()
     for _ in range(10):
         make_visit(cast.harbour, _plan(cast).client, starts_at=timezone.now())

@@ -14,6 +14,7 @@ from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.care.models import Diagnosis, Episode, Visit
 from touchstone.clients.models import Client
 from touchstone.measures.models import Administration, Mode, Status
+from touchstone.outcomes.summaries import note_change, refresh_lists
 
 
 @dataclass
@@ -117,4 +118,8 @@ def build_outcomes(
         out.append(data)
     Visit.objects.bulk_create(visits, batch_size=500)
     Administration.objects.bulk_create(admins, batch_size=500)
+    # Bulk inserts send no signal: rebuild the clinic's lists and count the change, as any
+    # bulk writer must (outcomes.receivers).
+    refresh_lists(clinic)
+    note_change(clinic.pk)
     return out

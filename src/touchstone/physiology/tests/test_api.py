@@ -44,7 +44,7 @@ def test_it_logs_a_sample_in_micrograms_and_returns_nanomoles(cast: Cast):
     body = response.json()
     assert body["unit"] == "ug/dL" and body["canonical_value"] == pytest.approx(13.7946, abs=1e-3)
     listed = http.get(f"/api/v1/physiology/samples?client_id={client.pk}", **auth).json()
-    assert listed["count"] == 1
+    assert len(listed["results"]) == 1 and listed["next"] is None
     one = http.get(f"/api/v1/physiology/samples/{body['id']}", **auth)
     assert one.json()["id"] == body["id"]
     assert (
@@ -88,7 +88,7 @@ def test_it_accepts_an_rr_file_as_text_or_base64(cast: Cast, encoding: str):
     assert response.status_code == 201, response.content
     assert response.json()["rmssd"] == pytest.approx(40.0) and response.json()["n_beats"] == 60
     assert "rr_ms" not in response.json()
-    assert http.get("/api/v1/physiology/recordings", **auth).json()["count"] == 1
+    assert len(http.get("/api/v1/physiology/recordings", **auth).json()["results"]) == 1
 
 
 def test_it_refuses_bad_rr_bodies(cast: Cast):
@@ -137,6 +137,6 @@ def test_other_clinics_and_front_desk_cannot_reach_body_measures(cast: Cast):
     sample = make_sample(cast.harbour)
     http, auth = _api(cast.charlie)
     assert http.get(f"/api/v1/physiology/samples/{sample.pk}", **auth).status_code == 404
-    assert http.get("/api/v1/physiology/samples", **auth).json()["count"] == 0
+    assert http.get("/api/v1/physiology/samples", **auth).json()["results"] == []
     desk, desk_auth = _api(cast.fiona)
     assert desk.get("/api/v1/physiology/samples", **desk_auth).status_code == 403

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from touchstone.audit.models import AuditEvent
 from touchstone.conftest import Cast, make_client
-from touchstone.physiology.models import WearableDay
+from touchstone.physiology.models import UPLOAD_LIFETIME, WearableDay, WearableUpload
 from touchstone.physiology.views import IMPORT_SESSION_KEY
 
 SLEEP_CSV = """summary_date;bedtime_start;bedtime_end;total_sleep_duration
@@ -175,4 +177,37 @@ def test_it_refuses_a_huge_cell_or_too_many_columns_with_a_clear_message(cast: C
     long_cell = "date,rhr\n2025-06-01," + "9" * 5000 + "\n"
     response = _upload(http, client.pk, long_cell, kind="heart")
     assert "cell of more than 1000 characters" in str(response.context["form"].errors)
+    assert not WearableDay.objects.exists()
+
+
+def test_the_upload_waits_server_side_for_its_uploader_not_in_the_session(cast: Cast):
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.tess)
+    _upload(http, client.pk, SLEEP_CSV)
+    held = http.session[IMPORT_SESSION_KEY]
+    assert "01/06/2025" not in json.dumps(dict(http.session))  # no CSV in the session table
+    upload = WearableUpload.objects.get(pk=held["upload"])
+    assert (upload.clinic, upload.client, upload.uploaded_by) == (cast.harbour, client, cast.tess)
+    assert upload.expires_at - upload.created_at == UPLOAD_LIFETIME
+    assert upload.text == SLEEP_CSV
+    _map(http, client.pk)
+    assert not WearableUpload.objects.exists()  # gone with the import
+
+
+def test_an_expired_upload_or_another_staff_members_is_not_used(cast: Cast):
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.tess)
+    _upload(http, client.pk, SLEEP_CSV)
+    upload = WearableUpload.objects.get()
+    # Bob's session pointing at Tess's upload: refused as if there were none.
+    bob = cast.browser_for(cast.bob)
+    session = bob.session
+    session[IMPORT_SESSION_KEY] = {"client_id": client.pk, "upload": upload.pk}
+    session.save()
+    start_again = f"/clients/{client.pk}/physiology/import/"
+    assert bob.get(f"/clients/{client.pk}/physiology/import/map/")["Location"] == start_again
+    assert http.get(f"/clients/{client.pk}/physiology/import/map/").status_code == 200
+    WearableUpload.objects.update(expires_at=timezone.now())
+    response = http.get(f"/clients/{client.pk}/physiology/import/map/")
+    assert response["Location"] == start_again
     assert not WearableDay.objects.exists()

@@ -4,6 +4,7 @@ rooms and availability readable; front-desk tokens may book."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any
 
@@ -100,13 +101,13 @@ def test_it_lists_by_span_and_staff_and_patches_moves_and_statuses(cast: Cast, a
     rows = http.get(
         "/api/v1/appointments", {"start": start, "end": end, "staff": cast.tess.pk}, **api["auth"]
     ).json()
-    assert [r["id"] for r in rows] == [made["id"]]
+    assert [r["id"] for r in rows["results"]] == [made["id"]] and rows["next"] is None
     assert (
         http.get(
             "/api/v1/appointments",
             {"start": start, "end": end, "staff": cast.bob.pk},
             **api["auth"],
-        ).json()
+        ).json()["results"]
         == []
     )
 
@@ -135,9 +136,9 @@ def test_it_lists_by_span_and_staff_and_patches_moves_and_statuses(cast: Cast, a
 
 def test_services_rooms_and_availability_are_readable(cast: Cast, api: dict):
     http = HttpClient()
-    services = http.get("/api/v1/services", **api["auth"]).json()
+    services = http.get("/api/v1/services", **api["auth"]).json()["results"]
     assert services[0]["billing_code"] == "97124" and "price" not in services[0]
-    assert http.get("/api/v1/rooms", **api["auth"]).json()[0]["name"] == "Room 1"
+    assert http.get("/api/v1/rooms", **api["auth"]).json()["results"][0]["name"] == "Room 1"
     blocks = http.get(
         "/api/v1/availability",
         {"start": api["day"].isoformat(), "end": api["day"].isoformat()},
@@ -148,3 +149,26 @@ def test_services_rooms_and_availability_are_readable(cast: Cast, api: dict):
         ("13:00", "17:00"),
     ]
     assert local(api["day"], 9, clinic=cast.harbour)  # the same wall clock as the calendar
+
+
+def test_appointments_page_by_cursor_in_time_order_and_refuse_a_forged_cursor(
+    cast: Cast, api: dict
+):
+    """Like every API list (lib/pagination): a page at a time, oldest first, each row once
+    when ``next`` is followed; a cursor this API did not write is a 422, not a 500."""
+    made = [_post(api, _body(cast, api, time)).json()["id"] for time in ("15:00", "09:00", "13:00")]
+    http = HttpClient()
+    start, end = f"{api['day']}T00:00", f"{api['day'] + dt.timedelta(days=1)}T00:00"
+    url: str | None = f"/api/v1/appointments?start={start}&end={end}&page_size=2"
+    seen: list[str] = []
+    while url:
+        page = http.get(url, **api["auth"]).json()
+        seen += [row["starts_at"][11:16] for row in page["results"]]
+        url = page["next"]
+    assert seen == ["09:00", "13:00", "15:00"] and len(set(made)) == 3
+    forged = base64.b64encode(b"p=not-a-time").decode()
+    for cursor in (forged, "%%%", base64.b64encode(b"p=2026-01-01T09:00").decode()):
+        refused = http.get(
+            "/api/v1/appointments", {"start": start, "end": end, "cursor": cursor}, **api["auth"]
+        )
+        assert refused.status_code == 422 and "cursor" in refused.json()["error"]["fields"]

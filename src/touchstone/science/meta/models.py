@@ -255,17 +255,32 @@ def _is_fixed(method: str) -> bool:
 # ------------------------------------------------------------------------ linear algebra
 
 
+# The products over the k studies below are written with np.einsum (numpy's own loops), not
+# with @ / np.dot: X has k rows but only p (1-3) columns, and @ hands such a product to BLAS,
+# which on a multi-core machine starts threads for it; on a busy 2-core server that made a
+# k = 20,000 analysis 20-100 times slower (docs/benchmarks.md). Only the p x p products use @.
+
+
+def _xt(x: FloatArray, d: FloatArray) -> FloatArray:
+    """``X'd`` (p-vector) in numpy's loops."""
+    return np.einsum("ki,k->i", x, d)
+
+
+def _xb(x: FloatArray, b: FloatArray) -> FloatArray:
+    """``Xb`` (k-vector) in numpy's loops."""
+    return np.einsum("ki,i->k", x, b)
+
+
 def _wls(y: FloatArray, x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Weighted least squares: ``beta``, ``A = (X'WX)^-1`` and the residuals ``e``."""
-    xw = x * w[:, None]
-    a = np.asarray(np.linalg.inv(x.T @ xw), dtype=float)
-    beta = a @ (xw.T @ y)
-    return beta, a, y - x @ beta
+    a = np.asarray(np.linalg.inv(_gram(x, w)), dtype=float)
+    beta = a @ _xt(x, w * y)
+    return beta, a, y - _xb(x, beta)
 
 
 def _gram(x: FloatArray, d: FloatArray) -> FloatArray:
-    """``X' diag(d) X`` without forming ``diag(d)``."""
-    return np.asarray(x.T @ (x * d[:, None]), dtype=float)
+    """``X' diag(d) X`` (p x p) without forming ``diag(d)``, in numpy's loops."""
+    return np.asarray(np.einsum("ki,kj,k->ij", x, x, d), dtype=float)
 
 
 def _traces(x: FloatArray, w: FloatArray, a: FloatArray) -> tuple[float, float]:
@@ -313,7 +328,7 @@ def _tau2_he(y: FloatArray, v: FloatArray, x: FloatArray) -> tuple[float, float,
     cv = c @ _gram(x, v)
     tr_pv = float(v.sum() - np.trace(cv))
     tr_pvpv = float((v**2).sum() - 2.0 * np.trace(c @ _gram(x, v**2)) + np.trace(cv @ cv))
-    return (float(e @ e) - tr_pv) / (k - p), tr_pv, tr_pvpv
+    return (float(np.einsum("k,k->", e, e)) - tr_pv) / (k - p), tr_pv, tr_pvpv
 
 
 def _unresolved_excess(q: float, excess: float) -> bool:
@@ -433,7 +448,7 @@ def _score(
     w = 1.0 / (v + tau2)
     _, a, e = _wls(y, x, w)
     we = w * e
-    ypp = float(we @ we)
+    ypp = float(np.einsum("k,k->", we, we))
     if reml:
         tr_p, tr_pp = _traces(x, w, a)
         score, info = ypp - tr_p, tr_pp
@@ -442,8 +457,8 @@ def _score(
     noise = 64 * float(np.finfo(float).eps) * (abs(ypp) + abs(score - ypp))
     derivative = math.nan
     if slope:
-        p_we = w * we - w * (x @ (a @ (x.T @ (w * we))))
-        derivative = info - 2.0 * float(we @ p_we)
+        p_we = w * we - w * _xb(x, a @ _xt(x, w * we))
+        derivative = info - 2.0 * float(np.einsum("k,k->", we, p_we))
     return score, info, noise, derivative
 
 

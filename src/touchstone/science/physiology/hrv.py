@@ -78,7 +78,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from scipy import ndimage
 
 from touchstone.science.physiology import PhysiologyError
 
@@ -221,6 +220,8 @@ def _threshold(rr: np.ndarray) -> tuple[np.ndarray, int, int]:
     reference = np.full(rr.size, np.nan)
     valid = rr[~out_of_range]
     if valid.size:
+        from scipy import ndimage  # here, not at import: scipy costs a command ~1 s to load
+
         reference[~out_of_range] = ndimage.median_filter(valid, size=MEDIAN_WINDOW, mode="nearest")
     with np.errstate(invalid="ignore"):
         ectopic = ~out_of_range & (np.abs(rr - reference) > MALIK_FRACTION * reference)

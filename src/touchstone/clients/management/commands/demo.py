@@ -21,7 +21,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--clients", type=int, default=200)
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=200,
+            help="Clients in routine care (the demo's controlled study adds the 56 it recruits).",
+        )
         parser.add_argument("--quiet", action="store_true", help="No progress bar or logins.")
         parser.add_argument(
             "--if-empty",
@@ -52,7 +57,7 @@ class Command(BaseCommand):
         if context is None:
             self.stdout.write("The demo clinic is already there; nothing changed.")
         else:
-            self.stdout.write(f"Built {context.clinic.name} with {len(context.clients)} clients.")
+            self.stdout.write(f"Built {context.clinic.name} with {context.total} clients.")
         if not quiet:
             self.stdout.write("Demo logins (synthetic clinic only):")
             for login in demo_logins():

@@ -17,13 +17,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_export import client_bundle
-from touchstone.interop.research import (
-    MODES,
-    SAFE_HARBOR,
-    TABLES,
-    ResearchExportError,
-    export_research,
-)
+from touchstone.interop.research_modes import MODES, SAFE_HARBOR
 from touchstone.logs.commands import as_job
 
 
@@ -71,6 +65,9 @@ class Command(TouchstoneCommand):
             return
         if out.exists() and not out.is_dir():
             raise bad(f"{out} exists and is not a directory")
+        # pandas and scipy for the research export only: `export fhir` starts without them.
+        from touchstone.interop.research import TABLES, ResearchExportError, export_research
+
         bar = tqdm(
             total=len(TABLES), desc="research export", unit="table", disable=options["no_progress"]
         )

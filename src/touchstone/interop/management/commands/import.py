@@ -17,12 +17,6 @@ from typing import Any
 from touchstone.accounts.commands import TouchstoneCommand, bad
 from touchstone.clients.commands import client_of
 from touchstone.interop.fhir_import import FhirImportError, PatientMismatchError, do_import_fhir
-from touchstone.interop.research import (
-    ResearchImportError,
-    load_exports,
-    pooled_outcomes,
-    to_duckdb,
-)
 from touchstone.lib import json_limits
 from touchstone.logs import import_failed, import_finished
 from touchstone.logs.commands import as_job
@@ -95,6 +89,14 @@ class Command(TouchstoneCommand):
             self.stdout.write(f"{item.instrument_id}: total {total}{alerts}")
 
     def _research(self, directories: list[Path], db: Path | None, criteria: str) -> None:
+        # pandas and scipy for the research import only: `import fhir` starts without them.
+        from touchstone.interop.research import (
+            ResearchImportError,
+            load_exports,
+            pooled_outcomes,
+            to_duckdb,
+        )
+
         started = time.perf_counter()
         for directory in directories:
             if not directory.is_dir():

@@ -12,6 +12,7 @@ from django.db import DatabaseError, connection, connections
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.lib.db_roles import owner_settings
 from touchstone.operations.backup import BackupError, engine_for, restore_backup, verify_backup
 
 
@@ -33,7 +34,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: Path, verify_only: bool, yes: bool, **options: Any) -> None:
         try:
-            engine = engine_for(connection.settings_dict)
+            # Replacing tables is the owner's (DATABASE_OWNER_URL), not the app's role.
+            engine = engine_for(owner_settings(connection.settings_dict))
             if verify_only:
                 manifest = verify_backup(file, engine)
                 self.stdout.write(f"{file}: verifies ({self._describe(manifest)}).")

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from argparse import ArgumentParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -21,12 +21,12 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.commands import client_of
 from touchstone.logs.commands import as_job
-from touchstone.outcomes.quality import QualityReport, quality_measures
-from touchstone.reports.payer import build_payer_report
-from touchstone.reports.payer_measures import payer_measures
 from touchstone.reports.pdf import render_pdf
 from touchstone.reports.progress import ReportError, build_progress_report
 from touchstone.reports.superbill import SuperbillError, build_superbill
+
+if TYPE_CHECKING:
+    from touchstone.outcomes.quality import QualityReport
 
 
 def _date(text: str) -> dt.date:
@@ -63,6 +63,9 @@ class Command(TouchstoneCommand):
         start, end = _date(options["start"]), _date(options["end"])
         if end < start:
             raise bad("the period's end must follow its start")
+        # The measures bring the science core's statistics (scipy): loaded for them only.
+        from touchstone.outcomes.quality import quality_measures
+
         report = quality_measures(clinic, start, end)
         record(
             self.actor_for(clinic),
@@ -112,6 +115,11 @@ class Command(TouchstoneCommand):
                 start, end = _date(options["start"]), _date(options["end"])
                 if end < start or end > timezone.localdate() + dt.timedelta(days=366):
                     raise bad("the period's end must follow its start")
+                # The payer report's statistics bring pandas and scipy: loaded for it only,
+                # so the progress report and superbill start without them (issue 11 §2).
+                from touchstone.reports.payer import build_payer_report
+                from touchstone.reports.payer_measures import payer_measures
+
                 rep = build_payer_report(clinic, start, end)
                 quality = payer_measures(None, rep)
                 pdf = render_pdf("reports/payer_pdf.html", {"rep": rep, "quality": quality})

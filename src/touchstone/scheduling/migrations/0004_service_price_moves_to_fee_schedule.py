@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0002_no_double_booking"),
+        ("scheduling", "0003_calendar_feeds_late_cancellation_online"),
         ("billing", "0003_fees_from_service_prices"),
     ]
 

@@ -1,0 +1,34 @@
+"""The runner's own housekeeping tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from django_tasks import TaskContext, task
+from django_tasks_db.models import DBTaskResult
+
+from touchstone.accounts.jobs import system_job
+from touchstone.operations import cleanup
+
+#: Finished task results are kept this long for the jobs page, then pruned.
+RESULT_RETENTION = dt.timedelta(days=30)
+
+
+@task(takes_context=True)
+def prune_task_results(context: TaskContext) -> dict[str, Any]:
+    """Delete finished task results older than ``RESULT_RETENTION`` (no client data in them
+    but ids; the queue must not grow for ever)."""
+    with system_job(context):
+        cutoff = timezone.now() - RESULT_RETENTION
+        deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+        return {"deleted": deleted}
+
+
+@task(takes_context=True)
+def run_cleanup(context: TaskContext) -> dict[str, Any]:
+    """Expired sessions, unconfirmed wearable uploads and stale sign-in failures deleted
+    (``operations.cleanup``, the same steps as ``touchstone cleanup``); counts only."""
+    with system_job(context):
+        return dict(cleanup.run_cleanup())
