@@ -15,6 +15,7 @@ from touchstone.accounts.models import StaffMember
 from touchstone.accounts.roles import Role, roles_with
 from touchstone.audit.actor import Actor
 from touchstone.billing.actions import do_charge_appointment
+from touchstone.billing.models import ClientPackage
 from touchstone.care.models import Diagnosis, Visit, VisitStatus
 from touchstone.claims import actions, x835
 from touchstone.claims.models import ClaimSettings, Coverage, Payer, ProviderNumbers
@@ -81,7 +82,9 @@ def _claimable_visits(
     chosen: list[Visit] = []
     insured = 0
     by_client: dict[int, list[Visit]] = {}
-    for visit in Visit.objects.filter(
+    # Clients with a prepaid package draw their visits from it: nothing to claim.
+    prepaid = set(ClientPackage.objects.filter(clinic=clinic).values_list("client_id", flat=True))
+    for visit in Visit.objects.exclude(client_id__in=prepaid).filter(
         clinic=clinic, therapist=therapist, status=VisitStatus.COMPLETED, episode_id__in=licensed,
         duration_min__gte=8, appointment__isnull=True,
     ).order_by("client_id", "starts_at", "pk"):  # fmt: skip
@@ -105,7 +108,8 @@ def _claimable_visits(
                     )  # fmt: skip
             except IntegrityError:
                 continue  # the therapist has a booking then: take another visit
-            if do_charge_appointment(actor, appointment) is None:
+            charge = do_charge_appointment(actor, appointment)
+            if charge is None or charge.delta <= 0:
                 continue
             days.add(day)
             picked.append(visit)
