@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "touchstone.scheduling",
     "touchstone.billing",
     "touchstone.network",
+    "touchstone.claims",
     "touchstone.operations",
     "touchstone.logs",
     "touchstone.jobs",

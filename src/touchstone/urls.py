@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("touchstone.care.urls")),
     path("", include("touchstone.scheduling.urls")),
     path("", include("touchstone.billing.urls")),
+    path("", include("touchstone.claims.urls")),
     path("", include("touchstone.measures.urls")),
     path("", include("touchstone.physiology.urls")),
     path("outcomes/", include("touchstone.outcomes.urls")),

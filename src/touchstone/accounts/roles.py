@@ -91,6 +91,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "billing.fees": frozenset({Role.OWNER}),
     "billing.reports": frozenset({Role.OWNER}),
     "billing.own": frozenset({Role.CLINICIAN, Role.THERAPIST}),
+    # Insurance (claims): the front desk and the owner keep clients' coverage, make claims,
+    # print them (CMS-1500), send them (837P) and import remittances (835). A claim carries
+    # the diagnosis codes the payer requires, on the claim documents only; the claims pages
+    # show no notes, scores or diagnoses. Provider numbers and claim settings are the
+    # owner's (clinic.settings).
+    "claims.coverage": frozenset({Role.OWNER, Role.FRONT_DESK}),
+    "claims.view": frozenset({Role.OWNER, Role.FRONT_DESK}),
+    "claims.make": frozenset({Role.OWNER, Role.FRONT_DESK}),
     # The evidence library: every staff role reads it; owners add studies.
     "evidence.view": _EVERYONE,
     "evidence.edit": frozenset({Role.OWNER}),

@@ -28,10 +28,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from touchstone.accounts.models import Clinic
+from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import roles_with
 from touchstone.billing.selectors import fees_on
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
+from touchstone.claims.models import ProviderNumbers
 from touchstone.clients.models import Client
 from touchstone.lib.npi import npi_is_valid
 from touchstone.reports.progress import ReportError, choose_episode
@@ -114,6 +115,13 @@ class _Day:
     unpriced_minutes: int = 0
 
 
+def _with_npi(member: StaffMember, npis: dict[int, str]) -> str:
+    """A treating provider as the superbill names them: with their own NPI when they have one
+    (massage therapists bill under their own NPI too; ``claims.ProviderNumbers``)."""
+    npi = npis.get(member.pk)
+    return f"{member.display_name} (NPI {npi})" if npi else member.display_name
+
+
 def build_superbill(
     clinic: Clinic,
     client: Client,
@@ -145,6 +153,7 @@ def build_superbill(
     visits = Visit.objects.filter(
         clinic_id=clinic.pk, episode_id=episode.pk, status=VisitStatus.COMPLETED
     ).select_related("therapist__user", "appointment__service")
+    npis = dict(ProviderNumbers.objects.filter(clinic=clinic).values_list("staff_id", "npi"))
     sessions: dict[tuple[dt.date, str], _Day] = {}
     therapists: set[str] = set()
     priced: list[tuple[dt.date, str, Service]] = []
@@ -165,7 +174,7 @@ def build_superbill(
             priced.append((day, code, service))
             if code != MASSAGE_CPT:
                 line.description = service.name
-        therapists.add(visit.therapist.display_name)
+        therapists.add(_with_npi(visit.therapist, npis))
     fees = fees_on((booked.pk, day) for day, _, booked in priced)
     for day, code, booked in priced:
         sessions[(day, code)].fees.append((booked.name, fees.get((booked.pk, day))))

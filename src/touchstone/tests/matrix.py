@@ -23,6 +23,7 @@ from touchstone.accounts.roles import Role
 from touchstone.api import api
 from touchstone.billing.tests import factories as billing_factories
 from touchstone.care.tests import factories as care_factories
+from touchstone.claims.tests import factories as claims_factories
 from touchstone.conftest import actor_of, make_client, make_member
 from touchstone.evidence.tests import factories as evidence_factories
 from touchstone.instruments.models import CustomInstrument
@@ -128,6 +129,8 @@ OBJECT_FACTORIES: dict[str, Callable[[Clinic], Any]] = {
         ).pk
     ),
     "entry_id": lambda clinic: billing_factories.payment(clinic).pk,
+    "claim_id": lambda clinic: claims_factories.make_claim(clinic).pk,
+    "coverage_id": lambda clinic: claims_factories.make_coverage(clinic, make_client(clinic)).pk,
     "invoice_id": lambda clinic: billing_factories.invoice(clinic).pk,
     # The owner's scheduling settings.
     "service_id": lambda clinic: (

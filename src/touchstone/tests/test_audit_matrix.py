@@ -33,6 +33,8 @@ from touchstone.billing.models import CommunitySlot, FeeTier
 from touchstone.billing.tests import factories as billing_factories
 from touchstone.care.models import Intake
 from touchstone.care.tests.factories import make_visit
+from touchstone.claims import x835
+from touchstone.claims.tests import factories as claims_factories
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.portal.models import PortalLink
@@ -219,6 +221,11 @@ WRITES: dict[str, Example] = {
     "billing:book_slot": lambda http, o, cast: _community_slot(cast),
     "billing:refund": lambda http, o, cast: {"amount": "5.00", "reason": "probe"},
     "billing:reverse": lambda http, o, cast: {"reason": "probe"},
+    "claims:coverage": lambda http, o, cast: _coverage(cast),
+    "claims:coverage_edit": lambda http, o, cast: _coverage(cast) | {"member_id": "MEM999"},
+    "claims:create": lambda http, o, cast: {"ids": [_claimable_visit(cast)]},
+    "claims:submit": lambda http, o, cast: {"ids": [claims_factories.make_claim(cast.harbour).pk]},
+    "claims:remittances": lambda http, o, cast: {"file": _file("r.835", _remittance(cast))},
     "clients:create": lambda http, o, cast: {
         "given_name": "Eve",
         "family_name": "Probe",
@@ -349,6 +356,49 @@ def _documented_client(cast: Cast) -> Callable[[Any], int]:
         return full_client(clinic, cast.bob, cast.tess, n_visits=2)[0].pk
 
     return build
+
+
+def _coverage(cast: Cast) -> dict[str, Any]:
+    return {
+        "payer": claims_factories.make_payer(cast.harbour).pk,
+        "member_id": "MEM123",
+        "priority": "P",
+        "relationship": "self",
+        "subscriber_sex": "U",
+        "valid_from": "2025-01-01",
+    }
+
+
+def _claimable_visit(cast: Cast) -> int:
+    """A completed, charged visit of an insured client that a claim may bill."""
+    claims_factories.billing_ready(cast.harbour)
+    claims_factories.with_npi(cast.tess)
+    client = claims_factories.insured_client(cast.harbour)
+    episode = claims_factories.diagnosed_episode(cast.harbour, client)
+    return claims_factories.charged_visit(cast.harbour, client, episode, staff=cast.tess).pk
+
+
+def _remittance(cast: Cast) -> str:
+    """An 835 that pays a claim of the clinic in full."""
+    claim = claims_factories.make_claim(cast.harbour)
+    paid = x835.ClaimPayment(
+        claim.control_number,
+        "1",
+        claim.total,
+        claim.total,
+        Decimal("0"),
+        "P1",
+        (),
+        (),
+        ("EXAMPLE", "DANA", "MEM123"),
+    )
+    remittance = x835.Remittance(
+        claim.total, "CHK", YESTERDAY, f"TR{claim.pk}", "ACME HEALTH", "ACME1", (paid,)
+    )
+    return x835.build_835(
+        remittance, sender_id="ACME1", receiver_id="TOUCHSTONE1", payee_name="Harbour",
+        payee_npi="1234567893", control_number=claim.pk, created_at=timezone.localtime(),
+    )  # fmt: skip
 
 
 def _client_with_intake(clinic: Any) -> int:

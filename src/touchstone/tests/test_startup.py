@@ -10,11 +10,23 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "scipy", "neurokit2", "weasyprint", "matplotlib", "duckdb")
+#: simple_icd_10_cm parses the whole ICD-10-CM tabular list when imported (seconds): claims
+#: import it on first use.
+HEAVY = (
+    "pandas",
+    "scipy",
+    "neurokit2",
+    "weasyprint",
+    "matplotlib",
+    "duckdb",
+    "simple_icd_10_cm",
+    "pyx12",
+)
 #: Commands whose every use, or whose light subcommands, need none of HEAVY.
 LIGHT = (
     "backup",
     "change",
+    "claims",
     "demo",
     "export",
     "hrv",

@@ -157,6 +157,15 @@ def test_it_bills_each_service_day_with_units_fees_and_diagnosis_pointers(harbou
     assert bill.lines[0].pointers == "A"
 
 
+def test_the_treating_providers_are_named_with_their_own_npi(harbour: Cast):
+    from touchstone.claims.tests.factories import with_npi
+
+    client, _ = full_client(harbour.harbour, harbour.bob, harbour.tess, n_visits=2)
+    with_npi(harbour.tess)
+    bill = build_superbill(harbour.harbour, client)
+    assert bill.therapists == [f"{harbour.tess.display_name} (NPI 1245319599)"]
+
+
 def test_it_refuses_a_superbill_without_a_diagnosis_from_a_licensed_clinician(harbour: Cast):
     client, episode = full_client(harbour.harbour, harbour.bob, harbour.tess, diagnosis=False)
     Diagnosis.objects.create(
