@@ -63,6 +63,13 @@ def _episode_saved(sender: Any, instance: Episode, raw: bool = False, **kwargs: 
 
 
 @receiver(post_save, sender=Client, dispatch_uid="summaries_client")
+def _client_saved(
+    sender: Any, instance: Client, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    if not raw and not created:  # a new client has no score to report yet
+        _summaries().note_change(instance.clinic_id)
+
+
 @receiver(post_save, sender=Visit, dispatch_uid="summaries_visit")
 @receiver(post_save, sender=Diagnosis, dispatch_uid="summaries_diagnosis")
 def _counted(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:

@@ -612,6 +612,9 @@ def questionnaires_due(
     live_episodes = list(live_scope.select_related("client").order_by("pk"))
     # Always run (not only when someone visits today): the page's query count stays the same.
     filled = filled_for_visits(member, start, end, visiting.values("client_id"))
+    # The WAI-SR falls due after the third visit when the clinic can give it (its text); also
+    # read whoever visits, for the same reason.
+    alliance = ALLIANCE_INSTRUMENT in {i.id for i in administrable(member.clinic_id)}
     live: list[Due] = []
     if live_episodes:
         last: dict[int, dict[str, dt.date]] = defaultdict(dict)
@@ -625,8 +628,6 @@ def questionnaires_due(
             .order_by()
         ):
             last[cid][instrument_id] = timezone.localdate(when)
-        # The WAI-SR falls due after the third visit when the clinic can give it (its text).
-        alliance = ALLIANCE_INSTRUMENT in {i.id for i in administrable(member.clinic_id)}
         visits_done = (
             dict(
                 Visit.objects.for_member(member)

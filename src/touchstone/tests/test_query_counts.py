@@ -24,6 +24,7 @@ from django.utils import timezone
 from touchstone.accounts import middleware
 from touchstone.audit.actor import Actor
 from touchstone.care.models import Episode, Visit
+from touchstone.care.tests.factories import make_episode
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast
 from touchstone.measures.models import Administration, Mode, Status
@@ -224,6 +225,9 @@ def test_every_benchmarked_page_runs_as_many_queries_for_10000_clients_as_for_20
     # The home page's blocks grow with the clinic: the stored lists, today's appointments and
     # walk-ins (4 and 1, then 80 and 20), the unsigned notes (every bulk visit is unsigned).
     build_outcomes(cast.harbour, [cast.tess, cast.alice], 200, weeks=6)
+    # A questionnaire due at both sizes: the due list shows rows (and reads their automatic
+    # deliveries' states) at 200 clients as at 10,000, where the bulk episodes' plans fill it.
+    make_episode(cast.harbour, started_on=timezone.localdate(), plan_intake=["phq9"])
     refresh_clinic(Actor.system("cli", cast.harbour), cast.harbour, force=True)
     _today(cast, 4)
     small = _counts(cast)

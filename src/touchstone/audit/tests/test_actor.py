@@ -76,7 +76,9 @@ def test_the_portal_actor_is_the_client_even_in_a_staff_members_browser(cast: Ca
     staff.post(path, {f"a{pk}-phq2-1": "1", f"a{pk}-phq2-2": "0", "finish": "1"})
     portal = AuditEvent.objects.filter(channel="portal")
     assert {e.action for e in portal} == {"update"}
-    assert portal.count() == 2  # the answers, and the link spent
+    # The link opened (first use, shown on the due list), the answers, and the link spent.
+    assert sorted(e.detail for e in portal if e.object_type == "portal.portallink")[0] == "opened"
+    assert portal.count() == 3
     assert all(e.actor is None and e.clinic == cast.harbour for e in portal)
     assert Administration.objects.get().history.latest().history_user is None
 
