@@ -16,16 +16,17 @@ from touchstone.accounts.access import MemberRequest, public, requires
 from touchstone.accounts.models import StaffMember, StaffNotice
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.billing.selectors import period_money
 from touchstone.care.selectors import unsigned_notes, visits_today
 from touchstone.clients.models import Client
 from touchstone.measures.selectors import open_alerts
 from touchstone.operations.models import Heartbeat
 from touchstone.outcomes import summaries
-from touchstone.scheduling.selectors import appointments_today
+from touchstone.scheduling.selectors import appointments_today, week_figures
 
-#: The home page shows this many rows of each list, with the list's length and a link to the
-#: full, paged list.
-HOME_ROWS = 10
+#: Each tile of the home page shows its count and at most this many rows; the tile's link
+#: opens the full, paged list. With a few tiles, the page fits a 1366x768 laptop screen.
+HOME_ROWS = 3
 
 
 @dataclass(frozen=True)
@@ -64,30 +65,33 @@ def _today(member: StaffMember) -> list[TodayRow]:
 
 @requires("account.self")
 def home(request: MemberRequest) -> HttpResponse:
+    """A few tiles per role, each a count and its first rows (constant queries: the stored
+    lists of ``outcomes.summaries``, today's calendar, the owner's week)."""
     member = request.member
+    today = timezone.localdate()
     context: dict[str, Any] = {
-        "notices": list(StaffNotice.objects.for_member(member).unread()[:10])
+        "notices": list(StaffNotice.objects.for_member(member).unread()[:10]),
+        "rows": HOME_ROWS,
     }
     if member.can("clients.view"):
-        clients = Client.objects.for_member(member).active()
-        context["client_count"] = clients.count()
-        context["recent_clients"] = clients.order_by("-created_at")[:8]
+        context["client_count"] = Client.objects.for_member(member).active().count()
+        context["visits_today"] = _today(member)
     if member.can("alerts.view"):
         context["alerts"] = open_alerts(member)
-    # The three lists are read from the stored summaries (outcomes.summaries): the first
-    # HOME_ROWS rows and the length, never the whole clinic.
+    if member.can("measures.give"):
+        context["due"] = summaries.questionnaires_due(member, today, limit=HOME_ROWS)
     if member.can("measures.view"):
         context["deteriorated"] = summaries.deteriorated(member, limit=HOME_ROWS)
-    if member.can("measures.give"):
-        context["due"] = summaries.questionnaires_due(member, timezone.localdate(), limit=HOME_ROWS)
-    if member.can("clients.view"):
-        context["visits_today"] = _today(member)
-    if member.can("care.edit"):
-        context["unsigned"] = unsigned_notes(member, timezone.now())
     if member.can("outcomes.view") and member.can("clients.view"):
         context["off_track"] = summaries.not_on_track(member, limit=HOME_ROWS)
+    if member.can("care.edit"):
+        context["unsigned"] = unsigned_notes(member, timezone.now())
+    if member.can("billing.reports"):
+        context["week"] = week_figures(member.clinic, today)
+        start = dt.datetime.combine(context["week"].first_day, dt.time.min, member.clinic.zone)
+        context["money"] = period_money(member.clinic, start, start + dt.timedelta(days=7))
     if member.can("clients.view"):
-        # The home page lists clients (recent, due, alerts, visits today): an audited read.
+        # The home page lists clients (due, alerts, visits today): an audited read.
         record(request.actor, Action.LIST, object_type="clients.client", detail="home page")
     return render(request, "home.html", context)
 

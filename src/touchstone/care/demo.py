@@ -4,7 +4,9 @@ Deterministic for a seed (everything comes from ``context.rng``). Most clients g
 a contraindication screen (mostly clear), an episode with a PHQ-9 + GAD-7 plan and 12-16
 weeks of weekly or fortnightly visits whose body-map tension falls over time for most
 (about 70 % improve, 20 % stay flat, 10 % worsen), with before/after ratings and vitals; a
-few visits are scheduled for today. Rows are bulk-created with their first history version.
+few visits are scheduled for today. About one client in seven stops coming after two to six
+weeks (:data:`DROP_OUT`): the episode ends then, and so do the visits and questionnaires.
+Rows are bulk-created with their first history version.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ TENSE_REGIONS = [
     "calf_l",
     "calf_r",
 ]
+#: Share of clients who stop coming early: 7 of the 47 randomised in Rapaport et al. 2016 were
+#: not evaluable (15 %, derived; shared/reference/evidence.md §1.2; docs/outcomes-statistics.md).
+DROP_OUT = 0.15
 MODALITIES = ["swedish"] * 5 + ["deep_tissue", "myofascial", "trigger_point", "craniosacral"]
 
 
@@ -94,7 +99,8 @@ def _visits_for(
     visits = []
     day = episode.started_on
     n_weeks = (ctx.today - episode.started_on).days / 7
-    while day < ctx.today:
+    end = episode.ended_on + dt.timedelta(days=1) if episode.ended_on else ctx.today
+    while day < end:
         t = (day - episode.started_on).days / 7 / max(n_weeks, 1)  # 0 -> 1 over the episode
         factor = {"improve": 1 - 0.7 * t, "flat": 1.0, "worsen": 1 + 0.3 * t}[trend]
         body_map = {
@@ -198,12 +204,15 @@ def add_care(ctx: DemoContext) -> None:
             )
         )
         weeks = rng.randint(12, 16)
+        started_on = ctx.today - dt.timedelta(weeks=weeks)
+        dropped = rng.random() < DROP_OUT
         episodes.append(
             Episode(
                 clinic=ctx.clinic,
                 client=client,
                 title="Massage alongside usual care",
-                started_on=ctx.today - dt.timedelta(weeks=weeks),
+                started_on=started_on,
+                ended_on=started_on + dt.timedelta(weeks=rng.randint(2, 6)) if dropped else None,
                 goals="Less muscle tension; better sleep; lower anxiety.",
                 frequency_count=1,
                 frequency_unit="week",
@@ -235,9 +244,8 @@ def add_care(ctx: DemoContext) -> None:
         who = therapist if rng.random() < 0.8 else owner
         visits.extend(_visits_for(ctx, rng, client, episode, who))
     booked = 5 if ctx.first else 0  # five visits booked for today, once per clinic
-    for hour, (client, episode) in enumerate(
-        zip(care_clients[:booked], episodes[:booked], strict=True)
-    ):
+    in_care = [(c, e) for c, e in zip(care_clients, episodes, strict=True) if not e.ended_on]
+    for hour, (client, episode) in enumerate(in_care[:booked]):
         visits.append(
             Visit(
                 clinic=ctx.clinic,

@@ -5,6 +5,7 @@ from touchstone.outcomes import views
 app_name = "outcomes"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("details/", views.details, name="details"),
     path("export.csv", views.export, name="export"),
     path("research/", views.research, name="research"),
     path("research/export.csv", views.research_export, name="research_export"),

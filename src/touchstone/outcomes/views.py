@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from touchstone.accounts.access import MemberRequest, requires
@@ -25,6 +26,7 @@ from touchstone.outcomes.analytics import (
     clinic_outcomes,
 )
 from touchstone.outcomes.forms import FilterForm, MeasurePeriodForm
+from touchstone.outcomes.headline import headline_chart, headlines
 from touchstone.outcomes.quality import (
     QualityReport,
     client_ids,
@@ -132,7 +134,7 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
         )
     return render(
         request,
-        "outcomes/dashboard.html",
+        "outcomes/details.html",
         {
             "form": form,
             "report": report,
@@ -150,6 +152,36 @@ def _render(request: MemberRequest, *, research: bool) -> HttpResponse:
 
 @requires("outcomes.view")
 def dashboard(request: MemberRequest) -> HttpResponse:
+    """The answer first: per questionnaire, how many clients improved reliably, in words and
+    one chart, beside the published trials; the statistics are one click away (details).
+    Read from the stored report, never computed here."""
+    if request.GET:
+        # Filters belong to the details page (bookmarks of the former one-page dashboard).
+        return redirect(f"{reverse('outcomes:details')}?{request.GET.urlencode()}")
+    stored = summaries.stored_report(request.member.clinic, deidentified=False)
+    rows = headlines(stored.report)
+    off_track = summaries.not_on_track(request.member, limit=0)
+    record(
+        request.actor,
+        Action.LIST,
+        object_type="outcomes.report",
+        detail=f"dashboard; {off_track.count} not on track",
+    )
+    return render(
+        request,
+        "outcomes/dashboard.html",
+        {
+            "report": stored.report,
+            "stored": stored,
+            "headlines": rows,
+            "chart": headline_chart(rows),
+            "off_track_count": off_track.count,
+        },
+    )
+
+
+@requires("outcomes.view")
+def details(request: MemberRequest) -> HttpResponse:
     return _render(request, research=False)
 
 

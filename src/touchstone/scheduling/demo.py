@@ -81,8 +81,13 @@ def build_demo_calendar(context: DemoContext) -> None:
                 break_starts=dt.time(12),
                 break_ends=dt.time(13),
             )
-    # Every client of the clinic, not only the last batch's.
-    clients = list(Client.objects.filter(clinic=clinic, archived_at__isnull=True).order_by("pk"))
+    # Every client of the clinic, not only the last batch's, except those who stopped coming
+    # (care.demo ended their episode early).
+    clients = list(
+        Client.objects.filter(clinic=clinic, archived_at__isnull=True)
+        .exclude(episodes__ended_on__lt=today)
+        .order_by("pk")
+    )
     if not clients:
         return
     monday = today - dt.timedelta(days=today.weekday())

@@ -178,3 +178,48 @@ def appointments_to_remind(
         .select_related("client", "clinic")
         .order_by("starts_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """The owner's week at a glance (home page): visits done (checked in or completed), still
+    booked, missed (no-shows), and how much of the treating staff's working time is booked."""
+
+    first_day: dt.date
+    done: int
+    booked: int
+    no_shows: int
+    booked_minutes: int
+    open_minutes: int
+
+    @property
+    def utilisation(self) -> float | None:
+        """Booked share of the working time (weekly hours less breaks, exceptions and time
+        off); None when nobody works this week."""
+        return self.booked_minutes / self.open_minutes if self.open_minutes else None
+
+
+def week_figures(clinic: Clinic, day: dt.date) -> WeekFigures:
+    """The clinic's figures for the week (Monday to Sunday, local) holding ``day``. Five
+    queries, whatever the number of appointments or staff."""
+    first = day - dt.timedelta(days=day.weekday())
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=clinic.zone)
+    rows = list(
+        Appointment.objects.filter(
+            clinic_id=clinic.pk,
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=7),
+        ).values_list("status", "starts_at", "ends_at")
+    )
+    staff = bookable_staff(clinic)
+    blocks = working_blocks(clinic, [m.pk for m in staff], first, first + dt.timedelta(days=6))
+    open_seconds = sum((b.end - b.start).total_seconds() for bs in blocks.values() for b in bs)
+    booked_seconds = sum((e - s).total_seconds() for status, s, e in rows if status in BLOCKING)
+    return WeekFigures(
+        first_day=first,
+        done=sum(status in (Status.ARRIVED, Status.COMPLETED) for status, _, _ in rows),
+        booked=sum(status in (Status.BOOKED, Status.CONFIRMED) for status, _, _ in rows),
+        no_shows=sum(status == Status.NO_SHOW for status, _, _ in rows),
+        booked_minutes=round(booked_seconds / 60),
+        open_minutes=round(open_seconds / 60),
+    )

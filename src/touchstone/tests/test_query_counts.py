@@ -177,6 +177,7 @@ def _counts(cast: Cast) -> dict[str, int]:
         f"/clients/{client_id}/",
         f"/clients/{client_id}/progress/",
         "/outcomes/",
+        "/outcomes/details/",
         "/outcomes/deteriorated/",
         "/outcomes/not-on-track/",
         "/outcomes/due/",

@@ -169,9 +169,15 @@ def test_unsigned_notes_past_the_limit_reach_the_authors_home_page(cast: Cast):
     cast.tess.refresh_from_db()
     assert unsigned_notes(cast.tess, now).oldest == [old, recent]
     home = cast.browser_for(cast.tess).get("/").content.decode()
-    assert "Your unsigned visit notes (2)" in home and f"/care/visits/{old.pk}/" in home
+    assert (
+        '<span class="tile-count">2</span> Your unsigned visit notes' in home
+        and f"/care/visits/{old.pk}/" in home
+    )
     bob_home = cast.browser_for(cast.bob).get("/").content.decode()  # each author their own
-    assert "Your unsigned visit notes (1)" in bob_home and f"/care/visits/{bobs.pk}/" in bob_home
+    assert (
+        '<span class="tile-count">1</span> Your unsigned visit notes' in bob_home
+        and f"/care/visits/{bobs.pk}/" in bob_home
+    )
     assert f"/care/visits/{old.pk}/" not in bob_home
 
 
@@ -204,7 +210,8 @@ def test_a_backlog_of_unsigned_notes_is_counted_up_to_a_bound(cast: Cast, monkey
     block = unsigned_notes(cast.tess, now)
     assert (block.count, block.more, len(block.oldest)) == (7, True, UNSIGNED_SHOWN)
     home = cast.browser_for(cast.tess).get("/").content.decode()
-    assert "Your unsigned visit notes (7+)" in home and "All 7+ unsigned notes" in home
+    assert '<span class="tile-count">7+</span> Your unsigned visit notes' in home
+    assert "All 7+ unsigned notes" in home
     monkeypatch.setattr(selectors, "UNSIGNED_COUNTED", 9)
     assert (unsigned_notes(cast.tess, now).count, unsigned_notes(cast.tess, now).more) == (9, False)
 

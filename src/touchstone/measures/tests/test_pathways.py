@@ -222,10 +222,10 @@ def test_outcomes_filter_by_population_with_small_cells_hidden(cast: Cast):
     )
     assert menopause.n_episodes is None  # five episodes: hidden, never shown as 5
     http = cast.browser_for(cast.alice)
-    page = http.get("/outcomes/?population=postpartum").content.decode()
+    page = http.get("/outcomes/details/?population=postpartum").content.decode()
     assert "20 episodes in scope" in page and "population: postpartum" in page
     assert "counts of 1 to 10 hidden" in page
-    small = http.get("/outcomes/?population=perimenopause").content.decode()
+    small = http.get("/outcomes/details/?population=perimenopause").content.decode()
     assert "5 episodes" not in small
     csv_text = http.get("/outcomes/export.csv?population=postpartum").content.decode()
     assert "population=postpartum" in csv_text and "de-identified" in csv_text

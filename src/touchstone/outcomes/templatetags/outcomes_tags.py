@@ -6,6 +6,8 @@ from typing import Any
 
 from django import template
 
+from touchstone.measures.instruments import short_name
+
 register = template.Library()
 
 HIDDEN = "—"
@@ -33,3 +35,9 @@ def num(value: Any, digits: int = 2) -> str:
 def count(value: Any) -> str:
     """A count, or "<11" when suppressed (``None``)."""
     return "<11 or hidden" if value is None else str(value)
+
+
+@register.filter
+def instrument_name(instrument_id: str) -> str:
+    """An instrument as clinicians write it (``phq9`` → PHQ-9)."""
+    return short_name(instrument_id)

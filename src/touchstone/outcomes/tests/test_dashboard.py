@@ -166,9 +166,13 @@ def test_it_keeps_other_clinics_out_of_the_report(cast: Cast, data: list[Any]):
     build_outcomes(cast.northside, [cast.charlie], 25, seed=9)
     assert clinic_outcomes(cast.harbour).n_episodes == len(data)
     assert clinic_outcomes(cast.northside).n_episodes == 25
-    html = cast.browser_for(cast.charlie).get("/outcomes/").content.decode()
+    html = cast.browser_for(cast.charlie).get("/outcomes/details/").content.decode()
     assert "25 episodes in scope" in html
     assert cast.tess.display_name not in html
+
+
+#: The brief dashboard, the statistics in full, and their de-identified twin.
+PAGES = ("/outcomes/", "/outcomes/details/", "/outcomes/research/")
 
 
 def _queries(cast: Cast, url: str) -> int:
@@ -184,13 +188,13 @@ def _queries(cast: Cast, url: str) -> int:
 
 def test_it_does_not_query_per_client(cast: Cast):
     build_outcomes(cast.harbour, [cast.tess], 25, seed=1)
-    few = _queries(cast, "/outcomes/"), _queries(cast, "/outcomes/research/")
+    few = [_queries(cast, url) for url in PAGES]
     build_outcomes(cast.harbour, [cast.tess, cast.alice], 80, seed=2)
-    many = _queries(cast, "/outcomes/"), _queries(cast, "/outcomes/research/")
+    many = [_queries(cast, url) for url in PAGES]
     assert many == few
     # 20 for the outcomes tables and trajectories, 4 for the payer-grade measures
     # (outcomes/quality.py reads them in four queries; its own test checks that).
-    assert many[0] <= 24, many
+    assert many[1] <= 24, many
 
 
 def test_it_flags_a_client_who_worsens_as_not_on_track(cast: Cast):
@@ -248,11 +252,11 @@ def test_it_gives_the_dashboard_to_owner_and_clinician_only(cast: Cast):
 
 
 def test_it_shows_owners_diagnosis_filtered_figures_de_identified(cast: Cast, data: list[Any]):
-    html = cast.browser_for(cast.alice).get("/outcomes/?diagnosis=F32").content.decode()
+    html = cast.browser_for(cast.alice).get("/outcomes/details/?diagnosis=F32").content.decode()
     assert "De-identified" in html
-    html = cast.browser_for(cast.bob).get("/outcomes/?diagnosis=F32").content.decode()
+    html = cast.browser_for(cast.bob).get("/outcomes/details/?diagnosis=F32").content.decode()
     assert "De-identified" not in html
-    bad = cast.browser_for(cast.bob).get("/outcomes/?diagnosis=32%25").content.decode()
+    bad = cast.browser_for(cast.bob).get("/outcomes/details/?diagnosis=32%25").content.decode()
     assert "Give an ICD-10-CM code" in bad
 
 
@@ -296,5 +300,40 @@ def test_a_diagnosis_filter_on_a_one_episode_window_tells_nothing(cast: Cast):
     ]
     assert seen[0] == seen[1] == seen[2]
     assert reports[0].n_episodes is None
-    page = cast.browser_for(cast.alice).get("/outcomes/", {"diagnosis": "F99"}).content.decode()
+    page = (
+        cast.browser_for(cast.alice)
+        .get("/outcomes/details/", {"diagnosis": "F99"})
+        .content.decode()
+    )
     assert "&lt;11 or hidden episodes in scope" in page and "0 episodes" not in page
+
+
+def test_it_answers_in_plain_words_first_with_the_trials_beside(cast: Cast, data: list[Any]):
+    phq9 = clinic_outcomes(cast.harbour).instrument("phq9")
+    assert phq9.classification is not None
+    counts = {row.category: row.count for row in phq9.classification.rows}
+    improved = (counts["recovered"] or 0) + (counts["improved"] or 0)
+    share = f"{100 * improved / len(data):.0f}%"
+    page = cast.browser_for(cast.bob).get("/outcomes/").content.decode()
+    answer = page.split('class="answer"', 1)[1].split("</p>", 1)[0]
+    assert f"<strong>{share}</strong> of the {len(data)} clients with a PHQ-9 score" in answer
+    assert "improved reliably" in answer and "Hedges" not in answer
+    assert "Hou et al. 2010" in page and "10.4088/JCP.09r05009blu" in page
+    assert 'data-chart="outcomes-answer"' in page and "The chart as a table" in page
+    assert 'href="/outcomes/details/"' in page
+    # The tables are one click away, each term explained where it appears.
+    details = cast.browser_for(cast.bob).get("/outcomes/details/").content.decode()
+    assert "What these terms mean" in details and "Pre–post effect size" in details
+    assert '<abbr title="Wilson 95% interval">95% CI</abbr>' in details
+
+
+def test_a_filtered_dashboard_address_opens_the_details_with_its_filters(cast: Cast):
+    response = cast.browser_for(cast.bob).get("/outcomes/?diagnosis=F32")
+    assert response.status_code == 302
+    assert response["Location"] == "/outcomes/details/?diagnosis=F32"
+
+
+def test_the_details_are_the_owners_and_clinicians_only(cast: Cast):
+    for member, status in ((cast.alice, 200), (cast.bob, 200), (cast.tess, 403),
+                           (cast.fiona, 403), (cast.rita, 403)):  # fmt: skip
+        assert cast.browser_for(member).get("/outcomes/details/").status_code == status

@@ -105,7 +105,9 @@ def test_bad_input_gets_a_message_not_an_error(cast: Cast, people):
 
 def test_the_dashboard_and_the_payer_report_carry_the_measures(cast: Cast, people):
     http = cast.browser_for(cast.bob)
-    assert "Payer-grade measures (last 12 months)" in http.get("/outcomes/").content.decode()
+    assert (
+        "Payer-grade measures (last 12 months)" in http.get("/outcomes/details/").content.decode()
+    )
     page = http.get("/reports/payer/?start=2025-07-01&end=2025-12-31").content.decode()
     assert "Payer-grade depression measures" in page
     assert "Measurement period 2025-01-01 to 2025-12-31" in page

@@ -1,0 +1,42 @@
+/* Narrow screens (styles in touchstone.css, up to 64rem wide):
+   - the main navigation folds behind its Menu button (without this script it stays open);
+   - a table that scrolls inside its own box gets tabindex=0, so a keyboard can scroll it too
+     (WCAG 2.1.1; axe-core's scrollable-region-focusable). */
+(function () {
+  "use strict";
+  var narrow = window.matchMedia("(max-width: 64rem)");
+  var button = document.querySelector(".menu-toggle");
+  var nav = document.getElementById("main-nav");
+
+  function fold() {
+    if (!button || !nav) return;
+    button.classList.add("ready");
+    if (narrow.matches) {
+      nav.classList.toggle("collapsed", button.getAttribute("aria-expanded") !== "true");
+    } else {
+      nav.classList.remove("collapsed");
+    }
+  }
+
+  function scrollers() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        if (!table.hasAttribute("tabindex")) table.setAttribute("tabindex", "0");
+      } else if (table.getAttribute("tabindex") === "0") {
+        table.removeAttribute("tabindex");
+      }
+    });
+  }
+
+  if (button && nav) {
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") === "true";
+      button.setAttribute("aria-expanded", open ? "false" : "true");
+      fold();
+    });
+  }
+  narrow.addEventListener("change", function () { fold(); scrollers(); });
+  window.addEventListener("resize", scrollers);
+  fold();
+  scrollers();
+})();

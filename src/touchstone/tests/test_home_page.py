@@ -1,0 +1,78 @@
+"""The home page: a few tiles per role, each a count and its first rows, opening the full
+list; the owner's week at a glance; constant queries whatever the clinic holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from touchstone.conftest import Cast, make_client
+from touchstone.scheduling.models import Status
+from touchstone.scheduling.selectors import week_figures
+from touchstone.scheduling.tests.factories import (
+    local,
+    make_appointment,
+    make_weekday_hours,
+    next_weekday,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _home(cast: Cast, member: object) -> str:
+    return cast.browser_for(member).get("/").content.decode()
+
+
+def test_it_shows_each_role_only_its_tiles(cast: Cast):
+    owner, clinician = _home(cast, cast.alice), _home(cast, cast.bob)
+    desk, researcher = _home(cast, cast.fiona), _home(cast, cast.rita)
+    assert "This week" in owner and "Utilisation" in owner and "Not on track" in owner
+    assert "This week" not in clinician and "Not on track" in clinician
+    assert "Questionnaires due" in desk and "Today's visits" in desk
+    assert "Reliably worse" not in desk and "Not on track" not in desk and "This week" not in desk
+    assert "Research" in researcher and "Today's visits" not in researcher
+
+
+def test_the_week_counts_visits_no_shows_and_the_share_of_working_time_booked(cast: Cast):
+    make_weekday_hours(cast.harbour, cast.tess)  # 5 days x 7 hours = 2,100 minutes
+    monday = next_weekday(0)
+    client = make_client(cast.harbour)
+    for day, status in enumerate(
+        [Status.COMPLETED, Status.NO_SHOW, Status.BOOKED, Status.CANCELLED, Status.ARRIVED]
+    ):
+        when = local(monday + dt.timedelta(days=day), 10, clinic=cast.harbour)
+        make_appointment(cast.harbour, cast.tess, client, when, status=status)
+    make_appointment(  # the week after: not counted
+        cast.harbour, cast.tess, client, local(monday + dt.timedelta(days=7), 10), status="booked"
+    )
+    week = week_figures(cast.harbour, monday + dt.timedelta(days=3))
+    assert (week.first_day, week.done, week.booked, week.no_shows) == (monday, 2, 1, 1)
+    assert (week.booked_minutes, week.open_minutes) == (180, 2100)
+    assert week.utilisation == pytest.approx(180 / 2100)
+
+
+def test_the_week_takes_the_same_queries_for_a_full_calendar(cast: Cast):
+    make_weekday_hours(cast.harbour, cast.tess)
+    make_weekday_hours(cast.harbour, cast.bob)
+    monday = next_weekday(0)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            week_figures(cast.harbour, monday)
+        return len(captured)
+
+    make_appointment(cast.harbour, cast.tess, starts_at=local(monday, 9, clinic=cast.harbour))
+    few = queries()
+    for hour in range(10, 17):
+        make_appointment(cast.harbour, cast.bob, starts_at=local(monday, hour, clinic=cast.harbour))
+    assert queries() == few <= 5
+
+
+def test_the_owners_home_page_says_the_week_in_words(cast: Cast):
+    make_weekday_hours(cast.harbour, cast.tess)
+    page = _home(cast, cast.alice)
+    assert "0 done, 0 still booked" in page and "0% of working hours booked" in page
+    assert "$0.00 received" in page
