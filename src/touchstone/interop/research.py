@@ -67,7 +67,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from django.utils import timezone
@@ -87,7 +87,6 @@ from touchstone.science import deid
 from touchstone.science.change import CRITERIA
 from touchstone.science.change_batch import CLASSES, change_batch
 from touchstone.science.episodes import episode_pairs
-from touchstone.science.network.stepped_wedge import Study
 from touchstone.science.outcomes import rate_table
 from touchstone.science.research_format import (
     BASELINE_WINDOW_DAYS,
@@ -111,6 +110,9 @@ from touchstone.science.research_format import (
     tier_codes,
     write_parquet,
 )
+
+if TYPE_CHECKING:
+    from touchstone.science.network.stepped_wedge import Study
 
 __all__ = [
     "BASELINE_WINDOW_DAYS",

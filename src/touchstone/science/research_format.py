@@ -41,6 +41,7 @@ DuckDB (the ``export`` command's start-up stays light).
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,7 +68,7 @@ BODY_TABLES = TABLES[4:7]
 #: The version that added each table after the core ones.
 TABLE_SINCE = {**dict.fromkeys(BODY_TABLES, 4), "study_periods": 6}
 #: Columns a version added to a table of an earlier one: version -> table -> columns.
-ADDED_IN = {
+ADDED_IN: dict[int, dict[str, tuple[str, ...]]] = {
     5: {"scores": ("seq", "validated"), "visits": ("therapist",)},
     6: {"clients": ("tier",)},
 }
@@ -142,7 +143,7 @@ TIER_CODES = (*(code for code, _, _ in TIER_BINS), TIER_SUPPRESSED)
 TIER_MIN_CELL = 11
 
 
-def tier_code(fee_percent: float | None) -> str:
+def tier_code(fee_percent: float | Decimal | None) -> str:
     """The code of :data:`TIER_BINS` for a tier paying ``fee_percent`` of the full fee.
 
     >>> tier_code(0), tier_code(33), tier_code(66.5), tier_code(100), tier_code(None)

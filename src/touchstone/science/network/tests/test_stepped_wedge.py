@@ -109,8 +109,8 @@ def test_a_clinic_learns_its_step_only_when_it_is_due(tmp_path):
         c for c, p in crossing.items() if p == crossing[clinic]
     }
     log = [json.loads(line) for line in (tmp_path / "calm" / REVEALS).read_text().splitlines()]
-    assert [entry["revealed"] for entry in log] == [{}, {clinic: crossing[clinic]},
-                                                     {c: p for c, p in everyone.items() if p}]  # fmt: skip
+    revealed = {c: p for c, p in everyone.items() if p}
+    assert [entry["revealed"] for entry in log] == [{}, {clinic: crossing[clinic]}, revealed]
     with pytest.raises(StudyError, match="clinic 'mars' does not take part"):
         study.reveal(first_step, "mars")
     # The whole schedule stays sealed until the last period has ended.
