@@ -23,8 +23,8 @@ from touchstone.clients.models import Client
 
 # Re-exported: the registration's hashing lives in the science core (shared with the
 # network's stepped-wedge studies).
-from touchstone.science.trials.registration import canonical_json as canonical_json
-from touchstone.science.trials.registration import sha256_of as sha256_of
+from touchstone.science.registration import canonical_json as canonical_json
+from touchstone.science.registration import sha256_of as sha256_of
 
 
 class FrozenError(RuntimeError):

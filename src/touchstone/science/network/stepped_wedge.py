@@ -5,7 +5,7 @@ a draft (clinics, number of periods, period length, primary outcome and time poi
 of the power calculation, notes on the analysis) becomes the protocol, with the power from
 Hussey & Hughes' closed form (``science.trials.stepped_wedge.power``) and the SHA-256 of a
 fresh 32-byte seed; the protocol is frozen as ``protocol.json`` with the SHA-256 of its
-canonical JSON (``science.trials.registration``, the clinic studies' hash), and the seed is
+canonical JSON (``science.registration``, the clinic studies' hash), and the seed is
 sealed apart in ``seal.json`` (readable by the coordinator's account only). A protocol is
 never edited: a changed study is a new registration.
 
@@ -56,9 +56,9 @@ import duckdb
 from touchstone.science.network import queries
 from touchstone.science.network.engines import Engine
 from touchstone.science.network.inputs import Network, NetworkInputError
+from touchstone.science.registration import sha256_of
 from touchstone.science.trials import stepped_wedge as sw
 from touchstone.science.trials.randomisation import new_seed, seed_commitment
-from touchstone.science.trials.registration import sha256_of
 
 SCHEMA = "touchstone-network-stepped-wedge/1"
 PROTOCOL = "protocol.json"

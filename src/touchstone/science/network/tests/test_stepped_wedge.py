@@ -26,10 +26,10 @@ from touchstone.science.network.stepped_wedge import (
 )
 from touchstone.science.network.synthetic import SECULAR_TREND, generate
 from touchstone.science.network.tests.factories import write_clinic
+from touchstone.science.registration import sha256_of
 from touchstone.science.research_format import read_parquet
 from touchstone.science.trials import stepped_wedge as sw
 from touchstone.science.trials.randomisation import seed_commitment
-from touchstone.science.trials.registration import sha256_of
 
 SEED = bytes(range(32))
 AFTER = dt.date(2030, 1, 1)  # a day after every study of these tests

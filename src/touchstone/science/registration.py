@@ -2,7 +2,9 @@
 
 One definition for the clinic's controlled studies (``trials.models.ProtocolVersion``) and the
 network's stepped-wedge studies (``science.network.stepped_wedge``), so a protocol hashes alike
-wherever it is registered and anyone can check a hash with a few lines of any language.
+wherever it is registered and anyone can check a hash with a few lines of any language. Kept
+apart from ``science.trials`` (whose package loads scipy and statsmodels): the trials models
+import it at Django start-up.
 """
 
 from __future__ import annotations
