@@ -6,7 +6,10 @@ clients **with research consent only**, as seven tables, each in CSV and Parquet
 * ``clients``: pseudonymous id, site id, age at the first episode ("90+" above 89), 3-digit ZIP,
   and the coded values the measures need (sex assigned at birth, gender identity, pronouns,
   pregnancy/postpartum and menopause status; never the client's own words, never the delivery
-  date: weeks postpartum only in bins, :data:`POSTPARTUM_BINS`);
+  date: weeks postpartum only in bins, :data:`POSTPARTUM_BINS`), and the current fee tier
+  coded by the share of the full fee it pays (``research_format.TIER_BINS``; never the
+  clinic's tier name or the income; a code held by fewer than 11 of the export's clients
+  suppressed, ``research_format.tier_codes``);
 * ``episodes``: start/end (see the modes), ICD-10-CM codes entered by licensed clinicians;
 * ``scores``: order number (``seq``), instrument, date or day, total, severity, and whether the
   instrument is a validated one (``no``: the clinic's own questionnaire);
@@ -17,7 +20,10 @@ clients **with research consent only**, as seven tables, each in CSV and Parquet
 * ``hrv``: the metrics of each heart-rate-variability recording (never the beats themselves,
   never the device's name, which is free text);
 * ``sleep``: the sleep-diary nights' answers and derived metrics (durations only: clock times
-  of a night are left out with the other free-standing times).
+  of a night are left out with the other free-standing times);
+* ``study_periods``: with ``--study PROTOCOL.json`` (a network's registered stepped-wedge
+  study, limited data set mode only), the study period each episode started in
+  (``science.network.stepped_wedge``); empty otherwise.
 
 The body tables link to a visit's episode pseudonym where the sample or recording was taken
 before or after a visit. The file format (tables, columns, types, modes, schema version) is
@@ -61,13 +67,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import roles_with
+from touchstone.billing.models import TierAssessment
 from touchstone.care.models import Diagnosis, Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.interop.models import ResearchExportKey
@@ -99,8 +106,13 @@ from touchstone.science.research_format import (
     postpartum_bin,
     read_parquet,
     sha256,
+    tier_code,
+    tier_codes,
     write_parquet,
 )
+
+if TYPE_CHECKING:
+    from touchstone.science.network.stepped_wedge import Study
 
 __all__ = [
     "BASELINE_WINDOW_DAYS",
@@ -142,7 +154,20 @@ class ExportResult:
     counts: dict[str, int]
 
 
-def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
+def _tiers(clinic: Clinic, ids: list[int]) -> dict[int, str]:
+    """Each client's current tier (the newest assessment's, as the access report reads it),
+    coded (``research_format.tier_code``); clients never assessed are absent. One query."""
+    out: dict[int, str] = {}
+    for client_id, fee_percent in (
+        TierAssessment.objects.filter(clinic_id=clinic.pk, client_id__in=ids)
+        .order_by("client_id", "-assessed_on", "-id")
+        .values_list("client_id", "tier__fee_percent")
+    ):
+        out.setdefault(client_id, tier_code(fee_percent))
+    return out
+
+
+def _frames(clinic: Clinic, key: bytes, study: Study | None = None) -> dict[str, pd.DataFrame]:
     clients = list(Client.objects.filter(clinic_id=clinic.pk, research_consent=True).order_by("pk"))
     ids = [c.pk for c in clients]
     scope = clinic.slug
@@ -163,6 +188,7 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
     anchor = dict(first_start)
     eid = {e.pk: deid.pseudonym(key, scope, f"episode-{e.pk}", prefix="E") for e in episodes}
     today = timezone.localdate()
+    tiers = _tiers(clinic, ids)
 
     def day(client_id: int, value: dt.date | dt.datetime | None) -> str:
         shifted = deid.shift_date(value, shift[client_id])
@@ -195,8 +221,11 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
                     "pregnancy_status": c.pregnancy_status,
                     "postpartum_weeks": postpartum_bin(c.weeks_postpartum(today)),
                     "menopause_status": c.menopause_status,
+                    "tier": tier,
                 }
-                for c in clients
+                for c, tier in zip(
+                    clients, tier_codes([tiers.get(c.pk, "") for c in clients]), strict=True
+                )
             ],
             columns=[c for c, _, _ in DICTIONARY["clients"]],
         ),
@@ -216,6 +245,14 @@ def _frames(clinic: Clinic, key: bytes) -> dict[str, pd.DataFrame]:
             ],
             columns=[*ALL_COLUMNS["episodes"]],
         ),
+        "study_periods": pd.DataFrame(
+            [
+                {"study": study.id, "episode": eid[e.pk], "period": period}
+                for e in episodes
+                if study is not None and (period := study.period_of(e.started_on)) is not None
+            ],
+            columns=[*ALL_COLUMNS["study_periods"]],
+        ).astype({"period": "Int64"}),
     }
     scores = Administration.objects.filter(clinic_id=clinic.pk, client_id__in=ids).completed()
     score_rows = [
@@ -372,12 +409,20 @@ def export_research(
     mode: str = SAFE_HARBOR,
     diagnoses: bool = False,
     progress: Callable[[str], None] | None = None,
+    study: Study | None = None,
 ) -> ExportResult:
     """Write the de-identified export of ``clinic`` into the directory ``out`` (replacing an
     earlier export there as a whole), in ``mode``, with diagnosis codes only if
-    ``diagnoses`` (the caller may read them)."""
+    ``diagnoses`` (the caller may read them), and with the periods of the network's
+    stepped-wedge ``study`` (limited data set mode only: a period is a date element)."""
     if mode not in MODES:
         raise ValueError(f"unknown research export mode {mode!r}")
+    if study is not None and mode == SAFE_HARBOR:
+        raise ResearchExportError(
+            f"study {study.id}: its periods are a date element finer than the year, which Safe "
+            "Harbor does not allow; export a study in the limited_data_set mode (under the "
+            "network's data use agreement)"
+        )
     if out.exists() and (
         not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())
     ):
@@ -386,7 +431,7 @@ def export_research(
     spec = dictionary(mode, diagnoses)
     frames = {
         name: frame[[c for c, _, _ in spec[name]]]
-        for name, frame in _frames(clinic, export_key(clinic)).items()
+        for name, frame in _frames(clinic, export_key(clinic), study).items()
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -417,6 +462,7 @@ def export_research(
             "tables": list(TABLES),
             "counts": counts,
             "sha256": {name: sha256(work / name) for name in names},
+            "studies": {study.id: study.sha256} if study else {},
         }
         # Last: a directory with a manifest is a complete export.
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2))

@@ -23,8 +23,13 @@ Version history (the manifest's ``version``):
   therapist id), for the research network's analyses (issue 16 §4). An unreleased branch of
   the network had also numbered these columns "2" and "3"; such exports have no mode or
   checksums and every reader refuses them.
+* 6: ``clients.tier`` (the client's current sliding-scale tier, coded by the share of the full
+  fee it pays, :data:`TIER_CODES`; small groups suppressed, :func:`tier_codes`) and the
+  ``study_periods`` table (issue 16 §2 and §3): for a clinic taking part in a network's
+  stepped-wedge study, the study period each episode started in (limited data set mode only:
+  a period is a date element finer than the year; docs/network.md "Stepped-wedge studies").
 
-Readers accept :data:`READABLE_VERSIONS`: an export of version 3 or 4 pools without the
+Readers accept :data:`READABLE_VERSIONS`: an export of version 3, 4 or 5 pools without the
 columns and tables it does not have (``science.network.inputs``, ``interop.research``).
 
 The codes of the coded columns are listed here (the science core has no Django); the
@@ -36,6 +41,7 @@ DuckDB (the ``export`` command's start-up stays light).
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,15 +57,32 @@ __all__ = ["BASELINE_WINDOW_DAYS"]
 
 FORMAT = "touchstone-research-export"
 MANIFEST = "manifest.json"
-VERSION = 5
+VERSION = 6
 #: Versions a reader of this release accepts (older ones lack the mode and checksums).
-READABLE_VERSIONS = (3, 4, 5)
-TABLES = ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")
-#: The tables of every readable version; the body tables came with version 4.
+READABLE_VERSIONS = (3, 4, 5, 6)
+TABLES = ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep", "study_periods")
+#: The tables of every readable version; the body tables came with version 4, the study
+#: periods with version 6.
 CORE_TABLES = TABLES[:4]
-BODY_TABLES = TABLES[4:]
-#: Columns version 5 added (an older export lacks them): table -> columns.
-ADDED_IN_5 = {"scores": ("seq", "validated"), "visits": ("therapist",)}
+BODY_TABLES = TABLES[4:7]
+#: The version that added each table after the core ones.
+TABLE_SINCE = {**dict.fromkeys(BODY_TABLES, 4), "study_periods": 6}
+#: Columns a version added to a table of an earlier one: version -> table -> columns.
+ADDED_IN: dict[int, dict[str, tuple[str, ...]]] = {
+    5: {"scores": ("seq", "validated"), "visits": ("therapist",)},
+    6: {"clients": ("tier",)},
+}
+
+
+def missing_columns(table: str, version: int) -> tuple[str, ...]:
+    """The columns of ``table`` that an export of schema ``version`` does not have."""
+    return tuple(
+        column
+        for since, tables in ADDED_IN.items()
+        if version < since
+        for column in tables.get(table, ())
+    )
+
 
 #: The de-identification modes (the manifest's ``mode``) and what each means.
 SAFE_HARBOR = "safe_harbor"
@@ -105,6 +128,53 @@ def postpartum_bin(weeks: int | None) -> str:
         for label, low, high in POSTPARTUM_BINS
         if weeks >= low and (high is None or weeks <= high)
     )
+
+
+#: The coded fee tier (version 6): the share of the full fee the client's current tier pays,
+#: comparable across clinics (a clinic's own tier names are free text and never leave):
+#: (code, lowest percent, highest percent). Blank: never assessed; "suppressed": a code
+#: held by fewer than :data:`TIER_MIN_CELL` of the export's clients (see :func:`tier_codes`).
+TIER_BINS = (("0", 0.0, 0.0), ("1-49", 0.01, 49.99), ("50-99", 50.0, 99.99),
+             ("100", 100.0, 100.0))  # fmt: skip
+TIER_SUPPRESSED = "suppressed"
+TIER_CODES = (*(code for code, _, _ in TIER_BINS), TIER_SUPPRESSED)
+#: The small-cell threshold (``science.outcomes.MIN_CELL_COUNT``, the CMS cell size policy;
+#: repeated here so the format loads nothing, and checked equal by the tests).
+TIER_MIN_CELL = 11
+
+
+def tier_code(fee_percent: float | Decimal | None) -> str:
+    """The code of :data:`TIER_BINS` for a tier paying ``fee_percent`` of the full fee.
+
+    >>> tier_code(0), tier_code(33), tier_code(66.5), tier_code(100), tier_code(None)
+    ('0', '1-49', '50-99', '100', '')
+    """
+    if fee_percent is None:
+        return ""
+    value = round(float(fee_percent), 2)
+    return next(code for code, _, high in TIER_BINS if value <= high)
+
+
+def tier_codes(codes: list[str], minimum: int = TIER_MIN_CELL) -> list[str]:
+    """The export's tier column with small groups suppressed: every code held by 1 to
+    ``minimum - 1`` clients becomes :data:`TIER_SUPPRESSED`, and when that leaves a single
+    code suppressed, the next-smallest code is suppressed with it (else the suppressed
+    clients' tier could be read off as the one code missing). A tier is no direct
+    identifier, but with age, ZIP3 and life stage a rare income band could single a client
+    out. Blank (never assessed) is not a tier and is never suppressed.
+
+    >>> tier_codes(["0"] * 12 + ["100"] * 3 + [""])[-5:]
+    ['0', 'suppressed', 'suppressed', 'suppressed', '']
+    >>> sorted(set(tier_codes(["0"] * 12 + ["1-49"] * 20 + ["100"] * 3)))
+    ['0', 'suppressed']
+    """
+    sizes = {code: codes.count(code) for code in set(codes) if code}
+    small = {code for code, size in sizes.items() if size < minimum}
+    if len(small) == 1:
+        rest = sorted((size, code) for code, size in sizes.items() if code not in small)
+        if rest:
+            small.add(rest[0][1])
+    return [TIER_SUPPRESSED if code in small else code for code in codes]
 
 
 def _codes(values: tuple[str, ...]) -> str:
@@ -163,6 +233,14 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
             "menopause_status",
             "text",
             f"Menopause status ({_codes(MENOPAUSE_STATUS)}; blank: not recorded)",
+        ),
+        (
+            "tier",
+            "text",
+            "Sliding-scale fee tier at export, as the percent of the full fee it pays ("
+            + ", ".join(code for code, _, _ in TIER_BINS)
+            + f"; {TIER_SUPPRESSED}: fewer than {TIER_MIN_CELL} clients of the export share it; "
+            "blank: never assessed; the clinic's tier names and the income are not exported)",
         ),
     ],
     "episodes": [
@@ -231,6 +309,16 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
         ("se_pct", "number", "Sleep efficiency, percent"),
         ("twt_min", "number", "Total wake time, minutes"),
         ("entered", "text", "Who entered the night (staff, portal, api)"),
+    ],
+    "study_periods": [
+        ("study", "text", "Id of the network's registered stepped-wedge study"),
+        ("episode", "text", "Pseudonymous episode id"),
+        (
+            "period",
+            "integer",
+            "Study period (1, 2, ...) the episode started in, by the "
+            "registered protocol's calendar (limited data set mode only)",
+        ),
     ],
 }
 

@@ -11,8 +11,6 @@ are **enrolled**; only then is their arm computed from the study's sealed seed
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, ClassVar
 
 from django.db import models
@@ -23,14 +21,10 @@ from touchstone.accounts.models import StaffMember
 from touchstone.care.models import Episode
 from touchstone.clients.models import Client
 
-
-def canonical_json(content: dict[str, Any]) -> bytes:
-    """The bytes a protocol's hash is taken over: JSON with sorted keys, no spaces, UTF-8."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sha256_of(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+# Re-exported: the registration's hashing lives in the science core (shared with the
+# network's stepped-wedge studies).
+from touchstone.science.registration import canonical_json as canonical_json
+from touchstone.science.registration import sha256_of as sha256_of
 
 
 class FrozenError(RuntimeError):

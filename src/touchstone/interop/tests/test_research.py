@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from touchstone.audit.models import Action, AuditEvent
+from touchstone.billing.models import FeeTier, TierAssessment
 from touchstone.care.models import Episode, Visit
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast
@@ -33,6 +35,9 @@ from touchstone.measures.models import Administration
 from touchstone.physiology.models import Recording, Sample, SleepNight
 from touchstone.physiology.tests.factories import make_recording, make_sample, make_sleep_night
 from touchstone.reports.tests.factories import full_client
+from touchstone.science import research_format as rf
+from touchstone.science.network.stepped_wedge import register
+from touchstone.science.outcomes import MIN_CELL_COUNT
 
 PEOPLE = [
     dict(given_name="Zebediah", family_name="Quillfeather", date_of_birth=dt.date(1930, 3, 14),
@@ -113,7 +118,7 @@ def test_it_exports_consented_clients_only_without_any_identifier(cast: Cast, tm
     assert redcap[1].startswith("record_id,clients")
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["counts"]["clients"] == 2
-    assert (manifest["format"], manifest["version"]) == ("touchstone-research-export", 5)
+    assert (manifest["format"], manifest["version"]) == ("touchstone-research-export", 6)
     assert not re.search(r"\bRefusenik\b", text)
 
 
@@ -424,10 +429,11 @@ def test_it_exports_cortisol_hrv_and_sleep_with_the_visit_episode_and_no_free_te
     assert "Polar" not in text and "Zebediah" not in text
     assert "rr_ms" not in text and "device" not in text
     manifest = json.loads((tmp_path / "sh" / "manifest.json").read_text())
-    assert manifest["version"] == 5
+    assert manifest["version"] == 6
     assert manifest["counts"] == {
         "clients": 1, "episodes": 1, "scores": len(frames["scores"]),
         "visits": len(frames["visits"]), "cortisol": 1, "hrv": 1, "sleep": 1,
+        "study_periods": 0,
     }  # fmt: skip
     dictionary_rows = (tmp_path / "sh" / "data_dictionary.csv").read_text()
     assert "cortisol,day,integer" in dictionary_rows and "hrv,rmssd,number" in dictionary_rows
@@ -471,3 +477,98 @@ def test_an_export_from_before_the_body_tables_still_pools(cast: Cast, tmp_path)
     (tmp_path / "v4" / "hrv.parquet").unlink()
     with pytest.raises(ResearchImportError, match=r"hrv\.parquet is missing"):
         load_exports([tmp_path / "v4"])
+
+
+def _assess(cast: Cast, client: Client, tier, on: dt.date) -> None:
+    TierAssessment.objects.create(
+        clinic=cast.harbour, client=client, household_size=2, annual_income=Decimal("20000"),
+        verification="self_attested", assessed_by=cast.alice, assessed_on=on,
+        review_on=on + dt.timedelta(days=365), guideline_year=2026,
+        percent_of_guideline=Decimal("90.0"), tier=tier,
+    )  # fmt: skip
+
+
+def test_it_exports_the_current_fee_tier_coded_and_suppresses_small_groups(
+    cast: Cast, tmp_path, monkeypatch
+):
+    assessed, never = (_consented(cast, cast.harbour, p) for p in PEOPLE)
+    free = FeeTier.objects.create(
+        clinic=cast.harbour, name="A (pro bono)", up_to_percent=Decimal("100"), fee_percent=0
+    )
+    third = FeeTier.objects.create(
+        clinic=cast.harbour, name="Neighbours' rate", up_to_percent=Decimal("150"), fee_percent=33
+    )
+    today = timezone.localdate()
+    _assess(cast, assessed, free, today - dt.timedelta(days=300))
+    _assess(cast, assessed, third, today - dt.timedelta(days=10))  # the newest counts
+    order = list(Client.objects.filter(research_consent=True).order_by("pk"))
+    # Coding, without the small-cell rule: the share of the fee the newest tier pays.
+    monkeypatch.setattr("touchstone.interop.research.tier_codes", lambda codes: codes)
+    export_research(cast.harbour, tmp_path / "raw")
+    tiers = list(read_parquet(tmp_path / "raw" / "clients.parquet")["tier"].fillna(""))
+    assert tiers == ["1-49" if c == assessed else "" for c in order]
+    monkeypatch.undo()
+    # As exported: one client in a tier is fewer than 11, so the code is suppressed.
+    export_research(cast.harbour, tmp_path / "out")
+    tiers = list(read_parquet(tmp_path / "out" / "clients.parquet")["tier"].fillna(""))
+    assert tiers == ["suppressed" if c == assessed else "" for c in order]
+    assert never not in {c for c, t in zip(order, tiers, strict=True) if t}
+    text = _all_text(tmp_path / "out")
+    assert "Neighbours' rate" not in text and "20000" not in text
+    dictionary_text = (tmp_path / "out" / "data_dictionary.csv").read_text()
+    assert 'clients,tier,text,"Sliding-scale fee tier' in dictionary_text
+    assert "clients_tier,clients" in (tmp_path / "out" / "redcap_data_dictionary.csv").read_text()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["version"] == 6 and manifest["studies"] == {}
+
+
+def test_the_tier_suppression_hides_every_small_group_and_its_complement():
+    assert rf.TIER_MIN_CELL == MIN_CELL_COUNT
+    assert rf.tier_codes(["0"] * 11 + ["100"] * 11) == ["0"] * 11 + ["100"] * 11
+    # One small group alone would be read off as "the one code missing": the next-smallest
+    # group goes with it.
+    codes = rf.tier_codes(["0"] * 30 + ["1-49"] * 12 + ["100"] * 4 + [""] * 2)
+    assert codes == ["0"] * 30 + ["suppressed"] * 16 + [""] * 2
+    assert rf.tier_codes(["0"] * 3 + ["100"] * 4) == ["suppressed"] * 7
+    assert [rf.tier_code(Decimal(v)) for v in ("0", "0.01", "49.99", "50", "99.99", "100")] == [
+        "0", "1-49", "1-49", "50-99", "50-99", "100"]  # fmt: skip
+
+
+def test_it_exports_a_network_studys_periods_in_the_limited_data_set_only(cast: Cast, tmp_path):
+    client = _consented(cast, cast.harbour, PEOPLE[1])
+    [episode] = Episode.objects.filter(client=client)
+    start = episode.started_on - dt.timedelta(days=30)
+    study = register({
+        "id": "calm", "title": "Calm", "question": "Does massage help?",
+        "clinics": ["harbour", "northside"], "periods": 3, "start": start.isoformat(),
+        "period_days": 28, "primary_outcome": {"instrument_id": "phq9", "weeks": 4,
+                                               "window_days": 7},
+        "power": {"clients_per_clinic_period": 10, "difference": -3, "sigma": 5.5, "icc": 0.05},
+    }, tmp_path / "study")  # fmt: skip
+    # The clinic holds the protocol only, never the seal.
+    protocol = tmp_path / "clinic-copy" / "protocol.json"
+    protocol.parent.mkdir()
+    protocol.write_text((tmp_path / "study" / "protocol.json").read_text())
+    out = io.StringIO()
+    call_command("export", "research", "--out", str(tmp_path / "lds"), "--mode", LIMITED,
+                 "--study", str(protocol), "--clinic", "harbour", "--no-progress",
+                 stdout=out)  # fmt: skip
+    periods = read_parquet(tmp_path / "lds" / "study_periods.parquet").to_dict("records")
+    episodes = read_parquet(tmp_path / "lds" / "episodes.parquet")
+    assert periods == [{"study": "calm", "episode": episodes["episode"][0], "period": 2}]
+    manifest = json.loads((tmp_path / "lds" / "manifest.json").read_text())
+    assert manifest["studies"] == {"calm": study.sha256}
+    assert AuditEvent.objects.filter(action=Action.EXPORT, detail__endswith="study calm").exists()
+    # A period is a date element: Safe Harbor refuses it, and writes nothing.
+    with pytest.raises(CommandError, match="export a study in the limited_data_set mode"):
+        call_command("export", "research", "--out", str(tmp_path / "sh"), "--study",
+                     str(protocol), "--clinic", "harbour", "--no-progress")  # fmt: skip
+    assert not (tmp_path / "sh").exists()
+    # A protocol changed since its registration is refused.
+    changed = json.loads(protocol.read_text())
+    changed["content"]["periods"] = 4
+    protocol.write_text(json.dumps(changed))
+    with pytest.raises(CommandError, match="does not match its registered SHA-256"):
+        call_command("export", "research", "--out", str(tmp_path / "x"), "--mode", LIMITED,
+                     "--study", str(protocol), "--clinic", "harbour",
+                     "--no-progress")  # fmt: skip

@@ -64,3 +64,51 @@ def test_it_refuses_bad_input_and_leaves_the_results_file_alone(tmp_path):
     with pytest.raises(CommandError, match="not empty") as refused:
         _generate(tmp_path / "net")
     assert refused.value.returncode == 2
+
+
+def test_a_coordinator_registers_reveals_and_analyses_a_stepped_wedge_study(tmp_path):
+    draft = {
+        "id": "calm", "title": "Calm", "question": "Does massage lower PHQ-9 at 8 weeks?",
+        "clinics": ["clinic-0001", "clinic-0002", "clinic-0003"], "periods": 3,
+        "start": "2024-01-01", "period_days": 180,
+        "primary_outcome": {"instrument_id": "phq9", "weeks": 8, "window_days": 7},
+        "power": {"clients_per_clinic_period": 20, "difference": -3, "sigma": 5.5, "icc": 0.05},
+    }  # fmt: skip
+    (tmp_path / "draft.json").write_text(json.dumps(draft))
+    stdout = io.StringIO()
+    call_command("network", "stepped-wedge", "register", str(tmp_path / "draft.json"),
+                 "--out", str(tmp_path / "study"), stdout=stdout)  # fmt: skip
+    assert stdout.getvalue().startswith("study calm registered in ")
+    stdout = io.StringIO()
+    call_command("network", "stepped-wedge", "reveal", str(tmp_path / "study"), "--on",
+                 "2024-01-02", stdout=stdout)  # fmt: skip
+    assert stdout.getvalue().splitlines() == [
+        f"clinic-000{i}: usual care; its step is not revealed yet" for i in (1, 2, 3)
+    ]
+    stdout = io.StringIO()
+    call_command("network", "stepped-wedge", "reveal", str(tmp_path / "study"), "--on",
+                 "2024-12-31", "--clinic", "clinic-0002", stdout=stdout)  # fmt: skip
+    assert stdout.getvalue().startswith("clinic-0002: intervention from period ")
+    # A second registration into the same directory, and a bad draft, are refused.
+    with pytest.raises(CommandError, match="never overwritten") as refused:
+        call_command("network", "stepped-wedge", "register", str(tmp_path / "draft.json"),
+                     "--out", str(tmp_path / "study"))  # fmt: skip
+    assert refused.value.returncode == 2
+    (tmp_path / "bad.json").write_text(json.dumps({**draft, "periods": "three"}))
+    with pytest.raises(CommandError, match=r"^Number of periods \(periods\)"):
+        call_command("network", "stepped-wedge", "register", str(tmp_path / "bad.json"),
+                     "--out", str(tmp_path / "other"))  # fmt: skip
+    # The synthetic network's own study, analysed by the command.
+    call_command("network", "generate", "--clinics", "4", "--clients-per-clinic", "30",
+                 "--seed", "2", "--out", str(tmp_path / "net"), "--stepped-wedge",
+                 str(tmp_path / "sw"), "--periods", "3", stdout=io.StringIO())  # fmt: skip
+    out = tmp_path / "results.json"
+    call_command("network", "analyze", str(tmp_path / "net"), "--study", str(tmp_path / "sw"),
+                 "--out", str(out), stdout=io.StringIO())  # fmt: skip
+    [study] = json.loads(out.read_text())["controlled_studies"]["studies"]
+    assert study["id"] == "synthetic-sw" and study["analysis"]["n_clusters"] == 4
+    # A study directory inside the network would be read as a clinic: refused.
+    with pytest.raises(CommandError, match="where every directory is a clinic"):
+        call_command("network", "generate", "--clinics", "2", "--clients-per-clinic", "2",
+                     "--seed", "2", "--out", str(tmp_path / "net2"), "--stepped-wedge",
+                     str(tmp_path / "net2" / "sw"))  # fmt: skip

@@ -12,14 +12,16 @@ that is computed here from those integers, so DuckDB and Spark give identical re
   (:func:`touchstone.science.meta.models.rma`, clinic as the study);
 * benchmarking: each clinic's rates and effect against the network's median and quartiles;
 * the body (export version 4 on): cortisol, RMSSD and mean heart rate before against after a
-  visit, and the sleep diary's first week of nights against the last, per clinic and pooled.
+  visit, and the sleep diary's first week of nights against the last, per clinic and pooled;
+* the controlled studies: a registered stepped-wedge study across the network's clinics
+  (export version 6 on; :mod:`.stepped_wedge`), when the coordinator names one.
 
-Sections are the functions of :data:`SECTIONS`: the controlled studies of issue 16 §2, once
-the export carries them, are one more section (see docs/network.md).
+Sections are the functions of :data:`SECTIONS` (see docs/network.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import math
@@ -39,6 +41,7 @@ from touchstone.science.meta.models import rma
 from touchstone.science.network import queries
 from touchstone.science.network.engines import Engine, Part
 from touchstone.science.network.inputs import ClinicExport, Network, NetworkInputError
+from touchstone.science.network.stepped_wedge import Study, check_network, study_section, today
 from touchstone.science.outcomes import (
     DEFAULT_SESSION_BINS,
     prepost_effect_from_summary,
@@ -49,7 +52,9 @@ from touchstone.science.research_format import SAFE_HARBOR, TABLES
 
 RESULTS_FORMAT = "touchstone-network-results"
 #: 2: the body section, and exports of versions 3 to 5 pooled together.
-RESULTS_VERSION = 2
+#: 3: outcomes by fee tier (export version 6), the stepped-wedge study in
+#: ``controlled_studies``.
+RESULTS_VERSION = 3
 INSTRUMENTS = ("phq9", "gad7")
 #: A clinic enters the benchmark distribution with at least this many episode pairs (the
 #: small-cell threshold of the de-identified views, science.outcomes.MIN_CELL_COUNT).
@@ -268,6 +273,9 @@ class Context:
     engine: Engine
     network: Network
     instruments: tuple[str, ...]
+    #: The registered stepped-wedge study to analyse, if the coordinator named one.
+    study: Study | None = None
+    today: dt.date | None = None
 
 
 def _instrument_tables(
@@ -328,13 +336,18 @@ def outcomes_section(ctx: Context) -> dict[str, Any]:
 
 
 def controlled_studies_section(ctx: Context) -> dict[str, Any]:
-    """The controlled studies of issue 16 §2 across clinics: not in the export yet."""
-    return {
-        "controlled_studies": {
-            "available": False,
-            "reason": "the research export carries no controlled-study data yet (issue 16 §2)",
+    """The controlled studies of issue 16 §2 across clinics: the registered stepped-wedge
+    study the coordinator names (``network analyze --study DIR``), analysed as pre-specified."""
+    if ctx.study is None:
+        return {
+            "controlled_studies": {
+                "available": False,
+                "reason": "no study named (network analyze --study STUDY_DIR)",
+                "studies": [],
+            }
         }
-    }
+    section = study_section(ctx.engine, ctx.network, ctx.study, ctx.today or today())
+    return {"controlled_studies": {"available": True, "studies": [section]}}
 
 
 def change_statistics(sums: dict[str, int], divisor: int) -> dict[str, Any]:
@@ -442,21 +455,21 @@ SECTIONS: tuple[Callable[[Context], dict[str, Any]], ...] = (
 
 def load(engine: Engine, network: Network) -> None:
     """Load every table of the network into ``engine`` as one view: the clinics' files in
-    groups of one kind (mode, and schema version 5 or earlier), each turned into the view's
+    groups of one kind (mode and schema version), each turned into the view's
     columns by :func:`.queries.view_columns`; a table no clinic has as an empty one."""
-    kinds: dict[tuple[str, bool], list[ClinicExport]] = {}
+    kinds: dict[tuple[str, int], list[ClinicExport]] = {}
     for clinic in network.clinics:
-        kinds.setdefault((clinic.mode, clinic.version >= 5), []).append(clinic)
+        kinds.setdefault((clinic.mode, clinic.version), []).append(clinic)
     for table in TABLES:
         parts = []
-        for (mode, current), clinics in sorted(kinds.items()):
+        for (mode, version), clinics in sorted(kinds.items()):
             having = [c for c in clinics if table in c.tables]
             if not having:
                 continue
             present = {name for name, _, _ in having[0].columns(table)}
             renames = {a: b for a, b in queries.RENAMES[table].items() if a in present}
             select = queries.view_columns(table, safe_harbor=mode == SAFE_HARBOR,
-                                          version=5 if current else 4,
+                                          version=version,
                                           population=network.population)  # fmt: skip
             parts.append(Part(tuple(c.file(table) for c in having), renames, tuple(select)))
         if parts:
@@ -466,22 +479,35 @@ def load(engine: Engine, network: Network) -> None:
 
 
 def analyze(
-    network: Network, engine: Engine, instruments: Sequence[str] = INSTRUMENTS
+    network: Network,
+    engine: Engine,
+    instruments: Sequence[str] = INSTRUMENTS,
+    *,
+    study: Study | None = None,
+    on: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Run every section of :data:`SECTIONS` on ``engine``; a JSON-ready dict.
+    """Run every section of :data:`SECTIONS` on ``engine``; a JSON-ready dict. ``study``: a
+    registered stepped-wedge study whose clinics are in the network (its schedule is unsealed
+    only after its last period, judged on ``on``, today in UTC by default).
 
     Raises
     ------
     NetworkInputError
-        A score outside its instrument's range (named by clinic and file).
+        A score outside its instrument's range (named by clinic and file), or study data
+        that do not fit the study's protocol.
+    StudyError
+        The study's schedule is still sealed, or its seal is not the registered seed.
     """
     started = time.perf_counter()
+    if study is not None:
+        check_network(network, study)
+        study.schedule(on or today())  # still sealed: refused before any work
     load(engine, network)
     _check_ranges(engine, network, instruments)
     rows = [row for i in instruments for row in change_rows(i)]
     engine.load_rows("change_table", queries.CHANGE_COLUMNS, rows)
     engine.keep("pairs", queries.pairs(instruments, network.population))
-    ctx = Context(engine, network, tuple(instruments))
+    ctx = Context(engine, network, tuple(instruments), study, on)
     result: dict[str, Any] = {
         "format": RESULTS_FORMAT,
         "version": RESULTS_VERSION,

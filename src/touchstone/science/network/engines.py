@@ -80,6 +80,8 @@ class DuckDBEngine:
     ) -> None:
         spec = ", ".join(f"{c} {_SQL_TYPES[k]}" for c, k in columns)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {view} ({spec})")
+        if not rows:  # DuckDB's executemany refuses an empty list
+            return
         marks = ", ".join("?" for _ in columns)
         self.con.executemany(f"INSERT INTO {view} VALUES ({marks})", list(rows))  # noqa: S608
 
@@ -177,7 +179,7 @@ class SparkEngine:
         for frame in self._kept:
             frame.unpersist()
         for view in ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep",
-                     "change_table", "pairs"):  # fmt: skip
+                     "study_periods", "change_table", "pairs"):  # fmt: skip
             self.spark.catalog.dropTempView(view)
         if self._owned:
             self.spark.stop()

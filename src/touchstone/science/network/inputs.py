@@ -23,15 +23,16 @@ from pathlib import Path
 import duckdb
 
 from touchstone.science.research_format import (
-    ADDED_IN_5,
     CORE_TABLES,
     FORMAT,
     MANIFEST,
     MODES,
     PARQUET_TYPES,
     READABLE_VERSIONS,
+    TABLE_SINCE,
     TABLES,
     dictionary,
+    missing_columns,
     sha256,
 )
 
@@ -44,9 +45,10 @@ POPULATION_COLUMNS = (
     "postpartum_weeks",
     "menopause_status",
 )
-#: Client columns a later export may add (issue 16 §3: the fee tier); used when every clinic
-#: has one.
-OPTIONAL_POPULATION_COLUMNS = ("tier",)
+#: Population columns a later export version added: column -> version. The network breaks
+#: outcomes down by one when any clinic's export has it; the clients of older exports count
+#: under blank (not exported) there. The fee tier came with version 6 (issue 16 §3).
+LATER_POPULATION_COLUMNS = {"tier": 6}
 
 
 class NetworkInputError(ValueError):
@@ -67,13 +69,16 @@ class ClinicExport:
     tables: tuple[str, ...]
     #: The pseudonymous site id of its clients ("" when it exported no client).
     site: str = ""
+    #: The network studies its ``study_periods`` table is for: study id -> the SHA-256 of the
+    #: registered protocol the clinic exported it under (the manifest's ``studies``).
+    studies: tuple[tuple[str, str], ...] = ()
 
     def file(self, table: str) -> Path:
         return self.path / f"{table}.parquet"
 
     def columns(self, table: str) -> list[tuple[str, str, str]]:
         """The columns its ``table`` must have: its mode's, less those of a later version."""
-        newer = ADDED_IN_5.get(table, ()) if self.version < 5 else ()
+        newer = missing_columns(table, self.version)
         spec = dictionary(self.mode, diagnoses=False)[table]
         return [column for column in spec if column[0] not in newer]
 
@@ -121,7 +126,9 @@ def _manifest(directory: Path) -> ClinicExport:
         raise _refuse(name, MANIFEST, f"mode {mode!r} is not one of {', '.join(MODES)}")
     listed = manifest.get("tables")
     listed = listed if isinstance(listed, list) else []
-    tables = tuple(t for t in TABLES if t in CORE_TABLES or (version >= 4 and t in listed))
+    tables = tuple(
+        t for t in TABLES if t in CORE_TABLES or (version >= TABLE_SINCE[t] and t in listed)
+    )
     counts = manifest.get("counts")
     if not isinstance(counts, dict) or not all(
         isinstance(counts.get(t), int) and not isinstance(counts.get(t), bool) for t in tables
@@ -132,7 +139,20 @@ def _manifest(directory: Path) -> ClinicExport:
         isinstance(sums.get(f"{t}.parquet"), str) for t in tables
     ):
         raise _refuse(name, MANIFEST, "no SHA-256 for every Parquet file")
-    return ClinicExport(name, directory, {t: int(counts[t]) for t in tables}, version, mode, tables)
+    studies = manifest.get("studies", {})
+    if not isinstance(studies, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in studies.items()
+    ):
+        raise _refuse(name, MANIFEST, "studies is not a map of study id to protocol SHA-256")
+    return ClinicExport(
+        name,
+        directory,
+        {t: int(counts[t]) for t in tables},
+        version,
+        mode,
+        tables,
+        studies=tuple(sorted(studies.items())),
+    )
 
 
 def _check_sums(clinic: ClinicExport) -> None:
@@ -148,9 +168,8 @@ def _check_sums(clinic: ClinicExport) -> None:
             )
 
 
-def _check_tables(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> set[str]:
-    """Check every table's schema and row count; return the clients table's extra columns."""
-    extra: set[str] = set()
+def _check_tables(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> None:
+    """Check every table's schema and row count."""
     for table in clinic.tables:
         path = clinic.file(table)
         if not path.is_file():
@@ -180,8 +199,6 @@ def _check_tables(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> set[s
                     path.name,
                     f"column {column!r} is {found[column]}, the dictionary says {kind}",
                 )
-        if table == "clients":
-            extra = set(found) - {c for c, _, _ in clinic.columns(table)}
         count = int(rows[0]) if rows else 0
         if count != clinic.counts[table]:
             raise _refuse(
@@ -189,7 +206,6 @@ def _check_tables(con: duckdb.DuckDBPyConnection, clinic: ClinicExport) -> set[s
                 path.name,
                 f"{count} rows, the manifest says {clinic.counts[table]} (incomplete copy?)",
             )
-    return extra
 
 
 def _check_unique(con: duckdb.DuckDBPyConnection, clinics: tuple[ClinicExport, ...]) -> None:
@@ -244,7 +260,8 @@ def load_network(root: Path) -> Network:
         raise NetworkInputError(f"{root}: no clinic export (one sub-directory per clinic)")
     clinics = tuple(_manifest(d) for d in directories)
     with duckdb.connect() as con:
-        extras = [_check_tables(con, clinic) for clinic in clinics]
+        for clinic in clinics:
+            _check_tables(con, clinic)
         for clinic in clinics:
             _check_sums(clinic)
         clinics = tuple(replace(c, site=_site(con, c)) for c in clinics)
@@ -259,6 +276,8 @@ def load_network(root: Path) -> Network:
                 )
             seen[clinic.site] = clinic.name
     population = POPULATION_COLUMNS + tuple(
-        c for c in OPTIONAL_POPULATION_COLUMNS if all(c in e for e in extras)
+        c
+        for c, since in LATER_POPULATION_COLUMNS.items()
+        if any(clinic.version >= since for clinic in clinics)
     )
     return Network(root, clinics, population)

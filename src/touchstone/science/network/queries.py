@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from touchstone.science.instruments import load_instrument
-from touchstone.science.research_format import BASELINE_WINDOW_DAYS
+from touchstone.science.research_format import BASELINE_WINDOW_DAYS, missing_columns
 
 #: Safe Harbor's day counts become dates from this arbitrary day 0 (as the research import
 #: does), so exports of both modes pool alike: only days between a client's events matter.
@@ -33,6 +33,7 @@ RENAMES: dict[str, dict[str, str]] = {
     "cortisol": {"date": "date_text"},
     "hrv": {"date": "date_text"},
     "sleep": {"date": "date_text"},
+    "study_periods": {},
 }
 
 #: The views' columns (name, type) for a table no clinic has (loaded as an empty table).
@@ -44,6 +45,7 @@ VIEW_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
             ("rmssd", "number"), ("mean_hr", "number")),
     "sleep": (("pid", "text"), ("taken_on", "date"), ("se_pct", "number"),
               ("tst_min", "number"), ("sol_min", "integer"), ("waso_min", "integer")),
+    "study_periods": (("study", "text"), ("episode", "text"), ("period", "integer")),
 }  # fmt: skip
 
 
@@ -62,9 +64,11 @@ def view_columns(
     table's view: the same columns and types whatever the kind. Versions before 5 have no
     ``seq`` (the file's row order is the client's completion order, as the export writes it:
     ``file_row`` is the row's index in its file, which both engines provide) and no
-    therapist (blank)."""
+    therapist (blank); versions before 6 no tier (blank)."""
     if table == "clients":
-        return ["pid", "site", "age", *population]
+        absent = missing_columns("clients", version)
+        return ["pid", "site", "age",
+                *(f"'' AS {p}" if p in absent else p for p in population)]  # fmt: skip
     if table == "episodes":
         return [
             "pid",
@@ -79,6 +83,8 @@ def view_columns(
     if table == "visits":
         therapist = "therapist" if version >= 5 else "'' AS therapist"
         return ["pid", "episode", therapist, f"{on} AS visit_on", "modality"]
+    if table == "study_periods":
+        return ["study", "episode", "period"]
     names = [name for name, _ in VIEW_TYPES[table]]
     return [f"{on} AS taken_on" if name == "taken_on" else name for name in names]
 
@@ -339,3 +345,42 @@ SELECT c.site, 'hrv', COUNT(*) FROM hrv b JOIN clients c ON c.pid = b.pid GROUP 
 UNION ALL
 SELECT c.site, 'sleep', COUNT(*) FROM sleep b JOIN clients c ON c.pid = b.pid GROUP BY c.site
 """
+
+
+# --- a stepped-wedge study across clinics (export version 6 on) -------------------------------
+
+
+def _study_literal(study_id: str) -> str:
+    if not study_id.replace("-", "").isalnum():
+        raise ValueError(f"not a study id: {study_id!r}")
+    return f"'{study_id}'"
+
+
+def study_counts(study_id: str) -> str:
+    """Episodes of the study per clinic (site) and period."""
+    return f"""
+SELECT c.site, sp.period, COUNT(*) AS n
+FROM study_periods sp
+JOIN episodes e ON e.episode = sp.episode
+JOIN clients c ON c.pid = e.pid
+WHERE sp.study = {_study_literal(study_id)}
+GROUP BY c.site, sp.period
+"""  # noqa: S608
+
+
+def study_candidates(study_id: str, instrument: str, target_days: int, window_days: int) -> str:
+    """Every computable score of ``instrument`` within ``window_days`` of ``target_days``
+    after the start of each episode of the study, with the episode's clinic (site), period,
+    start and the score's day and ``seq`` (the caller picks the nearest)."""
+    low, high = int(target_days) - int(window_days), int(target_days) + int(window_days)
+    return f"""
+SELECT c.site, sp.episode, sp.period, e.start_on, s.score_on, s.seq, s.total
+FROM study_periods sp
+JOIN episodes e ON e.episode = sp.episode
+JOIN clients c ON c.pid = e.pid
+JOIN scores s ON s.pid = e.pid
+WHERE sp.study = {_study_literal(study_id)} AND s.instrument = {_literal(instrument)}
+  AND s.total IS NOT NULL
+  AND s.score_on >= e.start_on + INTERVAL {low} DAY
+  AND s.score_on <= e.start_on + INTERVAL {high} DAY
+"""  # noqa: S608

@@ -18,12 +18,24 @@ sex, gender and life-stage columns are drawn independently of the outcomes
 and an HRV recording before and after their first and last visit (cortisol about 15 % lower
 after, RMSSD higher, heart rate lower), about 20 % with two weeks of sleep-diary nights from the
 start and the last two weeks before the end, sleep efficiency a little better at the end
-(:func:`_body`). Nothing in it is
-calibrated to real data: it is test and benchmark input, never evidence.
+(:func:`_body`); each client's coded fee tier (export version 6; about 30 % never
+assessed), small groups suppressed as the export suppresses them.
+
+With ``stepped_wedge=DIR``, every clinic takes part in a registered stepped-wedge study
+(:func:`.stepped_wedge.register`, written to ``DIR``; its seed derived from ``seed``, so the
+schedule is deterministic too): ``periods`` periods of equal length over the 540 days in which
+episodes start, primary outcome PHQ-9 at 8 weeks ± 7 days. A client's PHQ-9 scores after the
+start of their episode move by ``effect`` points when their clinic had crossed over by the
+period the episode started in, and by :data:`SECULAR_TREND` points per period for everyone
+(improving usual care, which the model's period effects must absorb). The study's clinics
+export in the limited data set mode with the ``study_periods`` table (a period is a date
+element). Nothing in it is calibrated to real data: it is test and benchmark input, never
+evidence.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +45,10 @@ import numpy as np
 import pandas as pd
 
 from touchstone.science.instruments import load_instrument
+from touchstone.science.network.stepped_wedge import Study, register
 from touchstone.science.research_format import (
     FORMAT,
+    LIMITED,
     MANIFEST,
     MODES,
     POSTPARTUM_BINS,
@@ -42,11 +56,14 @@ from touchstone.science.research_format import (
     SAFE_HARBOR,
     SEX_AT_BIRTH,
     TABLES,
+    TIER_BINS,
     VERSION,
     dictionary,
     sha256,
+    tier_codes,
     write_parquet,
 )
+from touchstone.science.trials import stepped_wedge as sw
 
 OCCASIONS = 10
 SCORES_PER_CLIENT = 2 * OCCASIONS
@@ -55,6 +72,12 @@ MODALITIES = ("swedish", "deep_tissue", "myofascial", "trigger_point", "craniosa
               "reflexology", "lymphatic", "prenatal")  # fmt: skip
 PRESSURES = ("light", "moderate", "firm")
 FIRST_DAY = np.datetime64("2024-01-01")
+#: Episodes start on one of this many days from FIRST_DAY.
+START_DAYS = 540
+#: A stepped-wedge study's change of every client's PHQ-9 per period (usual care improving).
+SECULAR_TREND = -0.4
+#: Share of clients never assessed for a fee tier, then of each tier code.
+TIER_SHARES = (0.3, 0.1, 0.2, 0.15, 0.25)
 
 
 @dataclass(frozen=True)
@@ -191,6 +214,30 @@ def _body(
     return out
 
 
+def _study(directory: Path, clinics: int, clients_per_clinic: int, seed: int,
+           periods: int, effect: float) -> Study:  # fmt: skip
+    """Register the synthetic network's stepped-wedge study (seed derived from ``seed``)."""
+    period_days = START_DAYS // periods
+    draft = {
+        "id": "synthetic-sw",
+        "title": "Massage in routine care across the network (synthetic stepped wedge)",
+        "question": "Does adding massage to routine care lower PHQ-9 at 8 weeks?",
+        "clinics": [f"clinic-{i + 1:04d}" for i in range(clinics)],
+        "periods": periods,
+        "start": str(FIRST_DAY),
+        "period_days": period_days,
+        "primary_outcome": {"instrument_id": "phq9", "weeks": 8, "window_days": 7},
+        "power": {
+            "clients_per_clinic_period": max(1, clients_per_clinic // periods),
+            "difference": effect,
+            "sigma": 5.5,
+            "icc": 0.05,
+        },
+    }
+    derived = hashlib.sha256(f"touchstone-network-generate/{seed}".encode()).digest()
+    return register(draft, directory, seed=derived)
+
+
 def _dates(days: np.ndarray) -> np.ndarray:
     return (FIRST_DAY + days.astype("timedelta64[D]")).astype(str).astype(object)
 
@@ -203,12 +250,20 @@ def generate(
     seed: int,
     mode: str = SAFE_HARBOR,
     csv: bool = True,
+    stepped_wedge: Path | None = None,
+    periods: int = 5,
+    effect: float = -3.0,
 ) -> Generated:
-    """Write a synthetic network of ``clinics`` exports into ``out`` (see the module notes)."""
+    """Write a synthetic network of ``clinics`` exports into ``out`` (see the module notes),
+    with a registered stepped-wedge study in ``stepped_wedge`` if given."""
     if clinics < 1 or clients_per_clinic < 1:
         raise ValueError("need at least one clinic and one client per clinic")
     if mode not in MODES:
         raise ValueError(f"unknown research export mode {mode!r}")
+    study = None
+    if stepped_wedge is not None:
+        study = _study(stepped_wedge, clinics, clients_per_clinic, seed, periods, effect)
+        mode = LIMITED
     rng = np.random.default_rng(seed)
     n = clinics * clients_per_clinic
     clinic = np.repeat(np.arange(clinics), clients_per_clinic)
@@ -224,7 +279,7 @@ def generate(
     therapist_effect = rng.normal(0.0, 0.08, size=therapists.size)
     # Clients and episodes.
     age = rng.integers(16, 96, size=n)
-    start = rng.integers(0, 540, size=n)
+    start = rng.integers(0, START_DAYS, size=n)
     length = rng.integers(84, 183, size=n)
     ongoing = rng.random(n) < 0.2
     visits = rng.integers(0, MAX_VISITS + 1, size=n)
@@ -239,6 +294,17 @@ def generate(
     phq = phq_base[owner] + weekly[owner] * weeks + rng.normal(0.0, 2.0, size=owner.size)
     gad = (phq_base[owner] * 0.75 + weekly[owner] * 0.75 * weeks
            + rng.normal(0.0, 1.8, size=owner.size))  # fmt: skip
+    period = np.zeros(n, dtype=np.int64)
+    if study is not None:
+        period = 1 + start // int(study.content["calendar"]["period_days"])
+        crossing = sw.schedule(
+            hashlib.sha256(f"touchstone-network-generate/{seed}".encode()).digest(),
+            study.clinics,
+            study.periods,
+        )
+        crosses = np.array([crossing[name] for name in sorted(crossing)])
+        shift = SECULAR_TREND * (period - 1) + effect * (period >= crosses[clinic])
+        phq += shift[owner] * (occasion >= 1)
     totals = np.empty(2 * owner.size, dtype=np.int64)
     totals[0::2] = np.clip(np.rint(phq), 0, 27)
     totals[1::2] = np.clip(np.rint(gad), 0, 21)
@@ -267,6 +333,9 @@ def generate(
     ratings = rng.integers(0, 11, size=(visit_owner.size, len(RATING_COLUMNS)))
     population = _population(rng, age)
     body = _body(rng, start, length, visits)
+    tier_names = np.array(["", *(code for code, _, _ in TIER_BINS)], dtype=object)
+    tier = tier_names[np.searchsorted(np.cumsum(TIER_SHARES), rng.random(n), side="right")
+                      .clip(0, len(TIER_SHARES) - 1)]  # fmt: skip
     body_bounds = {
         table: np.searchsorted(values["owner"], np.arange(clinics + 1) * clients_per_clinic)
         for table, values in body.items()
@@ -300,6 +369,7 @@ def generate(
                 "age": np.where(age[c] > 89, "90+", age[c].astype(str)).astype(object),
                 "zip3": np.char.zfill((100 + (clinic[c] * 7) % 899).astype(str), 3).astype(object),
                 **{name: values[c] for name, values in population.items()},
+                "tier": tier_codes(list(tier[c])),
             }),
             "episodes": pd.DataFrame({
                 "pid": pids[c], "episode": episodes[c], "start": _dates(start[c]),
@@ -320,6 +390,11 @@ def generate(
                 **{name: ratings[v, j] for j, name in enumerate(RATING_COLUMNS)},
             }),
         }  # fmt: skip
+        in_study = period[c] >= 1
+        frames["study_periods"] = pd.DataFrame({
+            "study": study.id if study else "", "episode": episodes[c][in_study],
+            "period": period[c][in_study],
+        })  # fmt: skip
         for table, values in body.items():
             b = slice(int(body_bounds[table][i]), int(body_bounds[table][i + 1]))
             owner = values["owner"][b]
@@ -356,6 +431,7 @@ def generate(
             "tables": list(TABLES),
             "counts": {table: len(frames[table]) for table in TABLES},
             "sha256": {name: sha256(folder / name) for name in names},
+            "studies": {study.id: study.sha256} if study else {},
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
     con.close()

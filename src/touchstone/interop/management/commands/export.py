@@ -1,6 +1,6 @@
 """``touchstone export fhir CLIENT_ID --out FILE.json`` and ``touchstone export research --out
-DIR [--mode safe_harbor|limited_data_set] [--with-diagnoses]`` (contracts other tools rely
-on). ``--clinic SLUG`` names the clinic (default: the only
+DIR [--mode safe_harbor|limited_data_set] [--with-diagnoses] [--study PROTOCOL.json]``
+(contracts other tools rely on). ``--clinic SLUG`` names the clinic (default: the only
 one). Bad input exits 2 with one line."""
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ class Command(TouchstoneCommand):
             action="store_true",
             help="Include the ICD-10-CM codes (left out by default).",
         )
+        p.add_argument(
+            "--study",
+            type=Path,
+            metavar="PROTOCOL_JSON",
+            help="The protocol.json of a network's stepped-wedge study this clinic takes part "
+            "in: adds the study period of each episode (limited_data_set mode only).",
+        )
         p.add_argument("--no-progress", action="store_true")
         self.add_clinic_argument(p)
 
@@ -67,6 +74,12 @@ class Command(TouchstoneCommand):
             raise bad(f"{out} exists and is not a directory")
         # pandas and scipy for the research export only: `export fhir` starts without them.
         from touchstone.interop.research import TABLES, ResearchExportError, export_research
+        from touchstone.science.network.stepped_wedge import StudyError, study_from_protocol
+
+        try:
+            study = study_from_protocol(options["study"]) if options["study"] else None
+        except StudyError as error:
+            raise bad(str(error)) from None
 
         bar = tqdm(
             total=len(TABLES), desc="research export", unit="table", disable=options["no_progress"]
@@ -82,6 +95,7 @@ class Command(TouchstoneCommand):
                 mode=options["mode"],
                 diagnoses=options["with_diagnoses"],
                 progress=advance,
+                study=study,
             )
         except ResearchExportError as error:
             raise bad(str(error)) from None
@@ -90,7 +104,8 @@ class Command(TouchstoneCommand):
             actor,
             Action.EXPORT,
             object_type="interop.research_export",
-            detail=f"research export ({options['mode']}), {result.counts['clients']} clients",
+            detail=f"research export ({options['mode']}), {result.counts['clients']} clients"
+            + (f", study {study.id}" if study else ""),
         )
         counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
         self.stdout.write(f"{out}: {counts}")

@@ -6,18 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from touchstone.science.research_format import (
-    ADDED_IN_5,
     CORE_TABLES,
     FORMAT,
     LIMITED,
     RATING_COLUMNS,
+    TABLE_SINCE,
     TABLES,
     VERSION,
     dictionary,
+    missing_columns,
     sha256,
     write_parquet,
 )
@@ -36,20 +36,20 @@ def score(pid: str, seq: int, date: str, total: int | None, instrument: str = "p
 
 def write_clinic(
     root: Path, name: str, tables: dict[str, list[dict[str, Any]]], *, version: Any = VERSION,
-    extra_clients: dict[str, list[Any]] | None = None, mode: str = LIMITED,
+    mode: str = LIMITED, studies: dict[str, str] | None = None,
 ) -> Path:  # fmt: skip
     """One clinic export in ``root/name`` from rows per table (missing tables: empty), in
     ``mode`` (rows carry the limited data set's dates and Safe Harbor's days as given) and
     the columns and tables of schema ``version`` (3: no body tables; 3 and 4: no ``seq``, no
-    ``therapist``), with its manifest's counts and checksums."""
+    ``therapist``; before 6: no ``tier``, no ``study_periods``), with its manifest's counts,
+    checksums and ``studies`` (study id -> protocol SHA-256)."""
     folder = root / name
     folder.mkdir(parents=True)
     counts = {}
-    typed = {}
-    old = isinstance(version, int) and version < 5
-    present = CORE_TABLES if version == 3 else TABLES
+    readable = version if isinstance(version, int) else VERSION
+    present = tuple(t for t in TABLES if t in CORE_TABLES or readable >= TABLE_SINCE[t])
     spec = {
-        table: [c for c in columns if not (old and c[0] in ADDED_IN_5.get(table, ()))]
+        table: [c for c in columns if c[0] not in missing_columns(table, readable)]
         for table, columns in dictionary(mode, diagnoses=True).items()
     }
     for table in present:
@@ -63,19 +63,11 @@ def write_clinic(
                 frame[column] = frame[column].astype(object)
         write_parquet(frame, table, folder / f"{table}.parquet", spec)
         counts[table] = len(frame)
-        typed[table] = frame
-    if extra_clients:
-        frame = typed["clients"].astype({c: "string" for c, k, _ in spec["clients"]
-                                         if k != "integer"})  # fmt: skip
-        for column, values in extra_clients.items():
-            frame[column] = values
-        with duckdb.connect() as con:
-            con.register("frame", frame)
-            con.sql("SELECT * FROM frame").write_parquet(str(folder / "clients.parquet"))
     manifest = {
         "format": FORMAT, "version": version, "mode": mode, "tables": list(present),
         "counts": counts,
         "sha256": {f"{t}.parquet": sha256(folder / f"{t}.parquet") for t in present},
+        "studies": studies or {},
     }  # fmt: skip
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder

@@ -102,7 +102,7 @@ def test_it_pairs_baseline_and_follow_up_as_the_dashboard_does(result):
     assert phq9["overall"]["counts"] == _counts([(20, 12), (18, 8), *BETA, *GAMMA])
     assert result["network"]["counts"] == {"clients": 10, "episodes": 10, "scores": 25,
                                            "visits": 6, "cortisol": 0, "hrv": 0,
-                                           "sleep": 0}  # fmt: skip
+                                           "sleep": 0, "study_periods": 0}  # fmt: skip
 
 
 def test_it_takes_the_main_therapist_modality_and_dose_of_each_episode(result):
@@ -166,17 +166,19 @@ def test_it_labels_dose_and_age_bands():
 
 
 def test_it_breaks_outcomes_down_by_the_exports_population_columns(tmp_path):
-    for name, site, pairs in (("beta", "S2", BETA), ("gamma", "S3", GAMMA)):
+    # beta exports version 6 (the fee tier), gamma version 5 (no tier: counted under blank)
+    for name, site, pairs, version in (("beta", "S2", BETA, 6), ("gamma", "S3", GAMMA, 5)):
         pids = [f"{name}{i}" for i in range(len(pairs))]
         sexes = ["female"] * (len(pairs) - 1) + ["male"]
         weeks = ["0-6"] + [""] * (len(pairs) - 1)
         write_clinic(tmp_path, name, {
-            "clients": [{**_client(p, site), "sex_at_birth": s, "postpartum_weeks": w}
+            "clients": [{**_client(p, site), "sex_at_birth": s, "postpartum_weeks": w,
+                         "tier": "1-49"}
                         for p, s, w in zip(pids, sexes, weeks, strict=True)],
             "episodes": [_episode(p, "2025-01-01") for p in pids],
             "scores": [s for p, (a, b) in zip(pids, pairs, strict=True)
                        for s in (score(p, 1, "2025-01-01", a), score(p, 2, "2025-03-01", b))],
-        }, extra_clients={"tier": ["sliding"] * len(pairs)})  # fmt: skip
+        }, version=version)  # fmt: skip
     network = load_network(tmp_path)
     assert network.population == (*POPULATION_COLUMNS, "tier")
     engine = DuckDBEngine()
@@ -187,7 +189,7 @@ def test_it_breaks_outcomes_down_by_the_exports_population_columns(tmp_path):
     assert [(r["postpartum_weeks"], r["n"]) for r in phq9["by_postpartum_weeks"]] == [
         ("", 5), ("0-6", 2)]  # fmt: skip
     assert [(r["menopause_status"], r["n"]) for r in phq9["by_menopause_status"]] == [("", 7)]
-    assert [(r["tier"], r["n"]) for r in phq9["by_tier"]] == [("sliding", 7)]
+    assert [(r["tier"], r["n"]) for r in phq9["by_tier"]] == [("", len(GAMMA)), ("1-49", len(BETA))]
 
 
 def test_it_writes_results_whole_or_not_at_all(tmp_path, result):
@@ -277,14 +279,15 @@ def _kinds(root, name, site, pairs, *, version, mode):
     }, version=version, mode=mode)  # fmt: skip
 
 
-def test_versions_3_to_5_and_both_modes_pool_alike(tmp_path):
+def test_versions_3_to_6_and_both_modes_pool_alike(tmp_path):
     from touchstone.science.research_format import LIMITED, SAFE_HARBOR
 
     mixed, current = tmp_path / "mixed", tmp_path / "current"
-    for i, (version, mode) in enumerate([(3, LIMITED), (4, SAFE_HARBOR), (5, SAFE_HARBOR)]):
-        pairs = [BETA, GAMMA, [(18, 2), (9, 9)]][i]
+    kinds = [(3, LIMITED), (4, SAFE_HARBOR), (5, SAFE_HARBOR), (6, SAFE_HARBOR)]
+    for i, (version, mode) in enumerate(kinds):
+        pairs = [BETA, GAMMA, [(18, 2), (9, 9)], [(12, 3), (7, 8)]][i]
         _kinds(mixed, f"c{i}", f"S{i}", pairs, version=version, mode=mode)
-        _kinds(current, f"c{i}", f"S{i}", pairs, version=5, mode=LIMITED)
+        _kinds(current, f"c{i}", f"S{i}", pairs, version=6, mode=LIMITED)
     results = []
     for root in (mixed, current):
         engine = DuckDBEngine()
@@ -292,15 +295,15 @@ def test_versions_3_to_5_and_both_modes_pool_alike(tmp_path):
         engine.close()
         results.append(result)
     # Only the version 3 clinic differs: it has no body tables.
-    assert results[0]["body"].pop("clinics_with_body_tables") == ["c1", "c2"]
-    assert results[1]["body"].pop("clinics_with_body_tables") == ["c0", "c1", "c2"]
+    assert results[0]["body"].pop("clinics_with_body_tables") == ["c1", "c2", "c3"]
+    assert results[1]["body"].pop("clinics_with_body_tables") == ["c0", "c1", "c2", "c3"]
     for result in results:
         del result["run"], result["network"]["clinics"]
     assert results[0] == results[1]
     phq9 = results[0]["instruments"]["phq9"]
     # The baseline of each episode is its seq-1 score (not the 27 of the same day).
     assert phq9["overall"]["mean_pre"] == pytest.approx(np.mean([a for a, _ in BETA + GAMMA]
-                                                                + [18, 9]))  # fmt: skip
+                                                                + [18, 9, 12, 7]))  # fmt: skip
 
 
 def test_the_body_before_and_after_a_visit_and_the_first_and_last_week_of_sleep(tmp_path):

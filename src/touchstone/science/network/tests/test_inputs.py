@@ -33,8 +33,9 @@ def test_it_reads_a_network_of_good_exports(tmp_path):
     network = load_network(tmp_path)
     assert [(c.name, c.site) for c in network.clinics] == [("alpha", "S1"), ("beta", "S2")]
     assert network.clinics[0].counts == {"clients": 1, "episodes": 1, "scores": 2, "visits": 0,
-                                         "cortisol": 0, "hrv": 0, "sleep": 0}  # fmt: skip
-    assert network.population == POPULATION_COLUMNS
+                                         "cortisol": 0, "hrv": 0, "sleep": 0,
+                                         "study_periods": 0}  # fmt: skip
+    assert network.population == (*POPULATION_COLUMNS, "tier")
 
 
 def test_it_refuses_a_clinic_without_a_manifest(tmp_path):
@@ -44,7 +45,7 @@ def test_it_refuses_a_clinic_without_a_manifest(tmp_path):
         load_network(tmp_path)
 
 
-@pytest.mark.parametrize("version", [1, 2, 6, "5", True])
+@pytest.mark.parametrize("version", [1, 2, 7, "5", True])
 def test_it_refuses_another_schema_version(tmp_path, version):
     # Before 3 no mode and no checksums; 6 is from a later release.
     _clinic(tmp_path, "alpha", "P1", "S1", version=version)
@@ -140,17 +141,22 @@ def test_it_refuses_a_file_changed_since_the_export(tmp_path):
         load_network(tmp_path)
 
 
-def test_it_reads_versions_3_and_4_without_the_columns_and_tables_they_lack(tmp_path):
+def test_it_reads_versions_3_to_5_without_the_columns_and_tables_they_lack(tmp_path):
     _clinic(tmp_path, "alpha", "P1", "S1", version=3)
     _clinic(tmp_path, "beta", "P2", "S2", version=4)
+    _clinic(tmp_path, "delta", "P4", "S4", version=5)
     _clinic(tmp_path, "gamma", "P3", "S3")
     network = load_network(tmp_path)
+    body = ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")
     assert [(c.version, c.tables) for c in network.clinics] == [
         (3, ("clients", "episodes", "scores", "visits")),
-        (4, ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")),
-        (5, ("clients", "episodes", "scores", "visits", "cortisol", "hrv", "sleep")),
+        (4, body),
+        (5, body),
+        (6, (*body, "study_periods")),
     ]
     assert "seq" not in {c for c, _, _ in network.clinics[1].columns("scores")}
+    assert "tier" not in {c for c, _, _ in network.clinics[2].columns("clients")}
+    assert "tier" in {c for c, _, _ in network.clinics[3].columns("clients")}
     assert network.files("cortisol") == [
-        tmp_path / n / "cortisol.parquet" for n in ("beta", "gamma")
+        tmp_path / n / "cortisol.parquet" for n in ("beta", "delta", "gamma")
     ]

@@ -45,9 +45,10 @@ def test_it_writes_exports_the_network_accepts(tmp_path):
 
 def test_it_generates_the_coded_population_columns_of_the_export(tmp_path):
     generate(tmp_path, clinics=2, clients_per_clinic=400, seed=3)
-    assert load_network(tmp_path).population == POPULATION_COLUMNS
+    assert load_network(tmp_path).population == (*POPULATION_COLUMNS, "tier")
     clients = read_parquet(tmp_path / "clinic-0001" / "clients.parquet").fillna("")
     codes = {
+        "tier": research_format.TIER_CODES,
         "sex_at_birth": research_format.SEX_AT_BIRTH,
         "gender_identity": research_format.GENDER_IDENTITY,
         "pronouns": research_format.PRONOUNS,
