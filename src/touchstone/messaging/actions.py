@@ -22,8 +22,8 @@ from touchstone.accounts.roles import roles_with
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
-from touchstone.lib.language import override_for_client
 from touchstone.clients.models import Client, MessageChannel
+from touchstone.lib.language import override_for_client
 from touchstone.lib.phones import phone_e164
 from touchstone.logs import get_logger
 from touchstone.messaging.models import Channel, Kind, Message, OnCall, Status
@@ -101,8 +101,8 @@ def do_queue_client_message(
     not_before: dt.datetime | None = None,
 ) -> Message:
     """Queue a message to ``client`` by their chosen channel, in their language, outside the
-    clinic's quiet hours; recorded as not sent (with the reason) when they opted out or have no address.
-    Returns the message already queued under ``key`` if there is one."""
+    clinic's quiet hours; recorded as not sent (with the reason) when they opted out or have
+    no address. Returns the message already queued under ``key`` if there is one."""
     clinic = client.clinic
     channel, to, reason = client_address(client)
     when = clinic.after_quiet_hours(max(not_before or timezone.now(), timezone.now()))

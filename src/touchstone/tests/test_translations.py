@@ -27,7 +27,7 @@ def _gettext_tool(name: str) -> str:
 
 def _entries(po: Path, *flags: str) -> str:
     """msgattrib's selection of ``po`` (nothing at all when no entry matches)."""
-    result = subprocess.run(  # noqa: S603  (our own file, a fixed tool)
+    result = subprocess.run(
         [_gettext_tool("msgattrib"), *flags, "--no-obsolete", str(po)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
@@ -74,7 +74,7 @@ def test_makemessages_leaves_nothing_untranslated_or_fuzzy(po, tmp_path, monkeyp
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parents[1].name)
 def test_the_committed_mo_is_the_compiled_po(po, tmp_path):
     fresh = tmp_path / "django.mo"
-    subprocess.run([_gettext_tool("msgfmt"), "--check", "-o", str(fresh), str(po)], check=True)  # noqa: S603
+    subprocess.run([_gettext_tool("msgfmt"), "--check", "-o", str(fresh), str(po)], check=True)
     with fresh.open("rb") as a, po.with_suffix(".mo").open("rb") as b:
         expected, committed = gettext.GNUTranslations(a), gettext.GNUTranslations(b)
     assert committed._catalog == expected._catalog, "Run scripts/messages.sh and commit the .mo"  # type: ignore[attr-defined]

@@ -4,13 +4,17 @@ switch, and the staff side stays English whatever the browser asks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.test import Client as HttpClient
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from touchstone.conftest import Cast, make_client
+from touchstone.measures.tests.factories import answered
 from touchstone.portal.models import PortalLink
 from touchstone.portal.tests.test_booking import clinic, link_for  # noqa: F401  (fixture)
 from touchstone.tests.languages import prefer
@@ -18,7 +22,9 @@ from touchstone.tests.languages import prefer
 ITEM_9 = {f"phq9-{i}": "0" for i in range(1, 9)} | {"phq9-9": "1"}
 
 
-def _send(cast: Cast, client_language: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, PortalLink]:
+def _send(
+    cast: Cast, client_language: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, PortalLink]:
     """A PHQ-9 link, created by Tess on the staff page, for a client of ``client_language``."""
     client = prefer(monkeypatch, make_client(cast.harbour), client_language)
     response = cast.browser_for(cast.tess).post(
@@ -111,3 +117,28 @@ def test_the_staff_side_stays_english_whatever_the_browser_or_the_last_request(
     page = response.content.decode()
     assert '<html lang="en">' in page and response["Content-Language"] == "en"
     assert "Clients" in page
+
+
+def test_a_spanish_clients_progress_page_is_in_spanish(cast: Cast, monkeypatch):
+    client = prefer(monkeypatch, make_client(cast.harbour), "es")
+    answered(client, cast.tess, "phq9", [2, 2, 2, 1, 1, 1, 1, 1, 0])
+    _, book = link_for(cast, client, purpose="progress")
+    page = HttpClient().get(book.removesuffix("book/")).content.decode()
+    assert '<html lang="es">' in page and "Su progreso, Dana" in page
+    assert "Tabla de puntajes" in page and "Cambio desde el punto de partida" in page
+    # Words made in Python for this page, and the chart's axis titles.
+    assert "El cambio se evalúa dentro de un período de atención" in page
+    assert '"title": "Fecha"' in page
+
+
+def test_a_spanish_clients_sleep_diary_is_in_spanish(cast: Cast, monkeypatch):
+    client = prefer(monkeypatch, make_client(cast.harbour), "es")
+    link, _ = link_for(cast, client, purpose="sleep_diary")
+    diary = reverse("physiology:diary", args=[link.token])
+    page = HttpClient().get(diary).content.decode()
+    assert '<html lang="es">' in page and "Diario de sueño" in page
+    assert "1. Hora en que se acostó" in page and "Muy buena" in page
+    tomorrow = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    refused = HttpClient().post(diary, {"night_of": tomorrow}).content.decode()
+    assert "Esta noche todavía no ha ocurrido." in refused
+    assert "Este campo es obligatorio." in refused  # Django's own catalogue

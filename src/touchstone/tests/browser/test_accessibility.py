@@ -108,7 +108,9 @@ def test_a_spanish_clients_pages_are_in_spanish_and_have_no_serious_violations(
     for fieldset in page.locator("fieldset.question").all():
         fieldset.locator("input[type=radio]").nth(1).check()
     page.get_by_role("button", name="Enviar mis respuestas").click()
-    page.get_by_role("heading", name="Si está pensando en hacerse daño, hay ayuda ahora mismo").wait_for()
+    page.get_by_role(
+        "heading", name="Si está pensando en hacerse daño, hay ayuda ahora mismo"
+    ).wait_for()
     assert page.get_by_text("oprima 2").count() == 1
     screenshot("a11y-es-thanks-risk")
     problems.extend(f"thanks: {v}" for v in serious_violations(page))
