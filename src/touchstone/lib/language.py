@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 #: The query parameter of the language switch on portal pages.
 QUERY = "lang"
@@ -85,6 +86,10 @@ class LanguageMiddleware:
         try:
             response = self.get_response(request)
             response.headers.setdefault("Content-Language", translation.get_language())
+            if not hasattr(request, "client_language"):
+                return response
+            # A client's page depends on the switch's cookie and, without a client, the browser.
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
             picked = supported(request.GET.get(QUERY))
             if picked and getattr(request, "client_language", None) == picked:
                 response.set_cookie(
@@ -122,7 +127,8 @@ def switch_links(request: HttpRequest) -> list[dict[str, Any]]:
 
 def switch(request: HttpRequest) -> dict[str, Any]:
     """Context processor: ``language_switch`` on the pages a client-facing view activated a
-    language for (``activate_for_client``), nothing on staff pages."""
-    if not hasattr(request, "client_language"):
+    language for (``activate_for_client``), nothing on staff pages. Not on the answer to a
+    POST (a thanks page): its URL with ``?lang=`` would reopen a link already used."""
+    if not hasattr(request, "client_language") or request.method != "GET":
         return {}
     return {"language_switch": switch_links(request)}
