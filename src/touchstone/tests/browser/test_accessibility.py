@@ -93,7 +93,8 @@ def test_a_spanish_clients_pages_are_in_spanish_and_have_no_serious_violations(
         "progress": link("progress"),
         "diary": link("sleep_diary"),
         "booking": link("booking"),
-        "gone": f"{live_server.url}/p/no-such-link/",
+        # No client known: the browser's language, or the switch (here).
+        "gone": f"{live_server.url}/p/no-such-link/?lang=es",
     }
     problems = []
     for name, url in pages.items():
