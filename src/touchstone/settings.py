@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Staff pages in LANGUAGE_CODE; a client's pages in the client's language (lib/language.py).
+    "touchstone.lib.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -159,6 +161,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "touchstone.accounts.context_processors.membership",
+                "touchstone.lib.language.switch",
             ],
         },
     },
@@ -279,7 +282,13 @@ if SMS_HTTP_URL and not SMS_HTTP_URL.startswith(("https://", "http://")):
 PHONE_REGION = env_str("PHONE_REGION", "US")
 
 # --- Internationalisation ---------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages a client's pages, e-mails and text messages are offered in, each named in
+# itself for the language switch. Adding one: its catalogue under locale/ and a line here
+# (docs/languages.md). Not LocaleMiddleware: staff pages stay in LANGUAGE_CODE.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# The catalogues, compiled .mo committed beside each .po (a server needs no gettext tools).
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

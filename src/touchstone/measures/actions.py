@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from touchstone.audit import writes
 from touchstone.audit.actor import Actor
@@ -107,7 +108,7 @@ def do_save_answers(
     answer (never scored as 0) or a save to a finished administration.
     """
     if administration.status != Status.IN_PROGRESS:
-        raise ValidationError("This questionnaire is already finished; start a new one.")
+        raise ValidationError(_("This questionnaire is already finished; start a new one."))
     definition = instrument(administration.instrument_id)
     given: dict[str | int, Any] = {
         link_id: value for link_id, value in answers.items() if value not in (None, "")

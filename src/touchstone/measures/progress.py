@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.lib.charts import band_colours
@@ -25,22 +27,31 @@ from touchstone.science.episodes import BASELINE, BASELINE_WINDOW_DAYS, TOO_SOON
 from touchstone.science.instruments import ChangeResult, Instrument, change
 
 #: Plain words for the classification (Jacobson & Truax), read by staff and clients alike.
+#: Lazy: the client's progress page shows them in the client's language (docs/languages.md).
 WORDS = {
-    "recovered": "Scores improved by more than day-to-day ups and downs explain, and are now "
-    "in the range of people without these difficulties.",
-    "improved": "Scores improved by more than day-to-day ups and downs explain.",
-    "unchanged": "Scores have not changed by more than day-to-day ups and downs explain.",
-    "deteriorated": "Scores are worse than at the start, by more than day-to-day ups and "
-    "downs explain: a reason to talk it through with the clinician.",
+    "recovered": gettext_lazy(
+        "Scores improved by more than day-to-day ups and downs explain, and are now "
+        "in the range of people without these difficulties."
+    ),
+    "improved": gettext_lazy("Scores improved by more than day-to-day ups and downs explain."),
+    "unchanged": gettext_lazy(
+        "Scores have not changed by more than day-to-day ups and downs explain."
+    ),
+    "deteriorated": gettext_lazy(
+        "Scores are worse than at the start, by more than day-to-day ups and "
+        "downs explain: a reason to talk it through with the clinician."
+    ),
 }
 
 
 #: A score's place in its episode's comparison (science.episodes, docs/statistics.md).
 STATUS_WORDS = {
-    "baseline": "baseline",
-    "too soon": "too soon to compare",
-    "outside": "not in an episode of care",
+    "baseline": gettext_lazy("baseline"),
+    "too soon": gettext_lazy("too soon to compare"),
+    "outside": gettext_lazy("not in an episode of care"),
 }
+
+NOT_ENOUGH: Any = gettext_lazy("Not enough scores yet to say how things are changing.")
 
 #: An episode of care as the pairing needs it: first day, last day (None while open).
 EpisodeSpan = tuple[dt.date, dt.date | None]
@@ -64,13 +75,13 @@ class Series:
     baseline: Point | None = None
     latest: Point | None = None
     #: Why there is no change to show, in words (when ``change`` is None).
-    note: str = "Not enough scores yet to say how things are changing."
+    note: str = NOT_ENOUGH
 
     @property
     def words(self) -> str:
         if self.change is None or self.change.classification is None:
-            return self.note
-        return WORDS.get(self.change.classification, "")
+            return str(self.note)
+        return str(WORDS.get(self.change.classification, ""))
 
     @property
     def chart_id(self) -> str:
@@ -108,7 +119,7 @@ def client_series(
         series.points = [Point(a.pk, a.when, a.total, a.severity) for a in rows]
         out.append(series)
         if not spans:
-            series.note = (
+            series.note = _(
                 "Change is judged within an episode of care, and this client has none yet."
             )
             continue
@@ -143,19 +154,22 @@ def client_series(
                 ).reliable_change
         current = np.flatnonzero(pairs.has_baseline)
         if current.size == 0:
-            series.note = (
+            series.note = _(
                 "No baseline in an episode of care: the first score must be taken within "
-                f"{BASELINE_WINDOW_DAYS} days of the episode's start."
-            )
+                "%(days)d days of the episode's start."
+            ) % {"days": BASELINE_WINDOW_DAYS}
             continue
         e = int(current[-1])
         series.baseline = series.points[int(pairs.baseline[e])]
         if not pairs.paired[e]:
             series.note = (
-                "Too soon to compare: a follow-up counts once it comes at least one recall "
-                f"period ({_days(definition.min_followup_days)}) after the baseline."
+                _(
+                    "Too soon to compare: a follow-up counts once it comes at least one recall "
+                    "period (%(period)s) after the baseline."
+                )
+                % {"period": _days(definition.min_followup_days)}
                 if pairs.n_too_soon[e]
-                else "Not enough scores yet to say how things are changing."
+                else str(NOT_ENOUGH)
             )
             continue
         series.latest = series.points[int(pairs.followup[e])]
@@ -164,7 +178,9 @@ def client_series(
 
 
 def _days(n: int) -> str:
-    return f"{n // 7} weeks" if n % 7 == 0 and n >= 14 else f"{n} day{'s' if n != 1 else ''}"
+    if n % 7 == 0 and n >= 14:
+        return ngettext("%(n)d week", "%(n)d weeks", n // 7) % {"n": n // 7}
+    return ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
 
 
 def chart_spec(series: Series) -> dict[str, Any]:
@@ -179,7 +195,7 @@ def chart_spec(series: Series) -> dict[str, Any]:
             "date": timezone.localdate(p.when).isoformat(),
             "score": p.total,
             "severity": p.severity,
-            "change": {"improved": "reliably better", "deteriorated": "reliably worse"}.get(
+            "change": {"improved": _("reliably better"), "deteriorated": _("reliably worse")}.get(
                 p.reliable_change or "", ""
             ),
         }
@@ -198,7 +214,7 @@ def chart_spec(series: Series) -> dict[str, Any]:
                     "color": {
                         "field": "label",
                         "type": "nominal",
-                        "title": "Severity",
+                        "title": _("Severity"),
                         "scale": {
                             "domain": [b["label"] for b in bands],
                             "range": band_colours(len(bands)),
@@ -213,11 +229,11 @@ def chart_spec(series: Series) -> dict[str, Any]:
             "data": {"values": points},
             "mark": {"type": "line", "point": {"filled": True, "size": 70}, "color": "#1f2a30"},
             "encoding": {
-                "x": {"field": "date", "type": "temporal", "title": "Date"},
+                "x": {"field": "date", "type": "temporal", "title": _("Date")},
                 "y": {
                     "field": "score",
                     "type": "quantitative",
-                    "title": f"{d.id.upper()} total",
+                    "title": _("%(instrument)s total") % {"instrument": d.id.upper()},
                     "scale": {"domain": [d.total_min, d.total_max]},
                 },
                 "tooltip": [
@@ -234,7 +250,7 @@ def chart_spec(series: Series) -> dict[str, Any]:
         layers.append(_change_markers(marked))
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": f"{d.title} scores over time with severity bands",
+        "description": _("%(title)s scores over time with severity bands") % {"title": d.title},
         "width": "container",
         "height": 220,
         "layer": layers,
@@ -256,6 +272,6 @@ def _change_markers(marked: list[dict[str, Any]]) -> dict[str, Any]:
         "encoding": {
             "x": {"field": "date", "type": "temporal"},
             "y": {"field": "score", "type": "quantitative"},
-            "shape": {"field": "change", "type": "nominal", "title": "Change"},
+            "shape": {"field": "change", "type": "nominal", "title": _("Change")},
         },
     }

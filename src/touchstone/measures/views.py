@@ -10,6 +10,7 @@ from touchstone.accounts.access import TABLET_LOCK, MemberRequest, requires, tab
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
+from touchstone.lib.language import activate_for_client
 from touchstone.measures import actions
 from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.forms import AnswersForm, CloseAlertForm, StartForm
@@ -72,6 +73,8 @@ def fill(request: MemberRequest, administration_id: int) -> HttpResponseBase:
             request, "This questionnaire is partly answered; a clinician or therapist resumes it."
         )
         return redirect("record:client", client_id=administration.client_id)
+    if tablet:  # the client holds the tablet: their language (docs/languages.md)
+        activate_for_client(request, administration.client)
     definition = definition_for(administration)
     form = AnswersForm(
         definition,

@@ -23,6 +23,7 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client, MessageChannel
+from touchstone.lib.language import override_for_client
 from touchstone.lib.phones import phone_e164
 from touchstone.logs import get_logger
 from touchstone.messaging.models import Channel, Kind, Message, OnCall, Status
@@ -99,16 +100,17 @@ def do_queue_client_message(
     context: dict[str, Any],
     not_before: dt.datetime | None = None,
 ) -> Message:
-    """Queue a message to ``client`` by their chosen channel, outside the clinic's quiet
-    hours; recorded as not sent (with the reason) when they opted out or have no address.
-    Returns the message already queued under ``key`` if there is one."""
+    """Queue a message to ``client`` by their chosen channel, in their language, outside the
+    clinic's quiet hours; recorded as not sent (with the reason) when they opted out or have
+    no address. Returns the message already queued under ``key`` if there is one."""
     clinic = client.clinic
     channel, to, reason = client_address(client)
     when = clinic.after_quiet_hours(max(not_before or timezone.now(), timezone.now()))
-    return _queue(
-        actor, clinic, key, kind, context,
-        client=client, channel=channel, to=to, skip_reason=reason, send_after=when,
-    )  # fmt: skip
+    with override_for_client(client):  # written in the client's language
+        return _queue(
+            actor, clinic, key, kind, context,
+            client=client, channel=channel, to=to, skip_reason=reason, send_after=when,
+        )  # fmt: skip
 
 
 def do_queue_client_messages(
@@ -126,7 +128,10 @@ def do_queue_client_messages(
             continue
         taken.add(key)
         channel, to, reason = client_address(client)
-        subject, body = render_text(kind, {"clinic": clinic, "site": settings.SITE_URL, **context})
+        with override_for_client(client):
+            subject, body = render_text(
+                kind, {"clinic": clinic, "site": settings.SITE_URL, **context}
+            )
         rows.append(
             Message(
                 clinic=clinic, client=client, key=key, kind=kind, channel=channel, to=to,

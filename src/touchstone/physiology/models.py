@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from touchstone.accounts.access import ClinicOwned, ClinicOwnedQuerySet
@@ -269,11 +270,11 @@ METRIC_FIELDS = (
 class Quality(models.IntegerChoices):
     """Consensus Sleep Diary item 8, "How would you rate the quality of your sleep?"."""
 
-    VERY_POOR = 1, "Very poor"
-    POOR = 2, "Poor"
-    FAIR = 3, "Fair"
-    GOOD = 4, "Good"
-    VERY_GOOD = 5, "Very good"
+    VERY_POOR = 1, _("Very poor")
+    POOR = 2, _("Poor")
+    FAIR = 3, _("Fair")
+    GOOD = 4, _("Good")
+    VERY_GOOD = 5, _("Very good")
 
 
 class SleepNight(ClinicOwned):
@@ -281,23 +282,24 @@ class SleepNight(ClinicOwned):
     derived metrics (definitions in ``science/physiology/sleep.py``)."""
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="sleep_nights")
-    night_of = models.DateField("Night of", help_text="The date you went to bed.")
-    in_bed = models.TimeField("1. Time into bed")
-    tried_sleep = models.TimeField("2. Time you tried to go to sleep")
+    # The client fills these through their diary link: labels in the client's language.
+    night_of = models.DateField(_("Night of"), help_text=_("The date you went to bed."))
+    in_bed = models.TimeField(_("1. Time into bed"))
+    tried_sleep = models.TimeField(_("2. Time you tried to go to sleep"))
     sol_min = models.PositiveSmallIntegerField(
-        "3. Minutes to fall asleep", validators=[MaxValueValidator(DAY_MIN)]
+        _("3. Minutes to fall asleep"), validators=[MaxValueValidator(DAY_MIN)]
     )
     awakenings = models.PositiveSmallIntegerField(
-        "4. Times woken up, not counting the final awakening",
+        _("4. Times woken up, not counting the final awakening"),
         validators=[MaxValueValidator(100)],
     )
     waso_min = models.PositiveSmallIntegerField(
-        "5. Minutes awake during those awakenings", validators=[MaxValueValidator(DAY_MIN)]
+        _("5. Minutes awake during those awakenings"), validators=[MaxValueValidator(DAY_MIN)]
     )
-    final_wake = models.TimeField("6. Time of final awakening")
-    out_of_bed = models.TimeField("7. Time out of bed")
+    final_wake = models.TimeField(_("6. Time of final awakening"))
+    out_of_bed = models.TimeField(_("7. Time out of bed"))
     quality = models.PositiveSmallIntegerField(
-        "8. Quality of sleep", choices=Quality.choices, null=True, blank=True
+        _("8. Quality of sleep"), choices=Quality.choices, null=True, blank=True
     )
     tib_min = models.FloatField(editable=False)
     tst_min = models.FloatField(editable=False)
@@ -323,7 +325,7 @@ class SleepNight(ClinicOwned):
 
     def clean(self) -> None:
         if self.night_of and self.night_of > timezone.localdate():
-            raise ValidationError({"night_of": "This night has not happened yet."})
+            raise ValidationError({"night_of": _("This night has not happened yet.")})
         times = (self.in_bed, self.tried_sleep, self.final_wake, self.out_of_bed)
         counts = (self.sol_min, self.awakenings, self.waso_min)
         if any(t is None for t in times) or any(c is None for c in counts):
@@ -348,7 +350,9 @@ class SleepNight(ClinicOwned):
         if self.client_id and self.night_of:
             twin = SleepNight.objects.filter(client_id=self.client_id, night_of=self.night_of)
             if twin.exclude(pk=self.pk).exists():
-                message = f"There is already a diary entry for the night of {self.night_of}."
+                message = _("There is already a diary entry for the night of %(night)s.") % {
+                    "night": self.night_of
+                }
                 raise ValidationError({"night_of": message})
 
     def core(self) -> sleep_core.SleepNight:

@@ -22,6 +22,7 @@ from touchstone.accounts.access import MemberRequest, public, requires
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.access import get_client_for
+from touchstone.lib.language import activate_for_client
 from touchstone.logs import upload_refused
 from touchstone.physiology import actions, selectors, wearables
 from touchstone.physiology.access import get_recording_for
@@ -213,9 +214,11 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
     """The client's own diary page, reached through a private link (no account)."""
     link = find_link(token)
     if link is None or link.purpose != Purpose.SLEEP_DIARY:
+        activate_for_client(request, None)
         return render(request, "portal/gone.html", status=404)
     actor = portal_actor(request, link)
     timezone.activate(link.clinic.zone)  # "last night" is the clinic's
+    activate_for_client(request, link.client)  # the diary in the client's language
     initial = {"night_of": timezone.localdate() - dt.timedelta(days=1)}
     form = SleepNightForm(request.POST or None, initial=initial)
     saved = None

@@ -18,11 +18,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from touchstone.accounts.access import public
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
+from touchstone.lib.language import activate_for_client
 from touchstone.portal.access import portal_actor
 from touchstone.portal.booking_forms import CancelForm, SlotChoiceForm, SlotSearchForm
 from touchstone.portal.models import PortalLink, find_link
@@ -45,9 +48,9 @@ from touchstone.scheduling.slots import Slot, bookable_staff
 #: Days of free times shown at once.
 DAYS_SHOWN = 7
 DONE = {
-    "booked": "Your appointment is booked.",
-    "moved": "Your appointment is moved.",
-    "cancelled": "Your appointment is cancelled.",
+    "booked": gettext_lazy("Your appointment is booked."),
+    "moved": gettext_lazy("Your appointment is moved."),
+    "cancelled": gettext_lazy("Your appointment is cancelled."),
 }
 
 
@@ -60,13 +63,15 @@ def booking_url(link: PortalLink, token: str) -> str | None:
 
 
 def _gone(request: HttpRequest) -> HttpResponse:
+    activate_for_client(request, None)
     return render(request, "portal/gone.html", status=404)
 
 
-def _link(token: str) -> PortalLink | None:
+def _link(request: HttpRequest, token: str) -> PortalLink | None:
     link = find_link(token, spent_ok=True)
     if link is not None:
         timezone.activate(link.clinic.zone)  # every time on these pages is the clinic's
+        activate_for_client(request, link.client)  # and every word in the client's language
     return link
 
 
@@ -122,7 +127,7 @@ def _window(form: SlotSearchForm) -> dt.date:
 @never_cache
 def book(request: HttpRequest, token: str) -> HttpResponse:
     """The booking page: the client's upcoming appointments and the free times to book."""
-    link = _link(token)
+    link = _link(request, token)
     if link is None:
         return _gone(request)
     actor = portal_actor(request, link)
@@ -137,7 +142,7 @@ def book(request: HttpRequest, token: str) -> HttpResponse:
             service = next((s for s in services if s.pk == choice.cleaned_data["service"]), None)
             try:
                 if service is None:
-                    raise ValidationError("This service cannot be booked online.")
+                    raise ValidationError(_("This service cannot be booked online."))
                 do_book_online(
                     actor,
                     client,
@@ -182,7 +187,7 @@ def book(request: HttpRequest, token: str) -> HttpResponse:
 
 def _status(choice: SlotChoiceForm) -> int:
     """409 when the time chosen was taken (the page offers the times still free), else 200."""
-    taken = any(TAKEN in e for e in choice.non_field_errors())
+    taken = any(_(TAKEN) in e for e in choice.non_field_errors())
     return 409 if taken else 200
 
 
@@ -202,14 +207,14 @@ def _with_changes(
 @never_cache
 def move(request: HttpRequest, token: str, appointment_id: int) -> HttpResponse:
     """Move one's own appointment to another free time (same service)."""
-    link = _link(token)
+    link = _link(request, token)
     if link is None:
         return _gone(request)
     appointment = _own_appointment(link, appointment_id)
     actor = portal_actor(request, link)
     policy = policy_for(link.clinic)
     choice = SlotChoiceForm(request.POST if request.method == "POST" else None)
-    problem = None if policy.online_booking else "Please call the clinic to move it."
+    problem = None if policy.online_booking else _("Please call the clinic to move it.")
     try:
         check_changeable(appointment)
     except ValidationError as error:
@@ -262,7 +267,7 @@ def move(request: HttpRequest, token: str, appointment_id: int) -> HttpResponse:
 @never_cache
 def cancel(request: HttpRequest, token: str, appointment_id: int) -> HttpResponse:
     """Cancel one's own appointment; inside the notice only as an accepted late cancellation."""
-    link = _link(token)
+    link = _link(request, token)
     if link is None:
         return _gone(request)
     appointment = _own_appointment(link, appointment_id)

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from touchstone.accounts.models import StaffMember
 from touchstone.scheduling.models import Service
@@ -15,16 +16,16 @@ ANY = "any"
 
 
 def _staff_choices(staff: list[StaffMember]) -> list[tuple[str, str]]:
-    return [(ANY, "Anyone available"), *((str(m.pk), str(m.display_name)) for m in staff)]
+    return [(ANY, str(_("Anyone available"))), *((str(m.pk), str(m.display_name)) for m in staff)]
 
 
 class SlotSearchForm(forms.Form):
     """The GET form: which service, with whom, from which date."""
 
-    service = forms.ChoiceField(label="Service")
-    staff = forms.ChoiceField(label="With", required=False)
+    service = forms.ChoiceField(label=_("Service"))
+    staff = forms.ChoiceField(label=_("With"), required=False)
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(
@@ -48,15 +49,15 @@ class SlotChoiceForm(forms.Form):
 
     service = forms.IntegerField(required=False, min_value=1)
     staff = forms.CharField(required=False, max_length=12)
-    slot = forms.CharField(max_length=40, error_messages={"required": "Choose a time."})
+    slot = forms.CharField(max_length=40, error_messages={"required": _("Choose a time.")})
 
     def clean_slot(self) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(self.cleaned_data["slot"])
         except ValueError:
-            raise forms.ValidationError("Choose one of the times shown.") from None
+            raise forms.ValidationError(_("Choose one of the times shown.")) from None
         if value.tzinfo is None:
-            raise forms.ValidationError("Choose one of the times shown.")
+            raise forms.ValidationError(_("Choose one of the times shown."))
         return value
 
     def clean_staff(self) -> int | None:
@@ -64,11 +65,11 @@ class SlotChoiceForm(forms.Form):
         if value == ANY:
             return None
         if not value.isdigit():
-            raise forms.ValidationError("Choose who you would like to see.")
+            raise forms.ValidationError(_("Choose who you would like to see."))
         return int(value)
 
 
 class CancelForm(forms.Form):
     accept_late = forms.BooleanField(
-        required=False, label="I understand this is recorded as a late cancellation."
+        required=False, label=_("I understand this is recorded as a late cancellation.")
     )

@@ -20,6 +20,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.care.models import Episode
 from touchstone.clients.access import get_client_for
+from touchstone.lib.language import activate_for_client
 from touchstone.measures.actions import do_save_answers
 from touchstone.measures.forms import AnswersForm
 from touchstone.measures.instruments import definition_for
@@ -44,6 +45,7 @@ from touchstone.scheduling.models import Status as AppointmentStatus
 
 
 def _gone(request: HttpRequest) -> HttpResponse:
+    activate_for_client(request, None)  # no client known: the browser's language
     return render(request, "portal/gone.html", status=404)
 
 
@@ -55,6 +57,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         return _gone(request)
     actor = portal_actor(request, link)
     timezone.activate(link.clinic.zone)  # dates on the client's pages are the clinic's
+    activate_for_client(request, link.client)  # words in the client's language
     if link.purpose != Purpose.PROGRESS:
         do_open_portal_link(actor, link)
     if link.purpose == Purpose.SLEEP_DIARY:
@@ -138,6 +141,7 @@ def _appointment_page(
         return _gone(request)
     actor = appointment_actor(request, appointment)
     timezone.activate(appointment.clinic.zone)
+    activate_for_client(request, appointment.client)
     error = ""
     if request.method == "POST" and appointment.status in UPCOMING:
         try:

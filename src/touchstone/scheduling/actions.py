@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from touchstone.accounts.models import StaffMember, hash_token
 from touchstone.audit import writes
@@ -442,9 +443,12 @@ def do_cancel_appointment(
         hours = policy_for(appointment.clinic).cancellation_notice_hours
         raise ValidationError(
             {
-                "status": [
-                    f"Less than {hours} hours before the appointment it can only be cancelled "
-                    "by calling the clinic."
+                "status": [  # the client reads it, in their language (docs/languages.md)
+                    _(
+                        "Less than %(hours)d hours before the appointment it can only be "
+                        "cancelled by calling the clinic."
+                    )
+                    % {"hours": hours}
                 ]
             }
         )

@@ -15,6 +15,8 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from touchstone.accounts.models import StaffMember
 from touchstone.audit.actor import Actor
@@ -32,8 +34,10 @@ from touchstone.scheduling.models import (
 )
 from touchstone.scheduling.slots import Slot, bookable_staff, free_slots
 
-#: What a client is told when the time they chose is gone (never who holds it).
-TAKEN = "Sorry, this time was just taken. Please choose another."
+#: What a client is told when the time they chose is gone (never who holds it). The English
+#: text (``gettext(TAKEN)`` in the client's language); the messages here are the client's
+#: and are translated (docs/languages.md).
+TAKEN = gettext_noop("Sorry, this time was just taken. Please choose another.")
 
 
 class SlotTaken(ValidationError):
@@ -41,7 +45,7 @@ class SlotTaken(ValidationError):
     or no longer inside the policy's window)."""
 
     def __init__(self) -> None:
-        super().__init__({"starts_at": [TAKEN]})
+        super().__init__({"starts_at": [gettext_lazy(TAKEN)]})
 
 
 def online_services(policy: BookingPolicy) -> list[Service]:
@@ -54,20 +58,23 @@ def online_services(policy: BookingPolicy) -> list[Service]:
 def refusal(client: Client, policy: BookingPolicy, now: dt.datetime | None = None) -> str | None:
     """Why ``client`` may not book online now, in words for them; None when they may."""
     if not policy.online_booking:
-        return "This clinic does not take bookings online. Please call the clinic."
+        return _("This clinic does not take bookings online. Please call the clinic.")
     if client.is_archived:
-        return "Please call the clinic to book."
+        return _("Please call the clinic to book.")
     if (
         not policy.new_clients_online
         and not Visit.objects.filter(clinic_id=client.clinic_id, client_id=client.pk).exists()
     ):
-        return "Your first visit is booked by the clinic. Please call the clinic."
+        return _("Your first visit is booked by the clinic. Please call the clinic.")
     upcoming = upcoming_for(client, now).count()
     if upcoming >= policy.max_upcoming_online:
-        return (
-            f"You already have {upcoming} upcoming appointments, the most that can be booked "
-            "online. Please call the clinic to book more."
-        )
+        return ngettext(
+            "You already have %(count)d upcoming appointment, the most that can be booked "
+            "online. Please call the clinic to book more.",
+            "You already have %(count)d upcoming appointments, the most that can be booked "
+            "online. Please call the clinic to book more.",
+            upcoming,
+        ) % {"count": upcoming}
     return None
 
 
@@ -141,7 +148,7 @@ def do_book_online(
     if problem:
         raise ValidationError(problem)
     if service.clinic_id != client.clinic_id or not (service.is_active and service.bookable_online):
-        raise ValidationError({"service": ["This service cannot be booked online."]})
+        raise ValidationError({"service": [_("This service cannot be booked online.")]})
     slot = _slot_at(policy, service, staff_id, start)
     data = {
         "client": client,
@@ -175,12 +182,15 @@ def check_changeable(appointment: Appointment, now: dt.datetime | None = None) -
     not inside the clinic's cancellation notice (then they call the clinic)."""
     now = now or timezone.now()
     if appointment.status not in UPCOMING or appointment.starts_at <= now:
-        raise ValidationError("This appointment can no longer be changed online.")
+        raise ValidationError(_("This appointment can no longer be changed online."))
     if actions.is_late(appointment, now):
         hours = policy_for(appointment.clinic).cancellation_notice_hours
         raise ValidationError(
-            f"Less than {hours} hours before the appointment it can only be moved by calling "
-            "the clinic."
+            _(
+                "Less than %(hours)d hours before the appointment it can only be moved by "
+                "calling the clinic."
+            )
+            % {"hours": hours}
         )
 
 
@@ -213,12 +223,15 @@ def do_cancel_online(
     an ordinary cancellation; inside it only when the client has accepted that it is recorded
     as a late cancellation (``accept_late``), which it then is."""
     if appointment.status not in UPCOMING or appointment.starts_at <= timezone.now():
-        raise ValidationError("This appointment can no longer be cancelled online.")
+        raise ValidationError(_("This appointment can no longer be cancelled online."))
     if actions.is_late(appointment) and not accept_late:
         hours = policy_for(appointment.clinic).cancellation_notice_hours
         raise ValidationError(
-            f"Less than {hours} hours before the appointment a cancellation is a late "
-            "cancellation: tick the box to accept that, or call the clinic."
+            _(
+                "Less than %(hours)d hours before the appointment a cancellation is a late "
+                "cancellation: tick the box to accept that, or call the clinic."
+            )
+            % {"hours": hours}
         )
     return actions.do_cancel_appointment(
         actor, appointment, by_client=True, reason=reason, accept_late=accept_late

@@ -44,7 +44,12 @@
         tooltip: { disableDefaultStyle: true },
         expr: window.vegaExpressionInterpreter
       }).then(function () { el.setAttribute("data-rendered", "true"); })
-        .catch(function (err) { el.textContent = "The chart could not be drawn; the table below has the numbers."; console.error(err); });
+        .catch(function (err) {
+          // The page's own words when it has them (a client's page in their language).
+          el.textContent = el.getAttribute("data-chart-error") ||
+            "The chart could not be drawn; the table below has the numbers.";
+          console.error(err);
+        });
     });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", render); } else { render(); }

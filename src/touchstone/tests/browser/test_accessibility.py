@@ -1,17 +1,21 @@
 """axe-core over the main pages the end-to-end flow does not pass through, for the two
-roles that see most of them. No serious or critical violation is allowed."""
+roles that see most of them, and over a Spanish client's pages. No serious or critical
+violation is allowed."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from touchstone.care.tests.factories import make_episode, make_visit
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.tests.factories import answered
+from touchstone.portal.actions import do_create_portal_link
 from touchstone.tests.browser.axe import serious_violations
+from touchstone.tests.languages import prefer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,4 +71,48 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
             page.locator("[data-chart][data-rendered=true]").first.wait_for()
         screenshot(f"a11y-{username}-{name}")
         problems.extend(f"{path}: {v}" for v in serious_violations(page))
+    assert problems == [], "\n".join(problems)
+
+
+def test_a_spanish_clients_pages_are_in_spanish_and_have_no_serious_violations(
+    cast: Cast, live_server: Any, page: Any, screenshot: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """Every page a Spanish client's links open: lang="es" on the page, and axe-core clean
+    (docs/languages.md)."""
+    client = prefer(monkeypatch, _client_with_history(cast), "es")
+    expires = timezone.now() + dt.timedelta(days=7)
+    tess = actor_of(cast.tess)
+
+    def link(purpose: str, *instruments: str) -> str:
+        made = do_create_portal_link(tess, client, purpose, list(instruments), expires)
+        return f"{live_server.url}/p/{made.token}/"
+
+    questionnaire = link("questionnaires", "phq9")
+    pages = {
+        "fill": questionnaire,
+        "progress": link("progress"),
+        "diary": link("sleep_diary"),
+        "booking": link("booking"),
+        # No client known: the browser's language, or the switch (here).
+        "gone": f"{live_server.url}/p/no-such-link/?lang=es",
+    }
+    problems = []
+    for name, url in pages.items():
+        page.goto(url)
+        assert page.locator("html").get_attribute("lang") == "es", name
+        if page.locator("[data-chart]").count():
+            page.locator("[data-chart][data-rendered=true]").first.wait_for()
+        screenshot(f"a11y-es-{name}")
+        problems.extend(f"{name}: {v}" for v in serious_violations(page))
+    # Item 9 answered: the thanks page with the crisis resources, in Spanish.
+    page.goto(questionnaire)
+    for fieldset in page.locator("fieldset.question").all():
+        fieldset.locator("input[type=radio]").nth(1).check()
+    page.get_by_role("button", name="Enviar mis respuestas").click()
+    page.get_by_role(
+        "heading", name="Si está pensando en hacerse daño, hay ayuda ahora mismo"
+    ).wait_for()
+    assert page.get_by_text("oprima 2").count() == 1
+    screenshot("a11y-es-thanks-risk")
+    problems.extend(f"thanks: {v}" for v in serious_violations(page))
     assert problems == [], "\n".join(problems)
