@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "touchstone.billing",
     "touchstone.network",
     "touchstone.claims",
+    "touchstone.record",
     "touchstone.operations",
     "touchstone.logs",
     "touchstone.jobs",

@@ -347,31 +347,6 @@ def test_it_keeps_visit_notes_from_the_front_desk(cast: Cast):
     assert http.get(f"/clients/{visit.client_id}/intake/").status_code == 403
 
 
-def test_it_lists_visits_with_a_query_count_that_does_not_grow(cast: Cast):
-    client = make_client(cast.harbour)
-    episode = make_episode(cast.harbour, client=client)
-    http = cast.browser_for(cast.tess)
-    make_visit(cast.harbour, client=client, episode=episode)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as one:
-        http.get(f"/clients/{client.pk}/visits/")
-    for _ in range(10):
-        make_visit(cast.harbour, client=client, episode=episode, therapist=cast.bob)
-    with CaptureQueriesContext(connection) as eleven:
-        assert http.get(f"/clients/{client.pk}/visits/").status_code == 200
-    assert len(eleven) == len(one)
-
-
-def test_it_shows_the_care_panel_on_the_client_page(cast: Cast):
-    client = make_client(cast.harbour)
-    make_episode(cast.harbour, client=client, title="Sleep and tension")
-    make_medication(cast.harbour, client=client)
-    page = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/").content
-    assert b"Sleep and tension" in page and b"Sertraline (psychotropic)" in page
-
-
 def test_it_audits_opening_an_edit_form_that_shows_the_clinical_record(cast: Cast):
     client = make_client(cast.harbour)
     Intake.objects.create(clinic=cast.harbour, client=client, presenting_concerns="Low mood")
