@@ -45,6 +45,7 @@ from touchstone.care.models import (
     Medication,
     Visit,
     VisitAddendum,
+    VisitStatus,
 )
 from touchstone.care.selectors import current_screen, overdue_unsigned_visits, plan_suggestions
 from touchstone.clients.access import get_client_for
@@ -463,6 +464,9 @@ def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
     initial: dict[str, Any] = {
         "starts_at": timezone.localtime().replace(second=0, microsecond=0),
         "episode": open_episode,
+        # A visit recorded now is being given or was just given: booking ahead is the
+        # calendar's (an appointment), so the form starts at "Completed", not "Scheduled".
+        "status": VisitStatus.COMPLETED,
     }
     if request.member.can("care.edit"):  # the caller treats: default them as therapist
         initial["therapist"] = request.member

@@ -363,3 +363,11 @@ def test_it_audits_opening_an_edit_form_that_shows_the_clinical_record(cast: Cas
         assert http.get(url).status_code == 200
         read = AuditEvent.objects.filter(object_type=object_type, action="read")
         assert read.filter(detail="edit form").exists(), url
+
+
+def test_a_visit_recorded_now_starts_as_completed_not_scheduled(cast: Cast):
+    # Issue 17 §4: booking ahead is the calendar's; the visit form documents the visit given.
+    client = make_client(cast.harbour)
+    page = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/visits/new/")
+    assert page.context["form"]["status"].value() == "completed"
+    assert '<option value="completed" selected>' in page.content.decode()
