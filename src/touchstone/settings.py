@@ -281,6 +281,8 @@ PHONE_REGION = env_str("PHONE_REGION", "US")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# Dates as ISO 8601 and a 24-hour clock on every page (touchstone/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["touchstone.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
