@@ -68,15 +68,15 @@ def appointments_page(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(member, client_id)
     rows = client_appointments(member, client)
     now = timezone.now()
-    upcoming = [a for a in reversed(rows) if a.status in UPCOMING and a.ends_at >= now]
+    coming = {a.pk for a in rows if a.status in UPCOMING and a.ends_at >= now}
     record(request.actor, Action.READ, client, detail="appointments")
     return render(
         request,
         "record/appointments.html",
         {
             "client": client,
-            "upcoming": upcoming,
-            "past": [a for a in rows if a not in upcoming],
+            "upcoming": [a for a in reversed(rows) if a.pk in coming],  # soonest first
+            "past": [a for a in rows if a.pk not in coming],  # newest first
         },
     )
 
