@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from touchstone.accounts.roles import role_has
@@ -77,12 +78,13 @@ def test_each_role_opens_its_tabs_of_the_client_record(
 
     problems: list[str] = []
     for tab in allowed:
-        page.get_by_role("navigation", name="Client record").get_by_role(
+        link = page.get_by_role("navigation", name="Client record").get_by_role(
             "link", name=tab.label, exact=True
-        ).click()
-        current = page.locator('.record-tabs a[aria-current="page"]')
-        current.wait_for()
-        assert current.inner_text() == tab.label
+        )
+        with page.expect_navigation():
+            link.click()
+        assert page.url == f"{url}{reverse(tab.url_name, args=[client.pk])}"
+        assert page.locator('.record-tabs a[aria-current="page"]').inner_text() == tab.label
         assert page.get_by_role("heading", level=1).inner_text().startswith("Lena Marsh")
         if page.locator("[data-chart]").count():
             page.locator("[data-chart][data-rendered=true]").first.wait_for()
