@@ -94,6 +94,10 @@ def test_each_role_opens_its_tabs_of_the_client_record(
     # On a phone the tab bar wraps: the Overview never scrolls sideways.
     page.set_viewport_size(PHONE)
     page.goto(f"{url}/clients/{client.pk}/")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"overview is {width} px wide at {PHONE['width']} px"
     screenshot(f"record-{member.role}-overview-phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className)"
+    )
+    assert width <= PHONE["width"], f"overview is {width} px wide at 390 px: {wide}"
