@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "touchstone.billing",
     "touchstone.network",
     "touchstone.claims",
+    "touchstone.record",
     "touchstone.operations",
     "touchstone.logs",
     "touchstone.jobs",
@@ -289,6 +290,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 # The catalogues, compiled .mo committed beside each .po (a server needs no gettext tools).
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Dates as ISO 8601 and a 24-hour clock on every page (touchstone/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["touchstone.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

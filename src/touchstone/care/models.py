@@ -523,6 +523,16 @@ class Visit(ClinicOwned):
         return f"Visit {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     @property
+    def tense_regions(self) -> list[str]:
+        """The body map in words, most tense first: ``["Right shoulder: severe", ...]``."""
+        regions = sorted(bodymap.compact(self.body_map or {}).items(), key=lambda r: (-r[1], r[0]))
+        return [
+            f"{bodymap.BY_CODE[code].label}: {bodymap.LEVEL_LABELS[level]}"
+            for code, level in regions
+            if code in bodymap.BY_CODE
+        ]
+
+    @property
     def ends_at(self) -> dt.datetime:
         return self.starts_at + dt.timedelta(minutes=self.duration_min)
 

@@ -28,7 +28,6 @@ from touchstone.care.models import (
 from touchstone.clients.models import POSTPARTUM_WEEKS, Client
 from touchstone.instruments import catalogue as instruments
 
-LAST_VISITS = 5
 #: How many overdue unsigned notes the home page lists (the rest are behind a link).
 UNSIGNED_SHOWN = 5
 #: The home page counts overdue notes up to this many and then says "100+": counting a
@@ -116,9 +115,16 @@ def current_screen(member: StaffMember, client: Client) -> ContraindicationScree
     )
 
 
+def has_episode(member: StaffMember, client: Client) -> bool:
+    """Whether the client has an episode of care (what progress reports and superbills are
+    built on): one query."""
+    return Episode.objects.for_member(member).filter(client_id=client.pk).exists()
+
+
 @dataclass
 class CareSummary:
-    """What the client page shows of care; fields stay empty when the role may not see them."""
+    """What the client record's Chart tab shows of care; fields stay empty when the role may
+    not see them."""
 
     current_screen: ContraindicationScreen | None
     can_view: bool
@@ -127,13 +133,12 @@ class CareSummary:
     intake: Intake | None = None
     open_episode: Episode | None = None
     episodes: list[Episode] = field(default_factory=list)
-    last_visits: list[Visit] = field(default_factory=list)
     current_medications: list[Medication] = field(default_factory=list)
 
 
 def client_care_summary(member: StaffMember, client: Client) -> CareSummary:
-    """Current screen, intake, episodes (diagnoses for clinicians), current medications and
-    the last visits: at most six queries, whatever the number of rows."""
+    """Current screen, intake, episodes (diagnoses for clinicians) and current medications:
+    at most five queries, whatever the number of rows."""
     summary = CareSummary(
         current_screen=current_screen(member, client),
         can_view=member.can("care.view"),
@@ -156,12 +161,6 @@ def client_care_summary(member: StaffMember, client: Client) -> CareSummary:
         for m in Medication.objects.for_member(member).filter(client_id=client.pk)
         if m.stopped_on is None or m.stopped_on >= today
     ]
-    summary.last_visits = list(
-        Visit.objects.for_member(member)
-        .filter(client_id=client.pk)
-        .select_related("therapist__user")
-        .order_by("-starts_at", "-id")[:LAST_VISITS]
-    )
     return summary
 
 
@@ -209,6 +208,17 @@ def ratings_series(member: StaffMember, client: Client) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def visit_page(member: StaffMember, client: Client) -> QuerySet[Visit]:
+    """Every visit of the client, newest first, with its therapist and episode, for paging
+    (the client record's Chart tab)."""
+    return (
+        Visit.objects.for_member(member)
+        .filter(client_id=client.pk)
+        .select_related("therapist__user", "episode")
+        .order_by("-starts_at", "-id")
+    )
 
 
 def visit_timeline(member: StaffMember, client: Client) -> list[Visit]:

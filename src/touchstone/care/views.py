@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -44,6 +45,7 @@ from touchstone.care.models import (
     Medication,
     Visit,
     VisitAddendum,
+    VisitStatus,
 )
 from touchstone.care.selectors import current_screen, overdue_unsigned_visits, plan_suggestions
 from touchstone.clients.access import get_client_for
@@ -423,21 +425,10 @@ def diagnosis_create(request: MemberRequest, episode_id: int) -> HttpResponse:
 
 @requires("care.view")
 def visit_list(request: MemberRequest, client_id: int) -> HttpResponse:
+    """Moved: the visits are the client record's Chart tab; old links keep working."""
     client = get_client_for(request.member, client_id)
-    visits = (
-        Visit.objects.for_member(request.member)
-        .filter(client_id=client.pk)
-        .select_related("therapist__user", "episode")
-        .order_by("-starts_at", "-id")
-    )
-    page = Paginator(visits, PAGE_SIZE).get_page(request.GET.get("page"))
-    record(
-        request.actor,
-        Action.LIST,
-        object_type="care.visit",
-        detail=f"client {client.pk}, page {page.number}, {len(page.object_list)} rows",
-    )
-    return render(request, "care/visit_list.html", {"client": client, "page": page})
+    query = f"?{request.GET.urlencode()}" if request.GET else ""
+    return redirect(reverse("record:chart", args=[client.pk]) + query)
 
 
 def _visit_form_page(
@@ -473,6 +464,9 @@ def visit_create(request: MemberRequest, client_id: int) -> HttpResponse:
     initial: dict[str, Any] = {
         "starts_at": timezone.localtime().replace(second=0, microsecond=0),
         "episode": open_episode,
+        # A visit recorded now is being given or was just given: booking ahead is the
+        # calendar's (an appointment), so the form starts at "Completed", not "Scheduled".
+        "status": VisitStatus.COMPLETED,
     }
     if request.member.can("care.edit"):  # the caller treats: default them as therapist
         initial["therapist"] = request.member

@@ -69,12 +69,19 @@ def coverage(request: MemberRequest, client_id: int) -> HttpResponse:
                 messages.success(request, "Coverage saved.")
                 return redirect("claims:coverage", client_id=client.pk)
     record(request.actor, Action.READ, client, detail="coverage")
+    claims = (
+        Claim.objects.for_member(request.member)
+        .filter(client=client)
+        .select_related("coverage__payer", "rendering__user")
+        .order_by("-number")
+    )
     return render(
         request,
         "claims/coverage.html",
         {
             "client": client,
             "coverages": Coverage.objects.filter(client=client).select_related("payer"),
+            "claims": claims if request.member.can("claims.view") else None,
             "form": form,
         },
     )

@@ -92,9 +92,12 @@ def client_edit(request: MemberRequest, client_id: int) -> HttpResponse:
 
 
 @requires("clients.archive")
-@require_POST
 def client_archive(request: MemberRequest, client_id: int) -> HttpResponse:
+    """Asks first (GET: the confirmation page), archives on the confirmation's POST."""
     client = get_client_for(request.member, client_id)
+    if request.method != "POST" or client.is_archived:
+        record(request.actor, Action.READ, client, detail="archive confirmation")
+        return render(request, "clients/archive.html", {"client": client})
     actions.do_archive_client(request.actor, client)
     messages.success(request, "Client archived. Nothing was deleted; restore at any time.")
     return redirect("record:client", client_id=client_id)

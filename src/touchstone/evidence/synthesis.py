@@ -17,6 +17,7 @@ from typing import Any
 
 from touchstone.accounts.models import Clinic
 from touchstone.evidence.models import Study
+from touchstone.instruments.catalogue import short_name
 from touchstone.outcomes.analytics import OutcomeFilters, clinic_outcomes
 from touchstone.science.meta.compat import Compatibility, PoolableEffect, check_poolable
 from touchstone.science.meta.models import MetaResult, rma
@@ -69,7 +70,7 @@ def clinic_row(clinic: Clinic, instrument_id: str) -> dict[str, Any] | None:
     domain, scale = PRACTICE_INSTRUMENTS[instrument_id]
     return {
         "key": f"clinic-{instrument_id}",
-        "label": f"{PRACTICE_LABEL}, {instrument_id.upper()} pre-post",
+        "label": f"{PRACTICE_LABEL}, {short_name(instrument_id)} pre-post",
         "yi": effect.g,
         "vi": effect.variance,
         "kind": "practice",

@@ -22,9 +22,14 @@ class StartForm(forms.Form):
         initial=Mode.TABLET,
     )
 
-    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, clinic: Clinic, initial_instrument: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument_id"].choices = instruments.choices(clinic)  # type: ignore[attr-defined]
+        choices = instruments.choices(clinic)
+        self.fields["instrument_id"].choices = choices  # type: ignore[attr-defined]
+        if initial_instrument in {value for value, _ in choices}:
+            self.fields["instrument_id"].initial = initial_instrument
 
 
 def _item_field(item: Item) -> forms.Field:
@@ -136,8 +141,8 @@ class DefinitionForm(forms.Form):
         label="Definition (JSON)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false"}),
-        help_text="The format of the shipped definitions (docs/instruments.md), checked "
-        'against the same JSON Schema; "validated": false and licence status "own".',
+        help_text="The format of the questionnaires Touchstone ships, checked by the same "
+        'rules; "validated": false and licence status "own".',
     )
     upload = forms.FileField(label="…or upload the JSON file", required=False)
 

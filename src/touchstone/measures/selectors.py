@@ -3,15 +3,17 @@ client record (fixed query counts)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from touchstone.accounts.models import StaffMember
 from touchstone.care.models import Episode
+from touchstone.care.plans import instruments_due
 from touchstone.clients.models import Client
 from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument, short_name
@@ -30,6 +32,49 @@ def open_alerts(member: StaffMember) -> list[RiskAlert]:
         .open()
         .select_related("client", "assigned_to__user", "administration")
     )
+
+
+def client_open_alerts(member: StaffMember, client: Client) -> list[RiskAlert]:
+    """The client's open risk alerts, oldest first, with who handles each: one query."""
+    return list(
+        RiskAlert.objects.for_member(member)
+        .open()
+        .filter(client_id=client.pk)
+        .select_related("assigned_to__user")
+        .order_by("raised_at", "id")
+    )
+
+
+def plan_due_ids(member: StaffMember, client: Client, today: dt.date) -> list[str]:
+    """The instruments the client's open episodes' plans make due by ``today`` (intake and
+    periodic: ``care.plans.instruments_due``), most overdue first: what the questionnaire and
+    private-link forms pre-select. Two queries. The per-visit instruments are left to the
+    visit's own link (``portal.delivery``) and the home page's due list."""
+    episodes = list(
+        Episode.objects.for_member(member).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=today),
+            client_id=client.pk,
+            started_on__lte=today,
+        )
+    )
+    if not episodes:
+        return []
+    last = {
+        instrument_id: timezone.localdate(when)
+        for instrument_id, when in Administration.objects.for_member(member)
+        .completed()
+        .filter(client_id=client.pk, completed_at__isnull=False)
+        .values("instrument_id")
+        .annotate(last=Max("completed_at"))
+        .values_list("instrument_id", "last")
+        .order_by()
+    }
+    due: dict[str, int] = {}
+    for episode in episodes:
+        completed = {k: v for k, v in last.items() if v >= episode.started_on}
+        for item in instruments_due(episode, today, completed):
+            due[item.instrument_id] = max(due.get(item.instrument_id, 0), item.days_overdue)
+    return sorted(due, key=lambda i: (-due[i], i))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from touchstone.accounts.access import TABLET_LOCK, MemberRequest, requires, tablet_ok
 from touchstone.audit.log import record
@@ -16,13 +17,18 @@ from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.forms import AnswersForm, CloseAlertForm, StartForm
 from touchstone.measures.instruments import definition_for
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
+from touchstone.measures.selectors import plan_due_ids
 from touchstone.science.instruments import Item
 
 
 @requires("measures.give")
 def start(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = StartForm(request.POST or None, clinic=client.clinic)
+    # "Give now" names the questionnaire; else the plan's most overdue one is pre-selected.
+    wanted = request.GET.get("instrument") or next(
+        iter(plan_due_ids(request.member, client, timezone.localdate())), None
+    )
+    form = StartForm(request.POST or None, clinic=client.clinic, initial_instrument=wanted)
     if request.method == "POST" and form.is_valid():
         try:
             administration = actions.do_start_administration(

@@ -31,7 +31,7 @@ from django.utils import timezone
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.care.models import Episode
 from touchstone.clients.models import Client
-from touchstone.measures.instruments import instrument
+from touchstone.measures.instruments import instrument, short_name
 from touchstone.measures.models import Administration, Status
 from touchstone.outcomes.analytics import raw_frame
 from touchstone.outcomes.models import TrajectoryFit
@@ -183,7 +183,7 @@ def _spec(instrument_id: str, grid: list[dict[str, Any]], rows: list[dict[str, A
                 "mark": {"type": "area", "opacity": 0.25, "color": "#2d6a75"},
                 "encoding": {
                     "x": {"field": "week", "type": "quantitative", "title": "Weeks since baseline"},
-                    "y": {"field": "lower", **y, "title": f"{instrument_id.upper()} total"},
+                    "y": {"field": "lower", **y, "title": f"{short_name(instrument_id)} total"},
                     "y2": {"field": "upper"},
                 },
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -18,6 +19,10 @@ class PortalLinkForm(forms.Form):
         min_value=1, max_value=14, initial=3, label="Link works for (days)"
     )
 
-    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, clinic: Clinic, due: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument_ids"].choices = instruments.choices(clinic)  # type: ignore[attr-defined]
+        choices = instruments.choices(clinic)
+        self.fields["instrument_ids"].choices = choices  # type: ignore[attr-defined]
+        offered = {value for value, _ in choices}
+        # What the measurement plan makes due is ticked; staff may untick or add.
+        self.fields["instrument_ids"].initial = [i for i in due if i in offered]

@@ -26,6 +26,7 @@ from touchstone.measures.forms import AnswersForm
 from touchstone.measures.instruments import definition_for
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
+from touchstone.measures.selectors import plan_due_ids
 from touchstone.portal.access import appointment_actor, portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
@@ -192,7 +193,11 @@ def _created(request: MemberRequest, link: PortalLink) -> HttpResponse:
 @requires("measures.give")
 def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = PortalLinkForm(request.POST or None, clinic=client.clinic)
+    form = PortalLinkForm(
+        request.POST or None,
+        clinic=client.clinic,
+        due=plan_due_ids(request.member, client, timezone.localdate()),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             link = do_create_portal_link(

@@ -163,6 +163,28 @@ def appointments_today(member: StaffMember, day: dt.date) -> list[Appointment]:
     )
 
 
+def client_appointments(member: StaffMember, client: Client) -> list[Appointment]:
+    """Every appointment of the client, newest first, with staff, service, location and room
+    joined: the client record's Appointments tab. One query."""
+    return list(
+        Appointment.objects.for_member(member)
+        .filter(client_id=client.pk)
+        .select_related("staff__user", "service", "location", "room")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def next_appointment(member: StaffMember, client: Client, now: dt.datetime) -> Appointment | None:
+    """The client's next booked or confirmed appointment after ``now``, or None: one query."""
+    return (
+        Appointment.objects.for_member(member)
+        .filter(client_id=client.pk, status__in=list(UPCOMING), starts_at__gte=now)
+        .select_related("staff__user", "service", "location", "room")
+        .order_by("starts_at", "id")
+        .first()
+    )
+
+
 def appointments_to_remind(
     clinic: Clinic, start: dt.datetime, end: dt.datetime
 ) -> QuerySet[Appointment]:

@@ -342,6 +342,8 @@ NO_EVENT: dict[str, str] = {
     "physiology:import": "the upload is only kept in the session for the mapping step, which "
     "shows the preview (audited read) and writes the rows (audited write)",
     "interop:research": "the export page holds only its button; the download is audited",
+    "care:visit_list": "the old visit list only redirects to the client record's Chart tab, "
+    "which records the read",
 }
 
 

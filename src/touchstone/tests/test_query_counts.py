@@ -176,6 +176,11 @@ def _counts(cast: Cast) -> dict[str, int]:
         "/clients/?q=Synthetic",
         f"/clients/{client_id}/",
         f"/clients/{client_id}/progress/",
+        # The client record's other tabs these three roles open (issue 17 §1).
+        f"/clients/{client_id}/appointments/",
+        f"/clients/{client_id}/chart/",
+        f"/clients/{client_id}/physiology/",
+        f"/clients/{client_id}/documents/",
         "/outcomes/",
         "/outcomes/details/",
         "/outcomes/deteriorated/",

@@ -19,6 +19,7 @@ from touchstone.audit.models import Action
 from touchstone.care.actions import do_update_episode
 from touchstone.care.models import Episode
 from touchstone.clients.models import Client
+from touchstone.instruments.catalogue import short_name
 from touchstone.science.trials import allocation, new_seed, seed_commitment, stratum_label
 from touchstone.trials import protocol as proto
 from touchstone.trials.models import (
@@ -234,7 +235,7 @@ def do_enrol_client(
             before = [(t, v) for t, v in scores if earliest <= t <= now]
             if not before:
                 raise ValidationError(
-                    f"Record a baseline {plan['instrument_id'].upper()} within "
+                    f"Record a baseline {short_name(plan['instrument_id'])} within "
                     f"{plan['baseline_days']} days before enrolling."
                 )
             cut = protocol["randomisation"]["stratify_baseline_at"]

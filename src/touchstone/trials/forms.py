@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 
 from touchstone.clients.models import Client
+from touchstone.instruments.catalogue import short_name
 from touchstone.science.instruments.loader import instrument_ids
 from touchstone.trials.models import Design, ExclusionReason
 
 
 def _primary_choices() -> list[tuple[str, str]]:
-    return [(i, i.upper()) for i in instrument_ids() if not i.startswith("rating")]
+    return [(i, short_name(i)) for i in instrument_ids() if not i.startswith("rating")]
 
 
 class ProtocolForm(forms.Form):

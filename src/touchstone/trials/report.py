@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from touchstone.instruments.catalogue import short_name
 from touchstone.science.trials import ConsortFlow, TrialAnalysis, analyse
 from touchstone.trials.models import ConsentText, ControlledStudy, ProtocolVersion
 from touchstone.trials.selectors import Row, arrays, dataset, flow
@@ -93,7 +94,7 @@ def _checklist(
         (
             "6a",
             "Primary outcome",
-            f"{o['instrument_id'].upper()} at {o['weeks']} weeks "
+            f"{short_name(o['instrument_id'])} at {o['weeks']} weeks "
             f"(± {o['window_days']} days), baseline within {o['baseline_days']} days before "
             "enrolment",
         ),

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from touchstone.audit.models import AuditEvent
+from touchstone.care.tests.factories import make_episode
 from touchstone.conftest import Cast, make_client
 from touchstone.measures.models import Administration, RiskAlert
 from touchstone.measures.tests.factories import answered
@@ -194,3 +195,26 @@ def test_it_shows_the_alert_reason_on_the_result_page_only_to_clinicians(cast: C
         assert "Risk alert" in page and "Risk item answered positively" not in page
     assert cast.browser_for(cast.fiona).get(url).status_code == 403  # no scores at all
     assert "Risk item answered positively" in cast.browser_for(cast.bob).get(url).content.decode()
+
+
+def test_give_now_opens_the_questionnaire_the_clinician_chose(cast: Cast):
+    # Issue 17 §4: "Give now" on a due GAD-7 opened the form at the first instrument.
+    client = make_client(cast.harbour)
+    page = cast.browser_for(cast.bob).get(
+        f"/clients/{client.pk}/questionnaires/new/?instrument=gad7"
+    )
+    assert page.context["form"]["instrument_id"].value() == "gad7"
+    assert '<option value="gad7" selected>' in page.content.decode()
+
+
+def test_the_questionnaire_form_starts_at_what_the_plan_makes_due(cast: Cast):
+    client = make_client(cast.harbour)
+    make_episode(cast.harbour, client, plan_intake=["gad7"], plan_periodic=[])
+    page = cast.browser_for(cast.bob).get(f"/clients/{client.pk}/questionnaires/new/")
+    assert page.context["form"]["instrument_id"].value() == "gad7"
+
+
+def test_an_unknown_chosen_questionnaire_is_not_preselected(cast: Cast):
+    client = make_client(cast.harbour)
+    page = cast.browser_for(cast.bob).get(f"/clients/{client.pk}/questionnaires/new/?instrument=x")
+    assert page.status_code == 200 and page.context["form"]["instrument_id"].value() is None

@@ -197,3 +197,15 @@ def test_a_link_stays_dead_when_an_archived_client_is_restored(cast: Cast):
     assert link.revoked_at is not None
     alice.post(f"/clients/{link.client_id}/restore/")
     assert HttpClient().get(path).status_code == 404
+
+
+def test_the_private_link_form_ticks_what_the_measurement_plan_makes_due(cast: Cast):
+    # Issue 17 §4: the link form pre-selects the plan's due questionnaires.
+    client = make_client(cast.harbour)
+    make_episode(cast.harbour, client, plan_intake=["phq9", "gad7"], plan_periodic=[])
+    answered(client, cast.tess, "phq9", [0] * 9)  # intake PHQ-9 done: only the GAD-7 is due
+    page = cast.browser_for(cast.fiona).get(f"/clients/{client.pk}/links/new/")
+    assert page.context["form"]["instrument_ids"].value() == ["gad7"]
+    html = page.content.decode()
+    assert re.search(r'<input[^>]*value="gad7"[^>]*checked', html)
+    assert not re.search(r'<input[^>]*value="phq9"[^>]*checked', html)

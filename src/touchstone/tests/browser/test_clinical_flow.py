@@ -106,6 +106,9 @@ def test_a_clinician_and_a_client_go_through_a_course_of_care(
 
     # A private link for PHQ-9.
     page.goto(f"{url}/clients/{client_id}/links/new/")
+    # The form ticks what the plan makes due (PHQ-9 and GAD-7 at intake): this link carries
+    # the PHQ-9 only.
+    page.get_by_label(re.compile(r"GAD-7\)")).uncheck()
     page.get_by_label(re.compile(r"PHQ-9\)")).check()
     page.get_by_role("button", name="Create link").click()
     link = page.locator("#portal-link").input_value()

@@ -37,7 +37,7 @@ def test_a_therapist_uploads_hrv_and_sees_the_progress_chart(
     rr.write_text("rr_ms\n" + "\n".join(str(800 + (i % 2) * 40) for i in range(300)))
     _sign_in(page, live_server, "tess")
     page.goto(f"{live_server.url}/clients/{client.pk}/")
-    page.get_by_role("link", name="Body measures").click()
+    page.get_by_role("navigation", name="Client record").get_by_role("link", name="Body").click()
     page.get_by_role("link", name="Upload an HRV recording").click()
     page.get_by_label("RR-interval file").set_input_files(str(rr))
     when = (timezone.localtime() - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
