@@ -37,6 +37,7 @@ from touchstone.measures.models import (
 from touchstone.science.instruments import (
     AnswerError,
     DefinitionError,
+    Instrument,
     UnknownInstrumentError,
     merge_texts,
     parse_definition,
@@ -45,7 +46,7 @@ from touchstone.science.instruments import (
 
 
 def do_start_administration(
-    actor: Actor, client: Client, instrument_id: str, mode: str
+    actor: Actor, client: Client, instrument_id: str, mode: str, language: str | None = None
 ) -> Administration:
     """Start giving ``instrument_id`` to ``client`` in ``mode``.
 
@@ -53,6 +54,10 @@ def do_start_administration(
     no text needs the clinic's licensed text; the administration keeps the text version shown.
     The API and imports carry answer values only and need no text. A clinic's own instrument
     is given only by that clinic.
+
+    ``language`` (default: the client's preferred language) is the one asked for; the
+    administration records the language it is given in: that one when the definition (or the
+    clinic's licensed text) has it, else the definition's own ("available in English only").
     """
     try:
         definition = instrument(instrument_id)
@@ -68,9 +73,12 @@ def do_start_administration(
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
     if client.is_archived:
         raise ValidationError("This client is archived; restore them before giving questionnaires.")
+    wanted = language or client.preferred_language
     text = None
     if mode in READ_MODES and not ships_text(definition):
-        text = current_text(client.clinic_id, instrument_id, definition.language)
+        text = current_text(client.clinic_id, instrument_id, wanted)
+        if text is None and wanted != definition.language:
+            text = current_text(client.clinic_id, instrument_id, definition.language)
         if text is None:
             raise ValidationError(
                 {
@@ -84,12 +92,22 @@ def do_start_administration(
         client=client,
         instrument_id=instrument_id,
         instrument_version=definition.version,
-        language=definition.language if text is None else text.language,
+        language=given_language(definition, wanted) if text is None else text.language,
         text=text,
         mode=mode,
         created_by=actor.member,
     )
     return writes.save(actor, administration, Action.CREATE, detail=f"{instrument_id}, {mode}")
+
+
+def given_language(definition: Instrument, wanted: str) -> str:
+    """The language ``definition`` is given in when ``wanted`` (BCP 47) is asked for:
+    ``wanted`` (or its primary language: "es-US" is "es") when the definition has an official
+    translation in it, else its own."""
+    for candidate in (wanted, wanted.split("-")[0].lower()):
+        if candidate in definition.languages:
+            return candidate
+    return definition.language
 
 
 def do_save_answers(

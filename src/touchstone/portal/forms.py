@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from touchstone.accounts.models import Clinic
+from touchstone.clients.models import Client, language_choices
 from touchstone.measures import instruments
 
 
@@ -18,6 +19,15 @@ class PortalLinkForm(forms.Form):
         min_value=1, max_value=14, initial=3, label="Link works for (days)"
     )
 
-    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+    language = forms.ChoiceField(
+        label="Language of the questionnaires",
+        required=False,
+        help_text="The client's preferred language unless you change it. A questionnaire "
+        "without an official translation is given in English, and says so.",
+    )
+
+    def __init__(self, *args: Any, clinic: Clinic, client: Client, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["instrument_ids"].choices = instruments.choices(clinic)  # type: ignore[attr-defined]
+        self.fields["language"].choices = language_choices()  # type: ignore[attr-defined]
+        self.fields["language"].initial = client.preferred_language

@@ -81,7 +81,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         )
 
     administrations = list(
-        link.administrations.filter(status=Status.IN_PROGRESS).select_related("text")
+        link.administrations.filter(status=Status.IN_PROGRESS).select_related("text", "client")
     )
     forms = [
         (
@@ -188,7 +188,7 @@ def _created(request: MemberRequest, link: PortalLink) -> HttpResponse:
 @requires("measures.give")
 def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = PortalLinkForm(request.POST or None, clinic=client.clinic)
+    form = PortalLinkForm(request.POST or None, clinic=client.clinic, client=client)
     if request.method == "POST" and form.is_valid():
         try:
             link = do_create_portal_link(
@@ -197,6 +197,7 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
                 Purpose.QUESTIONNAIRES,
                 form.cleaned_data["instrument_ids"],
                 timezone.now() + timedelta(days=form.cleaned_data["valid_days"]),
+                form.cleaned_data["language"] or None,  # blank: the client's language
             )
         except ValidationError as error:
             form.add_error(None, error)
