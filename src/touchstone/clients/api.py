@@ -5,8 +5,8 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from pydantic import field_validator
 from ninja.pagination import paginate
+from pydantic import field_validator
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
@@ -28,10 +28,7 @@ Pregnancy = Literal["", "not_pregnant", "pregnant", "postpartum", "unknown"]
 Menopause = Literal["", "pre", "peri", "post", "unknown"]
 #: The client's language (BCP 47): one of settings.LANGUAGES (clients/models.py); an unknown
 #: code is a 422, like any value outside a value set.
-LANGUAGE_FIELD: dict[str, Any] = {
-    "max_length": 8,
-    "description": f"The client's language (BCP 47): {', '.join(language_codes())}.",
-}
+LANGUAGE_HELP = f"The client's language (BCP 47): {', '.join(language_codes())}."
 
 
 def _known_language(value: str) -> str:
@@ -100,7 +97,7 @@ class ClientIn(Schema):
     menopause_status: Menopause = ""
     message_channel: Literal["email", "sms"] = "email"
     messages_opt_out: bool = False
-    preferred_language: str = Field("en", **LANGUAGE_FIELD)
+    preferred_language: str = Field("en", max_length=8, description=LANGUAGE_HELP)
 
     _language = field_validator("preferred_language")(_known_language)
 
@@ -136,7 +133,7 @@ class ClientPatch(Schema):
     menopause_status: Menopause = omittable()
     message_channel: Literal["email", "sms"] = omittable()
     messages_opt_out: bool = omittable()
-    preferred_language: str = omittable(**LANGUAGE_FIELD)
+    preferred_language: str = omittable(max_length=8, description=LANGUAGE_HELP)
 
     _language = field_validator("preferred_language")(_known_language)
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import ClassVar
 
-from django.conf import settings
+from django.conf import global_settings, settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -106,7 +106,7 @@ def language_choices() -> list[tuple[str, str]]:
     """The languages a client's pages and questionnaires can be in: ``settings.LANGUAGES`` when
     the project sets it, else English and Spanish. A callable, so that adding a language to the
     settings needs no migration (Django 5 ``choices`` may be callable)."""
-    if settings.is_overridden("LANGUAGES"):
+    if settings.LANGUAGES != global_settings.LANGUAGES:  # set by the project
         return [(code, str(name)) for code, name in settings.LANGUAGES]
     return list(DEFAULT_LANGUAGES)
 

@@ -50,17 +50,25 @@ def test_a_spanish_speaking_client_answers_phq9_in_spanish_and_item_9_raises_the
     client_page = phone.new_page()
     client_page.goto(url)
     form = client_page.locator("form.questionnaire")
-    form.get_by_role("heading", name="Cuestionario sobre la salud del paciente-9 (PHQ-9)").wait_for()
+    form.get_by_role(
+        "heading", name="Cuestionario sobre la salud del paciente-9 (PHQ-9)"
+    ).wait_for()
     assert form.get_by_text(
         "Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido a los "
         "siguientes problemas?"
     ).is_visible()
     questions = form.locator("fieldset.question")
-    assert questions.nth(0).locator("legend").inner_text().endswith(
-        "Poco interés o placer en hacer cosas"
+    assert (
+        questions.nth(0)
+        .locator("legend")
+        .inner_text()
+        .endswith("Poco interés o placer en hacer cosas")
     )
-    assert questions.nth(8).locator("legend").inner_text().endswith(
-        "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera"
+    assert (
+        questions.nth(8)
+        .locator("legend")
+        .inner_text()
+        .endswith("Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera")
     )
     assert client_page.locator("div.items[lang=es]").count() == 1
     for i in range(9):

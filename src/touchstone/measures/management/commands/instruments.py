@@ -97,8 +97,6 @@ class Command(BaseCommand):
                     f"{', '.join(inst.languages)} only."
                 )
         else:
-            listed = [
-                i for i in all_instruments().values() if lang is None or lang in i.languages
-            ]
+            listed = [i for i in all_instruments().values() if lang is None or lang in i.languages]
             out = {"instruments": [summary(i) for i in listed]}
         self.stdout.write(json.dumps(out, ensure_ascii=False))

@@ -109,9 +109,7 @@ def test_a_translation_gives_every_instruction():
     def drop(data):
         data["translations"]["es"]["instructions"] = []
 
-    assert "translations.es.instructions: 1 instruction(s) to translate, 0 given" in _broken(
-        drop
-    )
+    assert "translations.es.instructions: 1 instruction(s) to translate, 0 given" in _broken(drop)
 
 
 def test_a_translation_names_its_source_and_a_bcp47_language():
