@@ -38,10 +38,12 @@ from touchstone.science.instruments import (
     AnswerError,
     DefinitionError,
     Instrument,
+    QuestionnaireImportError,
     UnknownInstrumentError,
     merge_texts,
     parse_definition,
     score,
+    texts_from_questionnaire,
 )
 
 
@@ -55,9 +57,11 @@ def do_start_administration(
     The API and imports carry answer values only and need no text. A clinic's own instrument
     is given only by that clinic.
 
-    ``language`` (default: the client's preferred language) is the one asked for; the
-    administration records the language it is given in: that one when the definition (or the
-    clinic's licensed text) has it, else the definition's own ("available in English only").
+    ``language`` is the one asked for (default: the client's preferred language where a
+    person reads the questions; the definition's own for answers sent through the API or
+    imported); the administration records the language it is given in: that one when the
+    definition (or the clinic's licensed text) has it, else the definition's own ("available
+    in English only").
     """
     try:
         definition = instrument(instrument_id)
@@ -73,7 +77,7 @@ def do_start_administration(
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
     if client.is_archived:
         raise ValidationError("This client is archived; restore them before giving questionnaires.")
-    wanted = language or client.preferred_language
+    wanted = language or (client.preferred_language if mode in READ_MODES else definition.language)
     text = None
     if mode in READ_MODES and not ships_text(definition):
         text = current_text(client.clinic_id, instrument_id, wanted)
@@ -241,9 +245,12 @@ def do_enter_instrument_text(
 ) -> InstrumentText:
     """An owner enters the clinic's licensed text of a shipped instrument, attesting the licence.
 
-    The text is the next version (earlier versions stay, as the administrations that showed
-    them do). Every answerable item needs its text and every option its label; the texts can
-    name only the definition's items and options, so scoring cannot change.
+    ``texts`` is the texts object (``{"instructions": [...], "items": {...}}``) or a FHIR
+    Questionnaire holding the licensed text (the publisher's or a vendor's file), read by
+    :func:`~touchstone.science.instruments.texts_from_questionnaire`. The text is the next
+    version in ``language`` (earlier versions stay, as the administrations that showed them
+    do). Every answerable item needs its text and every option its label; the texts can name
+    only the definition's items and options, so scoring cannot change.
 
     Raises ``ValidationError`` with a message a person can act on.
     """
@@ -256,6 +263,11 @@ def do_enter_instrument_text(
     licence_reference = licence_reference.strip()
     if not licence_reference:
         raise ValidationError({"licence_reference": "Name the licence or permission you hold."})
+    if isinstance(texts, Mapping) and "resourceType" in texts:
+        try:
+            texts = texts_from_questionnaire(definition, texts)
+        except QuestionnaireImportError as error:
+            raise ValidationError(f"Questionnaire: {error}.") from None
     try:
         merged = merge_texts(definition, texts)
     except DefinitionError as error:

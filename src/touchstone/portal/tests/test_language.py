@@ -5,8 +5,10 @@ official translation is given in English and says so."""
 
 from __future__ import annotations
 
+import io
 import re
 
+from django.core.management import call_command
 from django.test import Client as HttpClient
 
 from touchstone.conftest import Cast, actor_of, make_client
@@ -16,6 +18,12 @@ from touchstone.portal.models import PortalLink
 
 ENGLISH_ONLY = "This questionnaire is available in English only."
 PHQ9_ITEM_9_ES = "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera"
+
+
+def _api(username: str) -> HttpClient:
+    out = io.StringIO()
+    call_command("token", username, stdout=out)
+    return HttpClient(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip()}")
 
 
 def _send(cast: Cast, client, *instrument_ids: str, **extra: str) -> tuple[str, PortalLink]:
@@ -80,3 +88,14 @@ def test_the_tablet_gives_the_clients_language_too(cast: Cast):
     assert Administration.objects.get(pk=administration.pk).language == "es"
     page = cast.browser_for(cast.tess).get(f"/measures/administrations/{administration.pk}/")
     assert "No ha sido capaz de parar o controlar su preocupación" in page.content.decode()
+
+
+def test_answers_sent_through_the_api_record_the_language_the_caller_names(cast: Cast):
+    client = make_client(cast.harbour, preferred_language="es")
+    api = _api("bob")
+    body = {"instrument_id": "gad2", "answers": {"gad2-1": 1, "gad2-2": 0}}
+    told = api.post(f"/api/v1/clients/{client.pk}/administrations", body | {"language": "es"},
+                    content_type="application/json")  # fmt: skip
+    silent = api.post(f"/api/v1/clients/{client.pk}/administrations", body,
+                      content_type="application/json")  # fmt: skip
+    assert (told.json()["language"], silent.json()["language"]) == ("es", "en")

@@ -17,6 +17,7 @@ from touchstone.science.instruments.fhir import (
     QuestionnaireImportError,
     import_questionnaire,
     score_response,
+    texts_from_questionnaire,
     to_fhir_questionnaire,
     to_questionnaire_response,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "score",
     "score_batch",
     "score_response",
+    "texts_from_questionnaire",
     "to_fhir_questionnaire",
     "to_questionnaire_response",
 ]

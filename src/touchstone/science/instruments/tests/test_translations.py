@@ -128,3 +128,23 @@ def test_a_licensed_instrument_ships_no_translation():
     data["translations"] = {"es": {"items": {}, "source": "x"}}
     with pytest.raises(DefinitionError, match="ships no text ships no translation"):
         parse_definition(data, "epds.json")
+
+
+def test_the_fhir_questionnaire_carries_its_official_translations_as_extensions():
+    # R4 core extension http://hl7.org/fhir/StructureDefinition/translation (lang, content)
+    q = to_fhir_questionnaire(load_instrument("phq9"))
+    assert q["language"] == "en"
+
+    def spanish(element: dict, key: str) -> str:
+        (ext,) = element[f"_{key}"]["extension"]
+        assert ext["url"] == "http://hl7.org/fhir/StructureDefinition/translation"
+        parts = {e["url"]: e.get("valueCode", e.get("valueString")) for e in ext["extension"]}
+        assert parts["lang"] == "es"
+        return parts["content"]
+
+    item9 = next(i for i in q["item"] if i["linkId"] == "phq9-9")
+    assert spanish(item9, "text").startswith("Pensamientos de que estaría mejor muerto(a)")
+    assert spanish(item9["answerOption"][3]["valueCoding"], "display") == "Casi todos los días"
+    assert spanish(q["item"][0], "text").startswith("Durante las últimas 2 semanas")
+    assert spanish(q, "title") == "Cuestionario sobre la salud del paciente-9 (PHQ-9)"
+    assert "_text" not in to_fhir_questionnaire(load_instrument("phq15"))["item"][1]
