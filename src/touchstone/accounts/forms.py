@@ -92,6 +92,7 @@ class ClinicSettingsForm(forms.ModelForm):
         "delivery_lead_hours",
         "delivery_reminder_days",
         "delivery_valid_days",
+        "alliance_after_visits",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -130,6 +131,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "delivery_lead_hours",
             "delivery_reminder_days",
             "delivery_valid_days",
+            "alliance_after_visits",
         ]
 
 

@@ -114,6 +114,13 @@ class Clinic(models.Model):
         help_text="A completed visit's note still unsigned after this many hours is listed on "
         "its therapist's home page.",
     )
+    alliance_after_visits = models.PositiveSmallIntegerField(
+        "Alliance questionnaire after (visits)",
+        default=3,  # care.plans.ALLIANCE_AFTER_VISITS
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="The WAI-SR falls due once per episode at the visit after this many "
+        "completed visits (once the clinic can give it: its licensed text is entered).",
+    )
     is_synthetic = models.BooleanField(
         default=False, help_text="Demo data made by `touchstone demo`; not real people."
     )

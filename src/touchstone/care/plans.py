@@ -15,7 +15,8 @@ from typing import Any
 
 #: WAI-SR is due once per episode from the visit after this many completed visits: the
 #: alliance is measured early, when it predicts outcome, once there is a relationship to rate
-#: (Hatcher & Gillaspy 2006 gave it from the third session; a design default).
+#: (Hatcher & Gillaspy 2006 gave it from the third session; a design default, which each
+#: clinic may change: ``Clinic.alliance_after_visits``).
 ALLIANCE_AFTER_VISITS = 3
 ALLIANCE_INSTRUMENT = "waisr"
 
@@ -59,6 +60,7 @@ def instruments_due(
     given_for_visit: Collection[str] = (),
     visits_done: int = 0,
     alliance: bool = False,
+    alliance_after_visits: int = ALLIANCE_AFTER_VISITS,
 ) -> list[DueInstrument]:
     """The instruments due on ``today`` for ``episode``, one entry per instrument.
 
@@ -80,7 +82,8 @@ def instruments_due(
         Completed visits of the episode before today.
     alliance : bool
         Whether the clinic can give the WAI-SR (its licensed text is entered): it is then due
-        at the visit after the third (:func:`alliance_due`), whatever the plan says.
+        at the visit after the ``alliance_after_visits``-th (the clinic's setting, default
+        the third; :func:`alliance_due`), whatever the plan says.
 
     Examples
     --------
@@ -102,7 +105,7 @@ def instruments_due(
                 and instrument_id not in given_for_visit
             ):
                 due[instrument_id] = DueInstrument(instrument_id, "session", today, 0)
-        if alliance and alliance_due(visits_done, completed):
+        if alliance and alliance_due(visits_done, completed, after=alliance_after_visits):
             due.setdefault(
                 ALLIANCE_INSTRUMENT, DueInstrument(ALLIANCE_INSTRUMENT, "alliance", today, 0)
             )
@@ -164,6 +167,12 @@ def pathway_suggestions(
     return out
 
 
-def alliance_due(visits_done: int, completed: Mapping[str, dt.date | None]) -> bool:
-    """Whether the WAI-SR is due: after the third completed visit of the episode, once."""
-    return visits_done >= ALLIANCE_AFTER_VISITS and completed.get(ALLIANCE_INSTRUMENT) is None
+def alliance_due(
+    visits_done: int,
+    completed: Mapping[str, dt.date | None],
+    *,
+    after: int = ALLIANCE_AFTER_VISITS,
+) -> bool:
+    """Whether the WAI-SR is due: after ``after`` completed visits of the episode (the
+    clinic's setting; by default the third), once."""
+    return visits_done >= after and completed.get(ALLIANCE_INSTRUMENT) is None

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import field_validator
 
 from touchstone.accounts.access import MemberRequest
 from touchstone.accounts.api_auth import api_requires
@@ -13,7 +14,7 @@ from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients import actions
 from touchstone.clients.access import get_client_for
-from touchstone.clients.models import Client
+from touchstone.clients.models import Client, language_codes
 from touchstone.lib.api_fields import Id, omittable
 from touchstone.lib.pagination import KeysetPagination
 
@@ -25,6 +26,15 @@ Gender = Literal["", "female", "male", "non-binary", "other", "asked-declined", 
 PronounsCode = Literal["", "he", "she", "they", "other"]
 Pregnancy = Literal["", "not_pregnant", "pregnant", "postpartum", "unknown"]
 Menopause = Literal["", "pre", "peri", "post", "unknown"]
+#: The client's language (BCP 47): one of settings.LANGUAGES (clients/models.py); an unknown
+#: code is a 422, like any value outside a value set.
+LANGUAGE_HELP = f"The client's language (BCP 47): {', '.join(language_codes())}."
+
+
+def _known_language(value: str) -> str:
+    if value not in language_codes():
+        raise ValueError(f"unknown language {value!r}; one of: {', '.join(language_codes())}")
+    return value
 
 
 class ClientOut(Schema):
@@ -55,6 +65,7 @@ class ClientOut(Schema):
     menopause_status: str
     message_channel: str
     messages_opt_out: bool
+    preferred_language: str
     archived_at: dt.datetime | None
     created_at: dt.datetime
 
@@ -86,6 +97,9 @@ class ClientIn(Schema):
     menopause_status: Menopause = ""
     message_channel: Literal["email", "sms"] = "email"
     messages_opt_out: bool = False
+    preferred_language: str = Field("en", max_length=8, description=LANGUAGE_HELP)
+
+    _language = field_validator("preferred_language")(_known_language)
 
 
 class ClientPatch(Schema):
@@ -119,6 +133,9 @@ class ClientPatch(Schema):
     menopause_status: Menopause = omittable()
     message_channel: Literal["email", "sms"] = omittable()
     messages_opt_out: bool = omittable()
+    preferred_language: str = omittable(max_length=8, description=LANGUAGE_HELP)
+
+    _language = field_validator("preferred_language")(_known_language)
 
 
 class ClientFilter(FilterSchema):

@@ -18,9 +18,13 @@ class ClientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # A form posted without the choice (an older page, a script) keeps what is stored.
         self.fields["message_channel"].required = False
+        self.fields["preferred_language"].required = False
 
     def clean_message_channel(self) -> str:
         return self.cleaned_data.get("message_channel") or self.instance.message_channel
+
+    def clean_preferred_language(self) -> str:
+        return self.cleaned_data.get("preferred_language") or self.instance.preferred_language
 
     class Meta:
         model = Client

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import ClassVar
 
+from django.conf import global_settings, settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -97,6 +98,23 @@ class MenopauseStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+#: The languages when the project sets no ``LANGUAGES`` (the translation framework sets it).
+DEFAULT_LANGUAGES = (("en", "English"), ("es", "Español"))
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The languages a client's pages and questionnaires can be in: ``settings.LANGUAGES`` when
+    the project sets it, else English and Spanish. A callable, so that adding a language to the
+    settings needs no migration (Django 5 ``choices`` may be callable)."""
+    if settings.LANGUAGES != global_settings.LANGUAGES:  # set by the project
+        return [(code, str(name)) for code, name in settings.LANGUAGES]
+    return list(DEFAULT_LANGUAGES)
+
+
+def language_codes() -> list[str]:
+    return [code for code, _ in language_choices()]
+
+
 #: Postpartum until this many weeks after delivery: the perinatal period of the EPDS pathway
 #: (a Touchstone design choice; a later date is shown as "review the status").
 POSTPARTUM_WEEKS = 52
@@ -154,6 +172,13 @@ class Client(ClinicOwned):
         choices=MessageChannel.choices,
         default=MessageChannel.EMAIL,
         help_text="Reminders and questionnaire links go this way.",
+    )
+    preferred_language = models.CharField(
+        max_length=8,
+        choices=language_choices,
+        default="en",
+        help_text="The client's pages, messages and questionnaires use it (an instrument "
+        "without an official translation stays in English, and says so).",
     )
     messages_opt_out = models.BooleanField(
         "no messages",
@@ -348,4 +373,5 @@ EDITABLE_FIELDS = [
     "menopause_status",
     "message_channel",
     "messages_opt_out",
+    "preferred_language",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import cache, lru_cache
 from typing import Any
 
@@ -93,8 +94,11 @@ def current_text(clinic: Clinic | int, instrument_id: str, language: str = "en")
 
 
 def with_text(definition: Instrument, text: InstrumentText | None) -> Instrument:
-    """``definition`` with a clinic's licensed text merged in (scoring unchanged)."""
-    return definition if text is None else merge_texts(definition, text.texts)
+    """``definition`` with a clinic's licensed text merged in, in the text's language
+    (scoring unchanged)."""
+    if text is None:
+        return definition
+    return replace(merge_texts(definition, text.texts), language=text.language, translations={})
 
 
 def _texts_entered(clinic_id: int) -> set[str]:

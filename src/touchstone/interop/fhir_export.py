@@ -24,7 +24,7 @@ from touchstone.accounts.models import Clinic
 from touchstone.accounts.roles import roles_with
 from touchstone.care.models import Diagnosis, Visit, VisitAddendum, VisitStatus
 from touchstone.clients.models import Client
-from touchstone.interop.fhir_person import life_stage_observations, patient_fields
+from touchstone.interop.fhir_person import communication, life_stage_observations, patient_fields
 from touchstone.logs import export_finished
 from touchstone.measures.instruments import instrument, is_custom
 from touchstone.measures.models import Administration
@@ -99,6 +99,7 @@ def patient(clinic: Clinic, client: Client) -> dict[str, Any]:
         "name": [{"family": client.family_name, "given": [client.given_name]}],
         "birthDate": client.date_of_birth.isoformat(),
         **patient_fields(client),  # gender, birth sex, gender identity, pronouns
+        "communication": communication(client),
     }
     telecom = []
     if client.phone:
@@ -266,6 +267,7 @@ def score_resources(
     """The QuestionnaireResponse of an administration and its total-score Observation."""
     definition = instrument(administration.instrument_id)
     qr = to_questionnaire_response(definition, administration.answers)
+    qr["language"] = administration.language  # the language the client read it in
     qr["subject"] = {"reference": subject}
     qr["authored"] = _instant(administration.when)
     qr_urn = urn(clinic, "qr", administration.pk)

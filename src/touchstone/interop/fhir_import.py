@@ -40,6 +40,7 @@ from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.clients.models import Client
+from touchstone.interop.fhir_person import preferred_language
 from touchstone.interop.patient_match import (
     PatientCheck,
     PatientFileError,
@@ -267,9 +268,10 @@ def do_import_fhir(
 
 def _prepare(
     responses: list[dict[str, Any]], questionnaires: dict[str, dict[str, Any]]
-) -> list[tuple[Any, dict[str, Any], dt.datetime | None]]:
-    """Every response resolved to an instrument, its answers scored once to check them, and
-    its authored time, before anything is written (raises ``FhirImportError``)."""
+) -> list[tuple[Any, dict[str, Any], dt.datetime | None, str | None]]:
+    """Every response resolved to an instrument, its answers scored once to check them, its
+    authored time and its ``language``, before anything is written (raises
+    ``FhirImportError``)."""
     prepared = []
     for number, qr in enumerate(responses, start=1):
         if qr.get("status") not in (None, "completed", "amended"):
@@ -283,7 +285,8 @@ def _prepare(
             raise FhirImportError(f"Response {number}: {error}") from None
         except FhirImportError as error:
             raise FhirImportError(f"Response {number}: {error}") from None
-        prepared.append((definition, answers, authored))
+        language = qr.get("language")
+        prepared.append((definition, answers, authored, str(language) if language else None))
     return prepared
 
 
@@ -312,13 +315,18 @@ def _import(
     # Parsing, resolving and checking happen first, outside the transaction: on SQLite the
     # transaction holds the database's only write lock, so it holds only the writes.
     prepared = _prepare(responses, questionnaires)
+    # The language the answers were given in: the response's own ``language``, else the
+    # Patient's preferred ``communication``, else the instrument's (recorded only when the
+    # instrument has an official translation in it).
+    spoken = preferred_language(check.patient.resource or {})
     imported: list[Imported] = []
     with transaction.atomic(), batched_summaries():
-        for number, (definition, answers, authored) in enumerate(prepared, start=1):
+        for number, (definition, answers, authored, language) in enumerate(prepared, start=1):
             try:
                 administration = measures_actions.do_start_administration(
-                    actor, client, definition.id, Mode.IMPORT
-                )
+                    actor, client, definition.id, Mode.IMPORT,
+                    language or spoken or definition.language,
+                )  # fmt: skip
                 alerts = measures_actions.do_save_answers(
                     actor, administration, answers, complete=True
                 )

@@ -29,6 +29,7 @@ hl7.org/fhir/uv/ips/StructureDefinition-Observation-pregnancy-status-uv-ips.html
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -40,6 +41,8 @@ from touchstone.clients.models import (
     PregnancyStatus,
     Pronouns,
     SexAtBirth,
+    language_choices,
+    language_codes,
 )
 
 LOINC = "http://loinc.org"
@@ -88,6 +91,40 @@ def _concept(system: str, code: str, display: str, text: str | None = None) -> d
     if text:
         out["text"] = text
     return out
+
+
+#: Patient.communication.language codes: BCP 47 (R4 binds it to the "Common Languages" value
+#: set, whose system is urn:ietf:bcp:47; hl7.org/fhir/R4/patient-definitions.html).
+BCP47 = "urn:ietf:bcp:47"
+
+
+def communication(client: Client) -> list[dict[str, Any]]:
+    """``Patient.communication``: the client's preferred language, ``preferred: true``."""
+    names = dict(language_choices())
+    coding = {"system": BCP47, "code": client.preferred_language}
+    if client.preferred_language in names:
+        coding["display"] = names[client.preferred_language]
+    return [{"language": {"coding": [coding]}, "preferred": True}]
+
+
+def preferred_language(patient: Mapping[str, Any]) -> str | None:
+    """The language a FHIR Patient prefers, if it is one of the project's languages: the
+    ``communication`` marked ``preferred`` (else the only one), its BCP 47 code's primary tag
+    ("es-US" is "es" when only "es" is offered). ``None`` when the Patient says nothing usable.
+    """
+    entries = [c for c in patient.get("communication") or () if isinstance(c, Mapping)]
+    preferred = [c for c in entries if c.get("preferred") is True]
+    chosen = preferred or (entries if len(entries) == 1 else [])
+    codes = language_codes()
+    for entry in chosen:
+        for coding in (entry.get("language") or {}).get("coding") or ():
+            code = str(coding.get("code") or "")
+            if coding.get("system") not in (None, BCP47) or not code:
+                continue
+            for candidate in (code, code.split("-")[0].lower()):
+                if candidate in codes:
+                    return candidate
+    return None
 
 
 def patient_fields(client: Client) -> dict[str, Any]:

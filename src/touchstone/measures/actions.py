@@ -38,15 +38,18 @@ from touchstone.measures.models import (
 from touchstone.science.instruments import (
     AnswerError,
     DefinitionError,
+    Instrument,
+    QuestionnaireImportError,
     UnknownInstrumentError,
     merge_texts,
     parse_definition,
     score,
+    texts_from_questionnaire,
 )
 
 
 def do_start_administration(
-    actor: Actor, client: Client, instrument_id: str, mode: str
+    actor: Actor, client: Client, instrument_id: str, mode: str, language: str | None = None
 ) -> Administration:
     """Start giving ``instrument_id`` to ``client`` in ``mode``.
 
@@ -54,6 +57,12 @@ def do_start_administration(
     no text needs the clinic's licensed text; the administration keeps the text version shown.
     The API and imports carry answer values only and need no text. A clinic's own instrument
     is given only by that clinic.
+
+    ``language`` is the one asked for (default: the client's preferred language where a
+    person reads the questions; the definition's own for answers sent through the API or
+    imported); the administration records the language it is given in: that one when the
+    definition (or the clinic's licensed text) has it, else the definition's own ("available
+    in English only").
     """
     try:
         definition = instrument(instrument_id)
@@ -69,9 +78,12 @@ def do_start_administration(
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
     if client.is_archived:
         raise ValidationError("This client is archived; restore them before giving questionnaires.")
+    wanted = language or (client.preferred_language if mode in READ_MODES else definition.language)
     text = None
     if mode in READ_MODES and not ships_text(definition):
-        text = current_text(client.clinic_id, instrument_id, definition.language)
+        text = current_text(client.clinic_id, instrument_id, wanted)
+        if text is None and wanted != definition.language:
+            text = current_text(client.clinic_id, instrument_id, definition.language)
         if text is None:
             raise ValidationError(
                 {
@@ -85,12 +97,22 @@ def do_start_administration(
         client=client,
         instrument_id=instrument_id,
         instrument_version=definition.version,
-        language=definition.language if text is None else text.language,
+        language=given_language(definition, wanted) if text is None else text.language,
         text=text,
         mode=mode,
         created_by=actor.member,
     )
     return writes.save(actor, administration, Action.CREATE, detail=f"{instrument_id}, {mode}")
+
+
+def given_language(definition: Instrument, wanted: str) -> str:
+    """The language ``definition`` is given in when ``wanted`` (BCP 47) is asked for:
+    ``wanted`` (or its primary language: "es-US" is "es") when the definition has an official
+    translation in it, else its own."""
+    for candidate in (wanted, wanted.split("-")[0].lower()):
+        if candidate in definition.languages:
+            return candidate
+    return definition.language
 
 
 def do_save_answers(
@@ -224,9 +246,12 @@ def do_enter_instrument_text(
 ) -> InstrumentText:
     """An owner enters the clinic's licensed text of a shipped instrument, attesting the licence.
 
-    The text is the next version (earlier versions stay, as the administrations that showed
-    them do). Every answerable item needs its text and every option its label; the texts can
-    name only the definition's items and options, so scoring cannot change.
+    ``texts`` is the texts object (``{"instructions": [...], "items": {...}}``) or a FHIR
+    Questionnaire holding the licensed text (the publisher's or a vendor's file), read by
+    :func:`~touchstone.science.instruments.texts_from_questionnaire`. The text is the next
+    version in ``language`` (earlier versions stay, as the administrations that showed them
+    do). Every answerable item needs its text and every option its label; the texts can name
+    only the definition's items and options, so scoring cannot change.
 
     Raises ``ValidationError`` with a message a person can act on.
     """
@@ -239,6 +264,11 @@ def do_enter_instrument_text(
     licence_reference = licence_reference.strip()
     if not licence_reference:
         raise ValidationError({"licence_reference": "Name the licence or permission you hold."})
+    if isinstance(texts, Mapping) and "resourceType" in texts:
+        try:
+            texts = texts_from_questionnaire(definition, texts)
+        except QuestionnaireImportError as error:
+            raise ValidationError(f"Questionnaire: {error}.") from None
     try:
         merged = merge_texts(definition, texts)
     except DefinitionError as error:

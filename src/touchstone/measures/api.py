@@ -45,6 +45,7 @@ class AdministrationOut(Schema):
     computable: bool
     reason: str
     risk_flags: list[str]
+    language: str
     started_at: dt.datetime
     completed_at: dt.datetime | None
 
@@ -55,6 +56,12 @@ class AdministrationIn(Schema):
         description="linkId or LOINC item code → response value or LOINC answer code"
     )
     complete: bool = True
+    language: str | None = Field(
+        None,
+        max_length=20,
+        description="The language (BCP 47) the client answered in; recorded when the "
+        "instrument has an official translation in it, else its own language is.",
+    )
 
 
 class AdministrationFilter(FilterSchema):
@@ -135,7 +142,7 @@ def create_administration(
     client = get_client_for(request.member, client_id)
     with transaction.atomic():
         administration = actions.do_start_administration(
-            request.actor, client, payload.instrument_id, Mode.API
+            request.actor, client, payload.instrument_id, Mode.API, payload.language
         )
         actions.do_save_answers(
             request.actor, administration, payload.answers, complete=payload.complete

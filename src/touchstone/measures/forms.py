@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from touchstone.accounts.models import Clinic
+from touchstone.clients.models import language_choices
 from touchstone.measures import instruments
 from touchstone.measures.models import Mode
 from touchstone.science.instruments import Instrument, Item
@@ -106,7 +107,20 @@ class InstrumentTextForm(forms.Form):
         help_text="Instructions, then each item's text and its options' labels, keyed by linkId "
         "and option code, exactly as printed in the licensed version.",
     )
-    upload = forms.FileField(label="…or upload the JSON file", required=False)
+    upload = forms.FileField(
+        label="…or upload the JSON file",
+        required=False,
+        help_text="The texts as above, or a FHIR Questionnaire (JSON) holding the licensed "
+        "text: its items are matched by linkId or code and its options by code.",
+    )
+    language = forms.ChoiceField(
+        label="Language of this text",
+        choices=language_choices,
+        initial="en",
+        required=False,
+        help_text="A licensed translation is entered as one more text in its language; "
+        "clients who prefer that language are given it.",
+    )
     licence_reference = forms.CharField(
         max_length=200,
         help_text="The licence or written permission the clinic holds (number, date, holder).",

@@ -83,7 +83,7 @@ def enter_text(request: MemberRequest, instrument_id: str) -> HttpResponseBase:
                 instrument_id,
                 form.cleaned_data["parsed"],
                 form.cleaned_data["licence_reference"],
-                language=definition.language,
+                language=form.cleaned_data["language"] or definition.language,
             )
         except ValidationError as error:
             form.add_error(None, error)

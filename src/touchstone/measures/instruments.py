@@ -18,7 +18,7 @@ from touchstone.instruments.catalogue import (
     with_text,
 )
 from touchstone.measures.models import Administration
-from touchstone.science.instruments import Instrument
+from touchstone.science.instruments import Instrument, in_language
 
 __all__ = [
     "READ_MODES",
@@ -39,5 +39,9 @@ __all__ = [
 
 def definition_for(administration: Administration) -> Instrument:
     """What the client of ``administration`` was shown: the scoring definition plus the
-    clinic's licensed text version recorded on it."""
-    return with_text(instrument(administration.instrument_id), administration.text)
+    clinic's licensed text version recorded on it, or its official translation in the
+    administration's language."""
+    definition = instrument(administration.instrument_id)
+    if administration.text is not None:
+        return with_text(definition, administration.text)
+    return in_language(definition, administration.language)

@@ -652,6 +652,7 @@ def questionnaires_due(
             for item in instruments_due(
                 episode, today, completed, visit_today=True, given_for_visit=given,
                 visits_done=visits_done.get(episode.pk, 0), alliance=alliance,
+                alliance_after_visits=member.clinic.alliance_after_visits,
             ):  # fmt: skip
                 live.append(
                     Due(episode.client, episode.pk, item.instrument_id, item.reason,

@@ -25,10 +25,13 @@ def do_create_portal_link(
     purpose: str,
     instrument_ids: Sequence[str],
     expires_at: dt.datetime,
+    language: str | None = None,
 ) -> PortalLink:
     """A private link for one client; questionnaire links carry their administrations.
     ``actor`` is the staff member who sends it, or the job that sends it on the measurement
-    plan's schedule (``portal.delivery``: no ``created_by``)."""
+    plan's schedule (``portal.delivery``: no ``created_by``). The questionnaires are in
+    ``language`` (default: the client's preferred language) where an official translation
+    exists, else in English (the page says so)."""
     now = timezone.now()
     if not now < expires_at <= now + MAX_VALID:
         raise ValidationError("A link must expire within 14 days.")
@@ -52,7 +55,7 @@ def do_create_portal_link(
         writes.save(actor, link, Action.GRANT, detail=f"portal {purpose}")
         for instrument_id in instrument_ids:
             link.administrations.add(
-                do_start_administration(actor, client, instrument_id, Mode.PORTAL)
+                do_start_administration(actor, client, instrument_id, Mode.PORTAL, language)
             )
     return link
 

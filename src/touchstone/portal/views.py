@@ -85,7 +85,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         )
 
     administrations = list(
-        link.administrations.filter(status=Status.IN_PROGRESS).select_related("text")
+        link.administrations.filter(status=Status.IN_PROGRESS).select_related("text", "client")
     )
     forms = [
         (
@@ -196,6 +196,7 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
     form = PortalLinkForm(
         request.POST or None,
         clinic=client.clinic,
+        client=client,
         due=plan_due_ids(request.member, client, timezone.localdate()),
     )
     if request.method == "POST" and form.is_valid():
@@ -206,6 +207,7 @@ def link_create(request: MemberRequest, client_id: int) -> HttpResponse:
                 Purpose.QUESTIONNAIRES,
                 form.cleaned_data["instrument_ids"],
                 timezone.now() + timedelta(days=form.cleaned_data["valid_days"]),
+                form.cleaned_data["language"] or None,  # blank: the client's language
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -142,3 +142,23 @@ def test_it_scores_a_clean_csv_with_status_0(tmp_path):
     summary = run("score", "gad2", "--csv", str(src), "--out", str(out))
     assert summary["rejected"] == 0
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_it_lists_the_instruments_available_in_spanish():
+    # issue 15 contract: `touchstone instruments --lang es`
+    listed = {i["id"] for i in run("instruments", "--lang", "es")["instruments"]}
+    assert listed == {"phq9", "phq2", "gad7", "gad2"}
+
+
+def test_it_prints_phq9_items_and_instructions_in_spanish():
+    # issue 15 contract: `touchstone instruments phq9 --lang es` ([PHQ9-es], Pfizer)
+    detail = run("instruments", "phq9", "--lang", "es")
+    assert detail["language"] == "es" and "note" not in detail
+    assert detail["instructions"][0].startswith("Durante las últimas 2 semanas")
+    assert detail["item_list"][0]["text"] == "Poco interés o placer en hacer cosas"
+    assert detail["item_list"][0]["options"][3]["display"] == "Casi todos los días"
+
+
+def test_it_says_when_an_instrument_has_no_translation_in_that_language():
+    detail = run("instruments", "phq15", "--lang", "es")
+    assert detail["language"] == "en" and "available in en only" in detail["note"]

@@ -184,6 +184,31 @@ def test_the_wai_sr_falls_due_after_the_third_visit_once_its_text_is_entered(cas
     assert ("waisr", "alliance") not in due()  # once per episode
 
 
+def test_the_owner_sets_after_how_many_visits_the_wai_sr_falls_due(cast: Cast):
+    today = timezone.localdate()
+    client = make_client(cast.harbour)
+    episode = make_episode(cast.harbour, client, started_on=today - dt.timedelta(weeks=4))
+    make_visit(cast.harbour, client, episode=episode,
+               starts_at=timezone.now() - dt.timedelta(weeks=2))  # fmt: skip
+    make_visit(cast.harbour, client, episode=episode, status="scheduled")  # today's
+    enter_text(cast, "waisr")
+
+    def due() -> set[tuple[str, str]]:
+        cast.bob.clinic.refresh_from_db()
+        return {
+            (d.instrument_id, d.reason) for d in summaries.questionnaires_due(cast.bob, today).items
+        }
+
+    assert cast.harbour.alliance_after_visits == 3 and ("waisr", "alliance") not in due()
+    form = {"name": "Harbour Massage", "time_zone": cast.harbour.time_zone,
+            "crisis_line": "988", "emergency_number": "911"}  # fmt: skip
+    http = cast.browser_for(cast.alice)
+    refused = http.post("/accounts/clinic/", {**form, "alliance_after_visits": "0"})
+    assert refused.status_code == 200 and b"greater than or equal to 1" in refused.content
+    http.post("/accounts/clinic/", {**form, "alliance_after_visits": "1"})
+    assert ("waisr", "alliance") in due()  # one visit done: due at today's visit
+
+
 def test_without_its_text_the_wai_sr_is_not_made_due(cast: Cast):
     today = timezone.localdate()
     client = make_client(cast.harbour)

@@ -17,6 +17,7 @@ from touchstone.science.instruments.fhir import (
     QuestionnaireImportError,
     import_questionnaire,
     score_response,
+    texts_from_questionnaire,
     to_fhir_questionnaire,
     to_questionnaire_response,
 )
@@ -24,6 +25,7 @@ from touchstone.science.instruments.loader import (
     DefinitionError,
     UnknownInstrumentError,
     all_instruments,
+    in_language,
     instrument_ids,
     load_definition,
     load_instrument,
@@ -48,6 +50,7 @@ __all__ = [
     "all_instruments",
     "change",
     "import_questionnaire",
+    "in_language",
     "instrument_ids",
     "load_definition",
     "load_instrument",
@@ -56,6 +59,7 @@ __all__ = [
     "score",
     "score_batch",
     "score_response",
+    "texts_from_questionnaire",
     "to_fhir_questionnaire",
     "to_questionnaire_response",
 ]

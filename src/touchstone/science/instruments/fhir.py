@@ -32,6 +32,7 @@ from touchstone.science.instruments.loader import (
     WEIGHT_EXTENSIONS,
     all_instruments,
     ext_int,
+    in_language,
     load_instrument,
     resolve_options,
     weight_of,
@@ -76,6 +77,50 @@ def _is_calculated(item: Mapping[str, Any]) -> bool:
     return bool(item.get("readOnly")) or any(
         "calculatedExpression" in ext.get("url", "") for ext in item.get("extension", ())
     )
+
+
+def texts_from_questionnaire(instrument: Instrument, q: Mapping[str, Any]) -> dict[str, Any]:
+    """The texts of ``q``, a FHIR Questionnaire holding a (licensed) text of ``instrument``, in
+    the shape :func:`~touchstone.science.instruments.loader.merge_texts` takes.
+
+    Its display items' texts become the instructions; each answerable item's text and option
+    labels are keyed by the instrument's linkId (the item's own when the instrument has it,
+    else the instrument's item with the same code, e.g. LOINC) and by option code. Nothing
+    else is read: weights and scoring stay the instrument's, and ``merge_texts`` refuses an
+    item or option the instrument does not have.
+
+    Raises
+    ------
+    QuestionnaireImportError
+        If ``q`` is not a Questionnaire or an item's options cannot be read.
+    """
+    if q.get("resourceType") != "Questionnaire":
+        raise QuestionnaireImportError("not a FHIR Questionnaire (resourceType)")
+    contained = {r["id"]: r for r in q.get("contained", ()) if r.get("resourceType") == "ValueSet"}
+    ours = {it.link_id for it in instrument.items}
+    by_code = {c.code: it.link_id for it in instrument.items for c in it.codes}
+    instructions: list[str] = []
+    items: dict[str, dict[str, Any]] = {}
+    for raw in _walk(q.get("item", ())):
+        if raw.get("type") == "display":
+            if raw.get("text"):
+                instructions.append(str(raw["text"]))
+            continue
+        if raw.get("type") not in FHIR_ANSWERABLE or _is_calculated(raw):
+            continue
+        link_id = str(raw.get("linkId", ""))
+        if link_id not in ours:
+            codes = [str(c.get("code")) for c in raw.get("code", ())]
+            link_id = next((by_code[c] for c in codes if c in by_code), link_id)
+        try:
+            options = resolve_options(raw, contained, f"item {link_id}")
+        except ValueError as exc:
+            raise QuestionnaireImportError(str(exc)) from None
+        entry: dict[str, Any] = {"text": str(raw.get("text") or "")}
+        if options:
+            entry["options"] = {o.code: o.display or "" for o in options}
+        items[link_id] = entry
+    return {"instructions": instructions, "items": items} if instructions else {"items": items}
 
 
 def _imported_items(q: Mapping[str, Any]) -> list[Item]:
@@ -370,7 +415,52 @@ def to_fhir_questionnaire(instrument: Instrument) -> dict[str, Any]:
         }
     )
     q["item"] = out_items
+    q["title"] = instrument.title
+    for language, translation in sorted(instrument.translations.items()):
+        if language != instrument.language:
+            _add_translation(q, in_language(instrument, language), translation)
     return q
+
+
+#: The R4 core extension for a text in another language (on a string's ``_element``).
+TRANSLATION_EXTENSION = "http://hl7.org/fhir/StructureDefinition/translation"
+
+
+def _translate(element: dict[str, Any], key: str, language: str, content: str | None) -> None:
+    """Add ``content`` as the ``language`` translation of ``element[key]``."""
+    if not content or key not in element:
+        return
+    ext = {
+        "url": TRANSLATION_EXTENSION,
+        "extension": [
+            {"url": "lang", "valueCode": language},
+            {"url": "content", "valueString": content},
+        ],
+    }
+    element.setdefault(f"_{key}", {}).setdefault("extension", []).append(ext)
+
+
+def _add_translation(q: dict[str, Any], translated: Instrument, raw: Mapping[str, Any]) -> None:
+    """Carry one official translation in ``q`` as translation extensions (the title, the
+    instructions, each item's text and each option's label), so a receiver can show the
+    questionnaire in the language a response was given in (``QuestionnaireResponse.language``).
+    """
+    language = translated.language
+    if "title" in raw:
+        _translate(q, "title", language, translated.title)
+    displays = [i for i in q["item"] if i["type"] == "display"]
+    for element, text in zip(displays, translated.instructions, strict=False):
+        _translate(element, "text", language, text)
+    by_id = {it.link_id: it for it in translated.items}
+    for element in q["item"]:
+        it = by_id.get(element["linkId"])
+        if it is None:
+            continue
+        _translate(element, "text", language, it.text)
+        labels = {o.code: o.display for o in it.options}
+        for option in element.get("answerOption", ()):
+            coding = option["valueCoding"]
+            _translate(coding, "display", language, labels.get(coding["code"]))
 
 
 def _weight(value: int) -> dict[str, Any]:

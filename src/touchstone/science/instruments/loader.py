@@ -315,7 +315,7 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
         raise chk.fail(["instructions_source"], "the instructions need their source")
     recall = data.get("recall_period")
     code = _codings(data.get("code"))
-    return Instrument(
+    instrument = Instrument(
         id=data["id"],
         title=data["title"],
         version=data["version"],
@@ -359,9 +359,44 @@ def parse_definition(data: Mapping[str, Any], filename: str = "<definition>") ->
         if recall is None
         else RecallPeriod(int(recall["value"]), recall["unit"], str(recall["source"])),
         language=str(data.get("language", "en")),
+        translations=data.get("translations", {}),
         source_file=filename,
         definition=data,
     )
+    for language in instrument.translations:
+        _check_translation(chk, instrument, language)
+    return instrument
+
+
+def _check_translation(chk: _Checker, instrument: Instrument, language: str) -> None:
+    """A translation is complete (every instruction, item text and option label) and names
+    only the definition's items and options; a licensed instrument ships none."""
+    where = ["translations", language]
+    if language == instrument.language:
+        raise chk.fail(where, f"the definition's own language is {language!r}")
+    if not instrument.licence.text_included:
+        raise chk.fail(where, "an instrument that ships no text ships no translation")
+    translation = instrument.translations[language]
+    try:
+        merge_texts(instrument, translation)
+    except DefinitionError as error:
+        raise chk.fail(where, str(error).split(": ", 1)[1]) from None
+    given = translation["items"]
+    for it in instrument.items:
+        entry = given.get(it.link_id)
+        if entry is None:
+            raise chk.fail([*where, "items"], f"{it.link_id!r} has no text")
+        for option in it.options:
+            if option.code not in entry.get("options", {}):
+                raise chk.fail(
+                    [*where, "items", it.link_id, "options"], f"option {option.code!r} has no label"
+                )
+    if len(translation.get("instructions", ())) != len(instrument.instructions):
+        raise chk.fail(
+            [*where, "instructions"],
+            f"{len(instrument.instructions)} instruction(s) to translate, "
+            f"{len(translation.get('instructions', ()))} given",
+        )
 
 
 def _bands(
@@ -519,6 +554,31 @@ def all_instruments(extra_dirs: Iterable[str | Path] = ()) -> dict[str, Instrume
             inst = load_definition(path)
             out[inst.id] = inst
     return out
+
+
+def in_language(instrument: Instrument, language: str) -> Instrument:
+    """``instrument`` with its texts in ``language``, from the definition's official
+    translation; unchanged when it has none (it is then given in its own language, and the
+    page says so). Scoring never changes: a translation holds texts only.
+
+    Examples
+    --------
+    >>> in_language(load_instrument("phq9"), "es").item("phq9-1").text
+    'Poco interés o placer en hacer cosas'
+    >>> in_language(load_instrument("phq15"), "es").language
+    'en'
+    """
+    translation = instrument.translations.get(language)
+    if translation is None or language == instrument.language:
+        return instrument
+    merged = merge_texts(instrument, translation)
+    citation = translation.get("citation", instrument.licence.citation)
+    return replace(
+        merged,
+        title=translation.get("title", instrument.title),
+        language=language,
+        licence=replace(instrument.licence, citation=citation),
+    )
 
 
 def merge_texts(instrument: Instrument, texts: str | Path | Mapping[str, Any]) -> Instrument:

@@ -299,8 +299,19 @@ class Instrument:
     recall: RecallPeriod | None = None
     #: The language of the texts (BCP 47, FHIR ``Questionnaire.language``).
     language: str = "en"
+    #: Official translations of the texts, by language (the definition's ``translations``
+    #: block: instructions, item texts and option labels by linkId and code, and the source);
+    #: :func:`~touchstone.science.instruments.loader.in_language` applies one.
+    translations: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     source_file: str = ""
     definition: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the instrument can be given in: its own, then its translations."""
+        return (self.language, *sorted(self.translations))
 
     def item(self, link_id: str) -> Item:
         """The item with this linkId (``KeyError`` if there is none)."""

@@ -1,7 +1,10 @@
-"""``touchstone instruments [INSTRUMENT]``: list instruments, or one instrument's items.
+"""``touchstone instruments [INSTRUMENT] [--lang LANG]``: list instruments, or one
+instrument's items.
 
-Prints one JSON object. Without an argument: every instrument with its licence status.
-With one: its items in the order ``touchstone score`` expects them.
+Prints one JSON object. Without an argument: every instrument with its licence status (with
+``--lang es``: those with an official translation in Spanish). With one: its items in the order
+``touchstone score`` expects them (with ``--lang es``: its instructions, items and answer labels
+in Spanish, or in English with a note when it has no official Spanish translation).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from touchstone.measures.management.commands.score import get_instrument
-from touchstone.science.instruments import Instrument, all_instruments
+from touchstone.science.instruments import Instrument, all_instruments, in_language
 
 
 def summary(inst: Instrument) -> dict[str, Any]:
@@ -28,12 +31,15 @@ def summary(inst: Instrument) -> dict[str, Any]:
         "items": len(inst.items),
         "range": [inst.total_min, inst.total_max],
         "direction": inst.change.direction,
+        "languages": list(inst.languages),
     }
 
 
 def detail(inst: Instrument) -> dict[str, Any]:
     """Everything a caller needs to enter answers and read the score."""
     return summary(inst) | {
+        "language": inst.language,
+        "instructions": list(inst.instructions),
         "copyright": inst.copyright,
         "licence_note": inst.licence.note,
         "how_to_supply_text": inst.licence.how_to_supply_text,
@@ -73,10 +79,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("instrument", nargs="?", help="instrument id, e.g. phq9")
+        parser.add_argument(
+            "--lang",
+            metavar="LANG",
+            help="a language (BCP 47, e.g. es): the instruments available in it, or one "
+            "instrument's texts in it",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        lang = options["lang"]
         if options["instrument"]:
-            out = detail(get_instrument(options["instrument"]))
+            inst = get_instrument(options["instrument"])
+            out = detail(inst if lang is None else in_language(inst, lang))
+            if lang is not None and out["language"] != lang:
+                out["note"] = (
+                    f"{inst.title} has no official translation in {lang!r}: available in "
+                    f"{', '.join(inst.languages)} only."
+                )
         else:
-            out = {"instruments": [summary(i) for i in all_instruments().values()]}
-        self.stdout.write(json.dumps(out))
+            listed = [i for i in all_instruments().values() if lang is None or lang in i.languages]
+            out = {"instruments": [summary(i) for i in listed]}
+        self.stdout.write(json.dumps(out, ensure_ascii=False))
