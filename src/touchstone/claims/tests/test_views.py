@@ -61,7 +61,7 @@ def test_the_front_desk_prints_the_claims_diagnosis_codes_but_opens_no_diagnosis
     claim = Claim.objects.get()
     pdf = fiona.get(f"/claims/{claim.pk}/cms1500/").content
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "F41.1" in text  # box 21
+    assert "A. F411" in text  # box 21 (the form takes codes without the dot)
     assert "ABK:F411" in fiona.post("/claims/837p/", {"ids": [claim.pk]}).content.decode()
     assert fiona.get(f"/care/episodes/{visit.episode_id}/").status_code == 403
     new_diagnosis = f"/care/episodes/{visit.episode_id}/diagnoses/new/"
