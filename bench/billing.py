@@ -8,8 +8,9 @@ and payments, bulk-inserted; the ledger's rules are tested in billing/tests, not
 
 * statements of every client for the last 90 days (``billing.selectors.statements``: opening
   balance, lines, closing balance), with the number of SQL queries;
-* the access report (``billing.access_report.access_report``), warm median of ``--repeat``
-  runs, with its queries.
+* the access report (``billing.access_report.access_report``): the first view, which computes
+  and stores the outcomes by tier; the median of ``--repeat`` views that read them; and the
+  recomputation the summaries job runs after a change; wall and CPU time, with its queries.
 
 Run: ``.venv/bin/python bench/billing.py``. Results go in docs/benchmarks.md; nothing is
 asserted (timings belong here, never in the test suite).
@@ -27,6 +28,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 
 def main() -> None:
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--skip-statements", action="store_true")
     args = parser.parse_args()
     db = args.db or Path(tempfile.mkdtemp()) / "bench-billing.sqlite3"
     if db.exists():
@@ -52,7 +55,7 @@ def main() -> None:
     from touchstone.accounts.models import Clinic
     from touchstone.accounts.roles import Role
     from touchstone.audit.actor import Actor
-    from touchstone.billing.access_report import access_report
+    from touchstone.billing.access_report import access_report, refresh_access_outcomes
     from touchstone.billing.actions import do_install_default_tiers
     from touchstone.billing.models import Entry, FeeTier, TierAssessment
     from touchstone.billing.selectors import statements
@@ -101,32 +104,44 @@ def main() -> None:
         file=sys.stderr,
     )
 
-    print(f"load average before measuring: {os.getloadavg()}", file=sys.stderr)
-    times = []
-    for _ in range(args.repeat):
+    def timed(run: Any) -> tuple[float, float, int, Any]:
+        """(wall s, CPU s, queries, result) of one call."""
         connection.queries_log.clear()  # the build filled it: counts would read 0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with CaptureQueriesContext(connection) as ctx:
-            result = statements(clinic, now - dt.timedelta(days=90), now + dt.timedelta(days=1))
-        times.append(time.perf_counter() - t0)
-    lines = sum(len(s.lines) for s in result.values())
-    print(
-        f"statements: {len(result)} clients, {lines} lines; "
-        f"median {statistics.median(times):.2f} s "
-        f"(min {min(times):.2f}, max {max(times):.2f}); {len(ctx.captured_queries)} queries"
-    )
+            result = run()
+        return time.perf_counter() - t0, time.process_time() - c0, len(ctx), result
 
-    times = []
-    for _ in range(args.repeat):
-        connection.queries_log.clear()
-        t0 = time.perf_counter()
-        with CaptureQueriesContext(connection) as ctx:
-            report = access_report(clinic)
-        times.append(time.perf_counter() - t0)
+    def median_of(run: Any) -> tuple[str, int, Any]:
+        runs = [timed(run) for _ in range(args.repeat)]
+        walls, cpus = [r[0] for r in runs], [r[1] for r in runs]
+        text = (
+            f"median {statistics.median(walls):.2f} s (min {min(walls):.2f}, max "
+            f"{max(walls):.2f}), CPU median {statistics.median(cpus):.2f} s"
+        )
+        return text, runs[-1][2], runs[-1][3]
+
+    print(f"load average before measuring: {os.getloadavg()}", file=sys.stderr)
+    if not args.skip_statements:
+        text, queries, result = median_of(
+            lambda: statements(clinic, now - dt.timedelta(days=90), now + dt.timedelta(days=1))
+        )
+        lines = sum(len(s.lines) for s in result.values())
+        print(f"statements: {len(result)} clients, {lines} lines; {text}; {queries} queries")
+
+    # The outcomes by tier are stored (billing.models.AccessSummary): the first report
+    # computes and stores them, later ones read them; the summaries job recomputes them
+    # after a change.
+    wall, cpu, queries, report = timed(lambda: access_report(clinic))
     print(
-        f"access report: {len(report.rows)} tier rows; median {statistics.median(times):.2f} s "
-        f"(min {min(times):.2f}, max {max(times):.2f}); {len(ctx.captured_queries)} queries"
+        f"access report, first view (computes and stores the outcomes): {wall:.2f} s, "
+        f"CPU {cpu:.2f} s; {queries} queries"
     )
+    text, queries, report = median_of(lambda: access_report(clinic))
+    rows = len(report.rows)
+    print(f"access report, stored outcomes: {rows} tier rows; {text}; {queries} queries")
+    wall, cpu, _, _ = timed(lambda: refresh_access_outcomes(clinic))
+    print(f"recomputing the stored outcomes (the summaries job): {wall:.2f} s, CPU {cpu:.2f} s")
     print(f"load average after measuring: {os.getloadavg()}", file=sys.stderr)
 
 

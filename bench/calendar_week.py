@@ -8,8 +8,8 @@ benchmark of reading, not booking). Then, through Django's test
 client, as the owner:
 
 * the whole clinic's week (``/calendar/?view=week&date=...``): median, min and max of
-  ``--repeat`` warm views, server time inside the test client (no network), and the number
-  of SQL queries;
+  ``--repeat`` warm views, server time inside the test client (no network; wall and CPU time,
+  ``time.process_time``, with the 1-minute load average), and the number of SQL queries;
 * the same for the day view and for one staff member's week.
 
 The query count does not depend on the number of appointments (asserted in
@@ -46,6 +46,7 @@ def main() -> None:
         db.unlink()
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchstone.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
     django.setup()
@@ -131,17 +132,21 @@ def main() -> None:
     }
     for name, url in views.items():
         assert http.get(url).status_code == 200
-        times = []
+        times, cpu = [], []
+        load = os.getloadavg()[0]
         for _ in range(args.repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with CaptureQueriesContext(connection) as ctx:
                 response = http.get(url)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
             assert response.status_code == 200
         print(
             f"{name}: warm median {1000 * statistics.median(times):.0f} ms "
-            f"(min {1000 * min(times):.0f}, max {1000 * max(times):.0f}); "
-            f"{len(ctx.captured_queries)} queries; {len(response.content) // 1024} KiB"
+            f"(min {1000 * min(times):.0f}, max {1000 * max(times):.0f}), "
+            f"CPU median {1000 * statistics.median(cpu):.0f} ms "
+            f"(min {1000 * min(cpu):.0f}); {len(ctx.captured_queries)} queries; "
+            f"{len(response.content) // 1024} KiB; load average {load:.1f}"
         )
     if os.environ.get("BENCH_PROFILE"):
         import cProfile

@@ -81,7 +81,8 @@ def main() -> None:
             links=lambda a: (f"https://t.example/c/{a.pk}", f"https://t.example/x/{a.pk}"),
         )
     )
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, cpu_started = time.perf_counter(), time.process_time()
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
 
@@ -91,11 +92,13 @@ def main() -> None:
     else:
         call_command("worker", "--once", verbosity=0)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     sent = Message.objects.filter(status="sent").count()
     delivered = len(list((work / "mail").iterdir())) if args.backend == "file" else len(mail.outbox)
     print(
         f"{sent} reminders queued and sent ({delivered} delivered by the {args.backend} backend) "
-        f"in {seconds:.1f} s: {sent / seconds:.0f} per second",
+        f"in {seconds:.1f} s ({cpu:.1f} s of CPU): {sent / seconds:.0f} per second; "
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after",
         file=sys.stderr,
     )
 

@@ -11,22 +11,34 @@ that people paying less improve as much (issue 14 §1).
   ``science.outcomes.MIN_CELL_COUNT``; no totals are shown, so none can be derived);
 * community slots set aside and used.
 
-Aggregates only. Queries: a fixed number per tier (a clinic has a handful), none per client.
+The outcomes are the expensive part (a reliable-change analysis per tier: 12.6 s at 10,000
+clients, bench/billing.py), so they are **stored** per clinic (:class:`billing.models.
+AccessSummary`) with the clinic's change counter and a stamp of its tier assessments, and the
+page reads them, with the dashboard's rule (``outcomes.summaries.stored_report``): computed
+and stored on first use; when a score, visit, episode or tier assessment changed since, they
+are recomputed for the view (not stored) if the last computation took under
+``INLINE_REFRESH_SECONDS``, else shown as stored with their time until ``touchstone
+refresh-summaries`` or the worker's summaries job (the receiver below) brings them up to date.
+Counts and slots are read live. Aggregates only. A fixed number of queries, none per client.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from touchstone.accounts.models import Clinic
-from touchstone.billing.models import CommunitySlot, FeeTier, TierAssessment
+from touchstone.billing.models import AccessSummary, CommunitySlot, FeeTier, TierAssessment
 from touchstone.care.models import Episode, Visit, VisitStatus
 from touchstone.clients.models import Client
 from touchstone.outcomes.analytics import clinic_outcomes
+from touchstone.outcomes.summaries import INLINE_REFRESH_SECONDS, summary_of
 from touchstone.science.outcomes import MIN_CELL_COUNT, wilson_interval
 
 #: The instruments whose reliable improvement the report shows.
@@ -59,6 +71,9 @@ class TierRow:
 class AccessReport:
     clinic: Clinic
     rows: list[TierRow]
+    #: When the outcomes were computed; False: records changed since (shown as stored).
+    computed_at: dt.datetime | None = None
+    current: bool = True
 
 
 def _current_tier() -> Subquery:
@@ -88,6 +103,78 @@ def _shown(count: int) -> int | None:
     return None if 1 <= count < MIN_CELL_COUNT else count
 
 
+def _key(tier_id: int | None) -> str:
+    return "none" if tier_id is None else str(tier_id)
+
+
+def tier_outcomes(clinic: Clinic) -> dict[str, list[Improvement]]:
+    """The live computation: reliable improvement per tier (key: the tier's id, ``"none"``
+    for clients never assessed) and instrument, ``clinic_outcomes`` de-identified over each
+    tier's episodes. What is stored; the tests hold the stored figures to it."""
+    keys = [*FeeTier.objects.filter(clinic=clinic).values_list("pk", flat=True), None]
+    episodes = Episode.objects.filter(clinic=clinic).annotate(tier_id=_current_tier())
+    out = {}
+    for key in keys:
+        mine = (
+            episodes.filter(tier_id=key)
+            if key is not None
+            else episodes.filter(tier_id__isnull=True)
+        )
+        report = clinic_outcomes(
+            Episode.objects.filter(pk__in=mine.values("pk")),
+            deidentified=True,
+            criteria=clinic.change_criteria,
+        )
+        out[_key(key)] = [_improvement(report, instrument_id) for instrument_id in INSTRUMENTS]
+    return out
+
+
+def _assessments_stamp(clinic: Clinic) -> list[int]:
+    """What the tiers' membership was computed from: the number of the clinic's assessments,
+    the newest id, the newest history id (an edit or removal through the ORM). Two queries."""
+    rows = TierAssessment.objects.filter(clinic=clinic).aggregate(n=Count("id"), last=Max("id"))
+    history = TierAssessment.history.filter(clinic_id=clinic.pk).aggregate(last=Max("history_id"))
+    return [rows["n"], rows["last"] or 0, history["last"] or 0]
+
+
+def refresh_access_outcomes(clinic: Clinic) -> AccessSummary:
+    """Compute the outcomes by tier and store them with what they were computed from (the
+    summaries job, and the page on first use)."""
+    changes, stamp = summary_of(clinic.pk).changes, _assessments_stamp(clinic)
+    started = time.perf_counter()
+    outcomes = tier_outcomes(clinic)
+    summary, _ = AccessSummary.objects.update_or_create(
+        clinic=clinic,
+        defaults={
+            "outcomes": {k: [asdict(i) for i in v] for k, v in outcomes.items()},
+            "changes": changes,
+            "assessments": stamp,
+            "computed_at": timezone.now(),
+            "seconds": time.perf_counter() - started,
+        },
+    )
+    return summary
+
+
+def access_outcomes_current(clinic: Clinic, summary: AccessSummary) -> bool:
+    """Whether nothing the stored outcomes depend on changed since (three queries)."""
+    changes = summary_of(clinic.pk).changes
+    return summary.changes == changes and summary.assessments == _assessments_stamp(clinic)
+
+
+def _stored_outcomes(clinic: Clinic) -> tuple[dict[str, list[Improvement]], dt.datetime, bool]:
+    """(outcomes by tier key, when computed, current) by the rule in the module's docstring."""
+    summary = AccessSummary.objects.filter(clinic=clinic).first()
+    if summary is None:
+        summary, current = refresh_access_outcomes(clinic), True
+    else:
+        current = access_outcomes_current(clinic, summary)
+        if not current and summary.seconds < INLINE_REFRESH_SECONDS:
+            return tier_outcomes(clinic), timezone.now(), True
+    stored = {k: [Improvement(**i) for i in v] for k, v in summary.outcomes.items()}
+    return stored, summary.computed_at, current
+
+
 def access_report(clinic: Clinic) -> AccessReport:
     tiers = list(FeeTier.objects.filter(clinic=clinic))
     clients = Client.objects.filter(clinic=clinic).annotate(
@@ -113,34 +200,26 @@ def access_report(clinic: Clinic) -> AccessReport:
         .values("tier_id")
         .annotate(n=Count("id"), used=Count("id", filter=Q(appointment__isnull=False)))
     }
+    outcomes, computed_at, current = _stored_outcomes(clinic)
     keys: list[tuple[int | None, str, Any]] = [(t.pk, t.name, t.fee_percent) for t in tiers]
     keys.append((None, NOT_ASSESSED, 100))
-    episodes = Episode.objects.filter(clinic=clinic).annotate(tier_id=_current_tier())
     rows = []
     for key, name, percent in keys:
-        mine = (
-            episodes.filter(tier_id=key)
-            if key is not None
-            else episodes.filter(tier_id__isnull=True)
-        )
-        report = clinic_outcomes(
-            Episode.objects.filter(pk__in=mine.values("pk")),
-            deidentified=True,
-            criteria=clinic.change_criteria,
-        )
         slots: dict[str, Any] = slot_counts.get(key, {})
+        hidden = [Improvement(i, None, None, None, None, None) for i in INSTRUMENTS]
         rows.append(
             TierRow(
                 tier=name,
                 fee_percent=percent,
                 clients=_shown(client_counts.get(key, 0)),
                 visits=_shown(visit_counts.get(key, 0)),
-                outcomes=[_improvement(report, instrument_id) for instrument_id in INSTRUMENTS],
+                # A tier made after the stored figures has none yet: hidden until refreshed.
+                outcomes=outcomes.get(_key(key), hidden),
                 slots=slots.get("n", 0),
                 slots_used=slots.get("used", 0),
             )
         )
-    return AccessReport(clinic, rows)
+    return AccessReport(clinic, rows, computed_at, current)
 
 
 def access_rows(report: AccessReport) -> Iterator[list[Any]]:

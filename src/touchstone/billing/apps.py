@@ -21,13 +21,17 @@ class BillingConfig(AppConfig):
         # Django's start-up order: receivers are connected once every app is loaded.
         from touchstone.audit.privileges import APPEND_ONLY_TABLES
         from touchstone.billing.models import LEDGER_TABLES
-        from touchstone.billing.receivers import charge_appointment
+        from touchstone.billing.receivers import charge_appointment, refresh_access_report
         from touchstone.billing.selectors import current_fees
         from touchstone.clients.demo import DEMO_EXTENSIONS
+        from touchstone.outcomes.signals import summaries_refreshed
         from touchstone.scheduling.fees import register_fee_lookup
         from touchstone.scheduling.signals import appointment_saved
 
         appointment_saved.connect(charge_appointment, dispatch_uid="billing.charge_appointment")
+        summaries_refreshed.connect(
+            refresh_access_report, dispatch_uid="billing.refresh_access_report"
+        )
         APPEND_ONLY_TABLES.update(LEDGER_TABLES)
         register_fee_lookup(current_fees)
         if add_billing_data not in DEMO_EXTENSIONS:

@@ -6,6 +6,7 @@ Thin: fetch through the access helpers, validate with a form, write through
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -96,134 +97,122 @@ def _back(client_id: int) -> HttpResponse:
     return redirect("billing:client", client_id=client_id)
 
 
+def _post(
+    request: MemberRequest,
+    form: BaseForm,
+    client_id: int,
+    write: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """The account page's forms, one shape: an invalid form becomes the page's message; a
+    valid one runs ``write(cleaned_data)`` through :func:`_attempt` (a refusal, raised as
+    ``ValidationError`` or ``LedgerError``, writes nothing); back to the account either way."""
+    if form.is_valid():
+        _attempt(request, lambda: write(form.cleaned_data), done)
+    else:
+        messages.error(request, _form_errors(form))
+    return _back(client_id)
+
+
 @requires("billing.take")
 @require_POST
 def assess(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = forms.AssessmentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(client.pk)
-    _attempt(
+    return _post(
         request,
-        lambda: actions.do_assess_tier(request.actor, client, form.cleaned_data),
+        forms.AssessmentForm(request.POST),
+        client.pk,
+        lambda data: actions.do_assess_tier(request.actor, client, data),
         "Tier assessed.",
     )
-    return _back(client.pk)
 
 
 @requires("billing.take")
 @require_POST
 def sell_package(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = forms.SellPackageForm(request.POST, clinic=request.member.clinic)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(client.pk)
-    _attempt(
+    return _post(
         request,
-        lambda: actions.do_sell_package(request.actor, client, form.cleaned_data["plan"]),
+        forms.SellPackageForm(request.POST, clinic=request.member.clinic),
+        client.pk,
+        lambda data: actions.do_sell_package(request.actor, client, data["plan"]),
         "Package sold.",
     )
-    return _back(client.pk)
 
 
 @requires("billing.take")
 @require_POST
 def pay(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = forms.PaymentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(client.pk)
-    data = form.cleaned_data
-    if data["method"] == "write_off" and not request.member.can("billing.correct"):
-        messages.error(request, "A write-off is the owner's to record.")
-        return _back(client.pk)
-    _attempt(
-        request,
-        lambda: actions.do_record_payment(
+
+    def write(data: dict[str, Any]) -> Entry:
+        if data["method"] == "write_off" and not request.member.can("billing.correct"):
+            raise ValidationError("A write-off is the owner's to record.")
+        return actions.do_record_payment(
             request.actor, client, data["amount"], data["method"], data["reference"]
-        ),
-        "Payment recorded.",
-    )
-    return _back(client.pk)
+        )
+
+    return _post(request, forms.PaymentForm(request.POST), client.pk, write, "Payment recorded.")
 
 
 @requires("billing.take")
 @require_POST
 def book_slot(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = forms.BookSlotForm(request.POST, clinic=request.member.clinic)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(client.pk)
-    data = form.cleaned_data
-    _attempt(
+    return _post(
         request,
-        lambda: actions.do_book_community_slot(
+        forms.BookSlotForm(request.POST, clinic=request.member.clinic),
+        client.pk,
+        lambda data: actions.do_book_community_slot(
             request.actor, data["slot"], client, data["service"]
         ),
         "Booked into the community slot.",
     )
-    return _back(client.pk)
 
 
 @requires("billing.take")
 @require_POST
 def charge(request: MemberRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request.member, client_id)
-    form = forms.ChargeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(client.pk)
-    appointment = get_appointment_for(request.member, form.cleaned_data["appointment"])
-    if appointment.client_id != client.pk:
-        messages.error(request, "This appointment is another client's.")
-        return _back(client.pk)
 
-    def write() -> None:
-        if actions.do_charge_appointment(request.actor, appointment) is None:
+    def write(data: dict[str, Any]) -> Entry:
+        appointment = get_appointment_for(request.member, data["appointment"])
+        if appointment.client_id != client.pk:
+            raise ValidationError("This appointment is another client's.")
+        entry = actions.do_charge_appointment(request.actor, appointment)
+        if entry is None:
             raise LedgerError(
                 "Nothing to charge: the fee schedule has no fee for this service on that day."
             )
+        return entry
 
-    _attempt(request, write, "Charge posted.")
-    return _back(client.pk)
+    return _post(request, forms.ChargeForm(request.POST), client.pk, write, "Charge posted.")
 
 
 @requires("billing.take")
 @require_POST
 def refund(request: MemberRequest, entry_id: int) -> HttpResponse:
     entry = get_entry_for(request.member, entry_id)
-    form = forms.RefundForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(entry.client_id)
-    _attempt(
+    return _post(
         request,
-        lambda: actions.do_refund(
-            request.actor, entry, form.cleaned_data["amount"], form.cleaned_data["reason"]
-        ),
+        forms.RefundForm(request.POST),
+        entry.client_id,
+        lambda data: actions.do_refund(request.actor, entry, data["amount"], data["reason"]),
         "Refund recorded.",
     )
-    return _back(entry.client_id)
 
 
 @requires("billing.correct")
 @require_POST
 def reverse(request: MemberRequest, entry_id: int) -> HttpResponse:
     entry = get_entry_for(request.member, entry_id)
-    form = forms.ReverseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(entry.client_id)
-    _attempt(
+    return _post(
         request,
-        lambda: actions.do_reverse(request.actor, entry, form.cleaned_data["reason"]),
+        forms.ReverseForm(request.POST),
+        entry.client_id,
+        lambda data: actions.do_reverse(request.actor, entry, data["reason"]),
         "Entry reversed.",
     )
-    return _back(entry.client_id)
 
 
 @requires("billing.view")

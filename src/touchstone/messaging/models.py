@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     QUESTIONNAIRES = "questionnaires", "Questionnaires to fill"
     QUESTIONNAIRES_REMINDER = "questionnaires_reminder", "Questionnaires: reminder"
     SLEEP_DIARY = "sleep_diary", "Sleep diary"
+    SLEEP_DIARY_REMINDER = "sleep_diary_reminder", "Sleep diary: reminder"
     BOOKING = "booking", "Link to book a visit"
     ALERT = "alert", "Risk alert (to staff)"
     ESCALATION = "escalation", "Risk alert escalated (to staff)"

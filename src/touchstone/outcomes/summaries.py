@@ -74,6 +74,7 @@ from touchstone.outcomes.analytics import (
 )
 from touchstone.outcomes.models import ClinicSummary, DueQuestionnaire, Flag, FlaggedCourse
 from touchstone.outcomes.quality import last_twelve_months, quality_measures
+from touchstone.outcomes.signals import summaries_refreshed
 from touchstone.outcomes.trajectories import (
     ACTIVE_WEEKS,
     OffTrack,
@@ -474,7 +475,9 @@ def refresh_clinic(actor: Actor, clinic: Clinic, *, force: bool = False) -> dict
     """Bring every summary of ``clinic`` up to date: refit trajectory models older than
     ``FIT_MAX_AGE`` (which rewrites the "not on track" list), build the lists on first use
     (or always, with ``force``), recompute the stored reports and measures if anything
-    changed since or the measures' 12 months no longer end today.
+    changed since or the measures' 12 months no longer end today; then the apps above that
+    store summaries of their own (``outcomes.signals.summaries_refreshed``: the access report
+    by fee tier) do the same.
 
     What ``touchstone refresh-summaries`` runs for each clinic (actor: the command line), and
     the task the job runner will run (``Actor.system("job", clinic)``).
@@ -497,6 +500,7 @@ def refresh_clinic(actor: Actor, clinic: Clinic, *, force: bool = False) -> dict
     ):
         refresh_reports(clinic)
         recomputed = True
+    summaries_refreshed.send(sender=Clinic, actor=actor, clinic=clinic)
     return {"clinic_id": clinic.pk, "lists_built": built, "reports_computed": recomputed}
 
 

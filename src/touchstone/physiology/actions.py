@@ -30,7 +30,7 @@ from touchstone.physiology.models import (
     WearableDay,
     WearableUpload,
 )
-from touchstone.portal.actions import do_create_portal_link
+from touchstone.portal.actions import do_create_portal_link, do_use_portal_link
 from touchstone.portal.models import PortalLink, Purpose
 from touchstone.science.physiology import PhysiologyError, units
 from touchstone.science.physiology import hrv as hrv_core
@@ -125,6 +125,17 @@ def do_save_sleep_night(actor: Actor, client: Client, data: dict[str, Any]) -> S
         clinic_id=client.clinic_id, client=client, created_by=actor.member, entered=entered
     )
     return writes.create(actor, night, data, fields=SLEEP_FIELDS)
+
+
+def do_save_diary_night(actor: Actor, link: PortalLink, data: dict[str, Any]) -> SleepNight:
+    """The client's night, submitted through their diary link: saved, and the link's first
+    submission recorded in the same transaction (the plan's delivery of that diary then
+    counts as completed and gets no reminder; portal/delivery.py)."""
+    with transaction.atomic():
+        night = do_save_sleep_night(actor, link.client, data)
+        if link.used_at is None:
+            do_use_portal_link(actor, link)
+    return night
 
 
 def do_create_diary_link(actor: Actor, client: Client, days: int) -> PortalLink:

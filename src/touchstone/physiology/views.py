@@ -225,7 +225,7 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in SLEEP_FIELDS}
         try:
-            saved = actions.do_save_sleep_night(actor, link.client, data)
+            saved = actions.do_save_diary_night(actor, link, data)
         except ValidationError as error:
             _model_errors(form, error)
         else:

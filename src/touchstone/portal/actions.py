@@ -70,7 +70,8 @@ def do_open_portal_link(actor: Actor, link: PortalLink) -> None:
 
 
 def do_use_portal_link(actor: Actor, link: PortalLink) -> None:
-    """A questionnaire link works once: it is spent when the client submits."""
+    """The client submitted through the link: a questionnaire link is spent; a sleep diary
+    link records its first night (the delivery counts as completed) and keeps working."""
     link.used_at = timezone.now()
     writes.save(actor, link, Action.UPDATE, update_fields=["used_at"], detail="submitted")
 

@@ -15,8 +15,11 @@ One sweep, :func:`do_deliver_measurements`, run by the worker every few minutes
   does not mail a year of overdue intake forms).
 * **Sleep diary.** An episode whose plan has the diary gets a diary link per period of
   ``delivery_valid_days`` days from its start, while it is open.
-* **Reminder.** A questionnaire link not yet submitted gets one reminder
-  ``delivery_reminder_days`` after it was sent, while it still works.
+* **Reminder.** A questionnaire or diary link through which nothing was submitted gets one
+  reminder ``delivery_reminder_days`` after it was sent, while it still works.
+* **Completed.** A questionnaire link is completed when the client submits it; a diary link
+  when the client submits a first night through it (``PortalLink.used_at``; the link keeps
+  working for the period's other nights).
 * **Expiry.** A link that expired unfilled is marked expired (the due list says so) and its
   queued reminder, if any, is voided.
 
@@ -242,13 +245,21 @@ def _send(actor: Actor, clinic: Clinic, plan: _Plan) -> Delivery | None:
     return delivery
 
 
+#: The reminder's message kind for each purpose of a delivery.
+REMINDER_KIND = {
+    Purpose.QUESTIONNAIRES: Kind.QUESTIONNAIRES_REMINDER,
+    Purpose.SLEEP_DIARY: Kind.SLEEP_DIARY_REMINDER,
+}
+
+
 def _remind(actor: Actor, clinic: Clinic, now: dt.datetime) -> int:
-    """One reminder for each questionnaire link sent ``delivery_reminder_days`` ago and not
-    yet submitted, while it works for at least another ``MIN_TIME_TO_FILL``."""
+    """One reminder for each questionnaire or sleep diary link sent
+    ``delivery_reminder_days`` ago through which nothing was submitted yet, while it works for
+    at least another ``MIN_TIME_TO_FILL``."""
     due = (
         Delivery.objects.filter(
             clinic=clinic,
-            purpose=Purpose.QUESTIONNAIRES,
+            purpose__in=list(REMINDER_KIND),
             link__isnull=False,
             reminded_at__isnull=True,
             expired_at__isnull=True,
@@ -268,7 +279,7 @@ def _remind(actor: Actor, clinic: Clinic, now: dt.datetime) -> int:
         with transaction.atomic():
             do_queue_client_message(
                 actor, delivery.client, key=f"{delivery.message_key}:reminder",
-                kind=Kind.QUESTIONNAIRES_REMINDER,
+                kind=REMINDER_KIND[Purpose(delivery.purpose)],
                 context={"link": link_url(link), "expires_at": link.expires_at},
             )  # fmt: skip
             delivery.reminded_at = now
@@ -283,7 +294,7 @@ def _expire(actor: Actor, clinic: Clinic, now: dt.datetime) -> int:
     gone = list(
         Delivery.objects.filter(clinic=clinic, link__isnull=False, expired_at__isnull=True)
         .filter(Q(link__expires_at__lte=now) | Q(link__revoked_at__isnull=False))
-        .exclude(purpose=Purpose.QUESTIONNAIRES, link__used_at__isnull=False)
+        .exclude(purpose__in=list(REMINDER_KIND), link__used_at__isnull=False)
         .order_by("pk")
     )
     if not gone:

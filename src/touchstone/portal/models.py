@@ -34,7 +34,8 @@ class PortalLinkQuerySet(ClinicOwnedQuerySet["PortalLink"]):
 
 
 class PortalLink(ClinicOwned):
-    """A signed link for one client: single use for questionnaires, expiring always.
+    """A signed link for one client: single use for questionnaires, expiring always (a sleep
+    diary link's ``used_at`` is its first submitted night; it keeps working).
 
     The URL carries ``signing.dumps({"id": pk, "n": nonce})``: it cannot be forged or
     guessed, and the stored nonce lets a link be revoked.
@@ -82,7 +83,9 @@ class PortalLink(ClinicOwned):
         now = timezone.now()
         if self.revoked_at is not None or now >= self.expires_at:
             return False
-        return self.purpose == Purpose.PROGRESS or self.used_at is None
+        # A diary is kept night after night: its first submission is recorded (``used_at``,
+        # "completed" on the deliveries list), and it works until it expires.
+        return self.purpose in (Purpose.PROGRESS, Purpose.SLEEP_DIARY) or self.used_at is None
 
 
 class Delivery(ClinicOwned):

@@ -78,7 +78,9 @@ def _states(member: StaffMember, deliveries: list[Delivery]) -> list[DeliverySta
         given = {a.instrument_id: a for a in link.administrations.all()}
         for item in _items(delivery):
             done = given.get(item)
-            if done is not None and done.status == Status.COMPLETED:
+            if delivery.purpose == Purpose.SLEEP_DIARY and link.used_at is not None:
+                out.append(DeliveryState(delivery, item, "completed", link.used_at))
+            elif done is not None and done.status == Status.COMPLETED:
                 out.append(DeliveryState(delivery, item, "completed", done.completed_at))
             elif delivery.expired_at is not None:
                 out.append(DeliveryState(delivery, item, "expired", link.expires_at))

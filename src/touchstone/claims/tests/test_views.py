@@ -4,8 +4,12 @@ clinics are refused; bad input is a message and writes nothing."""
 
 from __future__ import annotations
 
-from django.core.files.uploadedfile import SimpleUploadedFile
+import io
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfReader
+
+from touchstone.care.models import Visit
 from touchstone.claims.models import Claim, Coverage, ProviderNumbers, Remittance
 from touchstone.claims.tests.factories import (
     billing_ready,
@@ -43,6 +47,25 @@ def test_the_front_desk_makes_and_sends_claims(cast: Cast):
     assert x12_errors(response.content.decode()) == []
     pdf = fiona.get(f"/claims/{claim.pk}/cms1500/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_the_front_desk_prints_the_claims_diagnosis_codes_but_opens_no_diagnosis_page(
+    cast: Cast,
+):
+    """The policy (docs/billing.md, docs/architecture.md): a claim needs the referring
+    provider's ICD-10-CM codes, so the claim documents the front desk prints and sends carry
+    them; the diagnoses themselves (the episode, its diagnosis form) stay closed to them."""
+    visit = Visit.objects.get(pk=_ready_visit(cast))
+    fiona = cast.browser_for(cast.fiona)
+    fiona.post("/claims/create/", {"ids": [visit.pk]})
+    claim = Claim.objects.get()
+    pdf = fiona.get(f"/claims/{claim.pk}/cms1500/").content
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "A. F411" in text  # box 21 (the form takes codes without the dot)
+    assert "ABK:F411" in fiona.post("/claims/837p/", {"ids": [claim.pk]}).content.decode()
+    assert fiona.get(f"/care/episodes/{visit.episode_id}/").status_code == 403
+    new_diagnosis = f"/care/episodes/{visit.episode_id}/diagnoses/new/"
+    assert fiona.get(new_diagnosis).status_code == 403
 
 
 def test_a_refused_claim_is_a_message_and_writes_nothing(cast: Cast):

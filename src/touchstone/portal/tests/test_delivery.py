@@ -29,7 +29,7 @@ from touchstone.messaging.tests.smtp import Inbox, smtp_server
 from touchstone.outcomes.summaries import questionnaires_due, refresh_client
 from touchstone.portal.delivery import do_deliver_measurements
 from touchstone.portal.models import Delivery, PortalLink, Purpose, find_link
-from touchstone.portal.selectors import delivery_states
+from touchstone.portal.selectors import client_deliveries, delivery_states
 from touchstone.scheduling.tests.factories import make_appointment
 
 # Monday 2 March 2026, 10:00 in Chicago (UTC-6 until the 8th); the visit is Thursday 14:00.
@@ -267,3 +267,45 @@ def test_the_owner_sets_lead_time_reminder_days_and_turns_it_on(cast: Cast):
 
 def _job(clinic: Clinic) -> Actor:
     return Actor.system("job", clinic)
+
+
+def test_a_diary_link_is_completed_by_its_first_night_and_reminded_only_if_unused(
+    cast: Cast, clinic: Clinic
+):
+    """The plan's sleep diary is reminded like questionnaires, and counts as completed on the
+    client's deliveries once the client submits a night through the link (which keeps
+    working for the period's other nights)."""
+    kim = make_client(clinic, given_name="Kim", email="kim@example.org")
+    ash = make_client(clinic, given_name="Ash", email="ash@example.org")
+    for client in (kim, ash):
+        make_episode(clinic, client, started_on=dt.date(2026, 3, 2), plan_sleep_diary=True)
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        _worker()
+        assert Message.objects.filter(kind="sleep_diary").count() == 2
+        link = Delivery.objects.get(client=kim).link
+        night = {
+            "night_of": "2026-03-01", "in_bed": "23:00", "tried_sleep": "23:15",
+            "sol_min": "20", "awakenings": "2", "waso_min": "30", "final_wake": "06:30",
+            "out_of_bed": "07:00", "quality": "4",
+        }  # fmt: skip
+        diary = HttpClient()
+        assert "is saved" in diary.post(f"/physiology/diary/{link.token}/", night).content.decode()
+        traveller.shift(dt.timedelta(days=1))  # the clinic reminds after one day
+        _worker()
+        _worker()
+        reminded = Message.objects.filter(kind="sleep_diary_reminder")
+        assert [m.client for m in reminded] == [ash]  # Kim already keeps it
+        assert "sleep diary" in reminded.get().body and not any(
+            word in reminded.get().body for word in CLINICAL
+        )
+        night["night_of"] = "2026-03-02"  # the same link takes the next night
+        assert "is saved" in diary.post(f"/physiology/diary/{link.token}/", night).content.decode()
+        states = {
+            s.delivery.client_id: s.state
+            for s in client_deliveries(cast.bob, kim) + client_deliveries(cast.bob, ash)
+        }
+        assert states == {kim.pk: "completed", ash.pk: "sent"}
+        traveller.shift(dt.timedelta(days=7))  # the period is over
+        _worker()
+    first = Delivery.objects.filter(client=kim).order_by("pk").first()
+    assert first is not None and first.expired_at is None  # completed, not "expired unfilled"

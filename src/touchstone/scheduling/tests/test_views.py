@@ -167,3 +167,36 @@ def test_the_week_views_query_count_does_not_grow_with_the_staff(cast: Cast, des
                 local(desk["day"] + dt.timedelta(days=day), 10, clinic=cast.harbour),
             )
     assert count() == few
+
+
+def test_the_clinic_week_is_a_grid_that_leads_to_each_day_and_appointment(cast: Cast, desk: dict):
+    """The whole clinic's week counts per staff member and day (1,500 cards on one page were
+    too slow to render); each count opens that staff member's day with its cards, and each
+    time opens the appointment, where the front desk checks in, moves or cancels."""
+    day = desk["day"]
+    morning = make_appointment(
+        cast.harbour, cast.tess, desk["client"], local(day, 9, clinic=cast.harbour)
+    )
+    make_appointment(
+        cast.harbour, cast.tess, make_client(cast.harbour), local(day, 14, clinic=cast.harbour)
+    )
+    cancelled = make_appointment(
+        cast.harbour,
+        cast.tess,
+        make_client(cast.harbour),
+        local(day, 11, clinic=cast.harbour),
+        status=Status.CANCELLED,
+    )
+    http = cast.browser_for(cast.fiona)
+    week = http.get(f"/calendar/?view=week&date={day}").content.decode()
+    cell = week.split(f"date={day}&amp;staff={cast.tess.pk}", 1)[1].split("</td>", 1)[0]
+    assert "2 booked" in cell and "09:00–15:00" in cell  # Chicago's wall clock, 60-minute visits
+    assert "1 cancelled or no-show" in cell
+    assert f'href="/calendar/appointments/{morning.pk}/">09:00</a>' in cell
+    assert f'href="/calendar/appointments/{cancelled.pk}/"><s>11:00</s>' in cell
+    assert "Morgan" not in week  # names are on the day's cards, not in the grid
+
+    day_view = http.get(f"/calendar/?view=day&date={day}&staff={cast.tess.pk}").content.decode()
+    assert "Morgan" in day_view and f"/calendar/appointments/{morning.pk}/" in day_view
+    one_week = http.get(f"/calendar/?view=week&date={day}&staff={cast.tess.pk}").content.decode()
+    assert "Morgan" in one_week  # one staff member's week keeps its cards
