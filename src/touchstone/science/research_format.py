@@ -164,9 +164,11 @@ def tier_codes(codes: list[str], minimum: int = TIER_MIN_CELL) -> list[str]:
     out. Blank (never assessed) is not a tier and is never suppressed.
 
     >>> tier_codes(["0"] * 12 + ["100"] * 3 + [""])[-5:]
-    ['0', 'suppressed', 'suppressed', 'suppressed', '']
+    ['suppressed', 'suppressed', 'suppressed', 'suppressed', '']
     >>> sorted(set(tier_codes(["0"] * 12 + ["1-49"] * 20 + ["100"] * 3)))
-    ['0', 'suppressed']
+    ['1-49', 'suppressed']
+    >>> sorted(set(tier_codes(["0"] * 12 + ["1-49"] * 20 + ["100"] * 3 + ["50-99"] * 4)))
+    ['0', '1-49', 'suppressed']
     """
     sizes = {code: codes.count(code) for code in set(codes) if code}
     small = {code for code, size in sizes.items() if size < minimum}

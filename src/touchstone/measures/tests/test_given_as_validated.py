@@ -115,7 +115,7 @@ def test_every_administration_is_reachable_from_the_progress_page(cast: Cast):
     body = result.content.decode()
     assert '12 <span class="muted">of 27</span>' in body and "moderate" in body
     assert "2 — More than half the days" in body  # the answer as the client saw it
-    assert "phq9 1.0.0, language en" in body
+    assert "PHQ-9 1.0.0, language en" in body
     assert f"Given by</dt><dd>{cast.tess.display_name}" in body
     assert "Over the last 2 weeks, how often have you been bothered by any of" in body
 

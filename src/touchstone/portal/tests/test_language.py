@@ -17,6 +17,8 @@ from touchstone.measures.models import Administration, Mode, RiskAlert
 from touchstone.portal.models import PortalLink
 
 ENGLISH_ONLY = "This questionnaire is available in English only."
+#: The note as a Spanish-speaking client reads it (the page is in the client's language).
+ENGLISH_ONLY_ES = "Este cuestionario solo está disponible en inglés."
 PHQ9_ITEM_9_ES = "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera"
 
 
@@ -45,7 +47,7 @@ def test_a_spanish_speaking_client_gets_phq9_in_spanish_and_the_risk_item_still_
     page = HttpClient().get(path).content.decode()
     assert PHQ9_ITEM_9_ES in page and "Casi todos los días" in page
     assert "¿qué tan seguido ha tenido molestias" in page
-    assert '<div class="items" lang="es">' in page and ENGLISH_ONLY not in page
+    assert '<div class="items" lang="es">' in page and ENGLISH_ONLY_ES not in page
     assert "Thoughts that you would be better off dead" not in page
     answers = {f"a{administration.pk}-phq9-{i}": "0" for i in range(1, 9)}
     thanks = HttpClient().post(path, {**answers, f"a{administration.pk}-phq9-9": "1",
@@ -62,7 +64,7 @@ def test_an_instrument_without_an_official_translation_is_given_in_english_and_s
     languages = dict(link.administrations.values_list("instrument_id", "language"))
     assert languages == {"phq15": "en", "gad7": "es"}
     page = HttpClient().get(path).content.decode()
-    assert page.count(ENGLISH_ONLY) == 1 and "Stomach pain" in page
+    assert page.count(ENGLISH_ONLY_ES) == 1 and "Stomach pain" in page
     assert "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta" in page
 
 
