@@ -15,17 +15,10 @@ from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.tests.factories import answered
 from touchstone.portal.actions import do_create_portal_link
 from touchstone.tests.browser.axe import serious_violations
+from touchstone.tests.browser.signing import sign_in
 from touchstone.tests.languages import prefer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _sign_in(page: Any, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Good to see you").wait_for()
 
 
 def _client_with_history(cast: Cast) -> Any:
@@ -43,7 +36,7 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     cast: Cast, live_server: Any, page: Any, screenshot: Any, username: str
 ):
     client = _client_with_history(cast)
-    _sign_in(page, live_server.url, username)
+    sign_in(page, live_server.url, username)
     pages = {
         "clients": "/clients/",
         "client": f"/clients/{client.pk}/",

@@ -20,6 +20,7 @@ from touchstone.scheduling.models import Appointment, BookingPolicy, Status, Wee
 from touchstone.scheduling.tests.factories import make_location, make_room, make_service
 from touchstone.tests.browser.axe import serious_violations
 from touchstone.tests.browser.conftest import ARTIFACTS
+from touchstone.tests.browser.signing import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,14 +35,6 @@ WIDTHS = [
         1280, marks=pytest.mark.browser_context_args(viewport={"width": 1280, "height": 900})
     ),
 ]
-
-
-def _sign_in(page: Any, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Good to see you").wait_for()
 
 
 def _no_sideways_scroll(page: Any) -> bool:
@@ -82,7 +75,7 @@ def test_front_desk_therapist_and_client_run_a_booking_day(
     today = timezone.localdate(timezone.now(), cast.harbour.zone)
 
     # The front desk books Maya with Tess today at 00:00 ...
-    _sign_in(page, url, "fiona")
+    sign_in(page, url, "fiona")
     page.goto(f"{url}/calendar/new/?date={today:%Y-%m-%d}&staff={cast.tess.pk}&time=00:00")
     page.get_by_label("Find a client").fill("Okonk")
     page.locator("#id_client option", has_text="Okonkwo, Maya").wait_for(state="attached")
@@ -114,7 +107,7 @@ def test_front_desk_therapist_and_client_run_a_booking_day(
 
     # The therapist documents that visit from the appointment: nothing typed twice.
     page.context.clear_cookies()
-    _sign_in(page, url, "tess")
+    sign_in(page, url, "tess")
     page.goto(f"{url}/calendar/appointments/{appointment.pk}/")
     page.get_by_role("link", name="Document the visit").click()
     page.get_by_label("Subjective").fill("Neck tension, slept badly this week.")

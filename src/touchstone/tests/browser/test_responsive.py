@@ -22,6 +22,7 @@ from touchstone.measures.tests.factories import answered
 from touchstone.outcomes.tests.factories import build_outcomes
 from touchstone.scheduling.tests.factories import make_appointment, make_weekday_hours
 from touchstone.tests.browser.axe import serious_violations
+from touchstone.tests.browser.signing import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,14 +81,6 @@ CULPRIT = """() => {
 }"""
 
 
-def _sign_in(page: Any, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Good to see you").wait_for()
-
-
 @pytest.fixture
 def objects(cast: Cast) -> dict[str, int]:
     """A clinic with history: outcomes to chart, a client with scores, visits, an
@@ -113,7 +106,7 @@ def _url(name: str, needs: str | None, query: str, objects: dict[str, int]) -> s
 def test_every_main_staff_page_fits_a_phone_and_a_tablet(
     cast: Cast, live_server: Any, page: Any, objects: dict[str, int], username: str
 ):
-    _sign_in(page, live_server.url, username)
+    sign_in(page, live_server.url, username)
     overflows, problems = [], []
     for name, url_name, needs, query, roles in PAGES:
         if username not in roles:
@@ -137,7 +130,7 @@ def test_the_menu_folds_on_a_phone_and_opens_with_its_button(
     cast: Cast, live_server: Any, page: Any
 ):
     page.set_viewport_size(PHONE)
-    _sign_in(page, live_server.url, OWNER)
+    sign_in(page, live_server.url, OWNER)
     menu = page.get_by_role("button", name="Menu")
     menu.wait_for()  # shown by layout.js on a narrow screen
     calendar = page.get_by_role("navigation", name="Main").get_by_role("link", name="Calendar")
@@ -162,7 +155,7 @@ def test_each_roles_home_page_fits_a_laptop_screen(
     username: str,
 ):
     page.set_viewport_size(LAPTOP)
-    _sign_in(page, live_server.url, username)
+    sign_in(page, live_server.url, username)
     bottom = page.evaluate("() => document.querySelector('.tiles').getBoundingClientRect().bottom")
     screenshot(f"home-{username}-laptop")
     assert bottom <= LAPTOP["height"], f"the tiles end at {bottom} px"
