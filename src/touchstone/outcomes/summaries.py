@@ -535,7 +535,9 @@ def _ensure_lists(member: StaffMember) -> tuple[int, dt.datetime]:
 #: the clinic's change counter and lists are as they were (every score, visit, episode,
 #: diagnosis and client edit raises the counter; a rebuild or refit restamps the lists). What
 #: moves with the clock alone, "active" (a follow-up in the last 8 weeks), may so lag by up
-#: to this long; the date is part of the key, so "open today" never does.
+#: to this long, as may a setting that writes no clinical row (a licensed text entered, the
+#: visits before the alliance questionnaire); the date is part of the key, so "open today"
+#: and "due by today" never do.
 LIST_READ_SECONDS = 300
 
 
@@ -653,8 +655,25 @@ def questionnaires_due(
     The stored intake and periodic rows of every episode, except the episodes of clients
     with a visit today: those few are worked out in full here (``care.plans.instruments_due``
     with ``visit_today``), per-visit questionnaires included; one the client filled for
-    today's visit through the link sent before it is not due. Ten queries, whatever the size.
+    today's visit through the link sent before it is not due. Ten queries, whatever the size;
+    the clinic's list (no ``client_id``) is read once per change of the clinic
+    (:func:`_read_once`: a score, visit or episode changes it), the links' progress on every
+    view.
     """
+    if client_id is None:
+        listing = _read_once(
+            member, f"due:{today}", offset, limit, lambda: _due_now(member, today, offset, limit)
+        )
+    else:
+        listing = _due_now(member, today, offset, limit, client_id)
+    states = delivery_states(member, [(d.episode_id, d.instrument_id) for d in listing.items])
+    page = [replace(d, delivery=states.get((d.episode_id, d.instrument_id))) for d in listing.items]
+    return Listing(page, listing.count)
+
+
+def _due_now(
+    member: StaffMember, today: dt.date, offset: int, limit: int, client_id: int | None = None
+) -> Listing:
     _ensure_lists(member)
     start, end = day_bounds(today)
     visiting = (
@@ -735,6 +754,4 @@ def questionnaires_due(
         for row in stored[: offset + limit]
     ]
     merged = sorted(head + live, key=_sort_key)[offset : offset + limit]
-    states = delivery_states(member, [(d.episode_id, d.instrument_id) for d in merged])
-    page = [replace(d, delivery=states.get((d.episode_id, d.instrument_id))) for d in merged]
-    return Listing(page, stored.count() + len(live))
+    return Listing(merged, stored.count() + len(live))
