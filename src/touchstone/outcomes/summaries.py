@@ -533,11 +533,11 @@ def _ensure_lists(member: StaffMember) -> tuple[int, dt.datetime]:
 
 #: A list read for one clinic is served again for at most this many seconds, and only while
 #: the clinic's change counter and lists are as they were (every score, visit, episode,
-#: diagnosis and client edit raises the counter; a rebuild or refit restamps the lists). What
+#: diagnosis, client edit, licensed text and custom instrument raises the counter; a rebuild
+#: or refit restamps the lists). What
 #: moves with the clock alone, "active" (a follow-up in the last 8 weeks), may so lag by up
-#: to this long, as may a setting that writes no clinical row (a licensed text entered, the
-#: visits before the alliance questionnaire); the date is part of the key, so "open today"
-#: and "due by today" never do.
+#: to this long; the clinic's settings the lists depend on and the date are part of the key,
+#: so "open today" and "due by today" never do.
 LIST_READ_SECONDS = 300
 
 
@@ -553,6 +553,7 @@ def _read_once(
         str(part)
         for part in (
             "summaries", name, member.clinic_id, changes, built.timestamp(),
+            member.clinic.change_criteria, member.clinic.alliance_after_visits,
             timezone.localdate(), int(time.time() // LIST_READ_SECONDS), offset, limit,
         )
     )  # fmt: skip
