@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -76,6 +77,15 @@ def _server_time_zone_after_each_test() -> Any:
     """Commands that act for a clinic activate its time zone for the rest of the process."""
     yield
     timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """Lists read once are kept in the process's cache (outcomes.summaries._read_once); a
+    rolled-back test may leave a clinic with the same ids and counter for the next one."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

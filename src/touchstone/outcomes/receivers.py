@@ -2,7 +2,8 @@
 client's rows of the home page's lists in the write's own transaction, every clinical write
 counts one change of the clinic (so the dashboard knows its stored report is out of date; a
 client's edit counts too: the identified report names clients, the measures read their age), a
-refitted trajectory model rewrites the clinic's "not on track" list, and a clinic that chooses
+refitted trajectory model rewrites the clinic's "not on track" list (an entered licensed text
+or a custom instrument counts too: it changes what can fall due), and a clinic that chooses
 other change criteria gets its lists rebuilt under them.
 
 Receivers rather than calls in the actions: the writes happen in apps below this one (care,
@@ -21,6 +22,7 @@ from django.dispatch import receiver
 from touchstone.accounts.models import Clinic
 from touchstone.care.models import Diagnosis, Episode, Visit
 from touchstone.clients.models import Client
+from touchstone.instruments.models import CustomInstrument, InstrumentText
 from touchstone.measures.models import Administration, Status
 from touchstone.outcomes.models import TrajectoryFit
 
@@ -72,6 +74,8 @@ def _client_saved(
 
 @receiver(post_save, sender=Visit, dispatch_uid="summaries_visit")
 @receiver(post_save, sender=Diagnosis, dispatch_uid="summaries_diagnosis")
+@receiver(post_save, sender=InstrumentText, dispatch_uid="summaries_instrument_text")
+@receiver(post_save, sender=CustomInstrument, dispatch_uid="summaries_custom_instrument")
 def _counted(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     if not raw:
         _summaries().note_change(instance.clinic_id)

@@ -44,13 +44,14 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -321,6 +322,10 @@ def refresh_off_track(clinic: Clinic) -> None:
     with timezone.override(clinic.zone), transaction.atomic():
         FlaggedCourse.objects.filter(clinic_id=clinic.pk, flag=Flag.OFF_TRACK).delete()
         FlaggedCourse.objects.bulk_create(_off_track(clinic, None), batch_size=500)
+        # Restamped, so no list read under the old model is served again (_read_once).
+        ClinicSummary.objects.filter(clinic_id=clinic.pk, lists_built_at__isnull=False).update(
+            lists_built_at=timezone.now()
+        )
 
 
 def refresh_lists(clinic: Clinic) -> None:
@@ -507,12 +512,56 @@ def refresh_clinic(actor: Actor, clinic: Clinic, *, force: bool = False) -> dict
 # --- reading ------------------------------------------------------------------------------
 
 
-def _ensure_lists(member: StaffMember) -> None:
-    """Build the lists the first time a clinic's are read (later writes keep them current)."""
-    if not ClinicSummary.objects.filter(
-        clinic_id=member.clinic_id, lists_built_at__isnull=False
-    ).exists():
+def _ensure_lists(member: StaffMember) -> tuple[int, dt.datetime]:
+    """Build the lists the first time a clinic's are read (later writes keep them current).
+    Returns the clinic's change counter and the time its lists were last rebuilt: together
+    they say whether a list read before is still the list (:func:`_read_once`)."""
+    state = (
+        ClinicSummary.objects.filter(clinic_id=member.clinic_id, lists_built_at__isnull=False)
+        .values_list("changes", "lists_built_at")
+        .first()
+    )
+    if state is None:
         refresh_lists(member.clinic)
+        state = ClinicSummary.objects.values_list("changes", "lists_built_at").get(
+            clinic_id=member.clinic_id
+        )
+    changes, built = state
+    assert built is not None  # set by refresh_lists
+    return changes, built
+
+
+#: A list read for one clinic is served again for at most this many seconds, and only while
+#: the clinic's change counter and lists are as they were (every score, visit, episode,
+#: diagnosis, client edit, licensed text and custom instrument raises the counter; a rebuild
+#: or refit restamps the lists). What
+#: moves with the clock alone, "active" (a follow-up in the last 8 weeks), may so lag by up
+#: to this long; the clinic's settings the lists depend on and the date are part of the key,
+#: so "open today" and "due by today" never do.
+LIST_READ_SECONDS = 300
+
+
+def _read_once(
+    member: StaffMember, name: str, offset: int, limit: int, read: Callable[[], Listing]
+) -> Listing:
+    """``read()``, or the same list read before for the member's clinic (the lists are the
+    clinic's, the same for every member who may see them), from Django's cache (per worker
+    process unless ``CACHES`` says otherwise). The home page, the dashboard and the full
+    lists read them on every view; at 10,000 clients each read costs 10-40 ms of CPU."""
+    changes, built = _ensure_lists(member)
+    key = ":".join(
+        str(part)
+        for part in (
+            "summaries", name, member.clinic_id, changes, built.timestamp(),
+            member.clinic.change_criteria, member.clinic.alliance_after_visits,
+            timezone.localdate(), int(time.time() // LIST_READ_SECONDS), offset, limit,
+        )
+    )  # fmt: skip
+    listing: Listing | None = cache.get(key)
+    if listing is None:
+        listing = read()
+        cache.set(key, listing, LIST_READ_SECONDS)
+    return listing
 
 
 @dataclass(frozen=True)
@@ -538,7 +587,12 @@ def deteriorated(member: StaffMember, *, offset: int = 0, limit: int = 10) -> Li
     the episode's baseline, most worsened first (two queries). A client with two open
     episodes is listed with the later-started one, as ``measures.selectors.
     reliably_deteriorated`` (the live reference) lists them."""
-    _ensure_lists(member)
+    return _read_once(
+        member, "deteriorated", offset, limit, lambda: _deteriorated_now(member, offset, limit)
+    )
+
+
+def _deteriorated_now(member: StaffMember, offset: int, limit: int) -> Listing:
     today = timezone.localdate()
     rows: QuerySet[FlaggedCourse] = FlaggedCourse.objects.for_member(member).filter(
         _open_on(today, "episode__"), flag=Flag.DETERIORATED, client__archived_at__isnull=True
@@ -559,7 +613,12 @@ def not_on_track(member: StaffMember, *, offset: int = 0, limit: int = 10) -> Li
     """Active clients (a follow-up in the last 8 weeks) outside their expected band,
     furthest first (two queries); a client with two episodes is listed with the one further
     outside, as ``trajectories.not_on_track`` (the live reference) lists them."""
-    _ensure_lists(member)
+    return _read_once(
+        member, "not_on_track", offset, limit, lambda: _not_on_track_now(member, offset, limit)
+    )
+
+
+def _not_on_track_now(member: StaffMember, offset: int, limit: int) -> Listing:
     rows: QuerySet[FlaggedCourse] = FlaggedCourse.objects.for_member(member).filter(
         flag=Flag.OFF_TRACK,
         client__archived_at__isnull=True,
@@ -597,8 +656,25 @@ def questionnaires_due(
     The stored intake and periodic rows of every episode, except the episodes of clients
     with a visit today: those few are worked out in full here (``care.plans.instruments_due``
     with ``visit_today``), per-visit questionnaires included; one the client filled for
-    today's visit through the link sent before it is not due. Ten queries, whatever the size.
+    today's visit through the link sent before it is not due. Ten queries, whatever the size;
+    the clinic's list (no ``client_id``) is read once per change of the clinic
+    (:func:`_read_once`: a score, visit or episode changes it), the links' progress on every
+    view.
     """
+    if client_id is None:
+        listing = _read_once(
+            member, f"due:{today}", offset, limit, lambda: _due_now(member, today, offset, limit)
+        )
+    else:
+        listing = _due_now(member, today, offset, limit, client_id)
+    states = delivery_states(member, [(d.episode_id, d.instrument_id) for d in listing.items])
+    page = [replace(d, delivery=states.get((d.episode_id, d.instrument_id))) for d in listing.items]
+    return Listing(page, listing.count)
+
+
+def _due_now(
+    member: StaffMember, today: dt.date, offset: int, limit: int, client_id: int | None = None
+) -> Listing:
     _ensure_lists(member)
     start, end = day_bounds(today)
     visiting = (
@@ -679,6 +755,4 @@ def questionnaires_due(
         for row in stored[: offset + limit]
     ]
     merged = sorted(head + live, key=_sort_key)[offset : offset + limit]
-    states = delivery_states(member, [(d.episode_id, d.instrument_id) for d in merged])
-    page = [replace(d, delivery=states.get((d.episode_id, d.instrument_id))) for d in merged]
-    return Listing(page, stored.count() + len(live))
+    return Listing(merged, stored.count() + len(live))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -93,24 +93,38 @@ def history(clinic: Clinic, instrument_id: str, client_id: int | None = None) ->
         episodes = episodes.filter(client_id=client_id)
         rows = rows.filter(client_id=client_id)
     spans = list(episodes.values_list("id", "client_id", "started_on", "ended_on"))
-    data = raw_frame(
-        rows.order_by("client_id", "completed_at", "pk").values_list(
-            "client_id", "total", "completed_at"
-        ),
-        ["client", "total", "when"],
-    )
-    if data.empty or not spans:
-        return _empty()
-    when = pd.to_datetime(data["when"], utc=True, format="ISO8601")
-    local = when.dt.tz_convert(timezone.get_current_timezone()).dt.tz_localize(None)
-    stamp = (when - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
-    score = data["total"].to_numpy(dtype=np.float64)
+    ordered = rows.order_by("client_id", "completed_at", "pk")
+    zone = timezone.get_current_timezone()
+    if client_id is not None:
+        # One client's few scores (the progress page, per instrument): plain numpy on
+        # Django's datetimes; pandas costs milliseconds per call whatever the size.
+        read = list(ordered.values_list("client_id", "total", "completed_at"))
+        if not read or not spans:
+            return _empty()
+        clients = np.array([c for c, _, _ in read], dtype=np.int64)
+        score = np.array([t for _, t, _ in read], dtype=np.float64)
+        times = cast("list[dt.datetime]", [w for _, _, w in read])  # filtered: not null
+        stamp = np.array([w.timestamp() for w in times])
+        local = np.array(
+            [w.astimezone(zone).replace(tzinfo=None) for w in times], dtype="datetime64[ns]"
+        )
+    else:
+        data = raw_frame(
+            ordered.values_list("client_id", "total", "completed_at"), ["client", "total", "when"]
+        )
+        if data.empty or not spans:
+            return _empty()
+        when = pd.to_datetime(data["when"], utc=True, format="ISO8601")
+        local = when.dt.tz_convert(zone).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+        stamp = (when - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+        score = data["total"].to_numpy(dtype=np.float64)
+        clients = data["client"].to_numpy(dtype=np.int64)
     pairs = episode_pairs(
         np.array([c for _, c, _, _ in spans], dtype=np.int64),
         np.array([start for _, _, start, _ in spans], dtype="datetime64[D]"),
         np.array([end for _, _, _, end in spans], dtype="datetime64[D]"),
-        data["client"].to_numpy(dtype=np.int64),
-        local.to_numpy(dtype="datetime64[ns]"),
+        clients,
+        local,
         score,
         min_days=instrument(instrument_id).min_followup_days,
         until=np.datetime64(timezone.localdate(), "D"),
@@ -121,7 +135,7 @@ def history(clinic: Clinic, instrument_id: str, client_id: int | None = None) ->
     episode_ids = np.array([e for e, _, _, _ in spans], dtype=np.int64)
     index = members.score[keep]
     return History(
-        client=data["client"].to_numpy(dtype=np.int64)[index],
+        client=clients[index],
         episode=episode_ids[members.episode[keep]],
         weeks=weeks[keep],
         score=score[index],

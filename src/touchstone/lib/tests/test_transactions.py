@@ -92,3 +92,23 @@ def test_it_keeps_postgresql_connections_with_health_checks():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["600", "True"]
+
+
+@pytest.mark.slow
+def test_it_keeps_sqlite_connections_with_a_larger_page_cache():
+    """A new SQLite connection parses the whole schema on its first query (7-8 ms for the
+    app's tables and indexes) and starts with an empty page cache: workers keep theirs."""
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], 'cache_size=-32768' in d['OPTIONS']['init_command'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "touchstone", "shell", "--verbosity=0", "-c", code],
+        env={k: v for k, v in os.environ.items() if k not in ("DATABASE_CONN_MAX_AGE",)}
+        | {"DATABASE_URL": "sqlite:////tmp/touchstone-settings-check.sqlite3"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["600", "True"]

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from touchstone.audit.models import AuditEvent
 from touchstone.care.tests.factories import make_episode
-from touchstone.clients.actions import do_update_client
+from touchstone.clients.actions import do_archive_client, do_update_client
 from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.selectors import reliably_deteriorated
@@ -78,6 +78,25 @@ def test_it_lists_a_client_the_moment_a_worse_score_is_saved(cast: Cast):
     answered(client, cast.tess, "phq9", [0] * 9)  # back to 0: off the list at once
     assert summaries.deteriorated(cast.bob).count == 0
     assert summaries.deteriorated(cast.charlie).count == 0  # another clinic sees nothing
+
+
+def test_a_list_read_once_is_read_again_only_when_the_clinic_changed(cast: Cast):
+    client = make_client(cast.harbour, family_name="Worsening")
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=20))
+    answered(client, cast.tess, "phq9", [0] * 9, at=_ago(20))
+    answered(client, cast.tess, "phq9", [2] * 8 + [0])
+    assert summaries.deteriorated(cast.bob).count == 1
+    with CaptureQueriesContext(connection) as queries:
+        again = summaries.deteriorated(cast.bob)
+        summaries.deteriorated(cast.alice)  # the clinic's list, whoever reads it
+    assert again.count == 1
+    assert len(queries) == 2  # the clinic's counter, once per read: no list query
+    assert summaries.deteriorated(cast.charlie).count == 0  # another clinic's own list
+    do_archive_client(actor_of(cast.bob), client)  # a write: read anew
+    assert summaries.deteriorated(cast.bob).count == 0
+    built = ClinicSummary.objects.get(clinic=cast.harbour).lists_built_at
+    summaries.refresh_off_track(cast.harbour)  # a refit restamps the lists
+    assert ClinicSummary.objects.get(clinic=cast.harbour).lists_built_at > built
 
 
 def test_the_stored_list_uses_the_episodes_baseline_and_one_recall_period(cast: Cast):
@@ -459,3 +478,24 @@ def test_a_client_edit_puts_the_stored_reports_out_of_date(cast: Cast):
     do_update_client(actor_of(cast.alice), client, {"date_of_birth": dt.date(1990, 5, 1)})
     summary.refresh_from_db()
     assert summary.changes == summary.report_changes + 1
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland"])
+def test_one_clients_history_equals_the_clinics_history_of_that_client(cast: Cast, zone: str):
+    """The progress page reads one client's history without pandas; the clinic-wide read
+    (the model's fit, the stored lists) with it: both give the same follow-ups."""
+    build_outcomes(cast.harbour, [cast.tess], 12, seed=5, worsen=0.3)
+    with timezone.override(zone):
+        whole = trajectories.history(cast.harbour, "phq9")
+        checked = 0
+        for client_id in np.unique(whole.client):
+            mine = trajectories.history(cast.harbour, "phq9", client_id=int(client_id))
+            theirs = whole.client == client_id
+            assert mine.client.tolist() == whole.client[theirs].tolist()
+            assert mine.episode.tolist() == whole.episode[theirs].tolist()
+            np.testing.assert_allclose(mine.weeks, whole.weeks[theirs], rtol=0, atol=1e-9)
+            np.testing.assert_array_equal(mine.score, whole.score[theirs])
+            np.testing.assert_array_equal(mine.baseline, whole.baseline[theirs])
+            np.testing.assert_allclose(mine.when, whole.when[theirs], rtol=0, atol=1e-6)
+            checked += mine.client.size
+        assert checked == whole.client.size > 12
