@@ -9,8 +9,9 @@ spread around 45 % (the massage trials report reductions of 50-60 %: Rapaport et
 HAM-A 20.05 fell by 11.67 points in six weeks), so some improve a lot, most reliably, and some
 hardly at all; a few (:data:`DETERIORATE`) get steadily worse, near the low rates of reliable
 deterioration routine care reports (PHQ-9 in routine NHS Talking Therapies / IAPT data: 3.1 %,
-Thorpe 2012; psychotherapy in general: 5-10 % of adults, Lambert). One spread rather than separate "responders" and "non-responders" keeps the clinic's
-own expected-course model honest: about one active client in ten ends above its 80 % band.
+Thorpe 2012; psychotherapy in general: 5-10 % of adults, Lambert). One spread rather than
+separate "responders" and "non-responders" keeps the clinic's own expected-course model honest:
+about one active client in ten ends above its 80 % band.
 """
 
 from __future__ import annotations
