@@ -7,10 +7,11 @@ figures (docs/outcomes-statistics.md, "The demo clinic", has the sources and wha
 demo shows). Most clients lose part of their starting score, a share drawn from one continuous
 spread around 45 % (the massage trials report reductions of 50-60 %: Rapaport et al. 2016,
 HAM-A 20.05 fell by 11.67 points in six weeks), so some improve a lot, most reliably, and some
-hardly at all; a few (:data:`DETERIORATE`) get steadily worse, near the low rate of reliable
-deterioration routine psychological-therapy services report (NHS Talking Therapies: about
-5-7 %). One spread rather than separate "responders" and "non-responders" keeps the clinic's
-own expected-course model honest: about one active client in ten ends above its 80 % band.
+hardly at all; a few (:data:`DETERIORATE`) get steadily worse, near the low rates of reliable
+deterioration routine care reports (PHQ-9 in routine NHS Talking Therapies / IAPT data: 3.1 %,
+Thorpe 2012; psychotherapy in general: 5-10 % of adults, Lambert). One spread rather than
+separate "responders" and "non-responders" keeps the clinic's own expected-course model honest:
+about one active client in ten ends above its 80 % band.
 """
 
 from __future__ import annotations

@@ -228,7 +228,14 @@ def timeline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
                 "type": "nominal",
                 "sort": present,
                 "title": None,
-                "header": {"labelAngle": 0, "labelAlign": "left", "labelAnchor": "start"},
+                # Each panel's name above it, not beside it: at the left it took ~200 px,
+                # most of a phone's width, before the plot began.
+                "header": {
+                    "labelAngle": 0,
+                    "labelAlign": "left",
+                    "labelAnchor": "start",
+                    "labelOrient": "top",
+                },
             }
         },
         "spec": {
@@ -242,6 +249,7 @@ def timeline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
                     "field": "series",
                     "type": "nominal",
                     "title": "Source",
+                    "legend": {"orient": "bottom", "columns": 3},
                     "scale": {
                         "domain": [
                             "cortisol",

@@ -1,6 +1,7 @@
 """Issue 17 §1 in a real browser: the client record's tabs as each role of the care team.
 Each role opens the tabs it may (and no other tab is offered), every tab is axe-clean, the
-tab bar fits a phone, and the Overview is photographed on a laptop and on a phone
+tab bar fits a phone, the Overview's latest scores read as short blocks on a phone, and the
+Overview is photographed on a laptop and on a phone
 (``artifacts/screenshots/record-<role>-overview-{laptop,phone}.png``)."""
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+
+
+#: Each cell of the Overview's Latest scores: its right edge, its height and its text's height.
+LATEST_SCORES_CELLS = """() => [...document.querySelectorAll(
+    'section[aria-labelledby=scores-title] tbody :is(th, td)')].map(cell => {
+  const box = cell.getBoundingClientRect(), range = document.createRange();
+  range.selectNodeContents(cell);
+  return {cell: cell.innerText.slice(0, 30), right: Math.round(box.right),
+          height: Math.round(box.height), text: Math.round(range.getBoundingClientRect().height)};
+})"""
 
 
 def _client_with_a_record(cast: Cast) -> Any:
@@ -101,3 +112,12 @@ def test_each_role_opens_its_tabs_of_the_client_record(
         " > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className)"
     )
     assert width <= PHONE["width"], f"overview is {width} px wide at 390 px: {wide}"
+    if member.can("measures.view"):
+        # The Latest scores read as one short block per questionnaire: every cell on screen
+        # (none scrolled out of sight sideways) and none taller than its own text, where a
+        # squeezed "Change" column of sentences once made each row ~390 px tall, mostly empty.
+        cells = page.evaluate(LATEST_SCORES_CELLS)
+        assert len(cells) == 8, cells  # PHQ-9 and GAD-7: name, baseline, latest, change
+        off_screen = [c for c in cells if c["right"] > PHONE["width"]]
+        padded = [c for c in cells if c["height"] > c["text"] + 12]
+        assert off_screen == [] and padded == [], (off_screen, padded)

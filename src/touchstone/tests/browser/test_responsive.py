@@ -1,7 +1,8 @@
 """Tablet and phone (issue 17 §3): every main staff page fits a 390 px phone and a 768 px
 tablet without horizontal scrolling, with no serious accessibility violation; each role's home
 page fits a 1366x768 laptop screen. Screenshots of the home pages and the outcomes dashboard
-at laptop and phone sizes go to artifacts/screenshots/.
+at laptop and phone sizes, and of each tab of the client record on a phone
+(``record-<tab>-<role>-phone.png``), go to artifacts/screenshots/.
 
 Add a page to :data:`PAGES` (its URL name, the object it needs, the roles that open it) and
 it is checked at both sizes.
@@ -16,10 +17,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from touchstone.billing.tests.factories import completed
 from touchstone.care.tests.factories import make_episode, make_visit
 from touchstone.conftest import Cast, make_client
 from touchstone.measures.tests.factories import answered
 from touchstone.outcomes.tests.factories import build_outcomes
+from touchstone.physiology.tests.factories import make_sample
 from touchstone.scheduling.tests.factories import make_appointment, make_weekday_hours
 from touchstone.tests.browser.axe import serious_violations
 from touchstone.tests.browser.signing import sign_in
@@ -30,16 +33,23 @@ PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 768, "height": 1024}
 LAPTOP = {"width": 1366, "height": 768}
 OWNER, FRONT_DESK = "alice", "fiona"
+ROLE_NAMES = {OWNER: "owner", FRONT_DESK: "front-desk"}
 
 #: (name, URL name, the object its URL needs or None, query string, roles that open it).
 PAGES: list[tuple[str, str, str | None, str, tuple[str, ...]]] = [
     ("home", "home", None, "", (OWNER, FRONT_DESK)),
     ("clients", "clients:list", None, "", (OWNER, FRONT_DESK)),
-    ("client", "record:client", "client", "", (OWNER, FRONT_DESK)),
-    ("progress", "record:progress", "client", "", (OWNER,)),
+    # The client record's tabs (record/tabs.py), each photographed on a phone.
+    ("record-overview", "record:client", "client", "", (OWNER, FRONT_DESK)),
+    ("record-appointments", "record:appointments", "client", "", (OWNER, FRONT_DESK)),
+    ("record-chart", "record:chart", "client", "", (OWNER,)),
+    ("record-measures", "record:progress", "client", "", (OWNER,)),
+    ("record-body", "physiology:overview", "client", "", (OWNER,)),
+    ("record-billing", "billing:client", "client", "", (OWNER, FRONT_DESK)),
+    ("record-documents", "record:documents", "client", "", (OWNER, FRONT_DESK)),
+    ("record-history", "clients:history", "client", "", (OWNER,)),
     ("visit-form", "care:visit_create", "client", "", (OWNER,)),
     ("visit", "care:visit", "visit", "", (OWNER,)),
-    ("body-measures", "physiology:overview", "client", "", (OWNER,)),
     ("calendar-day", "scheduling:calendar", None, "", (OWNER, FRONT_DESK)),
     ("calendar-week", "scheduling:calendar", None, "?view=week", (OWNER, FRONT_DESK)),
     ("appointment", "scheduling:appointment", "appointment", "", (OWNER, FRONT_DESK)),
@@ -49,7 +59,6 @@ PAGES: list[tuple[str, str, str | None, str, tuple[str, ...]]] = [
     ("payer-measures", "outcomes:quality", None, "", (OWNER,)),
     ("not-on-track", "outcomes:not_on_track", None, "", (OWNER,)),
     ("due", "outcomes:due", None, "", (OWNER, FRONT_DESK)),
-    ("client-billing", "billing:client", "client", "", (OWNER, FRONT_DESK)),
     ("fees", "billing:fees", None, "", (OWNER,)),
     ("access-report", "billing:access", None, "", (OWNER,)),
     ("claims", "claims:list", None, "", (OWNER, FRONT_DESK)),
@@ -92,6 +101,8 @@ def objects(cast: Cast) -> dict[str, int]:
     answered(client, cast.tess, "phq9", [3, 2, 2, 2, 2, 2, 1, 1, 0])
     answered(client, cast.tess, "phq9", [1, 1, 1, 0, 0, 0, 0, 0, 0])
     answered(client, cast.tess, "gad7", [2, 2, 2, 1, 1, 1, 1])
+    make_sample(cast.harbour, client)
+    completed(cast.harbour, client, days_ago=3)  # a charge on the Billing tab
     make_weekday_hours(cast.harbour, cast.tess)
     soon = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     appointment = make_appointment(cast.harbour, cast.tess, client, soon)
@@ -104,7 +115,12 @@ def _url(name: str, needs: str | None, query: str, objects: dict[str, int]) -> s
 
 @pytest.mark.parametrize("username", [OWNER, FRONT_DESK])
 def test_every_main_staff_page_fits_a_phone_and_a_tablet(
-    cast: Cast, live_server: Any, page: Any, objects: dict[str, int], username: str
+    cast: Cast,
+    live_server: Any,
+    page: Any,
+    screenshot: Any,
+    objects: dict[str, int],
+    username: str,
 ):
     sign_in(page, live_server.url, username)
     overflows, problems = [], []
@@ -122,6 +138,8 @@ def test_every_main_staff_page_fits_a_phone_and_a_tablet(
                 overflows.append(f"{name} at {size['width']} px: {page.evaluate(CULPRIT)}")
             if size is PHONE:
                 problems.extend(f"{path}: {v}" for v in serious_violations(page))
+                if name.startswith("record-"):
+                    screenshot(f"{name}-{ROLE_NAMES[username]}-phone")
     assert overflows == [], "\n".join(overflows)
     assert problems == [], "\n".join(problems)
 
