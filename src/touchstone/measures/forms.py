@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from touchstone.accounts.models import Clinic
 from touchstone.clients.models import language_choices
@@ -34,7 +35,9 @@ class StartForm(forms.Form):
 
 
 def _item_field(item: Item) -> forms.Field:
-    label = item.text or f"Item {item.number}"
+    # An item without text (a custom questionnaire's) is named by its number, in the
+    # language of the page: the client may read it.
+    label = item.text or _("Item %(number)s") % {"number": item.number}
     if item.options:
         return forms.TypedChoiceField(
             label=label,
