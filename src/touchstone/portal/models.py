@@ -139,6 +139,25 @@ class Delivery(ClinicOwned):
         return sorted({item.partition("@")[0] for item in self.items})
 
 
+def link_client(token: str) -> Client | None:
+    """The client a genuine link was made for, whatever has become of it (used, expired,
+    revoked), or None for a token Touchstone did not sign. Only to say, in the client's own
+    language, that the link no longer works: nothing else is read through it."""
+    try:
+        data = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        return None
+    link = (
+        PortalLink.objects.select_related("client")
+        .filter(pk=data["id"], nonce=str(data.get("n", "")))
+        .only("client", "client__preferred_language")
+        .first()
+    )
+    return None if link is None else link.client
+
+
 def find_link(token: str, *, spent_ok: bool = False) -> PortalLink | None:
     """The usable link behind ``token``, or None (bad signature, revoked, used, expired,
     or the client archived). ``spent_ok``: a questionnaire link already submitted still
