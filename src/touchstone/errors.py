@@ -29,13 +29,17 @@ CLIENT_PAGES = {
     ),
     404: (
         _("Page not found"),
-        _("There is nothing at this address. If your clinic sent you a link, please ask them "
-          "for a new one."),
+        _(
+            "There is nothing at this address. If your clinic sent you a link, please ask them "
+            "for a new one."
+        ),
     ),
     500: (
         _("Something went wrong"),
-        _("Nothing you did caused this. Please try again in a few minutes, or contact your "
-          "clinic."),
+        _(
+            "Nothing you did caused this. Please try again in a few minutes, or contact your "
+            "clinic."
+        ),
     ),
 }
 

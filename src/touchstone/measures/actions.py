@@ -82,15 +82,14 @@ def do_start_administration(
         raise ValidationError("This client is archived; restore them before giving questionnaires.")
     wanted = language or (client.preferred_language if mode in READ_MODES else definition.language)
     text = clinic_text(client.clinic_id, definition, wanted) if mode in READ_MODES else None
-    if mode in READ_MODES and not ships_text(definition):
-        if text is None:
-            raise ValidationError(
-                {
-                    "instrument_id": f"{definition.title} is licensed: Touchstone may not ship "
-                    "its text. The clinic's owner enters the licensed text once "
-                    "(Questionnaires and licences); then it can be given here."
-                }
-            )
+    if mode in READ_MODES and not ships_text(definition) and text is None:
+        raise ValidationError(
+            {
+                "instrument_id": f"{definition.title} is licensed: Touchstone may not ship "
+                "its text. The clinic's owner enters the licensed text once "
+                "(Questionnaires and licences); then it can be given here."
+            }
+        )
     administration = Administration(
         clinic=client.clinic,
         client=client,

@@ -62,7 +62,6 @@ def booking_url(link: PortalLink, token: str) -> str | None:
     return reverse("portal:book", args=[token])
 
 
-
 def _link(request: HttpRequest, token: str) -> PortalLink | None:
     link = find_link(token, spent_ok=True)
     if link is not None:

@@ -30,7 +30,7 @@ MARK = "[TEST FIXTURE, not the official translation]"
 def fixture_texts(definition: Instrument) -> dict[str, Any]:
     """A complete texts object in the shape an owner types, every string marked as a fixture."""
     return {
-        "instructions": [f"{MARK} instrucciones {n}" for n, _ in enumerate(definition.instructions)],
+        "instructions": [f"{MARK} instrucciones {n}" for n in range(len(definition.instructions))],
         "items": {
             it.link_id: {
                 "text": f"{MARK} pregunta {it.number}",
