@@ -31,3 +31,4 @@ urlpatterns = [
 
 handler403 = "touchstone.errors.forbidden"
 handler404 = "touchstone.errors.not_found"
+handler500 = "touchstone.errors.server_error"

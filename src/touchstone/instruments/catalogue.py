@@ -3,7 +3,10 @@ instrument engine.
 
 Three kinds of instrument reach a client:
 
-* shipped with their text (PHQ family, GAD-7, WHO-5): given everywhere at once;
+* shipped with their text (PHQ family, GAD-7, WHO-5): given everywhere at once; in a
+  language the definition has no official translation for (PHQ-15 in Spanish), once the
+  owner has entered the publisher's official translation (an ``InstrumentText`` in that
+  language, attested like a licensed text);
 * shipped without text because their licence does not let Touchstone ship it (EPDS, ISI,
   PSS-10, MRS, WAI-SR): given once the clinic's owner has entered the licensed text
   (:class:`~touchstone.measures.models.InstrumentText`); the scoring block is the shipped one;
@@ -22,6 +25,8 @@ import re
 from dataclasses import replace
 from functools import cache, lru_cache
 from typing import Any
+
+from django.conf import settings
 
 from touchstone.accounts.models import Clinic
 from touchstone.instruments.models import CustomInstrument, CustomStatus, InstrumentText
@@ -91,6 +96,43 @@ def current_text(clinic: Clinic | int, instrument_id: str, language: str = "en")
         .order_by("-version")
         .first()
     )
+
+
+def clinic_text(clinic: Clinic | int, definition: Instrument, wanted: str) -> Any:
+    """The clinic's text to show when ``definition`` is given in ``wanted``, or ``None``
+    (the shipped text, or its shipped translation, is shown).
+
+    A licensed instrument: its text in ``wanted``, else in the definition's own language. A
+    shipped one: the official translation the clinic entered in ``wanted`` (or its primary
+    language: "es-US" is "es") when the definition ships none in it.
+    """
+    if is_custom(definition.id):
+        return None
+    if not ships_text(definition):
+        text = current_text(clinic, definition.id, wanted)
+        if text is None and wanted != definition.language:
+            text = current_text(clinic, definition.id, definition.language)
+        return text
+    for candidate in dict.fromkeys((wanted, wanted.split("-")[0].lower())):
+        if candidate in definition.languages:
+            return None
+        text = current_text(clinic, definition.id, candidate)
+        if text is not None:
+            return text
+    return None
+
+
+def enterable_languages(definition: Instrument) -> list[tuple[str, str]]:
+    """The offered languages (``settings.LANGUAGES``) a clinic may enter a text of
+    ``definition`` in: any for a licensed instrument; for one shipped with its text, those
+    it ships no official translation for. None for a clinic's own questionnaire."""
+    if is_custom(definition.id):
+        return []
+    return [
+        (code, name)
+        for code, name in settings.LANGUAGES
+        if not ships_text(definition) or code not in definition.languages
+    ]
 
 
 def with_text(definition: Instrument, text: InstrumentText | None) -> Instrument:

@@ -23,7 +23,8 @@ from touchstone.instruments.models import CustomInstrument, CustomStatus, Instru
 from touchstone.measures.escalation import do_notify_alert
 from touchstone.measures.instruments import (
     READ_MODES,
-    current_text,
+    clinic_text,
+    enterable_languages,
     instrument,
     is_custom,
     ships_text,
@@ -45,6 +46,7 @@ from touchstone.science.instruments import (
     parse_definition,
     score,
     texts_from_questionnaire,
+    translation_problem,
 )
 
 
@@ -61,8 +63,8 @@ def do_start_administration(
     ``language`` is the one asked for (default: the client's preferred language where a
     person reads the questions; the definition's own for answers sent through the API or
     imported); the administration records the language it is given in: that one when the
-    definition (or the clinic's licensed text) has it, else the definition's own ("available
-    in English only").
+    definition (or the clinic's licensed text, or the official translation the clinic entered)
+    has it, else the definition's own ("available in English only").
     """
     try:
         definition = instrument(instrument_id)
@@ -79,19 +81,15 @@ def do_start_administration(
     if client.is_archived:
         raise ValidationError("This client is archived; restore them before giving questionnaires.")
     wanted = language or (client.preferred_language if mode in READ_MODES else definition.language)
-    text = None
-    if mode in READ_MODES and not ships_text(definition):
-        text = current_text(client.clinic_id, instrument_id, wanted)
-        if text is None and wanted != definition.language:
-            text = current_text(client.clinic_id, instrument_id, definition.language)
-        if text is None:
-            raise ValidationError(
-                {
-                    "instrument_id": f"{definition.title} is licensed: Touchstone may not ship "
-                    "its text. The clinic's owner enters the licensed text once "
-                    "(Questionnaires and licences); then it can be given here."
-                }
-            )
+    text = clinic_text(client.clinic_id, definition, wanted) if mode in READ_MODES else None
+    if mode in READ_MODES and not ships_text(definition) and text is None:
+        raise ValidationError(
+            {
+                "instrument_id": f"{definition.title} is licensed: Touchstone may not ship "
+                "its text. The clinic's owner enters the licensed text once "
+                "(Questionnaires and licences); then it can be given here."
+            }
+        )
     administration = Administration(
         clinic=client.clinic,
         client=client,
@@ -244,14 +242,17 @@ def do_enter_instrument_text(
     *,
     language: str = "en",
 ) -> InstrumentText:
-    """An owner enters the clinic's licensed text of a shipped instrument, attesting the licence.
+    """An owner enters the clinic's licensed text of a shipped instrument, attesting the licence,
+    or the publisher's official translation of one shipped with its text into a language it
+    ships none in (PHQ-15 in Spanish), attesting the source.
 
     ``texts`` is the texts object (``{"instructions": [...], "items": {...}}``) or a FHIR
     Questionnaire holding the licensed text (the publisher's or a vendor's file), read by
     :func:`~touchstone.science.instruments.texts_from_questionnaire`. The text is the next
     version in ``language`` (earlier versions stay, as the administrations that showed them
-    do). Every answerable item needs its text and every option its label; the texts can name
-    only the definition's items and options, so scoring cannot change.
+    do). Every answerable item needs its text and every option its label (a translation also
+    every instruction: the loader's check of a shipped translation); the texts can name only
+    the definition's items and options, so scoring cannot change.
 
     Raises ``ValidationError`` with a message a person can act on.
     """
@@ -259,11 +260,26 @@ def do_enter_instrument_text(
         definition = instrument(instrument_id)
     except UnknownInstrumentError:
         raise ValidationError(f"Unknown instrument {instrument_id!r}.") from None
-    if ships_text(definition) or is_custom(instrument_id):
+    languages = dict(enterable_languages(definition))
+    if not languages:
         raise ValidationError(f"{definition.title} ships with its text; nothing to enter.")
+    translation = ships_text(definition)
+    if translation and language not in languages:
+        raise ValidationError(
+            {
+                "language": f"{definition.title} ships its text in this language; a clinic "
+                "enters only an official translation into a language it is not shipped in."
+            }
+        )
     licence_reference = licence_reference.strip()
     if not licence_reference:
-        raise ValidationError({"licence_reference": "Name the licence or permission you hold."})
+        raise ValidationError(
+            {
+                "licence_reference": "Name the source of the official translation."
+                if translation
+                else "Name the licence or permission you hold."
+            }
+        )
     if isinstance(texts, Mapping) and "resourceType" in texts:
         try:
             texts = texts_from_questionnaire(definition, texts)
@@ -271,6 +287,7 @@ def do_enter_instrument_text(
             raise ValidationError(f"Questionnaire: {error}.") from None
     try:
         merged = merge_texts(definition, texts)
+        problem = translation_problem(definition, texts) if translation else None
     except DefinitionError as error:
         raise ValidationError(str(error)) from None
     except (AttributeError, TypeError):
@@ -278,6 +295,13 @@ def do_enter_instrument_text(
             'Texts must be an object: {"instructions": [...], "items": {linkId: '
             '{"text": ..., "options": {code: label}}}}.'
         ) from None
+    if problem is not None:
+        path, reason = problem
+        where = ".".join(str(part) for part in path)
+        raise ValidationError(
+            f"The translation is incomplete: {where + ': ' if where else ''}{reason}. Enter "
+            "every instruction, item and answer label exactly as the publisher prints them."
+        )
     missing = [it.link_id for it in merged.items if not (it.text or "").strip()]
     missing += [
         f"{it.link_id} option {o.code}"
@@ -305,8 +329,9 @@ def do_enter_instrument_text(
             attested_by=actor.staff,
             attested_at=timezone.now(),
         )
+        kind = f"official translation ({language})" if translation else "licensed text"
         return writes.save(
-            actor, text, Action.CREATE, detail=f"{instrument_id} licensed text v{text.version}"
+            actor, text, Action.CREATE, detail=f"{instrument_id} {kind} v{text.version}"
         )
 
 

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from touchstone.accounts.models import Clinic
 from touchstone.clients.models import language_choices
@@ -34,7 +35,9 @@ class StartForm(forms.Form):
 
 
 def _item_field(item: Item) -> forms.Field:
-    label = item.text or f"Item {item.number}"
+    # An item without text (a custom questionnaire's) is named by its number, in the
+    # language of the page: the client may read it.
+    label = item.text or _("Item %(number)s") % {"number": item.number}
     if item.options:
         return forms.TypedChoiceField(
             label=label,
@@ -88,7 +91,7 @@ def texts_template(definition: Instrument, current: Any = None) -> str:
     if current is not None:
         return json.dumps(current.texts, indent=2, ensure_ascii=False)
     body = {
-        "instructions": [""],
+        "instructions": [""] * (len(definition.instructions) or 1),
         "items": {
             it.link_id: {"text": "", "options": {o.code: "" for o in it.options}}
             for it in definition.items
@@ -98,7 +101,9 @@ def texts_template(definition: Instrument, current: Any = None) -> str:
 
 
 class InstrumentTextForm(forms.Form):
-    """The licensed text of one instrument, typed or uploaded, with the owner's attestation."""
+    """The licensed text of one instrument, typed or uploaded, with the owner's attestation; or,
+    for an instrument shipped with its text, the publisher's official translation into a
+    language Touchstone ships none in, with its source."""
 
     texts = forms.CharField(
         label="Texts (JSON)",
@@ -129,6 +134,36 @@ class InstrumentTextForm(forms.Form):
         label="I attest that this clinic holds a licence for this text, and that the text is "
         "the licensed version, unchanged."
     )
+
+    def __init__(self, *args: Any, definition: Instrument, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not instruments.ships_text(definition):
+            return
+        # A free instrument: only an official translation, into a language not shipped.
+        offered = instruments.enterable_languages(definition)
+        language = self.fields["language"]
+        language.choices = offered  # type: ignore[attr-defined]
+        language.initial = offered[0][0] if offered else None
+        language.required = True
+        language.label = "Language of this official translation"
+        language.help_text = (
+            "Clients who prefer this language are given this translation; the scoring stays "
+            "the shipped one."
+        )
+        self.fields["texts"].help_text = (
+            "Instructions, then each item's text and its options' labels, keyed by linkId and "
+            "option code, exactly as printed in the publisher's official translation: every "
+            "one is needed."
+        )
+        self.fields["licence_reference"].label = "Source"
+        self.fields["licence_reference"].help_text = (
+            "The publisher's form and where it was obtained, e.g. “Pfizer PHQ-15, Spanish for "
+            "the USA, phqscreeners.com”."
+        )
+        self.fields["attest"].label = (
+            "I attest that this text is the publisher's official translation, unchanged (not a "
+            "machine or home-made translation)."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

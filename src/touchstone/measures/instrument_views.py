@@ -23,7 +23,12 @@ from touchstone.measures.forms import (
     InstrumentTextForm,
     texts_template,
 )
-from touchstone.measures.instruments import current_text, instrument, is_custom, ships_text
+from touchstone.measures.instruments import (
+    current_text,
+    enterable_languages,
+    instrument,
+    ships_text,
+)
 from touchstone.science.instruments import (
     AnswerError,
     DefinitionError,
@@ -38,14 +43,22 @@ from touchstone.science.instruments import (
 def library(request: MemberRequest) -> HttpResponse:
     """Every shipped instrument with its licence, and whether the clinic can give it."""
     clinic = request.member.clinic
-    texts = {
-        t.instrument_id: t
+    newest = {
+        (t.instrument_id, t.language): t
         for t in InstrumentText.objects.for_member(request.member)
         .select_related("attested_by__user")
         .order_by("instrument_id", "language", "version")
-    }  # the newest version of each wins (ordered by version)
+    }  # the newest version in each language wins (ordered by version)
+    texts: dict[str, list[InstrumentText]] = {}
+    for (instrument_id, _), text in newest.items():
+        texts.setdefault(instrument_id, []).append(text)
     rows = [
-        (definition, texts.get(definition.id), ships_text(definition) or definition.id in texts)
+        (
+            definition,
+            texts.get(definition.id, []),
+            ships_text(definition) or definition.id in texts,
+            bool(enterable_languages(definition)),
+        )
         for definition in all_instruments().values()
         if definition.id not in SESSION_RATING_INSTRUMENTS
     ]
@@ -63,17 +76,22 @@ def library(request: MemberRequest) -> HttpResponse:
 
 @requires("instruments.manage")
 def enter_text(request: MemberRequest, instrument_id: str) -> HttpResponseBase:
-    """Enter (or renew: a new version) the clinic's licensed text of one instrument."""
+    """Enter (or renew: a new version) the clinic's licensed text of one instrument, or the
+    publisher's official translation of one shipped with its text (docs/instruments.md)."""
     try:
         definition = instrument(instrument_id)
     except UnknownInstrumentError:
         raise Http404("No such instrument.") from None
-    if ships_text(definition) or is_custom(instrument_id):
-        raise Http404("This instrument ships with its text.")
-    current = current_text(request.member.clinic_id, instrument_id, definition.language)
+    offered = enterable_languages(definition)
+    if not offered:
+        raise Http404("This instrument ships with its text in every offered language.")
+    translation = ships_text(definition)
+    language = offered[0][0] if translation else definition.language
+    current = current_text(request.member.clinic_id, instrument_id, language)
     form = InstrumentTextForm(
         request.POST or None,
         request.FILES or None,
+        definition=definition,
         initial={"texts": texts_template(definition, current)},
     )
     if request.method == "POST" and form.is_valid():
@@ -88,9 +106,10 @@ def enter_text(request: MemberRequest, instrument_id: str) -> HttpResponseBase:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            kind = f"official translation ({text.language})" if translation else "licensed text"
             messages.success(
                 request,
-                f"{definition.title}: licensed text version {text.version} saved; it can now be "
+                f"{definition.title}: {kind} version {text.version} saved; it can now be "
                 "given in the clinic, on the tablet and by private link.",
             )
             return redirect("measures:library")
@@ -103,7 +122,7 @@ def enter_text(request: MemberRequest, instrument_id: str) -> HttpResponseBase:
     return render(
         request,
         "measures/enter_text.html",
-        {"definition": definition, "form": form, "current": current},
+        {"definition": definition, "form": form, "current": current, "translation": translation},
     )
 
 

@@ -35,7 +35,7 @@ from touchstone.physiology.forms import (
     SleepNightForm,
 )
 from touchstone.physiology.models import SLEEP_FIELDS, Recording, SleepNight, WearableDay
-from touchstone.portal.access import portal_actor
+from touchstone.portal.access import gone, portal_actor
 from touchstone.portal.models import Purpose, find_link
 from touchstone.science.physiology.association import CAUSATION_NOTE
 from touchstone.science.physiology.sleep import weekly_summary
@@ -214,8 +214,7 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
     """The client's own diary page, reached through a private link (no account)."""
     link = find_link(token)
     if link is None or link.purpose != Purpose.SLEEP_DIARY:
-        activate_for_client(request, None)
-        return render(request, "portal/gone.html", status=404)
+        return gone(request, token)
     actor = portal_actor(request, link)
     timezone.activate(link.clinic.zone)  # "last night" is the clinic's
     activate_for_client(request, link.client)  # the diary in the client's language

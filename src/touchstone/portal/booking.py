@@ -26,7 +26,7 @@ from touchstone.accounts.access import public
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
 from touchstone.lib.language import activate_for_client
-from touchstone.portal.access import portal_actor
+from touchstone.portal.access import gone, portal_actor
 from touchstone.portal.booking_forms import CancelForm, SlotChoiceForm, SlotSearchForm
 from touchstone.portal.models import PortalLink, find_link
 from touchstone.portal.throttle import allow_booking_attempt
@@ -60,11 +60,6 @@ def booking_url(link: PortalLink, token: str) -> str | None:
     if not policy_for(link.clinic).online_booking:
         return None
     return reverse("portal:book", args=[token])
-
-
-def _gone(request: HttpRequest) -> HttpResponse:
-    activate_for_client(request, None)
-    return render(request, "portal/gone.html", status=404)
 
 
 def _link(request: HttpRequest, token: str) -> PortalLink | None:
@@ -129,7 +124,7 @@ def book(request: HttpRequest, token: str) -> HttpResponse:
     """The booking page: the client's upcoming appointments and the free times to book."""
     link = _link(request, token)
     if link is None:
-        return _gone(request)
+        return gone(request, token)
     actor = portal_actor(request, link)
     client, policy = link.client, policy_for(link.clinic)
     services = online_services(policy)
@@ -209,7 +204,7 @@ def move(request: HttpRequest, token: str, appointment_id: int) -> HttpResponse:
     """Move one's own appointment to another free time (same service)."""
     link = _link(request, token)
     if link is None:
-        return _gone(request)
+        return gone(request, token)
     appointment = _own_appointment(link, appointment_id)
     actor = portal_actor(request, link)
     policy = policy_for(link.clinic)
@@ -269,7 +264,7 @@ def cancel(request: HttpRequest, token: str, appointment_id: int) -> HttpRespons
     """Cancel one's own appointment; inside the notice only as an accepted late cancellation."""
     link = _link(request, token)
     if link is None:
-        return _gone(request)
+        return gone(request, token)
     appointment = _own_appointment(link, appointment_id)
     actor = portal_actor(request, link)
     form = CancelForm(request.POST if request.method == "POST" else None)

@@ -139,20 +139,45 @@ class Delivery(ClinicOwned):
         return sorted({item.partition("@")[0] for item in self.items})
 
 
-def find_link(token: str, *, spent_ok: bool = False) -> PortalLink | None:
-    """The usable link behind ``token``, or None (bad signature, revoked, used, expired,
-    or the client archived). ``spent_ok``: a questionnaire link already submitted still
-    counts until it expires or is revoked (the client's booking pages: single use is about
-    answers, not about booking the next visit)."""
+def _signed(token: str) -> dict[str, int | str] | None:
+    """The link's id and nonce a token carries (``pk`` and ``nonce`` filters), or None when
+    Touchstone did not sign it."""
     try:
         data = signing.loads(token, salt=SALT)
     except signing.BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("id"), int):
         return None
+    return {"pk": data["id"], "nonce": str(data.get("n", ""))}
+
+
+def link_client(token: str) -> Client | None:
+    """The client a genuine link was made for, whatever has become of it (used, expired,
+    revoked), or None for a token Touchstone did not sign. Only to say, in the client's own
+    language, that the link no longer works: nothing else is read through it."""
+    signed = _signed(token)
+    if signed is None:
+        return None
+    link = (
+        PortalLink.objects.select_related("client")
+        .filter(**signed)
+        .only("client", "client__preferred_language")
+        .first()
+    )
+    return None if link is None else link.client
+
+
+def find_link(token: str, *, spent_ok: bool = False) -> PortalLink | None:
+    """The usable link behind ``token``, or None (bad signature, revoked, used, expired,
+    or the client archived). ``spent_ok``: a questionnaire link already submitted still
+    counts until it expires or is revoked (the client's booking pages: single use is about
+    answers, not about booking the next visit)."""
+    signed = _signed(token)
+    if signed is None:
+        return None
     link = (
         PortalLink.objects.select_related("client", "clinic")
-        .filter(pk=data["id"], nonce=str(data.get("n", "")), client__archived_at__isnull=True)
+        .filter(**signed, client__archived_at__isnull=True)
         .first()
     )
     if link is None or not (link.usable or (spent_ok and _unexpired(link))):

@@ -27,7 +27,7 @@ from touchstone.measures.instruments import definition_for
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
 from touchstone.measures.selectors import plan_due_ids
-from touchstone.portal.access import appointment_actor, portal_actor
+from touchstone.portal.access import appointment_actor, gone, portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
     do_open_portal_link,
@@ -45,17 +45,12 @@ from touchstone.scheduling.models import UPCOMING
 from touchstone.scheduling.models import Status as AppointmentStatus
 
 
-def _gone(request: HttpRequest) -> HttpResponse:
-    activate_for_client(request, None)  # no client known: the browser's language
-    return render(request, "portal/gone.html", status=404)
-
-
 @public
 @never_cache
 def open_link(request: HttpRequest, token: str) -> HttpResponse:
     link = find_link(token)
     if link is None:
-        return _gone(request)
+        return gone(request, token)
     actor = portal_actor(request, link)
     timezone.activate(link.clinic.zone)  # dates on the client's pages are the clinic's
     activate_for_client(request, link.client)  # words in the client's language
@@ -139,7 +134,7 @@ def _appointment_page(
 ) -> HttpResponse:
     appointment = find_appointment(token, purpose)
     if appointment is None:
-        return _gone(request)
+        return gone(request)
     actor = appointment_actor(request, appointment)
     timezone.activate(appointment.clinic.zone)
     activate_for_client(request, appointment.client)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils import translation
 
 from touchstone.conftest import Cast, make_client
+from touchstone.measures.forms import AnswersForm
+from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
 from touchstone.tests.languages import prefer
 
@@ -42,3 +45,11 @@ def test_it_gives_a_spanish_client_the_tablet_in_spanish_and_takes_it_back_in_en
 def test_it_gives_the_tablet_in_english_to_an_english_client(cast: Cast, monkeypatch):
     _, _, form = _tablet(cast, monkeypatch, "en")
     assert '<html lang="en">' in form and "There are no right or wrong answers." in form
+
+
+def test_an_item_without_text_is_named_in_the_language_of_the_page():
+    scoring_only = instrument("epds")  # no item text: the label falls back to the number
+    with translation.override("es"):
+        assert AnswersForm(scoring_only).fields["epds-1"].label == "Pregunta 1"
+    with translation.override("en"):
+        assert AnswersForm(scoring_only).fields["epds-10"].label == "Item 10"

@@ -31,6 +31,7 @@ from touchstone.science.instruments.loader import (
     load_instrument,
     merge_texts,
     parse_definition,
+    translation_problem,
 )
 from touchstone.science.instruments.model import Band, Instrument, Item, RiskRule
 from touchstone.science.instruments.scoring import AnswerError, ScoreResult, score
@@ -62,4 +63,5 @@ __all__ = [
     "texts_from_questionnaire",
     "to_fhir_questionnaire",
     "to_questionnaire_response",
+    "translation_problem",
 ]

@@ -376,27 +376,49 @@ def _check_translation(chk: _Checker, instrument: Instrument, language: str) -> 
         raise chk.fail(where, f"the definition's own language is {language!r}")
     if not instrument.licence.text_included:
         raise chk.fail(where, "an instrument that ships no text ships no translation")
-    translation = instrument.translations[language]
+    problem = translation_problem(instrument, instrument.translations[language])
+    if problem is not None:
+        raise chk.fail([*where, *problem[0]], problem[1])
+
+
+def translation_problem(
+    instrument: Instrument, texts: Mapping[str, Any]
+) -> tuple[list[str | int], str] | None:
+    """Why ``texts`` is not a complete translation of ``instrument`` (the path within the
+    texts and the reason), or None when it is one: every instruction, every item's text and
+    every option's label, none of them blank, and nothing the definition does not have.
+
+    The one check for a shipped definition's ``translations`` block and for an official
+    translation a clinic enters (``measures.actions.do_enter_instrument_text``).
+
+    Examples
+    --------
+    >>> translation_problem(load_instrument("phq2"), {"items": {}})
+    (['items'], "'phq2-1' has no text")
+    """
     try:
-        merge_texts(instrument, translation)
+        merge_texts(instrument, texts)
     except DefinitionError as error:
-        raise chk.fail(where, str(error).split(": ", 1)[1]) from None
-    given = translation["items"]
+        message = str(error).split(": ", 1)[1]
+        return [], message
+    given = texts["items"]
     for it in instrument.items:
         entry = given.get(it.link_id)
-        if entry is None:
-            raise chk.fail([*where, "items"], f"{it.link_id!r} has no text")
+        if not isinstance(entry, Mapping) or not str(entry.get("text") or "").strip():
+            return ["items"], f"{it.link_id!r} has no text"
+        labels = entry.get("options", {})
         for option in it.options:
-            if option.code not in entry.get("options", {}):
-                raise chk.fail(
-                    [*where, "items", it.link_id, "options"], f"option {option.code!r} has no label"
-                )
-    if len(translation.get("instructions", ())) != len(instrument.instructions):
-        raise chk.fail(
-            [*where, "instructions"],
+            if not str(labels.get(option.code) or "").strip():
+                return ["items", it.link_id, "options"], f"option {option.code!r} has no label"
+    instructions = texts.get("instructions", ())
+    if len(instructions) != len(instrument.instructions) or not all(
+        str(text).strip() for text in instructions
+    ):
+        return ["instructions"], (
             f"{len(instrument.instructions)} instruction(s) to translate, "
-            f"{len(translation.get('instructions', ()))} given",
+            f"{sum(1 for text in instructions if str(text).strip())} given"
         )
+    return None
 
 
 def _bands(

@@ -4,7 +4,10 @@ instrument's items.
 Prints one JSON object. Without an argument: every instrument with its licence status (with
 ``--lang es``: those with an official translation in Spanish). With one: its items in the order
 ``touchstone score`` expects them (with ``--lang es``: its instructions, items and answer labels
-in Spanish, or in English with a note when it has no official Spanish translation).
+in Spanish, or in English with a note when it has no official Spanish translation). With
+``--clinic SLUG`` as well: what that clinic can give in the language, i.e. also the
+instruments whose official translation (or licensed text) the clinic's owner entered in it
+(docs/instruments.md, "Translations"), and one instrument in the clinic's text.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import json
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from touchstone.accounts.commands import TouchstoneCommand, bad
+from touchstone.accounts.models import Clinic
+from touchstone.instruments.catalogue import clinic_text, with_text
 from touchstone.measures.management.commands.score import get_instrument
 from touchstone.science.instruments import Instrument, all_instruments, in_language
 
@@ -72,7 +76,15 @@ def detail(inst: Instrument) -> dict[str, Any]:
     }
 
 
-class Command(BaseCommand):
+def in_clinic_language(clinic: Clinic | None, inst: Instrument, lang: str) -> Instrument:
+    """``inst`` in ``lang``: its shipped translation, or the text ``clinic`` entered in it."""
+    text = None if clinic is None else clinic_text(clinic, inst, lang)
+    if text is not None and text.language in (lang, lang.split("-")[0].lower()):
+        return with_text(inst, text)
+    return in_language(inst, lang)
+
+
+class Command(TouchstoneCommand):
     help = "List instruments with licence status, or one instrument's items in order."
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
@@ -85,18 +97,30 @@ class Command(BaseCommand):
             help="a language (BCP 47, e.g. es): the instruments available in it, or one "
             "instrument's texts in it",
         )
+        parser.add_argument(
+            "--clinic",
+            metavar="SLUG",
+            help="with --lang: also the texts this clinic entered in that language",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         lang = options["lang"]
+        if options["clinic"] and lang is None:
+            raise bad("--clinic needs --lang")
+        clinic = self.clinic_for(options["clinic"]) if options["clinic"] else None
         if options["instrument"]:
             inst = get_instrument(options["instrument"])
-            out = detail(inst if lang is None else in_language(inst, lang))
+            out = detail(inst if lang is None else in_clinic_language(clinic, inst, lang))
             if lang is not None and out["language"] != lang:
                 out["note"] = (
                     f"{inst.title} has no official translation in {lang!r}: available in "
                     f"{', '.join(inst.languages)} only."
                 )
         else:
-            listed = [i for i in all_instruments().values() if lang is None or lang in i.languages]
+            listed = [
+                i
+                for i in all_instruments().values()
+                if lang is None or in_clinic_language(clinic, i, lang).language == lang
+            ]
             out = {"instruments": [summary(i) for i in listed]}
         self.stdout.write(json.dumps(out, ensure_ascii=False))
