@@ -222,11 +222,13 @@ def visit_page(member: StaffMember, client: Client) -> QuerySet[Visit]:
 
 
 def visit_timeline(member: StaffMember, client: Client) -> list[Visit]:
-    """Every visit of the client, newest first, with its therapist. One query."""
+    """Every visit of the client, newest first, with its therapist. One query; the notes and
+    the body map stay in the database (the list shows when, what and who)."""
     return list(
         Visit.objects.for_member(member)
         .filter(client_id=client.pk)
         .select_related("therapist__user")
+        .defer("body_map", "subjective", "objective", "assessment", "plan", "clearance_override")
         .order_by("-starts_at", "-id")
     )
 
