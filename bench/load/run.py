@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=1.0, help="users signing in per s")
     parser.add_argument("--time", type=int, default=180, help="seconds measured, after sign-in")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 3)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
     parser.add_argument("--out", type=Path, default=None, help="directory for CSV and logs")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="touchstone-load-"))
