@@ -101,6 +101,7 @@ def test_a_progress_link_shows_the_client_their_own_scores_in_words(cast: Cast):
     url = re.search(r'value="http://testserver([^"]+)"', response.content.decode()).group(1)
     page = HttpClient().get(url).content.decode()
     assert "Your progress, Dana" in page and "improved by more than day-to-day" in page
+    assert "Kroenke 2001" in page and ".md" not in page and "[Kroenke" not in page
     assert "not a diagnosis" in page
 
 
