@@ -46,6 +46,14 @@ def test_a_client_answers_without_an_account_and_sees_crisis_resources_at_once(c
     assert AuditEvent.objects.filter(channel="portal").exists()
 
 
+def test_the_private_link_form_shows_the_licence_citation_once_after_the_questions(cast: Cast):
+    # Issue 17: on a phone the licence text came twice before question 1.
+    path, _ = _send(cast, "phq9")
+    page = HttpClient().get(path).content.decode()
+    assert page.count("Developed by Drs. Robert L. Spitzer") == 1
+    assert page.index('class="qnum"') < page.index("Developed by") < page.index("</form>")
+
+
 def test_the_link_works_once(cast: Cast):
     path, link = _send(cast, "gad2")
     phone = HttpClient()
