@@ -36,7 +36,8 @@ def test_the_progress_page_charts_every_instrument_with_a_table_alternative(cast
 
 def test_the_progress_page_names_its_sources_in_words_not_file_names_or_keys(cast: Cast):
     # Issue 17 §4: the definitions' notes cite "[Kroenke-2001]" and "per instruments.md 2.3";
-    # the bands and the cut-off read "Kroenke 2001".
+    # the bands and the cut-off read "Kroenke 2001", and every questionnaire given has an
+    # "Answers" link that says which one it opens.
     client = make_client(cast.harbour)
     make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=30))
     answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0], at=_days_ago(29))
@@ -44,6 +45,8 @@ def test_the_progress_page_names_its_sources_in_words_not_file_names_or_keys(cas
     html = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/progress/").content.decode()
     assert "source: Kroenke 2001; alert on 20-27)" in html
     assert ".md" not in html and not re.search(r"\[[A-Z][a-z]+-[0-9]{4}\]", html)
+    day = timezone.localtime(_days_ago(29)).strftime("%Y-%m-%d")
+    assert f'Answers<span class="sr-only"> to PHQ-9, {day} ' in html
 
 
 def _days_ago(days: int) -> dt.datetime:
