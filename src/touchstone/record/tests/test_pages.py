@@ -45,8 +45,7 @@ def test_the_progress_page_names_its_sources_in_words_not_file_names_or_keys(cas
     html = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/progress/").content.decode()
     assert "source: Kroenke 2001; alert on 20-27)" in html
     assert ".md" not in html and not re.search(r"\[[A-Z][a-z]+-[0-9]{4}\]", html)
-    day = timezone.localtime(_days_ago(29)).strftime("%Y-%m-%d")
-    assert f'Answers<span class="sr-only"> to PHQ-9, {day} ' in html
+    assert html.count('Answers<span class="sr-only"> to PHQ-9, 20') == 2
 
 
 def _days_ago(days: int) -> dt.datetime:
