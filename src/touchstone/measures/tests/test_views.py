@@ -30,6 +30,23 @@ def test_staff_give_a_questionnaire_in_clinic_and_see_the_score(cast: Cast):
     assert "9" in page and "mild" in page and "Risk alert" in page
 
 
+def test_the_clinic_and_tablet_forms_show_the_licence_citation_once_after_the_questions(
+    cast: Cast,
+):
+    # Issue 17: about 300 px of licence text, its "Developed by" sentence twice, came before
+    # question 1 on a phone. The citation the licence requires is still on the form.
+    http = cast.browser_for(cast.tess)
+    for mode in ("clinic", "tablet"):  # the tablet last: it locks the staff pages
+        client = make_client(cast.harbour)
+        http.post(
+            f"/clients/{client.pk}/questionnaires/new/", {"instrument_id": "phq9", "mode": mode}
+        )
+        a = Administration.objects.filter(mode=mode).get()
+        page = http.get(f"/measures/administrations/{a.pk}/").content.decode()
+        assert page.count("Developed by Drs. Robert L. Spitzer") == 1, mode
+        assert page.index('class="qnum"') < page.index("Developed by") < page.rindex("</form>")
+
+
 def test_a_partial_save_stays_in_progress(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.tess)

@@ -46,6 +46,14 @@ def test_a_client_answers_without_an_account_and_sees_crisis_resources_at_once(c
     assert AuditEvent.objects.filter(channel="portal").exists()
 
 
+def test_the_private_link_form_shows_the_licence_citation_once_after_the_questions(cast: Cast):
+    # Issue 17: on a phone the licence text came twice before question 1.
+    path, _ = _send(cast, "phq9")
+    page = HttpClient().get(path).content.decode()
+    assert page.count("Developed by Drs. Robert L. Spitzer") == 1
+    assert page.index('class="qnum"') < page.index("Developed by") < page.rindex("</form>")
+
+
 def test_the_link_works_once(cast: Cast):
     path, link = _send(cast, "gad2")
     phone = HttpClient()
@@ -101,6 +109,7 @@ def test_a_progress_link_shows_the_client_their_own_scores_in_words(cast: Cast):
     url = re.search(r'value="http://testserver([^"]+)"', response.content.decode()).group(1)
     page = HttpClient().get(url).content.decode()
     assert "Your progress, Dana" in page and "improved by more than day-to-day" in page
+    assert "Kroenke 2001" in page and ".md" not in page and "[Kroenke" not in page
     assert "not a diagnosis" in page
 
 

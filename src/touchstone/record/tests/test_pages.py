@@ -4,6 +4,7 @@ panel for the roles that may read it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -31,6 +32,20 @@ def test_the_progress_page_charts_every_instrument_with_a_table_alternative(cast
     assert 'id="chart-data-phq9"' in html and "<table>" in html
     assert "improved by more than day-to-day ups and downs" in html
     assert "reliably better" in html
+
+
+def test_the_progress_page_names_its_sources_in_words_not_file_names_or_keys(cast: Cast):
+    # Issue 17 §4: the definitions' notes cite "[Kroenke-2001]" and "per instruments.md 2.3";
+    # the bands and the cut-off read "Kroenke 2001", and every questionnaire given has an
+    # "Answers" link that says which one it opens.
+    client = make_client(cast.harbour)
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=30))
+    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0], at=_days_ago(29))
+    answered(client, cast.tess, "phq9", [1, 1, 0, 1, 0, 0, 0, 0, 0], at=_days_ago(1))
+    html = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/progress/").content.decode()
+    assert "source: Kroenke 2001; alert on 20-27)" in html
+    assert ".md" not in html and not re.search(r"\[[A-Z][a-z]+-[0-9]{4}\]", html)
+    assert html.count('Answers<span class="sr-only"> to PHQ-9, 20') == 2
 
 
 def _days_ago(days: int) -> dt.datetime:

@@ -99,6 +99,20 @@ def test_front_desk_never_reaches_the_visit_notes_from_the_appointment(cast: Cas
     assert "/care/visits/" not in page.content.decode()
 
 
+def test_the_appointment_page_keeps_cancel_secondary_and_says_when_nothing_changed(
+    cast: Cast, desk: dict
+):
+    # Issue 17 phone walk: "Cancel (late)" looked like "Check in", and an empty History was a
+    # row of headings.
+    appointment = make_appointment(cast.harbour, cast.tess, desk["client"])
+    appointment.history.all().delete()  # as the demo clinic's bulk-made appointments
+    page = cast.browser_for(cast.fiona).get(f"/calendar/appointments/{appointment.pk}/")
+    html = page.content.decode()
+    assert '<button type="submit" class="danger">Cancel' in html
+    assert '<button type="submit">Check in' in html or '<button type="submit">Confirm' in html
+    assert "No changes yet." in html and '<th scope="col">When</th>' not in html
+
+
 def test_outside_hours_needs_the_reason_on_the_form(cast: Cast, desk: dict):
     refused = _book(cast, desk, "12:15")
     assert "Outside Tess" in refused.content.decode() and not Appointment.objects.exists()

@@ -1,9 +1,12 @@
 /* Body map: each region of the SVG cycles its tension level 0 -> 1 -> 2 -> 3 -> 0 on click,
    Enter or Space. The <select> per region stays the source of truth (the form works without
-   JavaScript); this script only writes to it and redraws. No framework, no CDN. */
+   JavaScript); this script only writes to it and redraws. No framework, no CDN.
+   The list of selects folds away once the map works, except on a phone (up to 40rem), where
+   the map's regions are 11-24 px wide: there the list stays open as the easier way in. */
 (function () {
   "use strict";
   var NAMES = ["none", "mild", "moderate", "severe"];
+  var phone = window.matchMedia("(max-width: 40rem)");
 
   function selectFor(code) {
     return document.getElementById("id_region_" + code);
@@ -43,7 +46,7 @@
       });
     });
     var list = svg.parentNode.querySelector("details.bodymap-list");
-    if (list) { list.removeAttribute("open"); }
+    if (list && !phone.matches) { list.removeAttribute("open"); }
   }
 
   function init() {

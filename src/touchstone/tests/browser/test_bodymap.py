@@ -55,3 +55,21 @@ def test_a_therapist_sets_a_body_map_region_by_keyboard(
     page.get_by_role("heading", name="Visit of").wait_for()
     screenshot("care-visit-detail")
     assert Visit.objects.get(client=client).body_map == {"jaw": 2}
+
+
+def test_on_a_phone_the_body_map_list_stays_open_and_drives_the_map(
+    cast: Cast, live_server: Any, page: Any
+):
+    # Issue 17 phone walk: the map's regions are 11-24 px on a 390 px phone; the list of
+    # selects stays open there as the easier way in, and still redraws the map.
+    client = make_client(cast.harbour, given_name="Rosa", family_name="Delgado")
+    make_episode(cast.harbour, client=client, plan_intake=["phq9"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    _sign_in(page, live_server, "tess")
+    page.goto(f"{live_server.url}/clients/{client.pk}/visits/new/")
+    page.locator("[data-region=jaw][role=button]").wait_for()  # the map is enhanced
+    assert page.evaluate("document.querySelector('details.bodymap-list').open")
+    assert page.get_by_text("On a phone the list below the map is easier to use.").is_visible()
+    page.locator("#id_region_jaw").select_option("2")
+    region = page.locator("[data-region=jaw]")
+    assert region.get_attribute("aria-label") == "Jaw: level 2 of 3 (moderate)"

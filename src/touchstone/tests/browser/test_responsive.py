@@ -163,6 +163,29 @@ def test_the_menu_folds_on_a_phone_and_opens_with_its_button(
     assert not menu.is_visible()
 
 
+def test_a_phones_header_is_one_row_and_its_menu_holds_who_is_signed_in(
+    cast: Cast, live_server: Any, page: Any
+):
+    # Issue 17 phone walk: the name, role, clinic and Sign out took ~190 px of every phone's
+    # first screen; they now open with the menu, and the skip link still comes first.
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, OWNER)
+    menu = page.get_by_role("button", name="Menu")
+    menu.wait_for()
+    sign_out = page.get_by_role("button", name="Sign out")
+    assert page.locator("header.topbar").bounding_box()["height"] < 80
+    assert not sign_out.is_visible()
+    assert page.locator("body > a.skip").get_attribute("href") == "#main"
+    menu.click()
+    sign_out.wait_for()
+    assert menu.get_attribute("aria-expanded") == "true"
+    assert serious_violations(page) == []
+    menu.click()
+    sign_out.wait_for(state="hidden")
+    page.set_viewport_size(LAPTOP)  # a wide screen shows who is signed in
+    sign_out.wait_for()
+
+
 @pytest.mark.parametrize("username", ["alice", "bob", "tess", "fiona", "rita"])
 def test_each_roles_home_page_fits_a_laptop_screen(
     cast: Cast,
