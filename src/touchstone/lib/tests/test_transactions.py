@@ -76,39 +76,38 @@ def test_it_waits_for_the_write_lock_longer_than_five_seconds():
     assert settings.DATABASES["default"]["ATOMIC_REQUESTS"] is False
 
 
-@pytest.mark.slow
-def test_it_keeps_postgresql_connections_with_health_checks():
+def _database_settings(database_url: str, expression: str) -> list[str]:
+    """What ``expression`` (over ``d``, the default database's settings) prints in a fresh
+    process started with ``database_url`` and no ``DATABASE_CONN_MAX_AGE``."""
     code = (
-        "from django.conf import settings; d = settings.DATABASES['default']; "
-        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+        f"from django.conf import settings; d = settings.DATABASES['default']; print({expression})"
     )
     result = subprocess.run(
         [sys.executable, "-m", "touchstone", "shell", "--verbosity=0", "-c", code],
         env={k: v for k, v in os.environ.items() if k != "DATABASE_CONN_MAX_AGE"}
-        | {"DATABASE_URL": "postgres://touchstone@127.0.0.1:1/touchstone"},
+        | {"DATABASE_URL": database_url},
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["600", "True"]
+    return result.stdout.split()
+
+
+@pytest.mark.slow
+def test_it_keeps_postgresql_connections_with_health_checks():
+    seen = _database_settings(
+        "postgres://touchstone@127.0.0.1:1/touchstone", "d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS']"
+    )
+    assert seen == ["600", "True"]
 
 
 @pytest.mark.slow
 def test_it_keeps_sqlite_connections_with_a_larger_page_cache():
     """A new SQLite connection parses the whole schema on its first query (7-8 ms for the
     app's tables and indexes) and starts with an empty page cache: workers keep theirs."""
-    code = (
-        "from django.conf import settings; d = settings.DATABASES['default']; "
-        "print(d['CONN_MAX_AGE'], 'cache_size=-32768' in d['OPTIONS']['init_command'])"
+    seen = _database_settings(
+        "sqlite:////tmp/touchstone-settings-check.sqlite3",
+        "d['CONN_MAX_AGE'], 'cache_size=-32768' in d['OPTIONS']['init_command']",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "touchstone", "shell", "--verbosity=0", "-c", code],
-        env={k: v for k, v in os.environ.items() if k not in ("DATABASE_CONN_MAX_AGE",)}
-        | {"DATABASE_URL": "sqlite:////tmp/touchstone-settings-check.sqlite3"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["600", "True"]
+    assert seen == ["600", "True"]
