@@ -44,7 +44,7 @@ class TodayRow:
 
 def _today(member: StaffMember) -> list[TodayRow]:
     """Today's visits come from the calendar; visits documented without an appointment are
-    added so none is missing. Two queries."""
+    added so none is missing, and the day reads in time order. Two queries."""
     day = timezone.localdate()
     appointments = appointments_today(member, day)
     linked = {a.visit_id for a in appointments}
@@ -60,7 +60,7 @@ def _today(member: StaffMember) -> list[TodayRow]:
         for v in visits_today(member, day)
         if v.pk not in linked
     ]
-    return rows
+    return sorted(rows, key=lambda row: row.starts_at)  # the day in order, walk-ins included
 
 
 @requires("account.self")

@@ -11,6 +11,7 @@ from touchstone.care.tests.factories import make_episode, make_visit
 from touchstone.conftest import Cast, make_client
 from touchstone.measures.tests.factories import answered
 from touchstone.outcomes.summaries import questionnaires_due
+from touchstone.scheduling.tests.factories import make_appointment
 
 
 def _plan(cast: Cast, **fields: object) -> object:
@@ -59,6 +60,19 @@ def test_the_home_page_shows_todays_visits_and_due_questionnaires(cast: Cast):
     page = cast.browser_for(cast.tess).get("/").content.decode()
     assert "Today's visits" in page and "Planned" in page
     assert "Questionnaires due" in page and "PHQ-9" in page and "at intake" in page
+
+
+def test_todays_visits_read_in_time_order_walk_ins_included(cast: Cast):
+    today = timezone.localdate()
+    at = [timezone.make_aware(dt.datetime.combine(today, dt.time(hour))) for hour in (16, 9, 12)]
+    make_appointment(cast.harbour, cast.tess, make_client(cast.harbour, family_name="Late"),
+                     starts_at=at[0])  # fmt: skip
+    make_appointment(cast.harbour, cast.tess, make_client(cast.harbour, family_name="Early"),
+                     starts_at=at[1])  # fmt: skip
+    make_visit(cast.harbour, make_client(cast.harbour, family_name="Walkin"), starts_at=at[2],
+               therapist=cast.tess)  # fmt: skip
+    page = cast.browser_for(cast.tess).get("/").content.decode()
+    assert page.index("Early") < page.index("Walkin") < page.index("Late")
 
 
 def test_the_home_page_query_count_does_not_grow_with_episodes_and_visits(cast: Cast):
