@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 
 
 class MembershipBackend(ModelBackend):
@@ -17,10 +17,10 @@ class MembershipBackend(ModelBackend):
     none), where ``accounts.middleware.MembershipMiddleware`` takes it. Signing in, the
     password check and who may sign in are ``ModelBackend``'s, unchanged."""
 
-    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
-        users = get_user_model()._default_manager.select_related("staff_member__clinic")
+    def get_user(self, user_id: Any) -> User | None:
+        model = get_user_model()
         try:
-            user = users.get(pk=user_id)
-        except get_user_model().DoesNotExist:
+            user = model._default_manager.select_related("staff_member__clinic").get(pk=user_id)
+        except model.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
