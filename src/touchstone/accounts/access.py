@@ -129,6 +129,10 @@ def two_factor_redirect(request: HttpRequest, member: StaffMember) -> HttpRespon
     from django_otp import user_has_device
 
     user = request.user
+    if is_verified(user):
+        # Verified with a confirmed device of theirs, read this request (django-otp's
+        # middleware): they have a device and passed it; no need to look for devices.
+        return None
     if user_has_device(user):
         if not is_verified(user):
             return redirect(f"{reverse('accounts:verify')}?next={request.path}")

@@ -20,11 +20,19 @@ from touchstone.audit.models import Action
 from touchstone.lib.http import client_address
 from touchstone.logs import bind_clinic
 
+#: The user's side of ``StaffMember.user`` (``user.staff_member``).
+_MEMBERSHIP = StaffMember._meta.get_field("user").remote_field
+
 
 def _member_of(request: HttpRequest) -> StaffMember | None:
-    if not request.user.is_authenticated:
+    user = request.user
+    if not user.is_authenticated:
         return None
-    member = StaffMember.objects.select_related("clinic", "user").filter(user=request.user).first()
+    if _MEMBERSHIP.is_cached(user):
+        # Read with the user (accounts/backends.py): no query.
+        member: StaffMember | None = getattr(user, _MEMBERSHIP.cache_name, None)
+    else:
+        member = StaffMember.objects.select_related("clinic", "user").filter(user=user).first()
     if member is not None:
         bind_clinic(member.clinic_id)  # the request's later log lines name the tenant
     return member

@@ -72,7 +72,9 @@ def unsigned_notes(member: StaffMember, now: dt.datetime) -> UnsignedNotes:
     """Two queries (a bounded count and the oldest ``UNSIGNED_SHOWN``), whatever the number of
     notes."""
     overdue = overdue_unsigned_visits(member, now)
-    oldest = list(overdue[:UNSIGNED_SHOWN])
+    # What the home page shows of a visit: its time and client (not the notes' text).
+    shown = ("starts_at", "client__given_name", "client__preferred_name", "client__family_name")
+    oldest = list(overdue.only(*shown)[:UNSIGNED_SHOWN])
     if len(oldest) < UNSIGNED_SHOWN:
         return UnsignedNotes(member.clinic.unsigned_note_hours, len(oldest), oldest)
     count = overdue[: UNSIGNED_COUNTED + 1].count()

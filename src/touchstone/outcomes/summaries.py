@@ -512,10 +512,28 @@ def refresh_clinic(actor: Actor, clinic: Clinic, *, force: bool = False) -> dict
 # --- reading ------------------------------------------------------------------------------
 
 
+_page = threading.local()
+
+
+@contextmanager
+def lists_read_together(member: StaffMember) -> Iterator[None]:
+    """Inside the block, the member's clinic's lists are checked (:func:`_ensure_lists`, one
+    query) once, not once per list: for a page that only reads and shows several lists (the
+    home page). Nothing may write scores, visits or episodes inside the block."""
+    _page.lists = (member.clinic_id, _ensure_lists(member))
+    try:
+        yield
+    finally:
+        _page.lists = None
+
+
 def _ensure_lists(member: StaffMember) -> tuple[int, dt.datetime]:
     """Build the lists the first time a clinic's are read (later writes keep them current).
     Returns the clinic's change counter and the time its lists were last rebuilt: together
     they say whether a list read before is still the list (:func:`_read_once`)."""
+    together = getattr(_page, "lists", None)
+    if together is not None and together[0] == member.clinic_id:
+        return together[1]  # checked for this page (lists_read_together)
     state = (
         ClinicSummary.objects.filter(clinic_id=member.clinic_id, lists_built_at__isnull=False)
         .values_list("changes", "lists_built_at")

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from touchstone.care.tests.factories import make_visit
 from touchstone.conftest import Cast, make_client
 from touchstone.scheduling.models import Status
 from touchstone.scheduling.selectors import week_figures
@@ -76,3 +79,25 @@ def test_the_owners_home_page_says_the_week_in_words(cast: Cast):
     page = _home(cast, cast.alice)
     assert "0 done, 0 still booked" in page and "0% of working hours booked" in page
     assert "$0.00 received" in page
+
+
+def test_an_appointment_with_its_visit_documented_is_listed_once_linking_the_visit(cast: Cast):
+    now = timezone.now()
+    client = make_client(cast.harbour, family_name="Documented")
+    visit = make_visit(cast.harbour, client, starts_at=now, therapist=cast.tess)
+    make_appointment(cast.harbour, cast.tess, client, starts_at=now, visit=visit)
+    page = _home(cast, cast.tess)
+    assert page.count("Documented") == 1 and f"/visits/{visit.pk}/" in page
+
+
+@pytest.mark.parametrize(("who", "most"), [("alice", 31), ("bob", 24)])
+def test_the_home_page_reads_its_tiles_in_few_queries(cast: Cast, who: str, most: int):
+    make_weekday_hours(cast.harbour, cast.tess)
+    http = cast.browser_for(getattr(cast, who))
+    http.get("/")  # the first view of a clinic builds its lists (outcomes.summaries)
+    cache.clear()  # the lists read afresh, not the copy read before
+    with CaptureQueriesContext(connection) as queries:
+        assert http.get("/").status_code == 200
+    # One check of the stored lists for the three list tiles; the user, membership and clinic
+    # in one query. PostgreSQL also takes the audit chain's lock.
+    assert len(queries) <= most + (connection.vendor == "postgresql")

@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime as dt
 
 import time_machine
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -83,3 +85,18 @@ def test_it_lets_the_owner_require_two_factor_for_the_clinic(cast: Cast, as_alic
 def test_it_does_not_open_the_verify_page_to_anonymous_visitors(db: object):
     response = HttpClient().get("/accounts/verify/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+def test_a_verified_login_looks_up_only_its_device_and_loses_it_with_the_device(cast: Cast):
+    device = TOTPDevice.objects.create(user=cast.bob.user, name="phone", confirmed=True)
+    http = _sign_in("bob")
+    http.post("/accounts/verify/", {"code": _code(device), "next": "/clients/"})
+    with CaptureQueriesContext(connection) as queries:
+        assert http.get("/clients/").status_code == 200
+    # The device it verified with, read by django-otp; no second search of the user's devices.
+    assert sum("otp_totp_totpdevice" in q["sql"] for q in queries.captured_queries) == 1
+    device.delete()
+    cast.harbour.require_two_factor = True
+    cast.harbour.save()
+    response = http.get("/clients/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/two-factor/"

@@ -1,0 +1,37 @@
+"""The sign-in backend reads a session's user with their membership and clinic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from touchstone.accounts.backends import MembershipBackend
+from touchstone.conftest import Cast
+
+
+def test_it_reads_the_user_membership_and_clinic_in_one_query(
+    cast: Cast, django_assert_num_queries: Any
+):
+    with django_assert_num_queries(1):
+        user = MembershipBackend().get_user(cast.bob.user.pk)
+        assert user is not None and user.staff_member.clinic.name == "Harbour Massage"  # type: ignore[attr-defined]
+
+
+def test_a_login_without_membership_or_deactivated_is_as_before(cast: Cast):
+    loner = User.objects.create_user("loner", password="correct horse battery")
+    assert MembershipBackend().get_user(loner.pk) == loner
+    assert MembershipBackend().get_user(10**9) is None
+    cast.bob.user.is_active = False
+    cast.bob.user.save()
+    assert MembershipBackend().get_user(cast.bob.user.pk) is None
+
+
+def test_a_signed_in_page_reads_no_user_on_its_own(cast: Cast):
+    http = cast.browser_for(cast.bob)
+    with CaptureQueriesContext(connection) as queries:
+        assert http.get("/clients/").status_code == 200
+    users = [q["sql"] for q in queries.captured_queries if 'FROM "auth_user"' in q["sql"]]
+    assert len(users) == 1 and '"accounts_staffmember"' in users[0]  # joined, one query
