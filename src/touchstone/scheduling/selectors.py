@@ -256,14 +256,25 @@ def client_appointments(member: StaffMember, client: Client) -> list[Appointment
 
 
 def next_appointment(member: StaffMember, client: Client, now: dt.datetime) -> Appointment | None:
-    """The client's next booked or confirmed appointment after ``now``, or None: one query."""
+    """The client's next booked or confirmed appointment after ``now``, or None: one query,
+    reading what the client page shows of it (when, its status, the service's name, who
+    with and the room), not every column of five tables."""
     return (
         Appointment.objects.for_member(member)
         .filter(client_id=client.pk, status__in=list(UPCOMING), starts_at__gte=now)
-        .select_related("staff__user", "service", "location", "room")
+        .select_related("staff__user", "service", "room")
+        .only(*_SHOWN_ON_THE_CLIENT_PAGE)
         .order_by("starts_at", "id")
         .first()
     )
+
+
+#: The fields of :func:`next_appointment` (the joined rows' keys too: ``select_related``
+#: follows them).
+_SHOWN_ON_THE_CLIENT_PAGE = (
+    "starts_at", "status", "service__name", "room__name", "staff__user__first_name",
+    "staff__user__last_name", "staff__user__username",
+)  # fmt: skip
 
 
 def appointments_to_remind(
