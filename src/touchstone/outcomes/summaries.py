@@ -660,7 +660,7 @@ def questionnaires_due(
     today's visit through the link sent before it is not due. Ten queries, whatever the size;
     the clinic's list (no ``client``) is read once per change of the clinic
     (:func:`_read_once`: a score, visit or episode changes it), the links' progress on every
-    view. One client's list takes three queries when they do not visit today
+    view. One client's list takes two queries when they do not visit today
     (:func:`_client_due_now`).
     """
     if client is None:
@@ -768,7 +768,7 @@ def _client_due_now(
     Only a client who visits today has questionnaires worked out live: the clinic list's
     machinery (the catalogue, the links filled for the visit, the visits done) runs for them
     alone. Any other client's list is their stored rows, read once (the count is their
-    number), with the page's client: three queries, where the clinic list's way takes seven.
+    number), with the page's client: two queries, where the clinic list's way takes seven.
     An archived client has none (as in the clinic's list), without a query."""
     if client.is_archived:
         return Listing([], 0)
@@ -778,9 +778,11 @@ def _client_due_now(
         .filter(client_id=client.pk, starts_at__gte=start, starts_at__lt=end)
         .exclude(status="cancelled")
     )
-    if visits_today.exists():
+    built, visiting = _lists_built_and_any(member, visits_today)
+    if visiting:
         return _due_now(member, today, offset, limit, client.pk)
-    _ensure_lists(member)
+    if not built:
+        _ensure_lists(member)
     stored = (
         DueQuestionnaire.objects.for_member(member)
         .filter(
@@ -798,3 +800,18 @@ def _client_due_now(
         key=_sort_key,
     )
     return Listing(rows[offset : offset + limit], len(rows))
+
+
+def _lists_built_and_any(member: StaffMember, visits: QuerySet[Visit]) -> tuple[bool, bool]:
+    """Whether the member's clinic's lists were built (:func:`_ensure_lists` builds them
+    otherwise) and whether there are ``visits``: two facts, one query."""
+    state = (
+        ClinicSummary.objects.filter(clinic_id=member.clinic_id)
+        .annotate(visiting=Exists(visits))
+        .values_list("lists_built_at", "visiting")
+        .first()
+    )
+    if state is None:  # a clinic without its summary row yet
+        return False, visits.exists()
+    built_at, visiting = state
+    return built_at is not None, visiting

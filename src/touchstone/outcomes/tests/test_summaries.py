@@ -24,7 +24,7 @@ from touchstone.measures.selectors import reliably_deteriorated
 from touchstone.measures.tests.factories import answered
 from touchstone.outcomes import summaries, trajectories, views
 from touchstone.outcomes.actions import do_fit_trajectory
-from touchstone.outcomes.models import ClinicSummary, TrajectoryFit
+from touchstone.outcomes.models import ClinicSummary, DueQuestionnaire, TrajectoryFit
 from touchstone.outcomes.quality import last_twelve_months, quality_measures
 from touchstone.outcomes.tests.factories import build_outcomes
 from touchstone.outcomes.tests.test_quality import at, episode, phq9, visit
@@ -241,6 +241,17 @@ def test_one_clients_due_list_is_the_clinics_cut_to_that_client(cast: Cast):
         assert {d.reason for d in expected} == reasons
         page = summaries.questionnaires_due(cast.bob, today, offset=1, limit=1, client=client)
         assert (page.items, page.count) == (expected[1:2], len(expected))
+
+
+def test_one_clients_due_list_builds_the_clinics_lists_if_they_never_were(cast: Cast):
+    today = timezone.localdate()
+    client = make_client(cast.harbour)
+    make_episode(cast.harbour, client, started_on=today, plan_intake=["phq9"])
+    DueQuestionnaire.objects.all().delete()  # as before the lists existed
+    ClinicSummary.objects.filter(clinic=cast.harbour).update(lists_built_at=None)
+    due = summaries.questionnaires_due(cast.bob, today, client=client)
+    assert [(d.instrument_id, d.reason) for d in due.items] == [("phq9", "intake")]
+    assert ClinicSummary.objects.get(clinic=cast.harbour).lists_built_at is not None
 
 
 def test_it_pages_the_full_lists_and_links_them_from_the_home_page(cast: Cast):
