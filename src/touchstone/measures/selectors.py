@@ -51,18 +51,20 @@ def client_open_alerts(member: StaffMember, client: Client) -> list[RiskAlert]:
 def latest_scores(member: StaffMember, client: Client) -> list[Series]:
     """The client's scores per instrument with their change against the episode's baseline,
     as ``questionnaire_progress(...).series`` (the same ``client_series``): the Overview's
-    latest scores. Two queries, reading only the completed administrations' score columns
-    (no answers, no one who gave them)."""
-    scores = (
+    latest scores. Two queries (one without scores), reading only the completed
+    administrations' score columns (no answers, no one who gave them)."""
+    scores = list(
         Administration.objects.for_member(member)
         .completed()
         .filter(client_id=client.pk)
         .only("instrument_id", "total", "severity", "started_at", "completed_at")
         .order_by()  # client_series orders them
     )
+    if not scores:
+        return []
     episodes = Episode.objects.for_member(member).filter(client_id=client.pk)
     return client_series(
-        list(scores),
+        scores,
         list(episodes.values_list("started_on", "ended_on")),
         criteria=member.clinic.change_criteria,
     )
