@@ -104,7 +104,7 @@ def test_the_client_page_lists_open_links_only_for_staff_who_send_them(cast: Cas
 OVERVIEW_QUERIES = 20
 
 
-def test_the_overview_reads_few_queries_whatever_the_record(
+def test_the_overview_reads_at_most_its_fixed_number_of_queries(
     cast: Cast, django_assert_max_num_queries: Any
 ):
     # Issue 11 §2: the Overview had 25 queries at 10,000 clients (the clinic due list's
