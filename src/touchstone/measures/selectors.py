@@ -35,13 +35,38 @@ def open_alerts(member: StaffMember) -> list[RiskAlert]:
 
 
 def client_open_alerts(member: StaffMember, client: Client) -> list[RiskAlert]:
-    """The client's open risk alerts, oldest first, with who handles each: one query."""
+    """The client's open risk alerts, oldest first, with who handles each: one query,
+    reading what the client page shows of them (when, why, who handles it)."""
     return list(
         RiskAlert.objects.for_member(member)
         .open()
         .filter(client_id=client.pk)
         .select_related("assigned_to__user")
+        .only("raised_at", "reason", "assigned_to__user__first_name",
+              "assigned_to__user__last_name", "assigned_to__user__username")
         .order_by("raised_at", "id")
+    )  # fmt: skip
+
+
+def latest_scores(member: StaffMember, client: Client) -> list[Series]:
+    """The client's scores per instrument with their change against the episode's baseline,
+    as ``questionnaire_progress(...).series`` (the same ``client_series``): the Overview's
+    latest scores. Two queries (one without scores), reading only the completed
+    administrations' score columns (no answers, no one who gave them)."""
+    scores = list(
+        Administration.objects.for_member(member)
+        .completed()
+        .filter(client_id=client.pk)
+        .only("instrument_id", "total", "severity", "started_at", "completed_at")
+        .order_by()  # client_series orders them
+    )
+    if not scores:
+        return []
+    episodes = Episode.objects.for_member(member).filter(client_id=client.pk)
+    return client_series(
+        scores,
+        list(episodes.values_list("started_on", "ended_on")),
+        criteria=member.clinic.change_criteria,
     )
 
 

@@ -49,7 +49,9 @@ class DeliveryState:
 
 def _states(member: StaffMember, deliveries: list[Delivery]) -> list[DeliveryState]:
     """Every item of ``deliveries`` with its state (one query: their messages; the links'
-    administrations are prefetched by the caller)."""
+    administrations are prefetched by the caller); none without deliveries."""
+    if not deliveries:
+        return []
     keys = [d.message_key for d in deliveries]
     messages = {
         m.key: m

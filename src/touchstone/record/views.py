@@ -25,7 +25,11 @@ from touchstone.care.selectors import (
     visit_page,
 )
 from touchstone.clients.access import get_client_for
-from touchstone.measures.selectors import client_open_alerts, questionnaire_progress
+from touchstone.measures.selectors import (
+    client_open_alerts,
+    latest_scores,
+    questionnaire_progress,
+)
 from touchstone.outcomes.summaries import questionnaires_due
 from touchstone.outcomes.trajectories import client_trajectories
 from touchstone.physiology.selectors import progress_panel
@@ -55,10 +59,10 @@ def client_page(request: MemberRequest, client_id: int) -> HttpResponse:
     if member.can("schedule.view"):
         context["next_appointment"] = next_appointment(member, client, timezone.now())
     if member.can("measures.view"):
-        context["series"] = questionnaire_progress(member, client).series
+        context["series"] = latest_scores(member, client)
     if member.can("measures.give"):
         # What the measurement plan makes due, and how far the links it sent got.
-        context["due"] = questionnaires_due(member, timezone.localdate(), client_id=client.pk)
+        context["due"] = questionnaires_due(member, timezone.localdate(), client=client)
     return render(request, "record/client.html", context)
 
 

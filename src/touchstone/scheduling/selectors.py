@@ -255,15 +255,45 @@ def client_appointments(member: StaffMember, client: Client) -> list[Appointment
     )
 
 
-def next_appointment(member: StaffMember, client: Client, now: dt.datetime) -> Appointment | None:
+@dataclass(frozen=True)
+class NextAppointment:
+    """What the client page shows of the client's next appointment (plain values, not five
+    joined models)."""
+
+    pk: int
+    starts_at: dt.datetime
+    status: str
+    service: str
+    staff: str
+    room: str | None
+
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.status).label)
+
+
+_NEXT_APPOINTMENT_FIELDS = (
+    "pk", "starts_at", "status", "service__name", "staff__user__first_name",
+    "staff__user__last_name", "staff__user__username", "room__name",
+)  # fmt: skip
+
+
+def next_appointment(
+    member: StaffMember, client: Client, now: dt.datetime
+) -> NextAppointment | None:
     """The client's next booked or confirmed appointment after ``now``, or None: one query."""
-    return (
+    row = (
         Appointment.objects.for_member(member)
         .filter(client_id=client.pk, status__in=list(UPCOMING), starts_at__gte=now)
-        .select_related("staff__user", "service", "location", "room")
         .order_by("starts_at", "id")
+        .values_list(*_NEXT_APPOINTMENT_FIELDS)
         .first()
     )
+    if row is None:
+        return None
+    pk, starts_at, status, service, first_name, last_name, username, room = row
+    staff = StaffMember.name_of(first_name, last_name, username)
+    return NextAppointment(pk, starts_at, status, service, staff, room)
 
 
 def appointments_to_remind(

@@ -8,7 +8,7 @@ import zoneinfo
 import numpy as np
 from django.utils import timezone
 
-from touchstone.lib.wall_clock import local_minutes
+from touchstone.lib.wall_clock import ONE_BY_ONE, local_minutes
 
 UTC = dt.UTC
 
@@ -24,3 +24,28 @@ def test_it_gives_the_clinics_calendar_day_not_utcs():
 
 def test_nothing_in_nothing_out():
     assert local_minutes([]).dtype == np.dtype("datetime64[m]")
+
+
+def test_a_few_instants_one_by_one_read_as_many_through_pandas():
+    # Few aware datetimes (a client's scores) are converted one by one, many (or text) by
+    # pandas: the same minutes, across a DST change, before 1970, to the minute (floored).
+    zone = zoneinfo.ZoneInfo("America/Chicago")
+    few = [
+        dt.datetime(2026, 3, 8, 7, 59, 59, 999_999, tzinfo=UTC),  # 01:59 CST
+        dt.datetime(2026, 3, 8, 8, 0, 30, tzinfo=UTC),  # 03:00 CDT
+        dt.datetime(2026, 11, 1, 6, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Madrid")),
+        dt.datetime(1969, 12, 31, 23, 59, 31, tzinfo=UTC),
+        None,
+    ]
+    with timezone.override(zone):
+        one_by_one = local_minutes(few)
+        through_pandas = local_minutes(few * (ONE_BY_ONE // len(few) + 1))[: len(few)]
+    assert one_by_one.dtype == through_pandas.dtype == np.dtype("datetime64[m]")
+    expected = [
+        dt.datetime(2026, 3, 8, 1, 59),
+        dt.datetime(2026, 3, 8, 3, 0),
+        dt.datetime(2026, 11, 1, 0, 30),
+        dt.datetime(1969, 12, 31, 17, 59),
+    ]
+    assert one_by_one[:4].tolist() == expected and through_pandas[:4].tolist() == expected
+    assert np.isnat(one_by_one[4]) and np.isnat(through_pandas[4])

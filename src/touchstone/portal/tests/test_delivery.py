@@ -88,7 +88,7 @@ def _answers(link: PortalLink) -> dict[str, str]:
 
 def _due(cast: Cast, client: Any) -> dict[str, str]:
     """The due list of ``client`` as the clinician sees it: questionnaire -> link state."""
-    listing = questionnaires_due(cast.bob, timezone.localdate(), client_id=client.pk)
+    listing = questionnaires_due(cast.bob, timezone.localdate(), client=client)
     return {d.instrument_id: (d.delivery.text if d.delivery else "") for d in listing.items}
 
 

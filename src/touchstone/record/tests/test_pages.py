@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
+from django.db import connection
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -96,3 +98,28 @@ def test_the_client_page_lists_open_links_only_for_staff_who_send_them(cast: Cas
     fiona.post(f"/clients/{client.pk}/links/new/", {"instrument_ids": ["phq9"], "valid_days": "3"})
     assert len(fiona.get(f"/clients/{client.pk}/").context["open_links"]) == 1
     assert cast.browser_for(cast.alice).get(f"/clients/{client.pk}/").context["open_links"]
+
+
+#: The Overview's queries for a clinician (session and audit included; PostgreSQL adds the
+#: audit chain's advisory lock): 25 before the client page's own selectors were slimmed.
+OVERVIEW_QUERIES = 20
+
+
+def test_the_overview_reads_at_most_its_fixed_number_of_queries(
+    cast: Cast, django_assert_max_num_queries: Any
+):
+    # Issue 11 §2: the Overview had 25 queries at 10,000 clients (the clinic due list's
+    # machinery for one client, every administration with its author).
+    client = make_client(cast.harbour)
+    make_episode(
+        cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=30),
+        plan_intake=["phq9", "gad7"],
+    )  # fmt: skip
+    answered(client, cast.tess, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 1], at=_days_ago(29))
+    answered(client, cast.tess, "phq9", [1, 1, 0, 1, 0, 0, 0, 0, 0], at=_days_ago(1))
+    http = cast.browser_for(cast.bob)
+    http.get(f"/clients/{client.pk}/")  # warm: the session
+    with django_assert_max_num_queries(OVERVIEW_QUERIES + (connection.vendor == "postgresql")):
+        page = http.get(f"/clients/{client.pk}/")
+    html = page.content.decode()
+    assert "Open risk alert" in html and "Latest scores" in html and "GAD-7" in html

@@ -81,12 +81,17 @@ def _days_ago(days: int) -> dt.datetime:
 def test_the_overview_shows_scores_alerts_and_the_next_appointment(cast: Cast):
     client = make_client(cast.harbour)
     _scored_alert(cast, client)
-    make_appointment(
+    booked = make_appointment(
         cast.harbour, cast.tess, client, local(next_weekday(), 10, clinic=cast.harbour)
     )
     page = cast.browser_for(cast.bob).get(f"/clients/{client.pk}/")
     html = page.content.decode()
     assert page.context["next_appointment"] is not None and "Next appointment" in html
+    when = booked.starts_at.astimezone(cast.harbour.zone).strftime("%Y-%m-%d %H:%M")
+    assert f'<a href="{reverse("scheduling:appointment", args=[booked.pk])}">' in html
+    assert when in html
+    assert f"{booked.service.name} with {cast.tess.display_name} " in html
+    assert '<span class="tag">booked</span>' in html
     assert "Latest scores" in html and "improved by more than day-to-day" in html
     assert "Open risk alert" in html and "risk item answered positively" in html
 
