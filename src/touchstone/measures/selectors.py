@@ -179,11 +179,15 @@ class Due:
 class QuestionnaireProgress:
     """Measures' panel on the progress page: each instrument's scores against the baseline,
     the questionnaires still being filled, and every administration (newest first), each a
-    link to its answers, score, band, version and who gave it."""
+    link to its answers, score, band, version and who gave it. ``episodes`` (id, first day,
+    last day, newest first) are the client's episodes of care the series were placed in:
+    the page's other panels take them and the administrations instead of reading them
+    again."""
 
     series: list[Series]
     in_progress: list[Administration]
     administrations: list[Administration]
+    episodes: list[tuple[int, dt.date, dt.date | None]]
 
 
 def questionnaire_progress(member: StaffMember, client: Client) -> QuestionnaireProgress:
@@ -200,14 +204,15 @@ def questionnaire_progress(member: StaffMember, client: Client) -> Questionnaire
     episodes = list(
         Episode.objects.for_member(member)
         .filter(client=client)
-        .values_list("started_on", "ended_on")
+        .values_list("id", "started_on", "ended_on")
     )
     return QuestionnaireProgress(
         series=client_series(
             [a for a in rows if a.status == Status.COMPLETED],
-            episodes,
+            [(start, end) for _, start, end in episodes],
             criteria=member.clinic.change_criteria,
         ),
         in_progress=[a for a in rows if a.status == Status.IN_PROGRESS],
         administrations=rows,
+        episodes=episodes,
     )
