@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from touchstone.accounts.models import StaffMember
 from touchstone.care import charts, plans
@@ -28,6 +31,7 @@ from touchstone.care.models import (
 )
 from touchstone.clients.models import POSTPARTUM_WEEKS, Client
 from touchstone.instruments import catalogue as instruments
+from touchstone.lib.html import table_rows
 
 #: How many overdue unsigned notes the home page lists (the rest are behind a link).
 UNSIGNED_SHOWN = 5
@@ -268,6 +272,45 @@ class MassageProgress:
     ratings_chart: dict[str, Any] | None
     ratings: list[dict[str, Any]]
     visits: list[Visit]
+
+    @property
+    def body_rows(self) -> SafeString:
+        """The tension table's rows: a region, then its level at each visit."""
+        return table_rows(((label, *levels) for label, levels in self.body_table), row_header=True)
+
+    @property
+    def rating_rows(self) -> SafeString:
+        """The ratings table's rows: the visit's date, then "before → after" per rating."""
+        return table_rows(
+            (
+                row["date"].isoformat(),
+                *(f"{_dash(p['before'])} → {_dash(p['after'])}" for p in row["ratings"].values()),
+            )
+            for row in self.ratings
+        )
+
+    @property
+    def visit_items(self) -> SafeString:
+        """The visit list's items: when (a link to the visit), status, kind, length, who."""
+        return format_html_join(
+            "\n",
+            '<li><a href="{}">{}</a> · {} · {} · {} min · {}</li>',
+            (
+                (
+                    reverse("care:visit", args=[v.pk]),
+                    timezone.localtime(v.starts_at).strftime("%Y-%m-%d %H:%M"),
+                    v.get_status_display(),
+                    v.get_modality_display(),
+                    v.duration_min,
+                    v.therapist.display_name,
+                )
+                for v in self.visits
+            ),
+        )
+
+
+def _dash(value: object) -> object:
+    return "—" if value is None else value
 
 
 def massage_progress(member: StaffMember, client: Client) -> MassageProgress | None:

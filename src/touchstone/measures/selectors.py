@@ -9,12 +9,16 @@ from typing import Any
 
 import numpy as np
 from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from touchstone.accounts.models import StaffMember
 from touchstone.care.models import Episode
 from touchstone.care.plans import instruments_due
 from touchstone.clients.models import Client
+from touchstone.instruments.templatetags.instrument_tags import instrument_name
 from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument, short_name
 from touchstone.measures.models import Administration, RiskAlert, Status
@@ -188,6 +192,41 @@ class QuestionnaireProgress:
     in_progress: list[Administration]
     administrations: list[Administration]
     episodes: list[tuple[int, dt.date, dt.date | None]]
+
+    @property
+    def administration_rows(self) -> SafeString:
+        """The rows of the table of every administration (measures/_administrations.html),
+        built in one pass: through the template engine they were a tenth of the page."""
+        return format_html_join(
+            "", _ADMINISTRATION_ROW, map(_administration_cells, self.administrations)
+        )
+
+
+_ADMINISTRATION_ROW = (
+    '<tr><th scope="row">{0}</th><td data-label="Questionnaire">{1}</td>'
+    '<td data-label="Version">{2} ({3})</td><td data-label="Given by">{4}</td>'
+    '<td data-label="Status">{5}</td><td data-label="Score">{6}</td>'
+    '<td data-label="Severity">{7}</td><td class="stack-action"><a href="{8}">Answers'
+    '<span class="sr-only"> to {1}, {0}</span></a></td></tr>'
+)
+
+
+def _administration_cells(a: Administration) -> tuple[object, ...]:
+    if a.total is not None:
+        score: object = a.total
+    else:
+        score = "not computable" if a.status == Status.COMPLETED else "—"
+    return (
+        timezone.localtime(a.when).strftime("%Y-%m-%d %H:%M"),
+        instrument_name(a.instrument_id),
+        a.instrument_version or "—",
+        a.language,
+        a.given_by,
+        a.get_status_display(),
+        score,
+        a.severity or "—",
+        reverse("measures:result", args=[a.pk]),
+    )
 
 
 def questionnaire_progress(member: StaffMember, client: Client) -> QuestionnaireProgress:

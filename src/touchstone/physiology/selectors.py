@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from touchstone.accounts.models import StaffMember
 from touchstone.audit.actor import Actor
 from touchstone.care.models import Visit
 from touchstone.clients.models import Client
+from touchstone.lib.html import table_rows
 from touchstone.measures.models import Administration, Status
 from touchstone.physiology.models import (
     Recording,
@@ -87,6 +89,10 @@ class Overview:
 
     def chart(self) -> dict[str, Any]:
         return timeline_spec(self.points)
+
+    @property
+    def table_rows(self) -> SafeString:
+        return timeline_rows(self.points)
 
 
 def cortisol_days(samples: list[Sample]) -> list[CortisolDayRow]:
@@ -225,6 +231,11 @@ def _points(
     return points
 
 
+def timeline_rows(points: list[dict[str, Any]]) -> SafeString:
+    """The time line's table alternative: date, measure, value, source per point."""
+    return table_rows((p["date"], p["panel"], p["value"], p["series"]) for p in points)
+
+
 def timeline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
     """One Vega-Lite chart per measure, stacked on a shared time axis (facet rows share x)."""
     present = [p for p in PANELS if any(pt["panel"] == p for pt in points)]
@@ -302,6 +313,10 @@ class Timeline:
 
     def chart(self) -> dict[str, Any]:
         return timeline_spec(self.points)
+
+    @property
+    def table_rows(self) -> SafeString:
+        return timeline_rows(self.points)
 
 
 def progress_panel(

@@ -129,6 +129,7 @@ def progress_page(request: MemberRequest, client_id: int) -> HttpResponse:
         "series": questionnaires.series,
         "in_progress": questionnaires.in_progress,
         "administrations": administrations,
+        "administration_rows": questionnaires.administration_rows,
         "trajectories": client_trajectories(
             member, client, administrations, questionnaires.episodes
         ),
