@@ -229,15 +229,34 @@ def _administration_cells(a: Administration) -> tuple[object, ...]:
     )
 
 
+#: What the progress page shows of an administration, and who gave it (``given_by``).
+_LISTED = (
+    "client",
+    "instrument_id",
+    "instrument_version",
+    "language",
+    "mode",
+    "status",
+    "total",
+    "severity",
+    "started_at",
+    "completed_at",
+    "created_by__user__first_name",
+    "created_by__user__last_name",
+    "created_by__user__username",
+)
+
+
 def questionnaire_progress(member: StaffMember, client: Client) -> QuestionnaireProgress:
-    """Two queries: the administrations and the client's episodes of care. The answers and
-    the engine's full result stay in the database: they are read on an administration's own
-    page, and parsing two JSON documents per row is most of a row's cost."""
+    """Two queries: the administrations and the client's episodes of care. Only the listed
+    fields are read (``_LISTED``): the answers and the engine's full result are read on an
+    administration's own page, and parsing two JSON documents per row was most of a row's
+    cost."""
     rows = list(
         Administration.objects.for_member(member)
         .filter(client=client)
         .select_related("created_by__user")
-        .defer("answers", "result")
+        .only(*_LISTED)
         .order_by("-started_at", "-id")
     )
     episodes = list(

@@ -24,3 +24,23 @@ def test_it_gives_the_clinics_calendar_day_not_utcs():
 
 def test_nothing_in_nothing_out():
     assert local_minutes([]).dtype == np.dtype("datetime64[m]")
+
+
+def test_a_few_datetimes_give_what_pandas_gives():
+    """The per-datetime path (a client's few scores) agrees with pandas' (the clinic's
+    thousands, or SQLite's text) across both daylight-saving changes, seconds truncated."""
+    instants = [
+        dt.datetime(2026, 3, 8, 7, 59, 59, 999999, tzinfo=UTC),  # 01:59 CST, just before
+        dt.datetime(2026, 3, 8, 8, 0, 30, tzinfo=UTC),  # 03:00 CDT
+        dt.datetime(2026, 11, 1, 6, 30, 45, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        None,
+    ]
+    with timezone.override(zoneinfo.ZoneInfo("America/Chicago")):
+        few = local_minutes(instants)
+        through_pandas = local_minutes([*instants, "2026-01-01 00:00:00+00:00"])[:-1]
+    assert few.tolist() == through_pandas.tolist()
+    assert few[:3].tolist() == [
+        dt.datetime(2026, 3, 8, 1, 59),
+        dt.datetime(2026, 3, 8, 3, 0),
+        dt.datetime(2026, 10, 31, 23, 30),
+    ]
