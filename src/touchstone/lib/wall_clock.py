@@ -26,7 +26,7 @@ def local_minutes(instants: Iterable[Any]) -> npt.NDArray[np.datetime64]:
     if not values:
         return np.array([], dtype="datetime64[m]")
     zone = timezone.get_current_timezone()
-    if len(values) <= _FEW and all(v is None or isinstance(v, dt.datetime) for v in values):
+    if len(values) <= _FEW and all(v is None or _aware(v) for v in values):
         # One client's scores (the progress page calls this per instrument): pandas costs
         # a quarter of a millisecond per call whatever the size.
         return np.array(
@@ -40,3 +40,8 @@ def local_minutes(instants: Iterable[Any]) -> npt.NDArray[np.datetime64]:
     parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
     local = parsed.dt.tz_convert(zone).dt.tz_localize(None)
     return local.to_numpy(dtype="datetime64[ns]").astype("datetime64[m]")
+
+
+def _aware(value: Any) -> bool:
+    """An aware datetime (pandas takes the rest: text, and naive times, read as UTC)."""
+    return isinstance(value, dt.datetime) and value.tzinfo is not None

@@ -222,14 +222,13 @@ def chart_spec(series: Series) -> dict[str, Any]:
         {"label": b.label, "y": b.min, "y2": b.max + (1 if b.max < d.total_max else 0)}
         for b in d.bands
     ]
+    marks = {"improved": _("reliably better"), "deteriorated": _("reliably worse")}
     points = [
         {
             "date": timezone.localdate(p.when).isoformat(),
             "score": p.total,
             "severity": p.severity,
-            "change": {"improved": _("reliably better"), "deteriorated": _("reliably worse")}.get(
-                p.reliable_change or "", ""
-            ),
+            "change": marks.get(p.reliable_change or "", ""),
         }
         for p in series.points
         if p.total is not None

@@ -28,10 +28,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.safestring import SafeString
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.care.models import Episode
 from touchstone.clients.models import Client
+from touchstone.lib.html import table_rows
 from touchstone.measures.instruments import instrument, short_name
 from touchstone.measures.models import Administration, Status
 from touchstone.outcomes.analytics import raw_frame
@@ -204,6 +207,15 @@ class TrajectoryPanel:
     @property
     def chart_id(self) -> str:
         return f"trajectory-{self.instrument_id}"
+
+    @property
+    def table_rows(self) -> SafeString:
+        """The table alternative: date, weeks, score, expected, band, status per follow-up."""
+        return table_rows(
+            (r["date"], r["week"], f"{r['score']:.0f}", r["expected"],
+             f"{localize(r['lower'])} – {localize(r['upper'])}", r["status"])
+            for r in self.rows
+        )  # fmt: skip
 
 
 def _spec(instrument_id: str, grid: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict:

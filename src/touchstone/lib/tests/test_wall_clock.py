@@ -39,6 +39,11 @@ def test_a_few_datetimes_give_what_pandas_gives():
         few = local_minutes(instants)
         through_pandas = local_minutes([*instants, "2026-01-01 00:00:00+00:00"])[:-1]
     assert few.tolist() == through_pandas.tolist()
+    naive = dt.datetime(2026, 3, 3, 3, 30)  # pandas reads a naive time as UTC
+    assert (
+        local_minutes([naive]).tolist()
+        == local_minutes([naive, "2026-01-01 00:00:00+00:00"])[:1].tolist()
+    )
     assert few[:3].tolist() == [
         dt.datetime(2026, 3, 8, 1, 59),
         dt.datetime(2026, 3, 8, 3, 0),

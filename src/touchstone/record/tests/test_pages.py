@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from touchstone.care.models import Visit
 from touchstone.care.tests.factories import make_episode, make_visit
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.tests.factories import answered
+from touchstone.outcomes.actions import do_fit_trajectory
+from touchstone.outcomes.tests.factories import build_outcomes
 
 
 def test_it_shows_the_detail_page(cast: Cast, as_alice: HttpClient):
@@ -96,3 +100,22 @@ def test_the_client_page_lists_open_links_only_for_staff_who_send_them(cast: Cas
     fiona.post(f"/clients/{client.pk}/links/new/", {"instrument_ids": ["phq9"], "valid_days": "3"})
     assert len(fiona.get(f"/clients/{client.pk}/").context["open_links"]) == 1
     assert cast.browser_for(cast.alice).get(f"/clients/{client.pk}/").context["open_links"]
+
+
+def test_the_progress_page_reads_each_table_once(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
+    """Issue 11 §2: the panels share what the page read (the client's administrations,
+    episodes and visits) instead of reading them again: 27 queries before, 19 now, whatever
+    the number of scores, visits and stored trajectory models."""
+    data = build_outcomes(cast.harbour, [cast.tess], 30, seed=5)
+    for instrument_id in ("phq9", "gad7"):
+        do_fit_trajectory(actor_of(cast.alice), cast.harbour, instrument_id)
+    client_id = data[0].client_id
+    Visit.objects.filter(client_id=client_id).update(body_map={"neck_front": 2}, mood_before=4)
+    http = cast.browser_for(cast.tess)
+    http.get(f"/clients/{client_id}/progress/")
+    with django_assert_max_num_queries(19):
+        page = http.get(f"/clients/{client_id}/progress/")
+    assert len(page.context["trajectories"]) == 2
+    assert "Body-map tension" in page.content.decode()
