@@ -313,13 +313,27 @@ def _dash(value: object) -> object:
     return "—" if value is None else value
 
 
+#: What the progress page shows of a visit, and who gave it.
+_CHARTED = (
+    "starts_at",
+    "status",
+    "modality",
+    "duration_min",
+    "body_map",
+    *_RATING_FIELDS,
+    "therapist__user__first_name",
+    "therapist__user__last_name",
+    "therapist__user__username",
+)
+
+
 def massage_progress(member: StaffMember, client: Client) -> MassageProgress | None:
     """The massage record over time, or None for a role that may not read it (front desk).
     One query: every visit (``visit_timeline``), whose completed ones also give the body-map
     and ratings series (three queries of the same rows cost the page about 3 ms)."""
     if not member.can("care.view"):
         return None
-    visits = list(_timeline_query(member, client).defer(*_NOTES))
+    visits = list(_timeline_query(member, client).only(*_CHARTED))
     completed = sorted(
         (v for v in visits if v.status == VisitStatus.COMPLETED), key=lambda v: (v.starts_at, v.pk)
     )
