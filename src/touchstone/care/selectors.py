@@ -7,11 +7,15 @@ issues a fixed number of queries, whatever the number of rows (tested).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from touchstone.accounts.models import StaffMember
 from touchstone.care import charts, plans
@@ -27,6 +31,7 @@ from touchstone.care.models import (
 )
 from touchstone.clients.models import POSTPARTUM_WEEKS, Client
 from touchstone.instruments import catalogue as instruments
+from touchstone.lib.html import table_rows
 
 #: How many overdue unsigned notes the home page lists (the rest are behind a link).
 UNSIGNED_SHOWN = 5
@@ -173,42 +178,58 @@ def body_map_series(member: StaffMember, client: Client) -> list[dict[str, Any]]
         Visit.objects.for_member(member)
         .filter(client_id=client.pk, status="completed")
         .order_by("starts_at", "id")
-        .values_list("id", "starts_at", "body_map")
+        .only("id", "starts_at", "body_map")
     )
+    return _body_map_rows(rows)
+
+
+def _body_map_rows(completed: Iterable[Visit]) -> list[dict[str, Any]]:
+    """``body_map_series``'s rows from completed visits already read, oldest first."""
     return [
         {
-            "visit_id": visit_id,
-            "date": timezone.localtime(starts_at).date(),
+            "visit_id": visit.pk,
+            "date": timezone.localtime(visit.starts_at).date(),
             "region": region,
             "level": level,
         }
-        for visit_id, starts_at, body_map in rows
-        for region, level in sorted((body_map or {}).items())
+        for visit in completed
+        for region, level in sorted((visit.body_map or {}).items())
         if level
     ]
+
+
+#: The visit's fields of the five session ratings, before and after.
+_RATING_FIELDS = [f"{name}_{when}" for name in RATINGS for when in ("before", "after")]
 
 
 def ratings_series(member: StaffMember, client: Client) -> list[dict[str, Any]]:
     """One row per completed visit, oldest first: ``{"visit_id", "date", "ratings":
     {name: {"before": int | None, "after": int | None}}}`` for the five session ratings.
     One query."""
-    names = [f"{name}_{when}" for name in RATINGS for when in ("before", "after")]
     rows = (
         Visit.objects.for_member(member)
         .filter(client_id=client.pk, status="completed")
         .order_by("starts_at", "id")
-        .values("id", "starts_at", *names)
+        .only("id", "starts_at", *_RATING_FIELDS)
     )
+    return _ratings_rows(rows)
+
+
+def _ratings_rows(completed: Iterable[Visit]) -> list[dict[str, Any]]:
+    """``ratings_series``'s rows from completed visits already read, oldest first."""
     return [
         {
-            "visit_id": row["id"],
-            "date": timezone.localtime(row["starts_at"]).date(),
+            "visit_id": visit.pk,
+            "date": timezone.localtime(visit.starts_at).date(),
             "ratings": {
-                name: {"before": row[f"{name}_before"], "after": row[f"{name}_after"]}
+                name: {
+                    "before": getattr(visit, f"{name}_before"),
+                    "after": getattr(visit, f"{name}_after"),
+                }
                 for name in RATINGS
             },
         }
-        for row in rows
+        for visit in completed
     ]
 
 
@@ -223,16 +244,23 @@ def visit_page(member: StaffMember, client: Client) -> QuerySet[Visit]:
     )
 
 
-def visit_timeline(member: StaffMember, client: Client) -> list[Visit]:
-    """Every visit of the client, newest first, with its therapist. One query; the notes and
-    the body map stay in the database (the list shows when, what and who)."""
-    return list(
+#: A visit's notes: the lists of visits show when, what and who, never the notes.
+_NOTES = ("subjective", "objective", "assessment", "plan", "clearance_override")
+
+
+def _timeline_query(member: StaffMember, client: Client) -> QuerySet[Visit]:
+    return (
         Visit.objects.for_member(member)
         .filter(client_id=client.pk)
         .select_related("therapist__user")
-        .defer("body_map", "subjective", "objective", "assessment", "plan", "clearance_override")
         .order_by("-starts_at", "-id")
     )
+
+
+def visit_timeline(member: StaffMember, client: Client) -> list[Visit]:
+    """Every visit of the client, newest first, with its therapist. One query; the notes and
+    the body map stay in the database (the list shows when, what and who)."""
+    return list(_timeline_query(member, client).defer("body_map", *_NOTES))
 
 
 @dataclass(frozen=True)
@@ -247,14 +275,72 @@ class MassageProgress:
     ratings: list[dict[str, Any]]
     visits: list[Visit]
 
+    @property
+    def body_rows(self) -> SafeString:
+        """The tension table's rows: a region, then its level at each visit."""
+        return table_rows(((label, *levels) for label, levels in self.body_table), row_header=True)
+
+    @property
+    def rating_rows(self) -> SafeString:
+        """The ratings table's rows: the visit's date, then "before → after" per rating."""
+        return table_rows(
+            (
+                row["date"].isoformat(),
+                *(f"{_dash(p['before'])} → {_dash(p['after'])}" for p in row["ratings"].values()),
+            )
+            for row in self.ratings
+        )
+
+    @property
+    def visit_items(self) -> SafeString:
+        """The visit list's items: when (a link to the visit), status, kind, length, who."""
+        return format_html_join(
+            "\n",
+            '<li><a href="{}">{}</a> · {} · {} · {} min · {}</li>',
+            (
+                (
+                    reverse("care:visit", args=[v.pk]),
+                    timezone.localtime(v.starts_at).strftime("%Y-%m-%d %H:%M"),
+                    v.get_status_display(),
+                    v.get_modality_display(),
+                    v.duration_min,
+                    v.therapist.display_name,
+                )
+                for v in self.visits
+            ),
+        )
+
+
+def _dash(value: object) -> object:
+    return "—" if value is None else value
+
+
+#: What the progress page shows of a visit, and who gave it.
+_CHARTED = (
+    "starts_at",
+    "status",
+    "modality",
+    "duration_min",
+    "body_map",
+    *_RATING_FIELDS,
+    "therapist__user__first_name",
+    "therapist__user__last_name",
+    "therapist__user__username",
+)
+
 
 def massage_progress(member: StaffMember, client: Client) -> MassageProgress | None:
     """The massage record over time, or None for a role that may not read it (front desk).
-    Three queries."""
+    One query: every visit (``visit_timeline``), whose completed ones also give the body-map
+    and ratings series (three queries of the same rows cost the page about 3 ms)."""
     if not member.can("care.view"):
         return None
-    body_rows = body_map_series(member, client)
-    rating_rows = ratings_series(member, client)
+    visits = list(_timeline_query(member, client).only(*_CHARTED))
+    completed = sorted(
+        (v for v in visits if v.status == VisitStatus.COMPLETED), key=lambda v: (v.starts_at, v.pk)
+    )
+    body_rows = _body_map_rows(completed)
+    rating_rows = _ratings_rows(completed)
     dates, table = charts.body_map_table(body_rows)
     return MassageProgress(
         body_chart=charts.body_map_chart(body_rows),
@@ -262,7 +348,7 @@ def massage_progress(member: StaffMember, client: Client) -> MassageProgress | N
         body_table=table,
         ratings_chart=charts.ratings_chart(rating_rows),
         ratings=rating_rows,
-        visits=visit_timeline(member, client),
+        visits=visits,
     )
 
 

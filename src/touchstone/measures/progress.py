@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from touchstone.care.models import SESSION_RATING_INSTRUMENTS
 from touchstone.lib.charts import band_colours
+from touchstone.lib.html import table_rows
 from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument
 from touchstone.measures.models import Administration
@@ -51,6 +53,13 @@ STATUS_WORDS = {
     "outside": gettext_lazy("not in an episode of care"),
 }
 
+#: A compared score's reliable change against its baseline, in words (the table of scores).
+CHANGE_WORDS = {
+    "improved": gettext_lazy("reliably better"),
+    "deteriorated": gettext_lazy("reliably worse"),
+    "none": gettext_lazy("within usual variation"),
+}
+
 NOT_ENOUGH: Any = gettext_lazy("Not enough scores yet to say how things are changing.")
 
 #: An episode of care as the pairing needs it: first day, last day (None while open).
@@ -65,6 +74,16 @@ class Point:
     severity: str
     reliable_change: str | None = None  # vs its episode's baseline: improved / deteriorated / none
     status: str = "outside"  # baseline / too soon / compared / outside
+
+    @property
+    def change_text(self) -> str:
+        """Where the score stands against its episode's baseline, in words."""
+        if self.total is None:
+            return "—"
+        if self.status == "compared":
+            words = CHANGE_WORDS.get(self.reliable_change or "")
+            return str(words) if words else _("not classified (no reliability data)")
+        return str(STATUS_WORDS.get(self.status, STATUS_WORDS["outside"]))
 
 
 @dataclass
@@ -89,6 +108,19 @@ class Series:
 
     def chart(self) -> dict[str, Any]:
         return chart_spec(self)
+
+    @property
+    def table_rows(self) -> SafeString:
+        """The table of scores: date, score, severity, change since the baseline."""
+        return table_rows(
+            (
+                timezone.localdate(p.when).isoformat(),
+                _("not computable") if p.total is None else p.total,
+                p.severity or "—",
+                p.change_text,
+            )
+            for p in self.points
+        )
 
 
 def client_series(
@@ -190,14 +222,13 @@ def chart_spec(series: Series) -> dict[str, Any]:
         {"label": b.label, "y": b.min, "y2": b.max + (1 if b.max < d.total_max else 0)}
         for b in d.bands
     ]
+    marks = {"improved": _("reliably better"), "deteriorated": _("reliably worse")}
     points = [
         {
             "date": timezone.localdate(p.when).isoformat(),
             "score": p.total,
             "severity": p.severity,
-            "change": {"improved": _("reliably better"), "deteriorated": _("reliably worse")}.get(
-                p.reliable_change or "", ""
-            ),
+            "change": marks.get(p.reliable_change or "", ""),
         }
         for p in series.points
         if p.total is not None

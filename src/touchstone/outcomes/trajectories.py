@@ -21,16 +21,20 @@ page request.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.safestring import SafeString
 
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.care.models import Episode
 from touchstone.clients.models import Client
+from touchstone.lib.html import table_rows
 from touchstone.measures.instruments import instrument, short_name
 from touchstone.measures.models import Administration, Status
 from touchstone.outcomes.analytics import raw_frame
@@ -74,6 +78,12 @@ def _empty() -> History:
     return History(empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, empty)
 
 
+#: An episode of care as :func:`history` reads it: id, client, first day, last day (or None).
+Span = tuple[int, int, dt.date, dt.date | None]
+#: A completed score as :func:`history` reads it: client, total, when completed.
+Score = tuple[int, int, dt.datetime]
+
+
 def history(clinic: Clinic, instrument_id: str, client_id: int | None = None) -> History:
     """Eligible follow-ups against their episode's baseline (two queries: episodes, scores).
 
@@ -94,31 +104,47 @@ def history(clinic: Clinic, instrument_id: str, client_id: int | None = None) ->
         rows = rows.filter(client_id=client_id)
     spans = list(episodes.values_list("id", "client_id", "started_on", "ended_on"))
     ordered = rows.order_by("client_id", "completed_at", "pk")
-    zone = timezone.get_current_timezone()
     if client_id is not None:
-        # One client's few scores (the progress page, per instrument): plain numpy on
-        # Django's datetimes; pandas costs milliseconds per call whatever the size.
-        read = list(ordered.values_list("client_id", "total", "completed_at"))
-        if not read or not spans:
-            return _empty()
-        clients = np.array([c for c, _, _ in read], dtype=np.int64)
-        score = np.array([t for _, t, _ in read], dtype=np.float64)
-        times = cast("list[dt.datetime]", [w for _, _, w in read])  # filtered: not null
-        stamp = np.array([w.timestamp() for w in times])
-        local = np.array(
-            [w.astimezone(zone).replace(tzinfo=None) for w in times], dtype="datetime64[ns]"
-        )
-    else:
-        data = raw_frame(
-            ordered.values_list("client_id", "total", "completed_at"), ["client", "total", "when"]
-        )
-        if data.empty or not spans:
-            return _empty()
-        when = pd.to_datetime(data["when"], utc=True, format="ISO8601")
-        local = when.dt.tz_convert(zone).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-        stamp = (when - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
-        score = data["total"].to_numpy(dtype=np.float64)
-        clients = data["client"].to_numpy(dtype=np.int64)
+        read = ordered.values_list("client_id", "total", "completed_at")
+        return client_history(instrument_id, spans, cast("list[Score]", list(read)))
+    zone = timezone.get_current_timezone()
+    data = raw_frame(
+        ordered.values_list("client_id", "total", "completed_at"), ["client", "total", "when"]
+    )
+    if data.empty or not spans:
+        return _empty()
+    when = pd.to_datetime(data["when"], utc=True, format="ISO8601")
+    local = when.dt.tz_convert(zone).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    stamp = (when - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+    score = data["total"].to_numpy(dtype=np.float64)
+    clients = data["client"].to_numpy(dtype=np.int64)
+    return _follow_ups(instrument_id, spans, clients, local, stamp, score)
+
+
+def client_history(instrument_id: str, spans: list[Span], scores: list[Score]) -> History:
+    """:func:`history` of one client's few scores, already read (completed, with a total,
+    oldest first): plain numpy on Django's datetimes, no query; pandas costs milliseconds
+    per call whatever the size."""
+    if not scores or not spans:
+        return _empty()
+    zone = timezone.get_current_timezone()
+    clients = np.array([c for c, _, _ in scores], dtype=np.int64)
+    score = np.array([t for _, t, _ in scores], dtype=np.float64)
+    stamp = np.array([w.timestamp() for _, _, w in scores])
+    local = np.array(
+        [w.astimezone(zone).replace(tzinfo=None) for _, _, w in scores], dtype="datetime64[ns]"
+    )
+    return _follow_ups(instrument_id, spans, clients, local, stamp, score)
+
+
+def _follow_ups(
+    instrument_id: str,
+    spans: list[Span],
+    clients: np.ndarray,
+    local: np.ndarray,
+    stamp: np.ndarray,
+    score: np.ndarray,
+) -> History:
     pairs = episode_pairs(
         np.array([c for _, c, _, _ in spans], dtype=np.int64),
         np.array([start for _, _, start, _ in spans], dtype="datetime64[D]"),
@@ -182,6 +208,15 @@ class TrajectoryPanel:
     def chart_id(self) -> str:
         return f"trajectory-{self.instrument_id}"
 
+    @property
+    def table_rows(self) -> SafeString:
+        """The table alternative: date, weeks, score, expected, band, status per follow-up."""
+        return table_rows(
+            (r["date"], r["week"], f"{r['score']:.0f}", r["expected"],
+             f"{localize(r['lower'])} – {localize(r['upper'])}", r["status"])
+            for r in self.rows
+        )  # fmt: skip
+
 
 def _spec(instrument_id: str, grid: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict:
     d = instrument(instrument_id)
@@ -227,15 +262,43 @@ def _spec(instrument_id: str, grid: list[dict[str, Any]], rows: list[dict[str, A
     }
 
 
-def client_trajectories(member: StaffMember, client: Client) -> list[TrajectoryPanel]:
+def client_trajectories(
+    member: StaffMember,
+    client: Client,
+    administrations: Iterable[Administration] | None = None,
+    episodes: Iterable[tuple[int, dt.date, dt.date | None]] | None = None,
+) -> list[TrajectoryPanel]:
     """Panels for the client's progress page: the follow-ups of their current episode (the
-    latest with a baseline, ``science.episodes``) against the expected band."""
+    latest with a baseline, ``science.episodes``) against the expected band.
+
+    One query (the stored fits) when the caller passes the client's ``administrations``
+    and ``episodes`` (id, first day, last day) it has read already (the progress page);
+    otherwise two more per instrument."""
     models = stored_models(member.clinic)
     if not models:
         return []
+    known = administrations is not None and episodes is not None
+    # As history() reads them: episodes newest first, scores oldest first.
+    spans = sorted(
+        ((e, client.pk, start, end) for e, start, end in episodes or ()),
+        key=lambda s: (s[2], s[0]),
+        reverse=True,
+    )
+    completed = sorted(
+        (
+            (a.instrument_id, (client.pk, a.total, a.completed_at), a.pk)
+            for a in administrations or ()
+            if a.status == Status.COMPLETED and a.total is not None and a.completed_at
+        ),
+        key=lambda row: (row[1][2], row[2]),
+    )
     panels = []
     for instrument_id, model in models.items():
-        data = history(member.clinic, instrument_id, client_id=client.pk)
+        if known:
+            scores = [score for i, score, _ in completed if i == instrument_id]
+            data = client_history(instrument_id, spans, scores)
+        else:
+            data = history(member.clinic, instrument_id, client_id=client.pk)
         if data.episode.size == 0:
             continue
         mine = data.episode == data.episode[np.argmax(data.when)]  # the current episode

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from touchstone.accounts.models import StaffMember
 from touchstone.audit.actor import Actor
 from touchstone.care.models import Visit
 from touchstone.clients.models import Client
-from touchstone.measures.models import Administration
+from touchstone.lib.html import table_rows
+from touchstone.measures.models import Administration, Status
 from touchstone.physiology.models import (
     Recording,
     Sample,
@@ -87,6 +90,10 @@ class Overview:
     def chart(self) -> dict[str, Any]:
         return timeline_spec(self.points)
 
+    @property
+    def table_rows(self) -> SafeString:
+        return timeline_rows(self.points)
+
 
 def cortisol_days(samples: list[Sample]) -> list[CortisolDayRow]:
     """CAR and diurnal slope per calendar day, from cortisol samples with a waking time."""
@@ -150,7 +157,10 @@ def client_overview(member: StaffMember, client: Client) -> Overview:
         samples, days, recordings, visit_comparisons(recordings), nights, weeks, wearable
     )
     overview.points = _points(
-        overview,
+        days,
+        recordings,
+        nights,
+        wearable,
         _symptom_scores(member, [client.pk], instruments=TIMELINE_INSTRUMENTS).get(client.pk, {}),
     )
     return overview
@@ -182,7 +192,13 @@ def _symptom_scores(
     return out
 
 
-def _points(overview: Overview, scores: dict[str, body_mind.Series]) -> list[dict[str, Any]]:
+def _points(
+    days: list[CortisolDayRow],
+    recordings: list[Recording],
+    nights: list[SleepNight],
+    wearable: list[WearableDay],
+    scores: dict[str, body_mind.Series],
+) -> list[dict[str, Any]]:
     points: list[dict[str, Any]] = []
 
     def add(day: dt.date, panel: str, value: float | None, series: str = "") -> None:
@@ -196,23 +212,28 @@ def _points(overview: Overview, scores: dict[str, body_mind.Series]) -> list[dic
                 }
             )
 
-    for row in overview.cortisol_days:
+    for row in days:
         if row.summary is not None:
             add(row.day, PANELS[0], row.summary.waking_nmol_l, "cortisol")
             add(row.day, PANELS[1], row.summary.car_increase, "cortisol")
             add(row.day, PANELS[2], row.summary.slope_pct_per_h, "cortisol")
-    for r in sorted(overview.recordings, key=lambda r: r.recorded_at):
+    for r in sorted(recordings, key=lambda r: r.recorded_at):
         label = {"before": "before a visit", "after": "after a visit"}.get(r.timing, "other")
         add(_day(r.recorded_at), PANELS[3], r.rmssd, label)
-    for n in sorted(overview.nights, key=lambda n: n.night_of):
+    for n in sorted(nights, key=lambda n: n.night_of):
         add(n.night_of, PANELS[4], n.se_pct, "diary")
-    for w in sorted(overview.wearable, key=lambda w: w.day):
+    for w in sorted(wearable, key=lambda w: w.day):
         add(w.day, PANELS[4], w.se_pct, "wearable")
         add(w.day, PANELS[3], w.rmssd, "wearable")
     for instrument_id, title in TIMELINE_INSTRUMENTS.items():
         for day, total in scores.get(instrument_id, []):
             add(day, title, total, "questionnaire")
     return points
+
+
+def timeline_rows(points: list[dict[str, Any]]) -> SafeString:
+    """The time line's table alternative: date, measure, value, source per point."""
+    return table_rows((p["date"], p["panel"], p["value"], p["series"]) for p in points)
 
 
 def timeline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
@@ -284,12 +305,70 @@ def timeline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def progress_panel(member: StaffMember, client: Client) -> Overview | None:
+@dataclass(frozen=True)
+class Timeline:
+    """The body's panel of the progress page: the time line of ``Overview`` alone."""
+
+    points: list[dict[str, Any]]
+
+    def chart(self) -> dict[str, Any]:
+        return timeline_spec(self.points)
+
+    @property
+    def table_rows(self) -> SafeString:
+        return timeline_rows(self.points)
+
+
+def progress_panel(
+    member: StaffMember, client: Client, administrations: Iterable[Administration] | None = None
+) -> Timeline | None:
     """The body's side for the questionnaire progress page, or None for roles without
-    ``physiology.view`` (front desk sees questionnaires, not body measures)."""
+    ``physiology.view`` (front desk sees questionnaires, not body measures).
+
+    Four queries reading only the charted fields (the overview page's visits, raw values and
+    before/after comparisons are not shown here); the symptom scores come from the client's
+    ``administrations`` when the page has read them already, else from a fifth query."""
     if not member.can("physiology.view"):
         return None
-    return client_overview(member, client)
+
+    def rows(model: Any, *fields: str) -> list[Any]:
+        return list(model.objects.for_member(member).filter(client_id=client.pk).only(*fields))
+
+    if administrations is None:
+        scores = _symptom_scores(member, [client.pk], instruments=TIMELINE_INSTRUMENTS)[client.pk]
+    else:
+        scores = _timeline_scores(administrations)
+    return Timeline(
+        _points(
+            cortisol_days(
+                rows(Sample, "analyte", "collected_at", "minutes_since_waking", "canonical_value")
+            ),
+            rows(Recording, "recorded_at", "timing", "rmssd"),
+            rows(SleepNight, "night_of", "se_pct"),
+            rows(WearableDay, "day", "se_pct", "rmssd"),
+            scores,
+        )
+    )
+
+
+def _timeline_scores(administrations: Iterable[Administration]) -> dict[str, body_mind.Series]:
+    """``_symptom_scores`` of one client from their administrations already read: completed
+    time-line instruments with a total, in order of completion (unfinished dates last, as
+    PostgreSQL sorts them)."""
+    rows = sorted(
+        (
+            a
+            for a in administrations
+            if a.status == Status.COMPLETED
+            and a.instrument_id in TIMELINE_INSTRUMENTS
+            and a.total is not None
+        ),
+        key=lambda a: (a.completed_at is None, a.when, a.pk),
+    )
+    out: dict[str, body_mind.Series] = defaultdict(list)
+    for a in rows:
+        out[a.instrument_id].append((_day(a.when), float(a.total or 0)))
+    return out
 
 
 # Association --------------------------------------------------------------------------------

@@ -120,18 +120,26 @@ def documents_page(request: MemberRequest, client_id: int) -> HttpResponse:
 
 @requires("measures.view")
 def progress_page(request: MemberRequest, client_id: int) -> HttpResponse:
-    """The Measures tab: every administration, the progress charts and the trajectory."""
+    """The Measures tab: every administration, the progress charts and the trajectory.
+
+    The client's administrations and episodes are read once (``questionnaire_progress``)
+    and handed to the trajectory and body panels, which would otherwise read them again."""
     member = request.member
     client = get_client_for(member, client_id)
     questionnaires = questionnaire_progress(member, client)
+    administrations = questionnaires.administrations
     context: dict[str, Any] = {
         "client": client,
         "series": questionnaires.series,
         "in_progress": questionnaires.in_progress,
-        "administrations": questionnaires.administrations,
-        "trajectories": client_trajectories(member, client),
-        "physiology": progress_panel(member, client),
+        "administrations": administrations,
+        "administration_rows": questionnaires.administration_rows,
+        "trajectories": client_trajectories(
+            member, client, administrations, questionnaires.episodes
+        ),
+        "physiology": progress_panel(member, client, administrations),
         "massage": massage_progress(member, client),
     }
-    record(request.actor, Action.READ, client, detail="progress")
+    # The client's clinic is the member's (get_client_for): no query for it.
+    record(request.actor, Action.READ, client, detail="progress", clinic=member.clinic)
     return render(request, "record/progress.html", context)

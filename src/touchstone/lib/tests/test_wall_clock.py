@@ -49,3 +49,28 @@ def test_a_few_instants_one_by_one_read_as_many_through_pandas():
     ]
     assert one_by_one[:4].tolist() == expected and through_pandas[:4].tolist() == expected
     assert np.isnat(one_by_one[4]) and np.isnat(through_pandas[4])
+
+
+def test_a_few_datetimes_give_what_pandas_gives():
+    """The per-datetime path (a client's few scores) agrees with pandas' (the clinic's
+    thousands, or SQLite's text) across both daylight-saving changes, seconds truncated."""
+    instants = [
+        dt.datetime(2026, 3, 8, 7, 59, 59, 999999, tzinfo=UTC),  # 01:59 CST, just before
+        dt.datetime(2026, 3, 8, 8, 0, 30, tzinfo=UTC),  # 03:00 CDT
+        dt.datetime(2026, 11, 1, 6, 30, 45, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        None,
+    ]
+    with timezone.override(zoneinfo.ZoneInfo("America/Chicago")):
+        few = local_minutes(instants)
+        through_pandas = local_minutes([*instants, "2026-01-01 00:00:00+00:00"])[:-1]
+    assert few.tolist() == through_pandas.tolist()
+    naive = dt.datetime(2026, 3, 3, 3, 30)  # pandas reads a naive time as UTC
+    assert (
+        local_minutes([naive]).tolist()
+        == local_minutes([naive, "2026-01-01 00:00:00+00:00"])[:1].tolist()
+    )
+    assert few[:3].tolist() == [
+        dt.datetime(2026, 3, 8, 1, 59),
+        dt.datetime(2026, 3, 8, 3, 0),
+        dt.datetime(2026, 10, 31, 23, 30),
+    ]

@@ -11,9 +11,12 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from touchstone.care.models import Visit
 from touchstone.care.tests.factories import make_episode, make_visit
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.tests.factories import answered
+from touchstone.outcomes.actions import do_fit_trajectory
+from touchstone.outcomes.tests.factories import build_outcomes
 
 
 def test_it_shows_the_detail_page(cast: Cast, as_alice: HttpClient):
@@ -123,3 +126,22 @@ def test_the_overview_reads_at_most_its_fixed_number_of_queries(
         page = http.get(f"/clients/{client.pk}/")
     html = page.content.decode()
     assert "Open risk alert" in html and "Latest scores" in html and "GAD-7" in html
+
+
+def test_the_progress_page_reads_each_table_once(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
+    """Issue 11 §2: the panels share what the page read (the client's administrations,
+    episodes and visits) instead of reading them again: 27 queries before, 19 now, whatever
+    the number of scores, visits and stored trajectory models."""
+    data = build_outcomes(cast.harbour, [cast.tess], 30, seed=5)
+    for instrument_id in ("phq9", "gad7"):
+        do_fit_trajectory(actor_of(cast.alice), cast.harbour, instrument_id)
+    client_id = data[0].client_id
+    Visit.objects.filter(client_id=client_id).update(body_map={"neck_front": 2}, mood_before=4)
+    http = cast.browser_for(cast.tess)
+    http.get(f"/clients/{client_id}/progress/")
+    with django_assert_max_num_queries(19):
+        page = http.get(f"/clients/{client_id}/progress/")
+    assert len(page.context["trajectories"]) == 2
+    assert "Body-map tension" in page.content.decode()

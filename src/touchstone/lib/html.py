@@ -1,0 +1,47 @@
+"""Table rows built in one pass, for the long tables of a page (the progress page's tables of
+scores, tension and ratings, the body time line).
+
+Django's template engine spends ~15 µs per ``{{ cell }}`` (lookup, localisation, escaping)
+and more per ``{% for %}`` iteration; a client's progress page has some 700 cells, a third of
+its time. Here every cell is escaped like ``{{ cell }}`` (``conditional_escape``: a
+``SafeString`` such as a link made with ``format_html`` passes as it is, anything else is
+escaped), and the markup around the cells stays as small as a template's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+
+def table_rows(
+    rows: Iterable[Sequence[object]],
+    *,
+    row_header: bool = False,
+    labels: Sequence[str] | None = None,
+) -> SafeString:
+    """``<tr><td>…</td>…</tr>`` for each row of cells, every cell escaped.
+
+    Numbers are localised as ``{{ cell }}`` would (``formats.localize``).
+    ``row_header``: the first cell of each row is its header (``<th scope="row">``).
+    ``labels``: each column's ``data-label`` (what a stacked table shows beside the value on
+    a phone), one per column; an empty label leaves the attribute out.
+    """
+    opening = [
+        f'<td data-label="{conditional_escape(label)}">' if label else "<td>"
+        for label in labels or ()
+    ]
+    out = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            text = conditional_escape(cell if isinstance(cell, str) else str(localize(cell)))
+            if i == 0 and row_header:
+                cells.append(f'<th scope="row">{text}</th>')
+            else:
+                cells.append(f"{opening[i] if i < len(opening) else '<td>'}{text}</td>")
+        out.append(f"<tr>{''.join(cells)}</tr>")
+    return mark_safe("".join(out))  # noqa: S308 - every cell escaped above
