@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -91,27 +91,6 @@ def unsigned_notes(member: StaffMember, now: dt.datetime) -> UnsignedNotes:
     )
 
 
-def visits_today(member: StaffMember, day: dt.date) -> list[Visit]:
-    """The clinic's visits on ``day`` (local time), the member's own first, then by time.
-
-    One query (client and therapist joined).
-    """
-    start, end = day_bounds(day)
-    return list(
-        Visit.objects.for_member(member)
-        .filter(starts_at__gte=start, starts_at__lt=end)
-        .select_related("client", "therapist__user")
-        .annotate(
-            mine=Case(
-                When(therapist_id=member.pk, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("mine", "starts_at", "id")
-    )
-
-
 def current_screen(member: StaffMember, client: Client) -> ContraindicationScreen | None:
     """The client's newest contraindication screen (one query), or None: not yet screened."""
     return (
@@ -171,20 +150,9 @@ def client_care_summary(member: StaffMember, client: Client) -> CareSummary:
     return summary
 
 
-def body_map_series(member: StaffMember, client: Client) -> list[dict[str, Any]]:
-    """One row per completed visit and body-map region with tension > 0, oldest first:
-    ``{"visit_id", "date", "region", "level"}``. One query."""
-    rows = (
-        Visit.objects.for_member(member)
-        .filter(client_id=client.pk, status="completed")
-        .order_by("starts_at", "id")
-        .only("id", "starts_at", "body_map")
-    )
-    return _body_map_rows(rows)
-
-
 def _body_map_rows(completed: Iterable[Visit]) -> list[dict[str, Any]]:
-    """``body_map_series``'s rows from completed visits already read, oldest first."""
+    """One row per visit of ``completed`` (oldest first) and body-map region with tension
+    > 0: ``{"visit_id", "date", "region", "level"}``."""
     return [
         {
             "visit_id": visit.pk,
@@ -202,21 +170,9 @@ def _body_map_rows(completed: Iterable[Visit]) -> list[dict[str, Any]]:
 _RATING_FIELDS = [f"{name}_{when}" for name in RATINGS for when in ("before", "after")]
 
 
-def ratings_series(member: StaffMember, client: Client) -> list[dict[str, Any]]:
-    """One row per completed visit, oldest first: ``{"visit_id", "date", "ratings":
-    {name: {"before": int | None, "after": int | None}}}`` for the five session ratings.
-    One query."""
-    rows = (
-        Visit.objects.for_member(member)
-        .filter(client_id=client.pk, status="completed")
-        .order_by("starts_at", "id")
-        .only("id", "starts_at", *_RATING_FIELDS)
-    )
-    return _ratings_rows(rows)
-
-
 def _ratings_rows(completed: Iterable[Visit]) -> list[dict[str, Any]]:
-    """``ratings_series``'s rows from completed visits already read, oldest first."""
+    """One row per visit of ``completed`` (oldest first): ``{"visit_id", "date", "ratings":
+    {name: {"before": int | None, "after": int | None}}}`` for the five session ratings."""
     return [
         {
             "visit_id": visit.pk,
@@ -242,25 +198,6 @@ def visit_page(member: StaffMember, client: Client) -> QuerySet[Visit]:
         .select_related("therapist__user", "episode")
         .order_by("-starts_at", "-id")
     )
-
-
-#: A visit's notes: the lists of visits show when, what and who, never the notes.
-_NOTES = ("subjective", "objective", "assessment", "plan", "clearance_override")
-
-
-def _timeline_query(member: StaffMember, client: Client) -> QuerySet[Visit]:
-    return (
-        Visit.objects.for_member(member)
-        .filter(client_id=client.pk)
-        .select_related("therapist__user")
-        .order_by("-starts_at", "-id")
-    )
-
-
-def visit_timeline(member: StaffMember, client: Client) -> list[Visit]:
-    """Every visit of the client, newest first, with its therapist. One query; the notes and
-    the body map stay in the database (the list shows when, what and who)."""
-    return list(_timeline_query(member, client).defer("body_map", *_NOTES))
 
 
 @dataclass(frozen=True)
@@ -331,11 +268,17 @@ _CHARTED = (
 
 def massage_progress(member: StaffMember, client: Client) -> MassageProgress | None:
     """The massage record over time, or None for a role that may not read it (front desk).
-    One query: every visit (``visit_timeline``), whose completed ones also give the body-map
-    and ratings series (three queries of the same rows cost the page about 3 ms)."""
+    One query: every visit, newest first, without its notes; the completed ones also give the
+    body-map and ratings series (three queries of the same rows cost the page about 3 ms)."""
     if not member.can("care.view"):
         return None
-    visits = list(_timeline_query(member, client).only(*_CHARTED))
+    visits = list(
+        Visit.objects.for_member(member)
+        .filter(client_id=client.pk)
+        .select_related("therapist__user")
+        .only(*_CHARTED)
+        .order_by("-starts_at", "-id")
+    )
     completed = sorted(
         (v for v in visits if v.status == VisitStatus.COMPLETED), key=lambda v: (v.starts_at, v.pk)
     )

@@ -15,33 +15,26 @@ from collections.abc import Iterable, Sequence
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not stubbed
 
 
-def table_rows(
-    rows: Iterable[Sequence[object]],
-    *,
-    row_header: bool = False,
-    labels: Sequence[str] | None = None,
-) -> SafeString:
+def table_rows(rows: Iterable[Sequence[object]], *, row_header: bool = False) -> SafeString:
     """``<tr><td>…</td>…</tr>`` for each row of cells, every cell escaped.
 
-    Numbers are localised as ``{{ cell }}`` would (``formats.localize``).
+    Each cell is shown as ``{{ cell }}`` would show it: an aware datetime in the current time
+    zone, numbers and dates localised (``formats.localize``), a safe string as it is.
     ``row_header``: the first cell of each row is its header (``<th scope="row">``).
-    ``labels``: each column's ``data-label`` (what a stacked table shows beside the value on
-    a phone), one per column; an empty label leaves the attribute out.
     """
-    opening = [
-        f'<td data-label="{conditional_escape(label)}">' if label else "<td>"
-        for label in labels or ()
-    ]
     out = []
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
-            text = conditional_escape(cell if isinstance(cell, str) else str(localize(cell)))
+            # What ``{{ cell }}`` does (``template.base.render_value_in_context``).
+            value = localize(template_localtime(cell))
+            text = conditional_escape(value if isinstance(value, str) else str(value))
             if i == 0 and row_header:
                 cells.append(f'<th scope="row">{text}</th>')
             else:
-                cells.append(f"{opening[i] if i < len(opening) else '<td>'}{text}</td>")
+                cells.append(f"<td>{text}</td>")
         out.append(f"<tr>{''.join(cells)}</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every cell escaped above

@@ -759,12 +759,8 @@ def _due_now(
                         item.days_overdue)
                 )  # fmt: skip
     stored = (
-        DueQuestionnaire.objects.for_member(member)
-        .filter(
-            Q(episode__ended_on__isnull=True) | Q(episode__ended_on__gte=today),
-            due_on__lte=today,
-            client__archived_at__isnull=True,
-        )
+        _stored_due(member, today)
+        .filter(client__archived_at__isnull=True)
         .exclude(episode_id__in=live_scope.values("pk"))
         .filter(**({} if client_id is None else {"client_id": client_id}))
         .select_related("client")
@@ -776,6 +772,13 @@ def _due_now(
     ]
     merged = sorted(head + live, key=_sort_key)[offset : offset + limit]
     return Listing(merged, stored.count() + len(live))
+
+
+def _stored_due(member: StaffMember, today: dt.date) -> QuerySet[DueQuestionnaire]:
+    """The stored rows (intake and periodic) due by ``today`` in episodes still open then."""
+    return DueQuestionnaire.objects.for_member(member).filter(
+        Q(episode__ended_on__isnull=True) | Q(episode__ended_on__gte=today), due_on__lte=today
+    )
 
 
 def _client_due_now(
@@ -802,12 +805,8 @@ def _client_due_now(
     if not built:
         _ensure_lists(member)
     stored = (
-        DueQuestionnaire.objects.for_member(member)
-        .filter(
-            Q(episode__ended_on__isnull=True) | Q(episode__ended_on__gte=today),
-            client_id=client.pk,
-            due_on__lte=today,
-        )
+        _stored_due(member, today)
+        .filter(client_id=client.pk)
         .values_list("episode_id", "instrument_id", "reason", "due_on")
     )
     rows = sorted(

@@ -72,8 +72,23 @@ class VisitComparison:
     change: HrvComparison
 
 
+class _TimeLine:
+    """A client's time line of body measures and questionnaire totals (``points``), as a
+    chart and the chart's table alternative."""
+
+    points: list[dict[str, Any]]
+
+    def chart(self) -> dict[str, Any]:
+        return timeline_spec(self.points)
+
+    @property
+    def table_rows(self) -> SafeString:
+        """The table alternative: date, measure, value and source of each point."""
+        return table_rows((p["date"], p["panel"], p["value"], p["series"]) for p in self.points)
+
+
 @dataclass
-class Overview:
+class Overview(_TimeLine):
     samples: list[Sample]
     cortisol_days: list[CortisolDayRow]
     recordings: list[Recording]
@@ -86,13 +101,6 @@ class Overview:
     @property
     def empty(self) -> bool:
         return not (self.samples or self.recordings or self.nights or self.wearable)
-
-    def chart(self) -> dict[str, Any]:
-        return timeline_spec(self.points)
-
-    @property
-    def table_rows(self) -> SafeString:
-        return timeline_rows(self.points)
 
 
 def cortisol_days(samples: list[Sample]) -> list[CortisolDayRow]:
@@ -231,11 +239,6 @@ def _points(
     return points
 
 
-def timeline_rows(points: list[dict[str, Any]]) -> SafeString:
-    """The time line's table alternative: date, measure, value, source per point."""
-    return table_rows((p["date"], p["panel"], p["value"], p["series"]) for p in points)
-
-
 def timeline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
     """One Vega-Lite chart per measure, stacked on a shared time axis (facet rows share x)."""
     present = [p for p in PANELS if any(pt["panel"] == p for pt in points)]
@@ -306,17 +309,10 @@ def timeline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Timeline:
+class Timeline(_TimeLine):
     """The body's panel of the progress page: the time line of ``Overview`` alone."""
 
     points: list[dict[str, Any]]
-
-    def chart(self) -> dict[str, Any]:
-        return timeline_spec(self.points)
-
-    @property
-    def table_rows(self) -> SafeString:
-        return timeline_rows(self.points)
 
 
 def progress_panel(

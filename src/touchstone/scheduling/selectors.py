@@ -232,18 +232,6 @@ def week_grid(clinic: Clinic, first: dt.date) -> list[WeekRow]:
     return list(rows.values())
 
 
-def appointments_today(member: StaffMember, day: dt.date) -> list[Appointment]:
-    """The clinic's appointments on ``day`` (local date) that hold time, the member's own
-    first, then by time: the home page's "today's visits". One query."""
-    zone = member.clinic.zone
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    rows = appointments_between(member.clinic, start, start + dt.timedelta(days=1))
-    return sorted(
-        (a for a in rows if a.is_blocking or a.status == "no_show"),
-        key=lambda a: (a.staff_id != member.pk, a.starts_at, a.pk),
-    )
-
-
 def client_appointments(member: StaffMember, client: Client) -> list[Appointment]:
     """Every appointment of the client, newest first, with staff, service, location and room
     joined: the client record's Appointments tab. One query."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 
 from touchstone.accounts.backends import MembershipBackend
@@ -35,3 +36,14 @@ def test_a_signed_in_page_reads_no_user_on_its_own(cast: Cast):
         assert http.get("/clients/").status_code == 200
     users = [q["sql"] for q in queries.captured_queries if 'FROM "auth_user"' in q["sql"]]
     assert len(users) == 1 and '"accounts_staffmember"' in users[0]  # joined, one query
+
+
+def test_a_session_from_before_the_membership_backend_signs_in_once_more(cast: Cast):
+    # docs/deploy.md, "Upgrading": a session opened through Django's ModelBackend (before
+    # this backend) is no longer a sign-in; its next page asks to sign in and comes back.
+    http = HttpClient()
+    http.force_login(cast.bob.user, backend="django.contrib.auth.backends.ModelBackend")
+    response = http.get("/clients/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/clients/"
+    http.force_login(cast.bob.user)  # signed in again: through MembershipBackend
+    assert http.get("/clients/").status_code == 200

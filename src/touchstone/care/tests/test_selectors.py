@@ -9,12 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from touchstone.care.models import ContraindicationScreen, Diagnosis
-from touchstone.care.selectors import (
-    body_map_series,
-    client_care_summary,
-    ratings_series,
-    visits_today,
-)
+from touchstone.care.selectors import client_care_summary, massage_progress
 from touchstone.care.tests.factories import make_episode, make_medication, make_visit
 from touchstone.conftest import Cast, make_client
 
@@ -23,20 +18,6 @@ def _count(fn) -> int:
     with CaptureQueriesContext(connection) as ctx:
         fn()
     return len(ctx)
-
-
-def test_it_lists_todays_visits_own_first_in_one_query(cast: Cast, django_assert_num_queries):
-    today = timezone.localdate()
-    at = timezone.make_aware(dt.datetime.combine(today, dt.time(9)))
-    bobs = make_visit(cast.harbour, therapist=cast.bob, starts_at=at)
-    tess = make_visit(cast.harbour, therapist=cast.tess, starts_at=at + dt.timedelta(hours=2))
-    make_visit(cast.harbour, therapist=cast.tess, starts_at=at - dt.timedelta(days=1))
-    make_visit(cast.northside, starts_at=at)
-    with django_assert_num_queries(1):
-        rows = visits_today(cast.tess, today)
-        names = [(v.client.family_name, v.therapist.display_name) for v in rows]
-    assert [v.pk for v in rows] == [tess.pk, bobs.pk]
-    assert len(names) == 2
 
 
 def test_it_summarises_care_in_a_fixed_number_of_queries(cast: Cast):
@@ -76,29 +57,35 @@ def test_it_gives_the_screen_to_the_summary(cast: Cast):
     assert client_care_summary(cast.fiona, client).current_screen.result == "clearance"
 
 
-def test_it_gives_body_map_and_rating_series_in_one_query_each(
-    cast: Cast, django_assert_num_queries
-):
+def test_it_gives_the_massage_record_over_time_in_one_query(cast: Cast, django_assert_num_queries):
     client = make_client(cast.harbour)
     start = timezone.make_aware(dt.datetime(2025, 1, 6, 10))
     for week in range(4):
         make_visit(
             cast.harbour,
             client=client,
+            therapist=cast.tess,
             starts_at=start + dt.timedelta(weeks=week),
             body_map={"neck_back": 3 - week, "jaw": 1} if week < 3 else {},
             tension_before=8 - week,
             tension_after=4 - week,
         )
-    make_visit(cast.harbour, client=client, status="scheduled")
-    with django_assert_num_queries(1):
-        series = body_map_series(cast.tess, client)
-    assert [(r["date"].isoformat(), r["region"], r["level"]) for r in series][:2] == [
-        ("2025-01-06", "jaw", 1),
-        ("2025-01-06", "neck_back", 3),
+    make_visit(cast.harbour, client=client, therapist=cast.tess, status="scheduled")
+    with django_assert_num_queries(1):  # the visits, their therapists and the rows shown
+        progress = massage_progress(cast.tess, client)
+        assert progress is not None
+        items = str(progress.visit_items)
+        ratings = str(progress.rating_rows)
+        str(progress.body_rows)
+    # Completed visits only, oldest first; the empty map adds no column.
+    assert progress.body_dates == ["2025-01-06", "2025-01-13", "2025-01-20"]
+    assert [levels for _, levels in progress.body_table] == [[3, 2, 1], [1, 1, 1]]
+    assert [r["ratings"]["tension"] for r in progress.ratings][:2] == [
+        {"before": 8, "after": 4},
+        {"before": 7, "after": 3},
     ]
-    assert len(series) == 6  # weeks 0-2 x two regions; the empty map adds nothing
-    with django_assert_num_queries(1):
-        ratings = ratings_series(cast.tess, client)
-    assert ratings[0]["ratings"]["tension"] == {"before": 8, "after": 4}
-    assert len(ratings) == 4
+    assert ratings.startswith("<tr><td>2025-01-06</td><td>8 → 4</td><td>— → —</td>")
+    # Every visit, newest first (the scheduled one too), with who gave it.
+    assert [v.status for v in progress.visits] == ["scheduled", *["completed"] * 4]
+    assert items.count("<li>") == 5 and cast.tess.display_name in items
+    assert massage_progress(cast.fiona, client) is None  # front desk: no massage record
