@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from io import BytesIO
 from typing import Any
@@ -140,6 +141,14 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/verify.html", {"form": form, "next": _safe_next(request)})
 
 
+def _typed_key(key: bytes) -> str:
+    """The key as authenticator apps take it typed in: Base32 (RFC 4648), the same text as the
+    QR code's ``otpauth://`` URI carries, in groups of four. Not hex: Google Authenticator and
+    Aegis read a typed key as Base32, so a hex key is refused or gives the wrong codes."""
+    text = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
 def _qr_svg(uri: str) -> str:
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = BytesIO()
@@ -173,7 +182,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "qr_svg": _qr_svg(device.config_url),
-            "secret": device.bin_key.hex(),
+            "secret": _typed_key(device.bin_key),
             "has_device": user_has_device(request.user),
         },
     )

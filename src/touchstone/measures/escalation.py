@@ -32,17 +32,22 @@ CATCH_UP = dt.timedelta(hours=24)
 log = get_logger("touchstone.measures")
 
 
-def recipients(alert: RiskAlert, level: int) -> list[StaffMember]:
-    """Who is notified at ``level``: the first on call at 0; at n, the n-th next on the list
-    and the owners."""
-    people = on_call_list(alert.clinic)
-    if level == 0:
-        return people[:1]
-    owners = list(
+def _owners(clinic: Clinic) -> list[StaffMember]:
+    return list(
         StaffMember.objects.filter(
-            clinic=alert.clinic, is_active=True, role__in=roles_with("oncall.manage")
+            clinic=clinic, is_active=True, role__in=roles_with("oncall.manage")
         ).select_related("user")
     )
+
+
+def recipients(alert: RiskAlert, level: int) -> list[StaffMember]:
+    """Who is notified at ``level``: the first on call at 0; at n, the n-th next on the list
+    and the owners. A clinic without any licensed clinician (a new one, before its staff are
+    invited) tells its owners at once: never nobody."""
+    people = on_call_list(alert.clinic)
+    if level == 0:
+        return people[:1] or _owners(alert.clinic)
+    owners = _owners(alert.clinic)
     chosen = [people[level]] if level < len(people) else []
     return chosen + [o for o in owners if o not in chosen]
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
+from urllib.parse import parse_qs, urlparse
 
 import time_machine
 from django.db import connection
@@ -30,6 +33,19 @@ def test_it_sets_up_an_authenticator_app_with_one_code(cast: Cast, as_alice: Htt
     assert response.status_code == 302
     device.refresh_from_db()
     assert device.confirmed
+
+
+def test_it_shows_the_key_to_type_in_base32_as_authenticator_apps_read_it(
+    cast: Cast, as_alice: HttpClient
+):
+    page = as_alice.get("/accounts/two-factor/").content.decode()
+    device = TOTPDevice.objects.get(user=cast.alice.user, confirmed=False)
+    shown = re.search(r"type this key: <code>([^<]+)</code>", page)
+    assert shown is not None
+    typed = shown.group(1).replace(" ", "")
+    # The same key the QR code carries, and it decodes to the device's key.
+    assert typed == parse_qs(urlparse(device.config_url).query)["secret"][0]
+    assert base64.b32decode(typed) == device.bin_key
 
 
 def test_it_rejects_a_wrong_setup_code(cast: Cast, as_alice: HttpClient):

@@ -98,6 +98,16 @@ def test_without_an_on_call_list_every_licensed_clinician_is_told(cast: Cast, sm
     assert smtp.to("alice@example.org") == []
 
 
+def test_a_clinic_without_a_clinician_tells_its_owner_at_once(cast: Cast, smtp: Inbox):
+    cast.bob.role = Role.THERAPIST  # harbour's only licensed clinician
+    cast.bob.save(update_fields=["role"])
+    with time_machine.travel(NINE_PM, tick=False):
+        alert = _raise(cast)
+        _worker()
+    [notice] = smtp.to("alice@example.org")
+    assert f"/measures/alerts/{alert.pk}/" in notice.get_payload()
+
+
 def test_taking_an_alert_acknowledges_it(cast: Cast, smtp: Inbox, on_call: list[Any]):
     with time_machine.travel(NINE_PM, tick=False) as traveller:
         alert = _raise(cast)
