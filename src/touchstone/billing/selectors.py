@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from touchstone.billing.models import (
@@ -242,7 +242,9 @@ class PeriodMoney:
 _NOT_CARE = ("no_show", "late_cancel")
 
 
-def _counted_as(kind: str, basis: str, reversed_kind: str | None, reversed_basis: str | None) -> str:
+def _counted_as(
+    kind: str, basis: str, reversed_kind: str | None, reversed_basis: str | None
+) -> str:
     """Where an entry counts in :class:`PeriodMoney`: "charged" (a charge for care, or its
     reversal), "paid" (a payment or refund, or its reversal) or "" (neither: a fee for a missed
     appointment, or its reversal)."""

@@ -63,9 +63,8 @@ def test_the_week_counts_visits_no_shows_and_the_share_of_working_time_booked(ca
 def test_the_weeks_working_time_is_that_of_active_staff_who_treat(cast: Cast):
     make_weekday_hours(cast.harbour, cast.tess)  # 2,100 minutes
     make_weekday_hours(cast.harbour, cast.fiona)  # front desk: no appointments are with them
-    make_weekday_hours(  # 5 x 60 minutes
-        cast.harbour, cast.bob, starts=dt.time(8), ends=dt.time(9), break_starts=None, break_ends=None
-    )
+    one_hour = {"starts": dt.time(8), "ends": dt.time(9), "break_starts": None, "break_ends": None}
+    make_weekday_hours(cast.harbour, cast.bob, **one_hour)  # 5 x 60 minutes
     monday = next_weekday(0)
     assert week_figures(cast.harbour, monday).open_minutes == 2100 + 300
     cast.bob.is_active = False
