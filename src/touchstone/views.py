@@ -123,7 +123,7 @@ def home(request: MemberRequest) -> HttpResponse:
         context["client_count"] = Client.objects.for_member(member).active().count()
         context["visits_today"] = _today(member)
     if member.can("alerts.view"):
-        context["alerts"] = open_alerts(member)
+        context["alerts"] = open_alerts(member, limit=HOME_ROWS)
     context.update(_stored_lists(member, today))
     if member.can("care.edit"):
         context["unsigned"] = unsigned_notes(member, timezone.now())

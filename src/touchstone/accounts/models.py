@@ -16,7 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from touchstone.accounts.roles import Role, role_has
+from touchstone.accounts.roles import Role, role_has, roles_with
 from touchstone.lib.npi import INVALID_NPI, npi_is_valid
 from touchstone.science.change import CRITERIA
 
@@ -242,10 +242,22 @@ class Clinic(models.Model):
             raise ValidationError(errors)
 
 
+def can_filter(permission: str, via: str = "") -> models.Q:
+    """``StaffMember.can(permission)`` as a filter: on staff members, or with ``via`` (e.g.
+    ``"staff"``) on another table's rows through that relation, so a query of working hours
+    keeps those of who treats with a join instead of a read of the staff first."""
+    prefix = f"{via}__" if via else ""
+    return models.Q(**{f"{prefix}is_active": True, f"{prefix}role__in": roles_with(permission)})
+
+
 class StaffMemberQuerySet(models.QuerySet["StaffMember"]):
     def for_member(self, member: StaffMember) -> StaffMemberQuerySet:
         """Colleagues: the members of the same clinic."""
         return self.filter(clinic_id=member.clinic_id)
+
+    def who_can(self, permission: str) -> StaffMemberQuerySet:
+        """The members for whom ``StaffMember.can(permission)`` holds."""
+        return self.filter(can_filter(permission))
 
 
 class StaffMember(models.Model):

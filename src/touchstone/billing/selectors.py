@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from touchstone.billing.models import (
@@ -238,21 +238,40 @@ class PeriodMoney:
     paid: Decimal
 
 
+#: Charges that are not care: fees for missed appointments.
+_NOT_CARE = ("no_show", "late_cancel")
+
+
+def _counted_as(
+    kind: str, basis: str, reversed_kind: str | None, reversed_basis: str | None
+) -> str:
+    """Where an entry counts in :class:`PeriodMoney`: "charged" (a charge for care, or its
+    reversal), "paid" (a payment or refund, or its reversal) or "" (neither: a fee for a missed
+    appointment, or its reversal)."""
+    if kind == Kind.REVERSAL:
+        kind, basis = reversed_kind or "", reversed_basis or ""
+    if kind == Kind.CHARGE and basis not in _NOT_CARE:
+        return "charged"
+    return "paid" if kind in (Kind.PAYMENT, Kind.REFUND) else ""
+
+
 def period_money(clinic: Any, first: dt.datetime, last: dt.datetime) -> PeriodMoney:
-    """Two aggregate queries over the entries posted in [first, last)."""
-    entries = Entry.objects.filter(clinic=clinic, posted_at__gte=first, posted_at__lt=last)
-    care = Q(kind=Kind.CHARGE) & ~Q(basis__in=["no_show", "late_cancel"])
-    reversed_care = Q(kind=Kind.REVERSAL, reverses__kind=Kind.CHARGE) & ~Q(
-        reverses__basis__in=["no_show", "late_cancel"]
-    )
-    charges = entries.filter(care | reversed_care).aggregate(s=Sum("delta"), n=Count("id"))
-    money_in = entries.filter(
-        Q(kind__in=[Kind.PAYMENT, Kind.REFUND])
-        | Q(kind=Kind.REVERSAL, reverses__kind__in=[Kind.PAYMENT, Kind.REFUND])
-    ).aggregate(s=Sum("delta"))
+    """One query over the entries posted in [first, last): their sums per kind and basis (and
+    the kind and basis of what a reversal reverses), a few rows whatever the number of
+    entries, added up here (the owner's home page shows the week's money on every view)."""
+    sums: dict[str, Decimal] = {}
+    for kind, basis, reversed_kind, reversed_basis, total in (
+        Entry.objects.filter(clinic=clinic, posted_at__gte=first, posted_at__lt=last)
+        .values("kind", "basis", "reverses__kind", "reverses__basis")
+        .annotate(total=Sum("delta"))
+        .values_list("kind", "basis", "reverses__kind", "reverses__basis", "total")
+        .order_by()
+    ):
+        where = _counted_as(kind, basis, reversed_kind, reversed_basis)
+        sums[where] = sums.get(where, ZERO) + total
     return PeriodMoney(
-        charged=None if not charges["n"] else balance([charges["s"] or ZERO]),
-        paid=balance([-(money_in["s"] or ZERO)]),
+        charged=balance([sums["charged"]]) if "charged" in sums else None,
+        paid=balance([-sums.get("paid", ZERO)]),
     )
 
 

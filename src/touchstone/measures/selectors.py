@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -30,12 +30,50 @@ from touchstone.science.episodes import episode_pairs
 WATCHED = ("phq9", "gad7", "who5", "phq15")
 
 
-def open_alerts(member: StaffMember) -> list[RiskAlert]:
-    return list(
+@dataclass(frozen=True)
+class AlertLine:
+    """What the home page shows of an open risk alert: whose, when, who handles it ("" when
+    nobody has taken it yet)."""
+
+    pk: int
+    client_name: str
+    raised_at: dt.datetime
+    handler: str
+
+
+@dataclass(frozen=True)
+class OpenAlerts:
+    """The clinic's open risk alerts: how many, and the newest few as :class:`AlertLine` s."""
+
+    count: int
+    newest: list[AlertLine]
+
+
+_ALERT_LINE_FIELDS = (
+    "pk", "raised_at", "client__given_name", "client__preferred_name", "client__family_name",
+    "assigned_to__user__first_name", "assigned_to__user__last_name",
+    "assigned_to__user__username",
+)  # fmt: skip
+
+
+def open_alerts(member: StaffMember, *, limit: int) -> OpenAlerts:
+    """The clinic's open risk alerts, newest first: their number and the first ``limit``, in
+    one query of plain rows whatever their number (the count rides on each row as a window
+    over all of them). Read afresh on every call: an alert must show the moment it is raised.
+    """
+    rows = list(
         RiskAlert.objects.for_member(member)
         .open()
-        .select_related("client", "assigned_to__user", "administration")
+        .annotate(total=Window(Count("pk")))
+        .order_by("-raised_at", "-id")
+        .values_list(*_ALERT_LINE_FIELDS, "total")[:limit]
     )
+    newest = [
+        AlertLine(pk, Client.name_of(given, preferred, family), raised_at,
+                  "" if username is None else StaffMember.name_of(first, last, username))
+        for pk, raised_at, given, preferred, family, first, last, username, _total in rows
+    ]  # fmt: skip
+    return OpenAlerts(rows[0][-1] if rows else 0, newest)
 
 
 def client_open_alerts(member: StaffMember, client: Client) -> list[RiskAlert]:

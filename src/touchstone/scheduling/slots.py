@@ -34,8 +34,9 @@ class Slot:
 
 def bookable_staff(clinic: Clinic) -> list[StaffMember]:
     """Active staff members who treat (the roles with care.edit): who appointments are with."""
-    members = StaffMember.objects.filter(clinic_id=clinic.pk, is_active=True).select_related("user")
-    return [m for m in members if m.can("care.edit")]
+    return list(
+        StaffMember.objects.who_can("care.edit").filter(clinic_id=clinic.pk).select_related("user")
+    )
 
 
 def window(policy: BookingPolicy, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
