@@ -35,13 +35,24 @@ def table_rows(
         for label in labels or ()
     ]
     out = []
+    # A table repeats its values (tension levels, dates, words): each distinct one is
+    # localised and escaped once. Keyed by type too, as 1, 1.0 and True are equal keys.
+    texts: dict[tuple[type, object], str] = {}
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
-            text = conditional_escape(cell if isinstance(cell, str) else str(localize(cell)))
+            key = (type(cell), cell)
+            text = texts.get(key)
+            if text is None:
+                text = texts[key] = _text(cell)
             if i == 0 and row_header:
                 cells.append(f'<th scope="row">{text}</th>')
             else:
                 cells.append(f"{opening[i] if i < len(opening) else '<td>'}{text}</td>")
         out.append(f"<tr>{''.join(cells)}</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every cell escaped above
+
+
+def _text(cell: object) -> str:
+    """A cell as ``{{ cell }}`` shows it: localised, escaped unless already safe."""
+    return conditional_escape(cell if isinstance(cell, str) else str(localize(cell)))
