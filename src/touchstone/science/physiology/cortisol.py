@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from touchstone.science.physiology import PhysiologyError
 from touchstone.science.physiology.units import check_concentration
@@ -122,7 +123,7 @@ def auc_pruessner(minutes: np.ndarray, values: np.ndarray) -> tuple[float, float
     return auc_g, auc_i
 
 
-def ols_slope(x: np.ndarray, y: np.ndarray) -> float:
+def ols_slope(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> float:
     """The ordinary least-squares slope of ``y`` on ``x``: cov(x, y) / var(x).
 
     Computed as ``scipy.stats.linregress`` computes its slope (``np.cov(x, y, bias=1)``), so
@@ -134,7 +135,7 @@ def ols_slope(x: np.ndarray, y: np.ndarray) -> float:
     >>> ols_slope(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]))
     2.0
     """
-    ssxm, ssxym, _, _ = np.cov(x, y, bias=1).flat
+    ssxm, ssxym, _, _ = np.cov(x, y, bias=True).flat
     return float(ssxym / ssxm)
 
 
