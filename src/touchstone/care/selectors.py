@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -26,12 +25,14 @@ from touchstone.care.models import (
     Episode,
     Intake,
     Medication,
+    Modality,
     Visit,
     VisitStatus,
 )
 from touchstone.clients.models import POSTPARTUM_WEEKS, Client
 from touchstone.instruments import catalogue as instruments
 from touchstone.lib.html import table_rows
+from touchstone.lib.urls import pk_urls
 
 #: How many overdue unsigned notes the home page lists (the rest are behind a link).
 UNSIGNED_SHOWN = 5
@@ -230,16 +231,19 @@ class MassageProgress:
 
     @property
     def visit_items(self) -> SafeString:
-        """The visit list's items: when (a link to the visit), status, kind, length, who."""
+        """The visit list's items: when (a link to the visit), status, kind, length, who.
+        The labels and the visits' URL are looked up once, not per visit."""
+        link = pk_urls("care:visit")
+        statuses, modalities = dict(VisitStatus.choices), dict(Modality.choices)
         return format_html_join(
             "\n",
             '<li><a href="{}">{}</a> · {} · {} · {} min · {}</li>',
             (
                 (
-                    reverse("care:visit", args=[v.pk]),
+                    link(v.pk),
                     timezone.localtime(v.starts_at).strftime("%Y-%m-%d %H:%M"),
-                    v.get_status_display(),
-                    v.get_modality_display(),
+                    statuses.get(v.status, v.status),
+                    modalities.get(v.modality, v.modality),
                     v.duration_min,
                     v.therapist.display_name,
                 )

@@ -26,15 +26,26 @@ def table_rows(rows: Iterable[Sequence[object]], *, row_header: bool = False) ->
     ``row_header``: the first cell of each row is its header (``<th scope="row">``).
     """
     out = []
+    # A table repeats its values (tension levels, dates, words): each distinct one is
+    # localised and escaped once. Keyed by type too, as 1, 1.0 and True are equal keys.
+    texts: dict[tuple[type, object], str] = {}
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
-            # What ``{{ cell }}`` does (``template.base.render_value_in_context``).
-            value = localize(template_localtime(cell))
-            text = conditional_escape(value if isinstance(value, str) else str(value))
+            key = (type(cell), cell)
+            text = texts.get(key)
+            if text is None:
+                text = texts[key] = _text(cell)
             if i == 0 and row_header:
                 cells.append(f'<th scope="row">{text}</th>')
             else:
                 cells.append(f"<td>{text}</td>")
         out.append(f"<tr>{''.join(cells)}</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every cell escaped above
+
+
+def _text(cell: object) -> str:
+    """A cell as ``{{ cell }}`` shows it (``template.base.render_value_in_context``): an
+    aware datetime in the current time zone, localised, escaped unless already safe."""
+    value = localize(template_localtime(cell))
+    return conditional_escape(value if isinstance(value, str) else str(value))

@@ -4,12 +4,12 @@ client record (fixed query counts)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from django.db.models import Count, Max, Q, Window
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -19,6 +19,7 @@ from touchstone.care.models import Episode
 from touchstone.care.plans import instruments_due
 from touchstone.clients.models import Client
 from touchstone.instruments.templatetags.instrument_tags import instrument_name
+from touchstone.lib.urls import pk_urls
 from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument, short_name
 from touchstone.measures.models import Administration, RiskAlert, Status
@@ -261,7 +262,7 @@ class QuestionnaireProgress:
         """The rows of the table of every administration (measures/_administrations.html),
         built in one pass: through the template engine they were a tenth of the page."""
         return format_html_join(
-            "", _ADMINISTRATION_ROW, map(_administration_cells, self.administrations)
+            "", _ADMINISTRATION_ROW, _administration_cells(self.administrations)
         )
 
 
@@ -274,22 +275,30 @@ _ADMINISTRATION_ROW = (
 )
 
 
-def _administration_cells(a: Administration) -> tuple[object, ...]:
-    if a.total is not None:
-        score: object = a.total
-    else:
-        score = "not computable" if a.status == Status.COMPLETED else "—"
-    return (
-        timezone.localtime(a.when).strftime("%Y-%m-%d %H:%M"),
-        instrument_name(a.instrument_id),
-        a.instrument_version or "—",
-        a.language,
-        a.given_by,
-        a.get_status_display(),
-        score,
-        a.severity or "—",
-        reverse("measures:result", args=[a.pk]),
-    )
+def _administration_cells(administrations: list[Administration]) -> Iterator[tuple[object, ...]]:
+    """Each row's cells. What is the same on every row is looked up once: an instrument's
+    name (a clinic's own questionnaire's is a query), the status labels, the answers' URL."""
+    names: dict[str, str] = {}
+    statuses = dict(Status.choices)
+    answers = pk_urls("measures:result")
+    for a in administrations:
+        if a.instrument_id not in names:
+            names[a.instrument_id] = instrument_name(a.instrument_id)
+        if a.total is not None:
+            score: object = a.total
+        else:
+            score = "not computable" if a.status == Status.COMPLETED else "—"
+        yield (
+            timezone.localtime(a.when).strftime("%Y-%m-%d %H:%M"),
+            names[a.instrument_id],
+            a.instrument_version or "—",
+            a.language,
+            a.given_by,
+            statuses.get(a.status, a.status),
+            score,
+            a.severity or "—",
+            answers(a.pk),
+        )
 
 
 #: What the progress page shows of an administration, and who gave it (``given_by``).

@@ -1,6 +1,7 @@
 """Instrument names as clinicians write them ("PHQ-9", not "PHQ9" or "phq9"), from the one
 source (``catalogue.short_name``): ``{{ a.instrument_id|instrument_name }}``; and the
-definitions' source notes in words (``{{ source|readable_source }}``)."""
+definitions' source notes in words (``{{ source|readable_source }}``); the notes under an
+instrument's scores (``{% score_notes definition %}``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import re
 from collections.abc import Iterable
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from touchstone.instruments.catalogue import UnknownInstrumentError, short_name
+from touchstone.science.instruments import Instrument
 
 register = template.Library()
 
@@ -55,3 +60,30 @@ def readable_source(source: str | None) -> str:
     text = _SEPARATOR_RUN.sub(r"\1", text)
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(text.split()))
     return text.strip(" ,;:")
+
+
+#: ``score_notes`` already rendered, by (definition's identity, language): the definition is
+#: held with its notes, so that its ``id`` is not another's while the entry lives.
+_NOTES: dict[tuple[int, str | None], tuple[Instrument, SafeString]] = {}
+#: More definitions than a clinic gives; past it the notes are rendered afresh.
+_NOTES_KEPT = 256
+
+
+@register.simple_tag
+def score_notes(definition: Instrument) -> SafeString:
+    """An instrument's severity bands, cut-offs and recall period, as shown under its scores
+    (measures/_score_notes.html), rendered once per definition and language.
+
+    They depend on nothing else, and rendering them was a twentieth of a progress page. A
+    definition never changes once loaded (a clinic's edited questionnaire is a new object),
+    so its identity is an exact key; the language picks the translation.
+    """
+    key = (id(definition), get_language())
+    kept = _NOTES.get(key)
+    if kept is not None and kept[0] is definition:
+        return kept[1]
+    notes = render_to_string("measures/_score_notes.html", {"d": definition})
+    if len(_NOTES) >= _NOTES_KEPT:
+        _NOTES.clear()
+    _NOTES[key] = (definition, notes)
+    return notes

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.template import Context, Template
+from django.utils.translation import override
 
+from touchstone.instruments.catalogue import instrument
 from touchstone.instruments.templatetags.instrument_tags import instrument_name, readable_source
 
 
@@ -34,3 +36,17 @@ def test_it_writes_a_definitions_source_note_without_reference_keys_or_file_name
     )
     assert readable_source("[CAM-PHQ9], [USC-Q]") == ""
     assert readable_source(None) == ""
+
+
+def test_the_notes_under_a_chart_are_those_of_the_definition_in_the_pages_language():
+    # Rendered once per definition and language, then reused: the reuse must not carry one
+    # language's words into another, nor one definition's bands to another.
+    notes = Template("{% load instrument_tags %}{% score_notes d %}")
+    for _ in range(2):
+        phq9 = notes.render(Context({"d": instrument("phq9")}))
+        gad7 = notes.render(Context({"d": instrument("gad7")}))
+        with override("es"):
+            spanish = notes.render(Context({"d": instrument("phq9")}))
+        assert "Bands: 0–4 minimal" in phq9 and "Each score covers the last 2 weeks" in phq9
+        assert "20–27" in phq9 and "20–27" not in gad7
+        assert "Cada puntaje abarca las últimas 2 semanas" in spanish

@@ -42,3 +42,11 @@ def test_the_first_cell_may_head_its_row():
         '<tr><th scope="row">Jaw</th><td>0</td><td>1</td></tr>'
     )
     assert table_rows([]) == ""
+
+
+def test_equal_values_of_different_types_keep_their_own_text():
+    # 1, 1.0 and True are one key to a dict: the table must still show each as written.
+    assert table_rows([(1, 1.0, True), (True, 1.0, 1)], row_header=True) == (
+        '<tr><th scope="row">1</th><td>1.0</td><td>True</td></tr>'
+        '<tr><th scope="row">True</th><td>1.0</td><td>1</td></tr>'
+    )

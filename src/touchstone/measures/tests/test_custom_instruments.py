@@ -10,10 +10,17 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.instruments.models import CustomInstrument
-from touchstone.measures.actions import do_create_custom_instrument, do_start_administration
+from touchstone.measures.actions import (
+    do_create_custom_instrument,
+    do_publish_custom_instrument,
+    do_save_answers,
+    do_start_administration,
+)
 from touchstone.measures.models import Administration
 
 OPTIONS = [
@@ -180,3 +187,32 @@ def test_a_clinics_own_questionnaire_stays_in_that_clinic(cast: Cast):
     assert custom.instrument_id not in form.content.decode()
     for member in (cast.bob, cast.tess, cast.fiona):
         assert cast.browser_for(member).get("/measures/instruments/own/new/").status_code == 403
+
+
+def test_the_progress_page_reads_a_clinics_own_questionnaire_once_however_often_given(
+    cast: Cast,
+):
+    # Its definition is a query (it lives in the database): the table of every
+    # administration looked it up once per row for the row's name.
+    owner = actor_of(cast.alice)
+    custom = do_create_custom_instrument(owner, copy.deepcopy(DEFINITION))
+    do_publish_custom_instrument(owner, custom)
+    client = make_client(cast.harbour)
+    http = cast.browser_for(cast.bob)
+
+    def give() -> None:
+        a = do_start_administration(actor_of(cast.tess), client, custom.instrument_id, "clinic")
+        answers = {"unwind-1": 1, "unwind-2": 2, "unwind-3": 3}
+        do_save_answers(actor_of(cast.tess), a, answers, complete=True)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as read:
+            page = http.get(f"/clients/{client.pk}/progress/")
+        assert page.content.decode().count("Harbour unwind check (not validated)") >= 2
+        return len(read)
+
+    give()
+    once = queries()
+    for _ in range(3):
+        give()
+    assert queries() == once

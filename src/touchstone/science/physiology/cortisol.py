@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+import numpy.typing as npt
 
 from touchstone.science.physiology import PhysiologyError
 from touchstone.science.physiology.units import check_concentration
@@ -123,6 +123,22 @@ def auc_pruessner(minutes: np.ndarray, values: np.ndarray) -> tuple[float, float
     return auc_g, auc_i
 
 
+def ols_slope(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> float:
+    """The ordinary least-squares slope of ``y`` on ``x``: cov(x, y) / var(x).
+
+    Computed as ``scipy.stats.linregress`` computes its slope (``np.cov(x, y, bias=1)``), so
+    the result is the same to the last bit, without the correlation, p-value and standard
+    errors linregress adds (nine tenths of its cost, paid on every progress page).
+
+    Examples
+    --------
+    >>> ols_slope(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]))
+    2.0
+    """
+    ssxm, ssxym, _, _ = np.cov(x, y, bias=True).flat
+    return float(ssxym / ssxm)
+
+
 def cortisol_day(minutes_since_waking: Sequence[float], nmol_l: Sequence[float]) -> CortisolDay:
     """Cortisol awakening response and diurnal slope for one day, where the samples allow.
 
@@ -171,9 +187,9 @@ def cortisol_day(minutes_since_waking: Sequence[float], nmol_l: Sequence[float])
         span_h = (t[use].max() - t[use].min()) / 60
         if int(use.sum()) >= MIN_SLOPE_SAMPLES and span_h >= MIN_SLOPE_SPAN_H:
             hours = t[use] / 60
-            slope = float(stats.linregress(hours, np.log(c[use])).slope)
+            slope = ols_slope(hours, np.log(c[use]))
             pct = 100 * math.expm1(slope)
-            raw = float(stats.linregress(hours, c[use]).slope)
+            raw = ols_slope(hours, c[use])
         else:
             notes.append(
                 f"diurnal slope needs the waking sample and {MIN_SLOPE_SAMPLES - 1} more "

@@ -12,6 +12,7 @@ build expected recovery curves from a multilevel model with intake score as pred
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -137,6 +138,16 @@ class OnTrackCheck:
             "latest_not_on_track": self.latest_not_on_track,
             "higher_is_better": self.higher_is_better,
         }
+
+
+@cache
+def band_quantile(level: float) -> float:
+    """The standard normal quantile that bounds a central band of ``level`` (1.96 for 0.95).
+
+    Computed once per level: scipy's ``norm.ppf`` costs some 100 µs a call, and every
+    progress page evaluates a band per instrument twice.
+    """
+    return float(stats.norm.ppf(0.5 + level / 2.0))
 
 
 def _design(
@@ -319,7 +330,7 @@ def expected_trajectory(
         + fit.residual_sd**2
     )
     se = np.sqrt(var)
-    half = float(stats.norm.ppf(0.5 + level / 2.0)) * se
+    half = band_quantile(level) * se
     return ExpectedTrajectory(
         times=t, expected=expected, lower=expected - half, upper=expected + half, se=se, level=level
     )

@@ -27,10 +27,14 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from touchstone.science.trajectories.lmm import FloatArray, MixedModelFit
-from touchstone.science.trajectories.model import DEFAULT_LEVEL, TrajectoryModel, _design
+from touchstone.science.trajectories.model import (
+    DEFAULT_LEVEL,
+    TrajectoryModel,
+    _design,
+    band_quantile,
+)
 
 PARAMS_VERSION = 1
 
@@ -118,5 +122,5 @@ def band_at(
         + np.einsum("ij,jk,ik->i", z, fit.random_cov, z)
         + fit.residual_sd**2
     )
-    half = float(stats.norm.ppf(0.5 + level / 2.0)) * np.sqrt(var)
+    half = band_quantile(level) * np.sqrt(var)
     return expected, expected - half, expected + half
