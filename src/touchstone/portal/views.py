@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -96,8 +97,16 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         for a in administrations
     ]
     risk = False
+    unanswered = 0
     if request.method == "POST" and all(form.is_valid() for _, form in forms):
-        finish = "finish" in request.POST
+        as_they_are = "as_they_are" in request.POST
+        finish = "finish" in request.POST or as_they_are
+        if finish and not as_they_are:
+            # A question skipped by mistake can leave a total that cannot be scored: ask once
+            # before finishing (the answers given are kept meanwhile), as paper would be
+            # handed back. The client may still send them as they are.
+            unanswered = _mark_unanswered(forms)
+            finish = not unanswered
         try:
             for administration, form in forms:
                 do_save_answers(actor, administration, form.answers(), complete=finish)
@@ -122,8 +131,22 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
             "clinic": link.clinic,
             "risk": risk,
             "saved": request.method == "POST",
+            "unanswered": unanswered,
         },
     )
+
+
+def _mark_unanswered(forms: list[tuple[Administration, AnswersForm]]) -> int:
+    """Mark each required question (the scored ones; not PHQ-9's "how difficult") left blank
+    on the client's valid ``forms``; how many there are."""
+    blank = 0
+    for _administration, form in forms:
+        required = {item.link_id for item in form.definition.items if item.required}
+        for name in list(form.fields):
+            if name in required and form.cleaned_data.get(name) is None:
+                form.add_error(name, _("Not answered yet."))
+                blank += 1
+    return blank
 
 
 # An appointment's confirm and cancel links (its reminders carry them) ---------------------------

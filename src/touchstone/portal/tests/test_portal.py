@@ -218,3 +218,31 @@ def test_the_private_link_form_ticks_what_the_measurement_plan_makes_due(cast: C
     html = page.content.decode()
     assert re.search(r'<input[^>]*value="gad7"[^>]*checked', html)
     assert not re.search(r'<input[^>]*value="phq9"[^>]*checked', html)
+
+
+def test_a_question_left_blank_is_pointed_out_before_the_answers_are_sent(cast: Cast):
+    # Trying a new clinic: PHQ-9 sent with question 3 blank finished at once, its total "not
+    # computable", the administration wasted. Now the client is asked once, answers kept.
+    path, link = _send(cast, "phq9")
+    phone = HttpClient()
+    pk = link.administrations.get().pk
+    eight = {f"a{pk}-phq9-{i}": "1" for i in range(1, 10) if i != 3}
+    page = phone.post(path, {**eight, "finish": "1"}).content.decode()
+    assert "You have not answered 1 question." in page and "Not answered yet." in page
+    assert page.count('class="question invalid"') == 1
+    administration = Administration.objects.get()
+    assert administration.status == "in_progress" and administration.answers["phq9-1"] == 1
+    page = phone.post(path, {**eight, f"a{pk}-phq9-3": "2", "finish": "1"}).content.decode()
+    assert "Thank you" in page
+    administration.refresh_from_db()
+    assert administration.status == "completed" and administration.total == 10
+
+
+def test_the_client_may_send_their_answers_with_a_question_left_blank(cast: Cast):
+    path, link = _send(cast, "phq9")
+    pk = link.administrations.get().pk
+    eight = {f"a{pk}-phq9-{i}": "0" for i in range(1, 9)}
+    page = HttpClient().post(path, {**eight, "as_they_are": "1"}).content.decode()
+    assert "Thank you" in page
+    administration = Administration.objects.get()
+    assert administration.status == "completed" and "phq9-9" not in administration.answers
