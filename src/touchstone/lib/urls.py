@@ -20,15 +20,15 @@ def client_scoped(patterns: Sequence[Any]) -> list[Any]:
     return [path("clients/<int:client_id>/", include(list(patterns)))]
 
 
-#: Reversed URLs of this process, by (URLconf, script prefix, name, arguments): the URL tree is fixed
-#: while the process runs, so each page's URL is worked out once (``reverse`` takes
-#: 20-50 µs, and every page's header and record tabs need about thirty).
+#: Reversed URLs of this process, by (URLconf, script prefix, name, arguments): the URL
+#: tree is fixed while the process runs, so each page's URL is worked out once (``reverse``
+#: takes 20-50 µs, and a page's header, record tabs and links need about thirty).
 _REVERSED: dict[tuple[str, str, str, tuple[int, ...]], str] = {}
-#: Stands for the client's id in a client page's reversed URL (:func:`client_url`).
-_CLIENT_ID = 4_611_686_018_427_387_903
+#: Stands for the object's id in a reversed URL (:func:`fixed_url`).
+_STAND_IN = 4_611_686_018_427_387_903
 
 
-def _once(name: str, args: tuple[int, ...] = ()) -> str:
+def _once(name: str, args: tuple[int, ...]) -> str:
     key = (str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix(), name, args)
     url = _REVERSED.get(key)
     if url is None:
@@ -36,14 +36,12 @@ def _once(name: str, args: tuple[int, ...] = ()) -> str:
     return url
 
 
-def fixed_url(name: str) -> str:
-    """``reverse(name)`` of a page without arguments (the menu's), reversed once per
-    process. Keyed on the URLconf and script prefix, so a test or a deployment under a
-    sub-path that changes them gets its own."""
-    return _once(name)
-
-
-def client_url(name: str, client_id: int) -> str:
-    """``reverse(name, args=[client_id])`` of a ``client_scoped`` page: the page's URL is
-    reversed once per process with a stand-in id, which is then replaced by the client's."""
-    return _once(name, (_CLIENT_ID,)).replace(str(_CLIENT_ID), str(int(client_id)))
+def fixed_url(name: str, object_id: int | None = None) -> str:
+    """``reverse(name)``, or ``reverse(name, args=[object_id])`` for a page that takes one
+    integer id (``/clients/<id>/chart/``), reversed once per process: a page with an id is
+    reversed with a stand-in id, which is then replaced by ``object_id``. Keyed on the
+    URLconf and script prefix, so a test or a deployment under a sub-path that changes them
+    gets its own."""
+    if object_id is None:
+        return _once(name, ())
+    return _once(name, (_STAND_IN,)).replace(str(_STAND_IN), str(int(object_id)))
