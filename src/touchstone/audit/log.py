@@ -53,7 +53,7 @@ def _clinic_id_of(obj: models.Model) -> int | None:
     (reading ``obj.clinic`` would fetch the clinic, one query per audited read), else the
     clinic of an object that names one some other way."""
     if hasattr(obj, "clinic_id"):
-        return obj.clinic_id  # type: ignore[no-any-return]
+        return obj.clinic_id
     clinic = getattr(obj, "clinic", None)
     return clinic.pk if clinic is not None else None
 
