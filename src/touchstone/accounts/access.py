@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from touchstone.accounts.backends import has_device
 from touchstone.accounts.models import Clinic, StaffMember
 from touchstone.accounts.roles import PERMISSIONS
 from touchstone.audit.actor import Actor
@@ -133,7 +134,10 @@ def two_factor_redirect(request: HttpRequest, member: StaffMember) -> HttpRespon
         # Verified with a confirmed device of theirs, read this request (django-otp's
         # middleware): they have a device and passed it; no need to look for devices.
         return None
-    if user_has_device(user):
+    device = has_device(user)  # read with the user (accounts/backends.py): no query
+    if device is None:
+        device = user_has_device(user)
+    if device:
         if not is_verified(user):
             return redirect(f"{reverse('accounts:verify')}?next={request.path}")
     elif member.clinic.require_two_factor:

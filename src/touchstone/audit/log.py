@@ -27,14 +27,16 @@ def record(
 
     The clinic is ``clinic`` if given, else the object's, else the actor's.
     """
+    clinic_id = getattr(clinic, "pk", None)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk
-        clinic = clinic if clinic is not None else getattr(obj, "clinic", None)
-    if clinic is None:
-        clinic = actor.clinic
+        if clinic_id is None:
+            clinic_id = _clinic_id_of(obj)
+    if clinic_id is None and actor.clinic is not None:
+        clinic_id = actor.clinic.pk
     return AuditEvent.objects.create(
-        clinic=clinic,
+        clinic_id=clinic_id,
         actor=actor.user,
         actor_label=actor.label,
         action=str(action),
@@ -44,6 +46,16 @@ def record(
         channel=actor.channel,
         ip_address=actor.address,
     )
+
+
+def _clinic_id_of(obj: models.Model) -> int | None:
+    """The clinic an object belongs to, by its key: a clinic-owned row's ``clinic_id``
+    (reading ``obj.clinic`` would fetch the clinic, one query per audited read), else the
+    clinic of an object that names one some other way."""
+    if hasattr(obj, "clinic_id"):
+        return obj.clinic_id
+    clinic = getattr(obj, "clinic", None)
+    return clinic.pk if clinic is not None else None
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

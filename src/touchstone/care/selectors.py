@@ -32,7 +32,7 @@ from touchstone.care.models import (
 from touchstone.clients.models import POSTPARTUM_WEEKS, Client
 from touchstone.instruments import catalogue as instruments
 from touchstone.lib.html import table_rows
-from touchstone.lib.urls import pk_urls
+from touchstone.lib.urls import fixed_url
 
 #: How many overdue unsigned notes the home page lists (the rest are behind a link).
 UNSIGNED_SHOWN = 5
@@ -232,15 +232,15 @@ class MassageProgress:
     @property
     def visit_items(self) -> SafeString:
         """The visit list's items: when (a link to the visit), status, kind, length, who.
-        The labels and the visits' URL are looked up once, not per visit."""
-        link = pk_urls("care:visit")
+        The labels are looked up once, not per visit; the visits' URL is reversed once per
+        process (``fixed_url``)."""
         statuses, modalities = dict(VisitStatus.choices), dict(Modality.choices)
         return format_html_join(
             "\n",
             '<li><a href="{}">{}</a> · {} · {} · {} min · {}</li>',
             (
                 (
-                    link(v.pk),
+                    fixed_url("care:visit", v.pk),
                     timezone.localtime(v.starts_at).strftime("%Y-%m-%d %H:%M"),
                     statuses.get(v.status, v.status),
                     modalities.get(v.modality, v.modality),

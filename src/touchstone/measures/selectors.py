@@ -19,7 +19,7 @@ from touchstone.care.models import Episode
 from touchstone.care.plans import instruments_due
 from touchstone.clients.models import Client
 from touchstone.instruments.templatetags.instrument_tags import instrument_name
-from touchstone.lib.urls import pk_urls
+from touchstone.lib.urls import fixed_url
 from touchstone.lib.wall_clock import local_minutes
 from touchstone.measures.instruments import instrument, short_name
 from touchstone.measures.models import Administration, RiskAlert, Status
@@ -277,10 +277,10 @@ _ADMINISTRATION_ROW = (
 
 def _administration_cells(administrations: list[Administration]) -> Iterator[tuple[object, ...]]:
     """Each row's cells. What is the same on every row is looked up once: an instrument's
-    name (a clinic's own questionnaire's is a query), the status labels, the answers' URL."""
+    name (a clinic's own questionnaire's is a query), the status labels; the answers' URL is
+    reversed once per process (``fixed_url``)."""
     names: dict[str, str] = {}
     statuses = dict(Status.choices)
-    answers = pk_urls("measures:result")
     for a in administrations:
         if a.instrument_id not in names:
             names[a.instrument_id] = instrument_name(a.instrument_id)
@@ -297,7 +297,7 @@ def _administration_cells(administrations: list[Administration]) -> Iterator[tup
             statuses.get(a.status, a.status),
             score,
             a.severity or "—",
-            answers(a.pk),
+            fixed_url("measures:result", a.pk),
         )
 
 

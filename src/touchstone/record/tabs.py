@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import reverse
-
 from touchstone.accounts.models import StaffMember
+from touchstone.lib.urls import fixed_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +47,12 @@ class TabLink:
 
 
 def tabs_for(member: StaffMember, client_id: int, current: str) -> list[TabLink]:
-    """The tabs ``member`` may open for client ``client_id``, ``current`` marked; no query."""
+    """The tabs ``member`` may open for client ``client_id``, ``current`` marked; no query,
+    and no ``reverse`` once each tab's URL has been worked out (``lib.urls.fixed_url``)."""
     if current not in BY_KEY:
         raise KeyError(f"unknown client-record tab {current!r}")
     return [
-        TabLink(tab.label, reverse(tab.url_name, args=[client_id]), tab.key == current)
+        TabLink(tab.label, fixed_url(tab.url_name, client_id), tab.key == current)
         for tab in TABS
         if member.can(tab.permission)
     ]

@@ -5,10 +5,13 @@ import logging
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 
 from touchstone.audit.log import record
 from touchstone.audit.models import AppendOnlyError, AuditEvent
+from touchstone.clients.models import Client
 from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.logs import Formatter
 
@@ -131,3 +134,14 @@ def test_it_takes_the_address_the_proxy_appended_when_behind_one(
         REMOTE_ADDR="127.0.0.1",
     )
     assert AuditEvent.objects.get(action="read").ip_address == "198.51.100.4"
+
+
+def test_recording_a_read_does_not_fetch_the_objects_clinic(cast: Cast):
+    # Issue 11 §2: the event takes the clinic's key from the row; reading ``client.clinic``
+    # cost every audited page one query.
+    client = Client.objects.get(pk=make_client(cast.harbour).pk)
+    with CaptureQueriesContext(connection) as queries:
+        event = record(actor_of(cast.bob), "read", client)
+    assert not any('"accounts_clinic"' in q["sql"] for q in queries.captured_queries)
+    assert event.clinic_id == cast.harbour.pk
+    assert record(actor_of(cast.bob), "read", cast.harbour).clinic_id == cast.harbour.pk

@@ -104,8 +104,10 @@ def test_the_client_page_lists_open_links_only_for_staff_who_send_them(cast: Cas
 
 
 #: The Overview's queries for a clinician (session and audit included; PostgreSQL adds the
-#: audit chain's advisory lock): 25 before the client page's own selectors were slimmed.
-OVERVIEW_QUERIES = 20
+#: audit chain's advisory lock): 25 before the client page's own selectors were slimmed, 20
+#: before the audit event stopped reading the client's clinic and the device check came
+#: with the user.
+OVERVIEW_QUERIES = 18
 
 
 def test_the_overview_reads_at_most_its_fixed_number_of_queries(
