@@ -142,3 +142,12 @@ def test_a_spanish_clients_sleep_diary_is_in_spanish(cast: Cast, monkeypatch):
     refused = HttpClient().post(diary, {"night_of": tomorrow}).content.decode()
     assert "Esta noche todavía no ha ocurrido." in refused
     assert "Este campo es obligatorio." in refused  # Django's own catalogue
+
+
+def test_it_points_out_a_blank_question_to_a_spanish_client_in_spanish(cast: Cast, monkeypatch):
+    path, link = _send(cast, "es", monkeypatch)
+    answers = _answers(link)
+    answers.pop(next(key for key in answers if key.endswith("phq9-4")))
+    page = HttpClient().post(path, {**answers, "finish": "1"}).content.decode()
+    assert "No respondió 1 pregunta." in page and "Todavía sin respuesta." in page
+    assert "Enviarlas tal como están" in page and "You have not answered" not in page
