@@ -14,7 +14,9 @@ from touchstone.measures import instruments
 
 class PortalLinkForm(forms.Form):
     instrument_ids = forms.MultipleChoiceField(
-        label="Questionnaires", widget=forms.CheckboxSelectMultiple
+        label="Questionnaires",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one questionnaire to send."},
     )
     valid_days = forms.IntegerField(
         min_value=1, max_value=14, initial=3, label="Link works for (days)"

@@ -112,9 +112,18 @@ class AppointmentForm(_When):
             ("", "Choose a client"),
             *client_options(clinic, client_query, _int_or_none(chosen)),
         ]
+        services = Service.objects.filter(clinic_id=clinic.pk, is_active=True)
         self.fields["service"] = forms.ModelChoiceField(
-            queryset=Service.objects.filter(clinic_id=clinic.pk, is_active=True)
+            queryset=services, error_messages={"required": "Choose a service."}
         )
+        if not services.exists():  # a new clinic: say where services come from
+            self.fields[
+                "service"
+            ].help_text = "No services yet: an owner adds them under Clinic settings → Scheduling settings → Add a service."
+            self.fields["service"].error_messages["required"] = (
+                "There is no service to book yet: an owner adds one under Clinic settings → "
+                "Scheduling settings → Add a service."
+            )
         self.order_fields(self.field_order)
 
     def booking(self) -> dict[str, Any]:

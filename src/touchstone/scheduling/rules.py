@@ -109,7 +109,7 @@ def check_hours(appointment: Appointment, override_reason: str) -> None:
         raise ValidationError(
             {
                 "starts_at": [
-                    f"{problem} To book it anyway, choose “book outside hours” and say why."
+                    f"{problem} To book it anyway, say why in “Book outside hours because”."
                 ]
             }
         )

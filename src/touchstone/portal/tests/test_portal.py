@@ -246,3 +246,14 @@ def test_the_client_may_send_their_answers_with_a_question_left_blank(cast: Cast
     assert "Thank you" in page
     administration = Administration.objects.get()
     assert administration.status == "completed" and "phq9-9" not in administration.answers
+
+
+def test_a_link_without_a_questionnaire_says_what_to_tick(cast: Cast):
+    client = make_client(cast.harbour)
+    page = (
+        cast.browser_for(cast.tess)
+        .post(f"/clients/{client.pk}/links/new/", {"valid_days": "3"})
+        .content.decode()
+    )
+    assert "Tick at least one questionnaire to send." in page
+    assert not PortalLink.objects.exists()

@@ -116,6 +116,8 @@ def test_the_appointment_page_keeps_cancel_secondary_and_says_when_nothing_chang
 def test_outside_hours_needs_the_reason_on_the_form(cast: Cast, desk: dict):
     refused = _book(cast, desk, "12:15")
     assert "Outside Tess" in refused.content.decode() and not Appointment.objects.exists()
+    # The message names the field there is (a reason), not a choice the form does not have.
+    assert "say why in “Book outside hours because”" in refused.content.decode()
     assert _book(cast, desk, "12:15", override_reason="Lunch slot requested").status_code == 302
     assert Appointment.objects.get().outside_hours
 
@@ -214,3 +216,12 @@ def test_the_clinic_week_is_a_grid_that_leads_to_each_day_and_appointment(cast: 
     assert "Morgan" in day_view and f"/calendar/appointments/{morning.pk}/" in day_view
     one_week = http.get(f"/calendar/?view=week&date={day}&staff={cast.tess.pk}").content.decode()
     assert "Morgan" in one_week  # one staff member's week keeps its cards
+
+
+def test_a_clinic_without_services_is_told_where_they_come_from(cast: Cast):
+    # Trying a new clinic: the booking form said only "This field is required." under an
+    # empty list of services.
+    http = cast.browser_for(cast.fiona)
+    assert "No services yet: an owner adds them" in http.get("/calendar/new/").content.decode()
+    page = http.post("/calendar/new/", {"client": make_client(cast.harbour).pk}).content.decode()
+    assert "There is no service to book yet" in page and not Appointment.objects.exists()
