@@ -117,9 +117,10 @@ class AppointmentForm(_When):
             queryset=services, error_messages={"required": "Choose a service."}
         )
         if not services.exists():  # a new clinic: say where services come from
-            self.fields[
-                "service"
-            ].help_text = "No services yet: an owner adds them under Clinic settings → Scheduling settings → Add a service."
+            self.fields["service"].help_text = (
+                "No services yet: an owner adds them under Clinic settings → Scheduling "
+                "settings → Add a service."
+            )
             self.fields["service"].error_messages["required"] = (
                 "There is no service to book yet: an owner adds one under Clinic settings → "
                 "Scheduling settings → Add a service."
