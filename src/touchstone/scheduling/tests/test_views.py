@@ -225,3 +225,16 @@ def test_a_clinic_without_services_is_told_where_they_come_from(cast: Cast):
     assert "No services yet: an owner adds them" in http.get("/calendar/new/").content.decode()
     page = http.post("/calendar/new/", {"client": make_client(cast.harbour).pk}).content.decode()
     assert "There is no service to book yet" in page and not Appointment.objects.exists()
+
+
+def test_the_appointment_history_names_who_booked_without_a_full_name(cast: Cast, desk: dict):
+    # Trying a new clinic: its owner, created by `touchstone setup` with a username only,
+    # booked an appointment and its history said "By —".
+    cast.fiona.user.first_name = cast.fiona.user.last_name = ""
+    cast.fiona.user.save(update_fields=["first_name", "last_name"])
+    assert _book(cast, desk, "10:00").status_code == 302
+    page = cast.browser_for(cast.fiona).get(
+        f"/calendar/appointments/{Appointment.objects.get().pk}/"
+    )
+    history = page.content.decode().split('<th scope="col">By</th>', 1)[1]
+    assert f"<td>{cast.fiona.user.username}</td>" in history.split("</table>", 1)[0]
