@@ -10,6 +10,7 @@ from django_tasks import TaskContext, task
 from django_tasks_db.models import DBTaskResult
 
 from touchstone.accounts.jobs import system_job
+from touchstone.lib.planner import refresh_planner_statistics
 from touchstone.operations import cleanup
 
 #: Finished task results are kept this long for the jobs page, then pruned.
@@ -32,3 +33,13 @@ def run_cleanup(context: TaskContext) -> dict[str, Any]:
     (``operations.cleanup``, the same steps as ``touchstone cleanup``); counts only."""
     with system_job(context):
         return dict(cleanup.run_cleanup())
+
+
+@task(takes_context=True)
+def refresh_planner(context: TaskContext) -> dict[str, Any]:
+    """SQLite's query-planner statistics refreshed (``lib.planner``): without them a client's
+    rows may be read through the clinic's index, every row of the clinic. Was only done by
+    ``touchstone refresh-summaries``, which an installation running the worker need not run.
+    Nothing on PostgreSQL (autovacuum)."""
+    with system_job(context):
+        return {"analyzed": refresh_planner_statistics()}

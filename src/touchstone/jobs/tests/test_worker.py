@@ -185,3 +185,19 @@ def test_outside_a_transaction_the_worker_closes_stale_connections_between_jobs(
     assert ran >= 2  # the periodic jobs of one clinic and the installation's prune
     assert len(calls) >= ran + 2  # before the turn, before each claim, and after the last
     assert calls and not any(calls)
+
+
+def test_it_refreshes_sqlite_planner_statistics_without_the_command(cast: Cast):
+    """An installation that runs the worker, not cron's ``refresh-summaries``, still gets
+    SQLite's planner statistics (lib/planner.py): once an hour, for the installation."""
+    with time_machine.travel(NOON, tick=False) as traveller:
+        _once()
+        runs = DBTaskResult.objects.filter(task_path__endswith="refresh_planner")
+        assert [r.status for r in runs] == ["SUCCESSFUL"]
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM sqlite_stat1")
+                assert cursor.fetchone()[0] > 0
+        traveller.shift(dt.timedelta(minutes=59))
+        _once()
+        assert runs.count() == 1
