@@ -20,7 +20,7 @@ from touchstone.billing.selectors import period_money
 from touchstone.care.models import Visit, VisitStatus
 from touchstone.care.selectors import day_bounds, unsigned_notes
 from touchstone.clients.models import Client
-from touchstone.measures.selectors import open_alerts
+from touchstone.measures.selectors import no_clinician, open_alerts
 from touchstone.operations.models import Heartbeat
 from touchstone.outcomes import summaries
 from touchstone.scheduling.models import BLOCKING, Appointment, Status
@@ -122,8 +122,14 @@ def home(request: MemberRequest) -> HttpResponse:
     if member.can("clients.view"):
         context["client_count"] = Client.objects.for_member(member).active().count()
         context["visits_today"] = _today(member)
+    untaken = False
     if member.can("alerts.view"):
-        context["alerts"] = open_alerts(member, limit=HOME_ROWS)
+        context["alerts"] = alerts = open_alerts(member, limit=HOME_ROWS)
+        untaken = any(not alert.handler for alert in alerts.newest)
+    if untaken or member.can("staff.manage"):
+        # The owner is asked to invite a clinician while the clinic has none; whoever is shown
+        # an untaken alert, why nobody takes it (one query).
+        context["no_clinician"] = no_clinician(member)
     context.update(_stored_lists(member, today))
     if member.can("care.edit"):
         context["unsigned"] = unsigned_notes(member, timezone.now())

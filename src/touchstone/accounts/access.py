@@ -125,11 +125,12 @@ def is_verified(user: Any) -> bool:
     return bool(getattr(user, "is_verified", lambda: False)())
 
 
-def two_factor_redirect(request: HttpRequest, member: StaffMember) -> HttpResponseBase | None:
-    """Where a signed-in user must go first: verify a code, or set up a device."""
+def second_factor_due(user: Any, member: StaffMember) -> str | None:
+    """What a signed-in member's login must do before any page opens: ``"verify"`` a code of
+    their device, ``"enrol"`` a device (their clinic requires two-factor), or None. Until
+    then every page leads back there, so the pages show no menu (``context_processors``)."""
     from django_otp import user_has_device
 
-    user = request.user
     if is_verified(user):
         # Verified with a confirmed device of theirs, read this request (django-otp's
         # middleware): they have a device and passed it; no need to look for devices.
@@ -138,8 +139,15 @@ def two_factor_redirect(request: HttpRequest, member: StaffMember) -> HttpRespon
     if device is None:
         device = user_has_device(user)
     if device:
-        if not is_verified(user):
-            return redirect(f"{reverse('accounts:verify')}?next={request.path}")
-    elif member.clinic.require_two_factor:
+        return "verify"
+    return "enrol" if member.clinic.require_two_factor else None
+
+
+def two_factor_redirect(request: HttpRequest, member: StaffMember) -> HttpResponseBase | None:
+    """Where a signed-in user must go first: verify a code, or set up a device."""
+    due = second_factor_due(request.user, member)
+    if due == "verify":
+        return redirect(f"{reverse('accounts:verify')}?next={request.path}")
+    if due == "enrol":
         return redirect("accounts:two_factor")
     return None

@@ -223,6 +223,13 @@ class Clinic(models.Model):
             )
         return end
 
+    def has_clinician(self) -> bool:
+        """Whether an active member may handle risk alerts (a licensed clinician). A clinic
+        made by ``touchstone setup`` has only its owner: until a clinician joins, alert
+        notices go to the owners (``measures.escalation``) and no alert can be closed. One
+        query."""
+        return StaffMember.objects.filter(clinic=self).who_can("alerts.handle").exists()
+
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         """The clinic's time zone; activate it with ``django.utils.timezone.activate``."""

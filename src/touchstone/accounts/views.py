@@ -14,8 +14,9 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -26,10 +27,12 @@ from touchstone.accounts import actions
 from touchstone.accounts.access import (
     TABLET_LOCK,
     MemberRequest,
+    current_member,
     get_for,
     is_verified,
     public,
     requires,
+    second_factor_due,
 )
 from touchstone.accounts.forms import (
     AuditFilterForm,
@@ -41,6 +44,7 @@ from touchstone.accounts.forms import (
 )
 from touchstone.accounts.middleware import web_actor
 from touchstone.accounts.models import ApiToken, StaffMember, StaffNotice
+from touchstone.accounts.roles import Role
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action, AuditEvent
@@ -163,8 +167,13 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     if request.session.get(TABLET_LOCK):  # public, so ``requires`` does not apply the lock
         return redirect(settings.TABLET_HANDBACK_URL)
-    if user_has_device(request.user) and not is_verified(request.user):
+    has_device = user_has_device(request.user)
+    if has_device and not is_verified(request.user):
         return redirect(f"{reverse_lazy('accounts:verify')}?next={request.path}")
+    member = current_member(request)
+    # The first sign-in to a clinic that requires two-factor (a new one: ``touchstone setup``)
+    # comes through here before any page; a login that chose it, or a new phone, does not.
+    gate = member is not None and second_factor_due(request.user, member) == "enrol"
     device, _ = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
     )
@@ -173,6 +182,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["code"]):
             actions.do_confirm_two_factor(web_actor(request), device)
             otp_login(request, device)
+            if gate:
+                messages.success(request, _first_steps(member))
+                return redirect("home")
             messages.success(request, "Two-factor sign-in is on.")
             return redirect("accounts:profile")
         form.add_error("code", "That code does not match. Scan again and use the newest code.")
@@ -183,9 +195,34 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             "form": form,
             "qr_svg": _qr_svg(device.config_url),
             "secret": _typed_key(device.bin_key),
-            "has_device": user_has_device(request.user),
+            "has_device": has_device,
         },
     )
+
+
+#: What to do first once two-factor sign-in is on, for whoever may (in a new clinic, its
+#: owner): (permission, the step with its link, the linked page).
+FIRST_STEPS = (
+    ("clinic.settings", 'check the time zone and details in <a href="{}">Clinic settings</a>',
+     "accounts:clinic"),
+    ("clinic.settings", 'add services and working hours in <a href="{}">Scheduling settings</a>',
+     "scheduling:settings"),
+    ("staff.manage", '<a href="{}?role=clinician">invite a licensed clinician</a> before sending '
+     "questionnaires: risk alerts go to clinicians", "accounts:staff_invite"),
+)  # fmt: skip
+
+
+def _first_steps(member: StaffMember | None) -> str:
+    """The message after the enrolment of a first sign-in: that it worked and what to do
+    next, each step a link to its page, as far as the member's role may take it."""
+    steps = [
+        (format_html(step, reverse(page)),)
+        for permission, step, page in FIRST_STEPS
+        if member is not None and member.can(permission)
+    ]
+    if not steps:
+        return "Two-factor sign-in is on."
+    return format_html("Two-factor sign-in is on. Next: {}.", format_html_join("; ", "{}", steps))
 
 
 # --- The signed-in user's own account ---------------------------------------------------------
@@ -244,7 +281,9 @@ def staff_list(request: MemberRequest) -> HttpResponse:
 
 @requires("staff.manage")
 def staff_invite(request: MemberRequest) -> HttpResponse:
-    form = InviteForm(request.POST or None, clinic=request.member.clinic)
+    # ``?role=clinician``: the links that ask the owner to invite a clinician pre-select it.
+    wanted = {"role": request.GET["role"]} if request.GET.get("role") in Role.values else {}
+    form = InviteForm(request.POST or None, clinic=request.member.clinic, initial=wanted)
     if request.method == "POST" and form.is_valid():
         member = actions.do_invite_staff(
             request.actor, form.cleaned_data, request.build_absolute_uri("/")[:-1]

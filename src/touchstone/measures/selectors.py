@@ -77,6 +77,15 @@ def open_alerts(member: StaffMember, *, limit: int) -> OpenAlerts:
     return OpenAlerts(rows[0][-1] if rows else 0, newest)
 
 
+def no_clinician(member: StaffMember) -> bool:
+    """Whether ``member``'s clinic has no clinician to take its risk alerts
+    (``Clinic.has_clinician``), so an untaken alert's "a clinician (not yet taken)" would
+    mislead. False without a query for a member who may handle alerts (a clinician of the
+    clinic); one query otherwise: ask only when an untaken alert is shown, or for the owner's
+    notice to invite one."""
+    return not member.can("alerts.handle") and not member.clinic.has_clinician()
+
+
 def client_open_alerts(member: StaffMember, client: Client) -> list[RiskAlert]:
     """The client's open risk alerts, oldest first, with who handles each: one query,
     reading what the client page shows of them (when, why, who handles it)."""

@@ -17,7 +17,7 @@ from touchstone.measures.access import get_administration_for, get_alert_for
 from touchstone.measures.forms import AnswersForm, CloseAlertForm, StartForm
 from touchstone.measures.instruments import definition_for
 from touchstone.measures.models import Administration, Mode, RiskAlert, Status
-from touchstone.measures.selectors import plan_due_ids
+from touchstone.measures.selectors import no_clinician, plan_due_ids
 from touchstone.science.instruments import Item
 
 
@@ -191,13 +191,18 @@ def result(request: MemberRequest, administration_id: int) -> HttpResponse:
 
 @requires("alerts.view")
 def alert_list(request: MemberRequest) -> HttpResponse:
-    alerts = (
+    alerts = list(
         RiskAlert.objects.for_member(request.member)
         .open()
         .select_related("client", "assigned_to__user", "administration")
     )
+    untaken = any(alert.assigned_to_id is None for alert in alerts)
     record(request.actor, Action.LIST, object_type="measures.riskalert", detail="open alerts")
-    return render(request, "measures/alerts.html", {"alerts": alerts})
+    return render(
+        request,
+        "measures/alerts.html",
+        {"alerts": alerts, "no_clinician": untaken and no_clinician(request.member)},
+    )
 
 
 @requires("alerts.handle")

@@ -28,6 +28,7 @@ from touchstone.clients.access import get_client_for
 from touchstone.measures.selectors import (
     client_open_alerts,
     latest_scores,
+    no_clinician,
     questionnaire_progress,
 )
 from touchstone.outcomes.summaries import questionnaires_due
@@ -55,7 +56,9 @@ def client_page(request: MemberRequest, client_id: int) -> HttpResponse:
         "deliveries": client_deliveries(member, client),
     }
     if member.can("alerts.view"):
-        context["alerts"] = client_open_alerts(member, client)
+        alerts = client_open_alerts(member, client)
+        untaken = any(alert.assigned_to_id is None for alert in alerts)
+        context.update(alerts=alerts, no_clinician=untaken and no_clinician(member))
     if member.can("schedule.view"):
         context["next_appointment"] = next_appointment(member, client, timezone.now())
     if member.can("measures.view"):

@@ -141,3 +141,27 @@ def test_the_alerts_tile_counts_every_open_alert_and_shows_the_newest_with_who_h
     assert '<span class="tile-count">3</span> Open risk alerts' in page
     assert "Dee Alerted" in page and "Ben Alerted" in page and "Ada Alerted" not in page
     assert "not yet taken" in page and "All 3 open alerts" in page
+
+
+INVITE_CLINICIAN = 'href="/accounts/staff/invite/?role=clinician"'
+
+
+def test_a_clinic_without_a_clinician_asks_its_owner_to_invite_one(cast: Cast):
+    lone = _home(cast, cast.charlie)  # Northside: its owner alone, as `touchstone setup` makes it
+    assert "no licensed clinician yet" in lone and INVITE_CLINICIAN in lone
+    assert INVITE_CLINICIAN not in _home(cast, cast.alice)  # Harbour has Bob
+    cast.bob.is_active = False
+    cast.bob.save(update_fields=["is_active"])
+    assert "no licensed clinician yet" in _home(cast, cast.alice)
+    assert "no licensed clinician yet" not in _home(cast, cast.tess)  # the owner's to act on
+
+
+def test_an_untaken_alert_in_a_clinic_without_a_clinician_says_nobody_can_take_it(cast: Cast):
+    answered(make_client(cast.harbour, given_name="Ivy"), cast.tess, "phq9", [0] * 8 + [2])
+    assert "not yet taken" in _home(cast, cast.tess)  # Bob can take it
+    cast.bob.is_active = False
+    cast.bob.save(update_fields=["is_active"])
+    owner, therapist = _home(cast, cast.alice), _home(cast, cast.tess)
+    assert f"no clinician in this clinic yet — <a {INVITE_CLINICIAN}>invite one</a>" in owner
+    assert "no clinician in this clinic yet — its alert notices go to the owner" in therapist
+    assert "not yet taken" not in owner and "not yet taken" not in therapist

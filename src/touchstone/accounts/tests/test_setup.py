@@ -49,6 +49,16 @@ def test_it_creates_the_clinic_and_its_owner(db: Any, owner_password: str):
     assert owner_password not in out
 
 
+def test_it_names_the_next_steps_with_a_clinician_before_any_questionnaire(
+    db: Any, owner_password: str
+):
+    # The owner may not handle risk alerts: a clinic of one owner has nobody who can close one.
+    out = " ".join(_setup(*ARGS, "--timezone", "America/Chicago").split())
+    assert "Next steps:" in out and "Clinic settings" in out and "services" in out
+    step = "invite a licensed clinician before sending questionnaires: risk alerts go to clinicians"
+    assert step in out
+
+
 def test_it_refuses_to_set_up_the_same_clinic_twice(db: Any, owner_password: str):
     _setup(*ARGS, "--timezone", "America/Chicago")
     again = ["--clinic", "LAKESIDE MASSAGE", "--owner", "kim", "--email", "kim@example.org"]

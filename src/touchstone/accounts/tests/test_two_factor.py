@@ -119,3 +119,60 @@ def test_a_verified_login_looks_up_only_its_device_and_loses_it_with_the_device(
     cast.harbour.save()
     response = http.get("/clients/")
     assert response.status_code == 302 and response["Location"] == "/accounts/two-factor/"
+
+
+def _requiring_two_factor(cast: Cast) -> None:
+    cast.harbour.require_two_factor = True
+    cast.harbour.save(update_fields=["require_two_factor"])
+
+
+def test_the_enrolment_page_shows_no_menu_while_every_page_leads_back_to_it(cast: Cast):
+    _requiring_two_factor(cast)
+    http = _sign_in("alice")
+    page = http.get("/accounts/two-factor/").content.decode()
+    assert 'id="main-nav"' not in page and 'href="/clients/"' not in page
+    assert 'href="/accounts/profile/"' not in page  # it too would lead back here
+    assert 'action="/accounts/logout/"' in page  # signing out still works
+    device = TOTPDevice.objects.get(user=cast.alice.user, confirmed=False)
+    http.post("/accounts/two-factor/", {"code": _code(device)})
+    home = http.get("/").content.decode()
+    assert 'id="main-nav"' in home and 'href="/clients/"' in home
+
+
+def test_the_code_page_shows_no_menu_before_the_code_either(cast: Cast):
+    TOTPDevice.objects.create(user=cast.bob.user, name="phone", confirmed=True)
+    page = _sign_in("bob").get("/accounts/verify/?next=/clients/").content.decode()
+    assert "Enter your code" in page and 'id="main-nav"' not in page
+
+
+def test_after_a_first_enrolment_the_owner_is_shown_the_first_steps_with_their_links(cast: Cast):
+    _requiring_two_factor(cast)
+    http = _sign_in("alice")
+    http.get("/accounts/two-factor/")
+    device = TOTPDevice.objects.get(user=cast.alice.user, confirmed=False)
+    response = http.post("/accounts/two-factor/", {"code": _code(device)}, follow=True)
+    assert response.redirect_chain == [("/", 302)]
+    page = response.content.decode()
+    assert "Two-factor sign-in is on. Next:" in page
+    assert '<a href="/accounts/clinic/">Clinic settings</a>' in page
+    assert '<a href="/settings/scheduling/">Scheduling settings</a>' in page
+    invite_link = '<a href="/accounts/staff/invite/?role=clinician">invite a licensed clinician</a>'
+    assert f"{invite_link} before sending questionnaires: risk alerts go to clinicians" in page
+    invite = http.get("/accounts/staff/invite/?role=clinician").content.decode()
+    assert '<option value="clinician" selected>' in invite
+
+
+def test_a_therapists_enrolment_names_no_owners_steps_and_a_new_phone_goes_back_to_the_account(
+    cast: Cast,
+):
+    _requiring_two_factor(cast)
+    http = _sign_in("tess")
+    http.get("/accounts/two-factor/")
+    device = TOTPDevice.objects.get(user=cast.tess.user, confirmed=False)
+    page = http.post("/accounts/two-factor/", {"code": _code(device)}, follow=True)
+    html = page.content.decode()
+    assert "Two-factor sign-in is on." in html and "Next:" not in html
+    http.get("/accounts/two-factor/")  # a new phone replaces the app
+    second = TOTPDevice.objects.get(user=cast.tess.user, confirmed=False)
+    replaced = http.post("/accounts/two-factor/", {"code": _code(second)})
+    assert replaced["Location"] == "/accounts/profile/"

@@ -235,3 +235,14 @@ def test_an_unknown_chosen_questionnaire_is_not_preselected(cast: Cast):
     client = make_client(cast.harbour)
     page = cast.browser_for(cast.bob).get(f"/clients/{client.pk}/questionnaires/new/?instrument=x")
     assert page.status_code == 200 and page.context["form"]["instrument_id"].value() is None
+
+
+def test_the_alert_list_says_when_the_clinic_has_no_clinician_to_take_an_alert(cast: Cast):
+    answered(make_client(cast.harbour, given_name="Ivy"), cast.tess, "phq9", [0] * 8 + [2])
+    answered(make_client(cast.northside, given_name="Una"), cast.charlie, "phq9", [0] * 8 + [1])
+    harbour = cast.browser_for(cast.tess).get("/measures/alerts/").content.decode()
+    assert "a clinician (not yet taken)" in harbour  # Bob can take it
+    lone = cast.browser_for(cast.charlie).get("/measures/alerts/").content.decode()
+    assert "Una" in lone and "a clinician (not yet taken)" not in lone
+    invite = '<a href="/accounts/staff/invite/?role=clinician">invite one</a>'
+    assert f"no clinician in this clinic yet — {invite}" in lone

@@ -106,6 +106,18 @@ def test_the_front_desk_overview_shows_an_open_alert_but_no_score_or_answer(cast
     assert "risk item answered positively" not in html and "reliably" not in html
 
 
+def test_the_overview_says_when_the_clinic_has_no_clinician_to_take_an_open_alert(cast: Cast):
+    client = make_client(cast.harbour)
+    _scored_alert(cast, client)
+    desk, url = cast.browser_for(cast.fiona), f"/clients/{client.pk}/"
+    assert "handled by a clinician (not yet taken)" in desk.get(url).content.decode()
+    cast.bob.is_active = False  # Harbour's only clinician leaves
+    cast.bob.save(update_fields=["is_active"])
+    html = desk.get(url).content.decode()
+    assert "· no clinician in this clinic yet — its alert notices go to the owner" in html
+    assert "a clinician (not yet taken)" not in html
+
+
 def test_archiving_asks_first_and_archives_only_on_the_confirmations_post(cast: Cast):
     client = make_client(cast.harbour)
     http = cast.browser_for(cast.alice)

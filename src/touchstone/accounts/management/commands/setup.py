@@ -83,11 +83,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Set up {clinic.name} (slug {clinic.slug}, time zone {clinic.time_zone}) with "
             f"{member.user.username} <{member.user.email}> as its owner.\n\n"
-            f"Next: sign in as {member.user.username} at /accounts/login/. This clinic requires "
+            "Next steps:\n"
+            f"1. Sign in as {member.user.username} at /accounts/login/. This clinic requires "
             "two-factor sign-in: at the first sign-in you will enrol an authenticator app "
             "(scan the QR code, type one code) before anything else.\n"
-            "Then fill in the clinic's details (address, NPI, crisis line) under Clinic "
-            "settings and invite your staff under Staff."
+            "2. Under Clinic settings, check the time zone and fill in the clinic's details "
+            "(address, NPI, crisis line); under its Scheduling settings, add your services and "
+            "the staff's working hours.\n"
+            "3. Under Staff, invite a licensed clinician before sending questionnaires: risk "
+            "alerts go to clinicians. The owner may not handle them; until a clinician joins, "
+            "alert notices come to you and no alert can be closed. Then invite the rest of "
+            "your staff."
         )
 
     def _password(self, values: dict[str, str], options: dict[str, Any], interactive: bool) -> str:
