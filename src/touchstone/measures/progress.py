@@ -97,6 +97,12 @@ class Series:
     note: str = NOT_ENOUGH
 
     @property
+    def newest(self) -> Point | None:
+        """The most recent score, whether or not it lies in an episode of care (``latest`` is
+        the follow-up the change is judged on, and stays empty without an episode)."""
+        return self.points[-1] if self.points else None
+
+    @property
     def words(self) -> str:
         if self.change is None or self.change.classification is None:
             return str(self.note)

@@ -100,7 +100,17 @@ def client_open_alerts(member: StaffMember, client: Client) -> list[RiskAlert]:
     )  # fmt: skip
 
 
-def latest_scores(member: StaffMember, client: Client) -> list[Series]:
+@dataclass(frozen=True)
+class LatestScores:
+    """The Overview's latest scores: each instrument's series, and ``needs_episode``: there
+    are scores but no episode of care to judge their change in (the page says how to open
+    one)."""
+
+    series: list[Series]
+    needs_episode: bool
+
+
+def latest_scores(member: StaffMember, client: Client) -> LatestScores:
     """The client's scores per instrument with their change against the episode's baseline,
     as ``questionnaire_progress(...).series`` (the same ``client_series``): the Overview's
     latest scores. Two queries (one without scores), reading only the completed
@@ -113,13 +123,14 @@ def latest_scores(member: StaffMember, client: Client) -> list[Series]:
         .order_by()  # client_series orders them
     )
     if not scores:
-        return []
-    episodes = Episode.objects.for_member(member).filter(client_id=client.pk)
-    return client_series(
-        scores,
-        list(episodes.values_list("started_on", "ended_on")),
-        criteria=member.clinic.change_criteria,
+        return LatestScores([], needs_episode=False)
+    episodes = list(
+        Episode.objects.for_member(member)
+        .filter(client_id=client.pk)
+        .values_list("started_on", "ended_on")
     )
+    series = client_series(scores, episodes, criteria=member.clinic.change_criteria)
+    return LatestScores(series, needs_episode=bool(series) and not episodes)
 
 
 def plan_due_ids(member: StaffMember, client: Client, today: dt.date) -> list[str]:
@@ -265,6 +276,12 @@ class QuestionnaireProgress:
     in_progress: list[Administration]
     administrations: list[Administration]
     episodes: list[tuple[int, dt.date, dt.date | None]]
+
+    @property
+    def needs_episode(self) -> bool:
+        """Scores but no episode of care to judge their change in: the page says how to open
+        one."""
+        return bool(self.series) and not self.episodes
 
     @property
     def administration_rows(self) -> SafeString:

@@ -13,6 +13,7 @@ urlpatterns = [
         ]
     ),
     path("links/<int:link_id>/revoke/", views.link_revoke, name="link_revoke"),
+    path("links/<int:link_id>/send/", views.link_send, name="link_send"),
     # What clients open: /p/<token>/ (the access log masks the token).
     path("p/<str:token>/", views.open_link, name="open"),
     # An appointment's reminder links: /a/confirm/<token>/ and /a/cancel/<token>/.

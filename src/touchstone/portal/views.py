@@ -28,6 +28,7 @@ from touchstone.measures.instruments import definition_for
 from touchstone.measures.models import Administration, Status
 from touchstone.measures.progress import client_series
 from touchstone.measures.selectors import plan_due_ids
+from touchstone.messaging.models import Channel, Message
 from touchstone.portal.access import appointment_actor, gone, portal_actor
 from touchstone.portal.actions import (
     do_create_portal_link,
@@ -40,7 +41,7 @@ from touchstone.portal.appointments import find_appointment
 from touchstone.portal.booking import booking_url
 from touchstone.portal.forms import PortalLinkForm
 from touchstone.portal.models import PortalLink, Purpose, find_link
-from touchstone.portal.sending import do_send_booking_link
+from touchstone.portal.sending import do_send_booking_link, do_send_portal_link, link_channel
 from touchstone.scheduling.actions import do_cancel_appointment, do_confirm_appointment
 from touchstone.scheduling.models import UPCOMING
 from touchstone.scheduling.models import Status as AppointmentStatus
@@ -202,9 +203,13 @@ def appointment_cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _created(request: MemberRequest, link: PortalLink) -> HttpResponse:
+    """The link-ready page: the link to copy, and a button to send it by the client's channel
+    when it can go (``send_by``: "email", "sms" or "")."""
     url = request.build_absolute_uri(reverse("portal:open", args=[link.token]))
     return render(
-        request, "portal/link_created.html", {"client": link.client, "link": link, "url": url}
+        request,
+        "portal/link_created.html",
+        {"client": link.client, "link": link, "url": url, "send_by": link_channel(link)},
     )
 
 
@@ -248,6 +253,35 @@ def progress_link_create(request: MemberRequest, client_id: int) -> HttpResponse
 
 @requires("measures.give")
 @require_POST
+def link_send(request: MemberRequest, link_id: int) -> HttpResponse:
+    """The link-ready page's "Send this link to the client by e-mail" (or text message): the
+    link is queued by the client's channel; back to the client page, saying what happened."""
+    link = get_for(request.member, PortalLink.objects.select_related("client"), pk=link_id)
+    try:
+        message = do_send_portal_link(request.actor, link)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(
+            request,
+            _("The link goes to %(name)s by %(channel)s%(held)s.")
+            % {"name": link.client.full_name, **_how_it_goes(message)},
+        )
+    return redirect("record:client", client_id=link.client_id)
+
+
+def _how_it_goes(message: Message) -> dict[str, str]:
+    """The message's channel in words, and whether the clinic's quiet hours hold it."""
+    return {
+        "channel": _("text message") if message.channel == Channel.SMS else _("e-mail"),
+        "held": _(" (after the clinic's quiet hours)")
+        if message.send_after > timezone.now()
+        else "",
+    }
+
+
+@requires("measures.give")
+@require_POST
 def link_revoke(request: MemberRequest, link_id: int) -> HttpResponse:
     link = get_for(request.member, PortalLink.objects.select_related("client"), pk=link_id)
     do_revoke_portal_link(request.actor, link)
@@ -267,9 +301,11 @@ def booking_link_send(request: MemberRequest, client_id: int) -> HttpResponse:
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
     else:
-        by = "text message" if message.channel == "sms" else "e-mail"
-        held = " (after the clinic's quiet hours)" if message.send_after > timezone.now() else ""
-        messages.success(request, f"A booking link goes to {client.full_name} by {by}{held}.")
+        messages.success(
+            request,
+            _("A booking link goes to %(name)s by %(channel)s%(held)s.")
+            % {"name": client.full_name, **_how_it_goes(message)},
+        )
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = reverse("record:client", args=[client.pk])

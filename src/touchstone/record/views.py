@@ -62,7 +62,8 @@ def client_page(request: MemberRequest, client_id: int) -> HttpResponse:
     if member.can("schedule.view"):
         context["next_appointment"] = next_appointment(member, client, timezone.now())
     if member.can("measures.view"):
-        context["series"] = latest_scores(member, client)
+        scores = latest_scores(member, client)
+        context["series"], context["needs_episode"] = scores.series, scores.needs_episode
     if member.can("measures.give"):
         # What the measurement plan makes due, and how far the links it sent got.
         context["due"] = questionnaires_due(member, timezone.localdate(), client=client)
@@ -134,6 +135,7 @@ def progress_page(request: MemberRequest, client_id: int) -> HttpResponse:
     context: dict[str, Any] = {
         "client": client,
         "series": questionnaires.series,
+        "needs_episode": questionnaires.needs_episode,
         "in_progress": questionnaires.in_progress,
         "administrations": administrations,
         "administration_rows": questionnaires.administration_rows,

@@ -81,6 +81,26 @@ def test_the_baseline_is_the_episodes_not_the_first_score_ever(cast: Cast):
     assert series.points[0].status == "outside"
 
 
+def test_scores_without_an_episode_say_how_to_open_one(cast: Cast):
+    # The tryout's progress page said "none yet" under each chart, and nothing of how to
+    # start the episode of care change is judged in.
+    client = make_client(cast.harbour)
+    answered(client, cast.tess, "phq9", [1] * 9, mode="portal", at=_days_ago(1))
+    http = cast.browser_for(cast.tess)
+    html = http.get(f"/clients/{client.pk}/progress/").content.decode()
+    start = f'<a href="/clients/{client.pk}/episodes/new/">Start an episode of care</a>'
+    assert 'id="no-episode"' in html and start in html
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=3))
+    html = http.get(f"/clients/{client.pk}/progress/").content.decode()
+    assert 'id="no-episode"' not in html and start not in html
+
+
+def test_a_client_without_scores_is_not_asked_for_an_episode(cast: Cast):
+    client = make_client(cast.harbour)
+    html = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/progress/").content.decode()
+    assert 'id="no-episode"' not in html and "No completed questionnaires yet." in html
+
+
 def test_the_progress_page_shows_the_massage_record_to_those_who_treat_only(cast: Cast):
     client = make_client(cast.harbour)
     answered(client, cast.tess, "phq9", [1, 1, 0, 1, 0, 0, 0, 0, 0])

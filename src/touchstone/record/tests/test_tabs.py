@@ -221,3 +221,35 @@ def test_every_tab_runs_the_same_number_of_queries_for_a_small_and_a_large_recor
     small = counts()
     _grow(cast, client, 6)
     assert counts() == small
+
+
+def _answered_before_any_episode(cast: Cast, client: Client) -> None:
+    """The tryout: PHQ-9 and GAD-7 answered through a private link before any episode."""
+    answered(client, cast.tess, "phq9", [1] * 9, mode="portal", at=_days_ago(2))
+    answered(client, cast.tess, "gad7", [1] * 7, mode="portal", at=_days_ago(1))
+
+
+def test_the_overview_shows_the_latest_scores_of_a_client_without_an_episode(cast: Cast):
+    # The tryout's Overview showed "—" as the latest PHQ-9 and GAD-7: "Latest" was the
+    # follow-up change is judged on, and without an episode of care there is none.
+    client = make_client(cast.harbour)
+    _answered_before_any_episode(cast, client)
+    html = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/").content.decode()
+    when = _days_ago(2).astimezone(cast.harbour.zone).date().isoformat()
+    assert f'<td data-label="Latest">9 · mild <span class="muted">({when})</span></td>' in html
+    assert '<td data-label="Latest">7 · mild' in html
+    assert "this client has none yet" in html
+    start = f'<a href="/clients/{client.pk}/episodes/new/">Start an episode of care'
+    assert start in html
+    make_episode(cast.harbour, client, started_on=timezone.localdate() - dt.timedelta(days=3))
+    html = cast.browser_for(cast.tess).get(f"/clients/{client.pk}/").content.decode()
+    assert start not in html and '<td data-label="Latest">9 · mild' in html
+
+
+def test_the_front_desk_sees_neither_those_scores_nor_the_offer_of_an_episode(cast: Cast):
+    client = make_client(cast.harbour)
+    _answered_before_any_episode(cast, client)
+    page = cast.browser_for(cast.fiona).get(f"/clients/{client.pk}/")
+    html = page.content.decode()
+    assert "series" not in page.context and "needs_episode" not in page.context
+    assert "Latest scores" not in html and "mild" not in html and "episodes/new" not in html
