@@ -63,12 +63,12 @@ def test_the_way_back_is_named_for_the_page_it_opens_and_the_front_desk_may_open
     dana = make_client(clinic.harbour)
     desk = clinic.browser_for(clinic.fiona)
     html, _link = _make_link(desk, dana)
-    assert f'<a href="/clients/{dana.pk}/">Back to Dana Example&#x27;s overview</a>' in html
+    assert f'<a href="/clients/{dana.pk}/">Back to Dana Example\'s overview</a>' in html
     assert "Back to progress" not in html
     assert desk.get(f"/clients/{dana.pk}/").status_code == 200
     # A progress link is made from the Measures tab, and leads back there.
     html = clinic.browser_for(clinic.tess).post(f"/clients/{dana.pk}/links/progress/")
-    back = f'<a href="/clients/{dana.pk}/progress/">Back to Dana Example&#x27;s measures</a>'
+    back = f'<a href="/clients/{dana.pk}/progress/">Back to Dana Example\'s measures</a>'
     assert back in html.content.decode()
 
 
@@ -150,7 +150,7 @@ def test_no_button_for_a_client_who_cannot_be_reached_and_a_post_is_refused(
     lee = make_client(clinic.harbour, **fields)
     tess = clinic.browser_for(clinic.tess)
     html, link = _make_link(tess, lee)
-    assert _send_form(link) not in html and "Send this link" not in html
+    assert _send_form(link) not in html and "Send this link to the client by" not in html
     page = tess.post(f"/links/{link.pk}/send/", follow=True).content.decode()
     assert says in page and not Message.objects.exists()
     refused = AuditEvent.objects.get(action="denied", object_type="clients.client")
