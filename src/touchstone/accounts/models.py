@@ -11,6 +11,7 @@ from functools import cache
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -224,11 +225,12 @@ class Clinic(models.Model):
         return end
 
     def has_clinician(self) -> bool:
-        """Whether an active member may handle risk alerts (a licensed clinician). A clinic
-        made by ``touchstone setup`` has only its owner: until a clinician joins, alert
-        notices go to the owners (``measures.escalation``) and no alert can be closed. One
-        query."""
-        return StaffMember.objects.filter(clinic=self).who_can("alerts.handle").exists()
+        """Whether an active member may handle risk alerts (a licensed clinician) and can sign
+        in to (their invitation accepted). A clinic made by ``touchstone setup`` has only its
+        owner: until a clinician joins, alert notices go to the owners
+        (``measures.escalation``) and no alert can be closed. One query."""
+        clinicians = StaffMember.objects.filter(clinic=self).who_can("alerts.handle")
+        return clinicians.signed_up().exists()
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -265,6 +267,12 @@ class StaffMemberQuerySet(models.QuerySet["StaffMember"]):
     def who_can(self, permission: str) -> StaffMemberQuerySet:
         """The members for whom ``StaffMember.can(permission)`` holds."""
         return self.filter(can_filter(permission))
+
+    def signed_up(self) -> StaffMemberQuerySet:
+        """Members whose login has a password: an invitation not yet accepted has none
+        (``do_invite_staff`` sets an unusable one), so its clinician cannot sign in to take a
+        risk alert."""
+        return self.exclude(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
 
 
 class StaffMember(models.Model):

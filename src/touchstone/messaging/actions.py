@@ -18,7 +18,6 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from touchstone.accounts.models import Clinic, StaffMember
-from touchstone.accounts.roles import roles_with
 from touchstone.audit.actor import Actor
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
@@ -266,7 +265,8 @@ def do_void_queued(actor: Actor, clinic: Clinic, key_prefix: str) -> int:
 
 def on_call_list(clinic: Clinic) -> list[StaffMember]:
     """The clinic's on-call clinicians in order: the active licensed ones on its list, or
-    every active licensed clinician when the list is empty."""
+    every active licensed clinician who can sign in (invitation accepted) when the list is
+    empty; none at all, and the owners are told at once (``measures.escalation``)."""
     listed = [
         entry.member
         for entry in OnCall.objects.filter(clinic=clinic).select_related("member__user")
@@ -275,9 +275,9 @@ def on_call_list(clinic: Clinic) -> list[StaffMember]:
     if listed:
         return listed
     return list(
-        StaffMember.objects.filter(
-            clinic=clinic, is_active=True, role__in=roles_with("alerts.handle")
-        )
+        StaffMember.objects.filter(clinic=clinic)
+        .who_can("alerts.handle")
+        .signed_up()
         .select_related("user")
         .order_by("pk")
     )

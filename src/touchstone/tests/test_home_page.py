@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from touchstone.accounts.roles import Role
 from touchstone.care.tests.factories import make_visit
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, make_client, make_member
 from touchstone.measures.models import RiskAlert
 from touchstone.measures.selectors import open_alerts
 from touchstone.measures.tests.factories import answered
@@ -154,6 +155,18 @@ def test_a_clinic_without_a_clinician_asks_its_owner_to_invite_one(cast: Cast):
     cast.bob.save(update_fields=["is_active"])
     assert "no licensed clinician yet" in _home(cast, cast.alice)
     assert "no licensed clinician yet" not in _home(cast, cast.tess)  # the owner's to act on
+
+
+def test_an_invitation_not_yet_accepted_does_not_count_as_a_clinician(cast: Cast):
+    # The invited clinician has no password until they follow the e-mailed link: they cannot
+    # sign in to take an alert, so the owner is still asked for one.
+    invited = make_member(cast.northside, "nadia", Role.CLINICIAN)
+    invited.user.set_unusable_password()
+    invited.user.save(update_fields=["password"])
+    assert "no licensed clinician yet" in _home(cast, cast.charlie)
+    invited.user.set_password("correct horse battery")
+    invited.user.save(update_fields=["password"])
+    assert "no licensed clinician yet" not in _home(cast, cast.charlie)
 
 
 def test_an_untaken_alert_in_a_clinic_without_a_clinician_says_nobody_can_take_it(cast: Cast):

@@ -108,6 +108,20 @@ def test_a_clinic_without_a_clinician_tells_its_owner_at_once(cast: Cast, smtp: 
     assert f"/measures/alerts/{alert.pk}/" in notice.get_payload()
 
 
+def test_a_clinician_who_has_not_accepted_the_invitation_is_not_the_only_one_told(
+    cast: Cast, smtp: Inbox
+):
+    # Bob's login has no password yet (invited, link not followed): he cannot sign in to take
+    # the alert, so the owner is told at once, as in a clinic with no clinician.
+    cast.bob.user.set_unusable_password()
+    cast.bob.user.save(update_fields=["password"])
+    with time_machine.travel(NINE_PM, tick=False):
+        _raise(cast)
+        _worker()
+    assert len(smtp.to("alice@example.org")) == 1
+    assert smtp.to("bob@example.org") == []
+
+
 def test_taking_an_alert_acknowledges_it(cast: Cast, smtp: Inbox, on_call: list[Any]):
     with time_machine.travel(NINE_PM, tick=False) as traveller:
         alert = _raise(cast)
