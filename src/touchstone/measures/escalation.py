@@ -69,7 +69,8 @@ def notice_links(alert: RiskAlert, member: StaffMember, no_clinician: bool) -> d
     if member.can("alerts.handle"):
         path = reverse("measures:alert", kwargs={"alert_id": alert.pk})
         return {"handles": True, "link": settings.SITE_URL + path}
-    links: dict[str, Any] = {"handles": False, "link": settings.SITE_URL + reverse("measures:alerts")}
+    alerts = settings.SITE_URL + reverse("measures:alerts")
+    links: dict[str, Any] = {"handles": False, "link": alerts}
     if no_clinician:
         links["invite"] = settings.SITE_URL + reverse("accounts:staff_invite") + "?role=clinician"
     return links
@@ -81,9 +82,8 @@ def do_notify_alert(actor: Actor, alert: RiskAlert, level: int) -> int:
     people = recipients(alert, level)
     minutes = alert.clinic.escalation_minutes * level
     # Asked only when someone who may not handle the alert is told (one query).
-    no_clinician = not all(m.can("alerts.handle") for m in people) and not (
-        alert.clinic.has_clinician()
-    )
+    owner_told = not all(member.can("alerts.handle") for member in people)
+    no_clinician = owner_told and not alert.clinic.has_clinician()
     with transaction.atomic():
         for member in people:
             context = {"minutes": minutes, **notice_links(alert, member, no_clinician)}
