@@ -4,12 +4,15 @@ When an alert is raised, the first clinician on the clinic's on-call list (every
 clinician when the list is empty) is notified at once by e-mail and text: the fact of an
 alert and a link, never the answer. If nobody acknowledges it within the clinic's escalation
 time, the worker's ``escalate_alerts`` job notifies the next person on the list and the
-owner; again after each further escalation time, until the list is exhausted.
+owner; again after each further escalation time, until the list is exhausted. A clinician's
+notice links to the alert; the owner's (who may not handle alerts) to the open alerts they
+may view and, in a clinic without a clinician, to the invitation of one (``notice_links``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -57,20 +60,39 @@ def max_level(alert: RiskAlert) -> int:
     return max(len(on_call_list(alert.clinic)) - 1, 1)
 
 
+def notice_links(alert: RiskAlert, member: StaffMember, no_clinician: bool) -> dict[str, Any]:
+    """What ``member``'s notice of ``alert`` links to, as the notice templates read it. A
+    clinician (``handles``): the alert, to acknowledge and handle it. Anyone else (the owner,
+    told when nobody else is or on escalation) may not open it (accounts.roles): the open
+    alerts they may view and, when the clinic has ``no_clinician``, the invitation of one with
+    the role pre-selected, as the home page's notice does."""
+    if member.can("alerts.handle"):
+        path = reverse("measures:alert", kwargs={"alert_id": alert.pk})
+        return {"handles": True, "link": settings.SITE_URL + path}
+    alerts = settings.SITE_URL + reverse("measures:alerts")
+    links: dict[str, Any] = {"handles": False, "link": alerts}
+    if no_clinician:
+        links["invite"] = settings.SITE_URL + reverse("accounts:staff_invite") + "?role=clinician"
+    return links
+
+
 def do_notify_alert(actor: Actor, alert: RiskAlert, level: int) -> int:
     """Queue the notices of ``alert`` at ``level`` (e-mail and text to each recipient; keys
     make it idempotent) and have the worker send them now. The number of recipients."""
-    link = settings.SITE_URL + reverse("measures:alert", kwargs={"alert_id": alert.pk})
     people = recipients(alert, level)
     minutes = alert.clinic.escalation_minutes * level
+    # Asked only when someone who may not handle the alert is told (one query).
+    owner_told = not all(member.can("alerts.handle") for member in people)
+    no_clinician = owner_told and not alert.clinic.has_clinician()
     with transaction.atomic():
         for member in people:
+            context = {"minutes": minutes, **notice_links(alert, member, no_clinician)}
             for channel in (Channel.EMAIL, Channel.SMS):
                 do_queue_staff_message(
                     actor, member, channel,
                     key=f"alert:{alert.pk}:{level}:{member.pk}:{channel}",
                     kind=Kind.ALERT if level == 0 else Kind.ESCALATION,
-                    context={"link": link, "minutes": minutes},
+                    context=context,
                 )  # fmt: skip
         alert.escalation_level, alert.notified_at = level, timezone.now()
         alert.save(update_fields=["escalation_level", "notified_at"])

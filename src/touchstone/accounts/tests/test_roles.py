@@ -64,3 +64,9 @@ def test_diagnoses_are_entered_by_licensed_clinicians_only():
 def test_an_unknown_permission_is_a_programming_error():
     with pytest.raises(KeyError, match=r"add it to accounts\.roles"):
         roles_with("clients.delete")
+
+
+def test_whatever_the_owner_may_not_do_a_licensed_clinician_may():
+    # The owner's 403 page (templates/errors/403.html) says so, and sends them to invite one.
+    lacking = [name for name in PERMISSIONS if not role_has(Role.OWNER, name)]
+    assert lacking and all(role_has(Role.CLINICIAN, name) for name in lacking)

@@ -73,7 +73,12 @@ def test_the_whole_chain_reaches_a_clinician_then_escalates_to_the_next_and_the_
         _worker()
         assert len(smtp.to("dara@example.org")) == 1
         [owner] = smtp.to("alice@example.org")
-        assert "not been acknowledged for 30 minutes" in owner.get_payload()
+        told = owner.get_payload()
+        assert "not been acknowledged for 30 minutes" in told
+        # The owner may not open the alert: their notice sends them where they can act.
+        assert f"/measures/alerts/{alert.pk}/" not in told and "/staff/invite/" not in told
+        assert "https://touchstone.example/measures/alerts/" in told.splitlines()
+        assert "Make sure one of your clinicians takes it now" in told
         alert.refresh_from_db()
         assert alert.escalation_level == 1
 
@@ -105,7 +110,18 @@ def test_a_clinic_without_a_clinician_tells_its_owner_at_once(cast: Cast, smtp: 
         alert = _raise(cast)
         _worker()
     [notice] = smtp.to("alice@example.org")
-    assert f"/measures/alerts/{alert.pk}/" in notice.get_payload()
+    told = notice.get_payload()
+    assert "crisis procedure" in told and "Invite a licensed clinician" in told
+    assert f"/measures/alerts/{alert.pk}/" not in told  # the alert page is a clinician's
+    links = [line for line in told.splitlines() if line.startswith("https://touchstone.example")]
+    assert links == [
+        "https://touchstone.example/measures/alerts/",
+        "https://touchstone.example/accounts/staff/invite/?role=clinician",
+    ]
+    http = cast.browser_for(cast.alice)  # the owner opens both, and the invitation asks for
+    assert http.get("/measures/alerts/").status_code == 200  # a clinician
+    invite = http.get("/accounts/staff/invite/?role=clinician").content.decode()
+    assert 'value="clinician" selected' in invite
 
 
 def test_a_clinician_who_has_not_accepted_the_invitation_is_not_the_only_one_told(

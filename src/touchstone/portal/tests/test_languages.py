@@ -63,6 +63,7 @@ def test_it_thanks_a_spanish_client_in_spanish_with_988s_spanish_line_beside_the
     assert escape(cast.harbour.crisis_line) in page  # the clinic's own words, as written
     assert "llame al 988 y oprima 2" in page and "AYUDA" in page
     assert f"En una emergencia, llame al <strong>{cast.harbour.emergency_number}</strong>" in page
+    assert "Su clínica verá su respuesta y se comunicará con usted." in page
 
 
 def test_an_english_clients_link_stays_english(cast: Cast, monkeypatch):

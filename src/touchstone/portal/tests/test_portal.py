@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from touchstone.accounts.roles import Role
 from touchstone.audit.models import AuditEvent
 from touchstone.care.tests.factories import make_episode
 from touchstone.conftest import Cast, actor_of, make_client
@@ -44,6 +45,15 @@ def test_a_client_answers_without_an_account_and_sees_crisis_resources_at_once(c
     alert = RiskAlert.objects.get()
     assert alert.client == link.client and alert.is_open
     assert AuditEvent.objects.filter(channel="portal").exists()
+
+
+def test_the_crisis_screen_promises_no_clinician_to_a_clinic_without_one(cast: Cast):
+    cast.bob.role = Role.THERAPIST  # harbour's only licensed clinician: its owner is told
+    cast.bob.save(update_fields=["role"])
+    path, link = _send(cast, "phq9")
+    page = HttpClient().post(path, {**_item9(link), "finish": "1"}).content.decode()
+    assert "Your clinic will see your answer and contact you." in page
+    assert "clinician" not in page.lower()
 
 
 def test_the_private_link_form_shows_the_licence_citation_once_after_the_questions(cast: Cast):
