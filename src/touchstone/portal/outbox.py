@@ -25,13 +25,15 @@ def dead_link_messages(messages: list[Message]) -> dict[int, str]:
     links = (
         PortalLink.objects.filter(clinic_id=messages[0].clinic_id)
         .filter(Q(pk__in=link_pks) | Q(delivery__pk__in=delivery_pks))
-        .annotate(delivery_pk=F("delivery__pk"), client_archived_at=F("client__archived_at"))
-        .only("pk", "purpose", "expires_at", "used_at", "revoked_at")
+        .select_related("client")
+        .annotate(delivery_pk=F("delivery__pk"))
+        .only("pk", "purpose", "expires_at", "used_at", "revoked_at", "client__archived_at")
     )
     works: set[tuple[str, int]] = set()
     for link in links:
-        if link.usable and link.client_archived_at is None:
+        if link.usable and link.client.archived_at is None:
             works.add(("link", link.pk))
-            if link.delivery_pk is not None:
-                works.add(("delivery", link.delivery_pk))
+            delivery_pk = getattr(link, "delivery_pk")  # noqa: B009 (the annotation)
+            if delivery_pk is not None:
+                works.add(("delivery", delivery_pk))
     return {pk: "link_gone" for pk, ref in named.items() if ref not in works}
