@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+from collections.abc import Callable, Collection
 from functools import cache
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
@@ -207,7 +208,36 @@ def _send_claimed(message: Message, mail: Any, sms: SmsBackend) -> bool:
     return True
 
 
-_OUTCOME = ["status", "attempts", "last_error", "send_after", "sent_at", "provider_id"]
+_OUTCOME = [
+    "status", "attempts", "last_error", "send_after", "sent_at", "provider_id", "skip_reason",
+]  # fmt: skip
+
+#: A check the send job runs on the messages it claimed, before sending any: the messages
+#: (by pk) that must not go, each with its reason (a ``SKIP_REASONS`` key). Registered by an
+#: app above messaging that knows what a message carries (the portal: a private link that no
+#: longer works, ``portal/outbox.py``).
+SendCheck = Callable[[list[Message]], dict[int, str]]
+
+_send_checks: list[SendCheck] = []
+
+
+def register_send_check(check: SendCheck) -> None:
+    if check not in _send_checks:
+        _send_checks.append(check)
+
+
+def _vetoed(claimed: list[Message]) -> dict[int, str]:
+    """The claimed messages a registered check says must not go, with the reason."""
+    vetoed: dict[int, str] = {}
+    for check in _send_checks:
+        vetoed.update(check(claimed))
+    return vetoed
+
+
+def _not_sent(message: Message, reason: str) -> None:
+    """A claimed message that must not go: recorded as not sent (saved by the caller)."""
+    message.status, message.skip_reason = Status.SKIPPED, reason
+    log.info("message_not_sent", message_id=message.pk, reason=reason)
 
 
 def _record_outcomes(claimed: list[Message]) -> None:
@@ -225,8 +255,9 @@ def _record_outcomes(claimed: list[Message]) -> None:
 
 def do_send_due_messages(clinic: Clinic) -> dict[str, int]:
     """Send every message of ``clinic`` that is due, over one mail connection, claiming and
-    recording them ``SEND_CHUNK`` at a time."""
-    sent = failed = 0
+    recording them ``SEND_CHUNK`` at a time. A message a registered check vetoes (its link no
+    longer works) is recorded as not sent, with the reason, instead."""
+    sent = failed = not_sent = 0
     ids = list(
         Message.objects.filter(clinic=clinic)
         .due()
@@ -234,31 +265,49 @@ def do_send_due_messages(clinic: Clinic) -> dict[str, int]:
         .values_list("pk", flat=True)
     )
     if not ids:
-        return {"sent": 0, "failed": 0}
+        return {"sent": 0, "failed": 0, "not_sent": 0}
     mail, sms = get_connection(), get_backend()
     with mail:  # one SMTP session for the run
         for start in range(0, len(ids), SEND_CHUNK):
             claimed = _claim(clinic, ids[start : start + SEND_CHUNK])
+            vetoed = _vetoed(claimed)
             for message in claimed:
-                if _send_claimed(message, mail, sms):
+                if message.pk in vetoed:
+                    _not_sent(message, vetoed[message.pk])
+                    not_sent += 1
+                elif _send_claimed(message, mail, sms):
                     sent += 1
                 else:
                     failed += 1
             _record_outcomes(claimed)
-    return {"sent": sent, "failed": failed}
+    return {"sent": sent, "failed": failed, "not_sent": not_sent}
 
 
-def do_void_queued(actor: Actor, clinic: Clinic, key_prefix: str) -> int:
-    """Queued messages of ``clinic`` whose key starts with ``key_prefix`` are no longer needed
-    (an appointment moved or cancelled): recorded as not sent, reason "expired". A message a
-    worker is sending right now is left to finish. The number voided."""
-    voided = Message.objects.filter(
-        clinic=clinic, key__startswith=key_prefix, status=Status.QUEUED
-    ).update(status=Status.SKIPPED, skip_reason="expired")
+def do_void_queued(
+    actor: Actor,
+    clinic: Clinic,
+    key_prefix: str = "",
+    *,
+    keys: Collection[str] = (),
+    reason: str = "expired",
+) -> int:
+    """Queued messages of ``clinic`` whose key starts with ``key_prefix`` or is one of
+    ``keys`` are no longer needed (an appointment moved or cancelled, "expired"; a private
+    link used, revoked or expired, "link_gone"): recorded as not sent, with ``reason`` (a
+    ``SKIP_REASONS`` key). A message a worker is sending right now is left to finish. The
+    number voided."""
+    which = Q(key__in=list(keys))
+    if key_prefix:
+        which |= Q(key__startswith=key_prefix)
+    voided = (
+        Message.objects.filter(clinic=clinic, status=Status.QUEUED)
+        .filter(which)
+        .update(status=Status.SKIPPED, skip_reason=reason)
+    )
     if voided:
         record(
             actor, Action.UPDATE, object_type="messaging.message",
-            detail=f"{voided} queued message(s) no longer needed", clinic=clinic,
+            detail=f"{voided} queued message(s) no longer needed: {reason}", clinic=clinic,
         )  # fmt: skip
     return voided
 

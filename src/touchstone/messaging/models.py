@@ -103,6 +103,7 @@ SKIP_REASONS = {
     "no_email": "no e-mail address",
     "no_phone": "no phone number a text can reach",
     "expired": "no longer needed",
+    "link_gone": "its private link no longer works (used, revoked or expired)",
 }
 
 

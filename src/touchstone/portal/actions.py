@@ -14,7 +14,8 @@ from touchstone.clients.models import Client
 from touchstone.measures.actions import do_start_administration
 from touchstone.measures.instruments import administrable
 from touchstone.measures.models import Mode
-from touchstone.portal.models import PortalLink, Purpose
+from touchstone.messaging.actions import do_void_queued
+from touchstone.portal.models import Delivery, PortalLink, Purpose, link_message_keys
 
 MAX_VALID = dt.timedelta(days=14)
 
@@ -69,16 +70,32 @@ def do_open_portal_link(actor: Actor, link: PortalLink) -> None:
     writes.save(actor, link, Action.UPDATE, update_fields=["opened_at"], detail="opened")
 
 
+def do_void_link_messages(actor: Actor, link: PortalLink) -> int:
+    """The link no longer works: the messages that carry it and are still queued (held by
+    the quiet hours, or waiting for a retry) are recorded as not sent, "link_gone", so a
+    client is never sent a link that says "not available". The number voided."""
+    deliveries = Delivery.objects.filter(clinic_id=link.clinic_id, link=link).only("pk")
+    keys = link_message_keys(link.pk, deliveries)
+    return do_void_queued(actor, link.clinic, keys=keys, reason="link_gone")
+
+
 def do_use_portal_link(actor: Actor, link: PortalLink) -> None:
-    """The client submitted through the link: a questionnaire link is spent; a sleep diary
-    link records its first night (the delivery counts as completed) and keeps working."""
+    """The client submitted through the link: a questionnaire link is spent (its queued
+    messages are voided); a sleep diary link records its first night (the delivery counts as
+    completed) and keeps working."""
     link.used_at = timezone.now()
-    writes.save(actor, link, Action.UPDATE, update_fields=["used_at"], detail="submitted")
+    with transaction.atomic():
+        writes.save(actor, link, Action.UPDATE, update_fields=["used_at"], detail="submitted")
+        if not link.usable:
+            do_void_link_messages(actor, link)
 
 
 def do_revoke_portal_link(actor: Actor, link: PortalLink) -> None:
-    """Stop a link working at once (sent to the wrong number, client asked, …)."""
+    """Stop a link working at once (sent to the wrong number, client asked, the client
+    archived, …); its queued messages are voided."""
     if link.revoked_at is not None:
         return
     link.revoked_at = timezone.now()
-    writes.save(actor, link, Action.REVOKE, update_fields=["revoked_at"], detail="portal link")
+    with transaction.atomic():
+        writes.save(actor, link, Action.REVOKE, update_fields=["revoked_at"], detail="portal link")
+        do_void_link_messages(actor, link)

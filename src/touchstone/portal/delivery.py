@@ -21,7 +21,8 @@ One sweep, :func:`do_deliver_measurements`, run by the worker every few minutes
   when the client submits a first night through it (``PortalLink.used_at``; the link keeps
   working for the period's other nights).
 * **Expiry.** A link that expired unfilled is marked expired (the due list says so) and its
-  queued reminder, if any, is voided.
+  messages still queued (held by the quiet hours: the link itself, its reminder) are voided;
+  the send job sends no message whose link no longer works in any case (``portal/outbox.py``).
 
 Idempotent: each delivery names what it covers (``Delivery.items``: instrument and occasion)
 and has a unique key, and each message has a unique key, so a second run (or a second worker)
@@ -278,7 +279,7 @@ def _remind(actor: Actor, clinic: Clinic, now: dt.datetime) -> int:
         assert link is not None  # filtered above
         with transaction.atomic():
             do_queue_client_message(
-                actor, delivery.client, key=f"{delivery.message_key}:reminder",
+                actor, delivery.client, key=delivery.reminder_key,
                 kind=REMINDER_KIND[Purpose(delivery.purpose)],
                 context={"link": link_url(link), "expires_at": link.expires_at},
             )  # fmt: skip
@@ -305,8 +306,8 @@ def _expire(actor: Actor, clinic: Clinic, now: dt.datetime) -> int:
             actor, Action.UPDATE, object_type="portal.delivery",
             detail=f"{len(gone)} link(s) expired unfilled", clinic=clinic,
         )  # fmt: skip
-    for delivery in gone:
-        do_void_queued(actor, clinic, f"{delivery.message_key}:")
+        keys = [key for d in gone for key in (d.message_key, d.reminder_key)]
+        do_void_queued(actor, clinic, keys=keys, reason="link_gone")
     return len(gone)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import ClassVar
 
 from django.core import signing
@@ -135,8 +136,46 @@ class Delivery(ClinicOwned):
         return f"measures:{self.pk}"
 
     @property
+    def reminder_key(self) -> str:
+        """The key of the one reminder for the link."""
+        return f"{self.message_key}:reminder"
+
+    @property
     def instrument_ids(self) -> list[str]:
         return sorted({item.partition("@")[0] for item in self.items})
+
+
+#: How the key of a message that carries a private link names it (``messaging.Message.key``):
+#: ``link:<link>`` (a questionnaire link staff sent from the link-ready page),
+#: ``booking:<link>`` (a booking link), ``measures:<delivery>`` and
+#: ``measures:<delivery>:reminder`` (the measurement plan's delivery and its reminder).
+SENT_LINK, BOOKING_LINK = "link", "booking"
+
+
+def link_message_key(prefix: str, link_pk: int) -> str:
+    """``link:<pk>`` (``SENT_LINK``) or ``booking:<pk>`` (``BOOKING_LINK``)."""
+    return f"{prefix}:{link_pk}"
+
+
+def link_message_keys(link_pk: int, deliveries: Iterable[Delivery]) -> list[str]:
+    """The keys of every message that can carry link ``link_pk`` (delivered as
+    ``deliveries``: none, or its one delivery)."""
+    keys = [link_message_key(prefix, link_pk) for prefix in (SENT_LINK, BOOKING_LINK)]
+    for delivery in deliveries:
+        keys += [delivery.message_key, delivery.reminder_key]
+    return keys
+
+
+def link_named_by(key: str) -> tuple[str, int] | None:
+    """What a message key names: ``("link", pk)`` for a link, ``("delivery", pk)`` for a
+    delivery's message or reminder, None for a message that carries no private link."""
+    prefix, _, rest = key.partition(":")
+    number = rest.partition(":")[0]
+    if not number.isdigit():
+        return None
+    if prefix in (SENT_LINK, BOOKING_LINK):
+        return "link", int(number)
+    return ("delivery", int(number)) if prefix == "measures" else None
 
 
 def _signed(token: str) -> dict[str, int | str] | None:

@@ -8,21 +8,44 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
 from touchstone.accounts.models import StaffMember
 from touchstone.clients.models import Client
 from touchstone.measures.instruments import short_name
 from touchstone.measures.models import Status
 from touchstone.messaging.models import SKIP_REASONS, Message
 from touchstone.messaging.models import Status as MessageStatus
-from touchstone.portal.models import Delivery, PortalLink, Purpose
+from touchstone.portal.models import BOOKING_LINK, SENT_LINK, Delivery, PortalLink, Purpose
+
+
+def _held_until() -> Subquery:
+    """For a link (``OuterRef``): when its message, still held by the quiet hours, is to be
+    sent; None when none is held. Keys as ``portal.models.link_message_keys``."""
+    as_text = Cast(OuterRef("pk"), CharField())
+    carries = Q(key=Concat(Value(f"{SENT_LINK}:"), as_text)) | Q(
+        key=Concat(Value(f"{BOOKING_LINK}:"), as_text)
+    )
+    carries |= Q(key=Concat(Value("measures:"), Cast(OuterRef("delivery__pk"), CharField())))
+    held = Message.objects.filter(
+        carries,
+        clinic_id=OuterRef("clinic_id"),
+        status=MessageStatus.QUEUED,
+        send_after__gt=timezone.now(),
+    )
+    return Subquery(held.order_by("send_after").values("send_after")[:1])
 
 
 def open_links(member: StaffMember, client: Client) -> list[PortalLink]:
     """Links the client could still open, for staff who send them (``measures.give``);
-    empty for other roles. One query."""
+    empty for other roles. Each has ``held_until``: when its message is to be sent, while the
+    quiet hours hold it (else None). One query."""
     if not member.can("measures.give"):
         return []
-    return list(PortalLink.objects.for_member(member).open().filter(client=client))
+    links = PortalLink.objects.for_member(member).open().filter(client=client)
+    return list(links.annotate(held_until=_held_until()))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,13 @@ from touchstone.messaging.models import Kind, Message
 from touchstone.messaging.tasks import send_due_messages
 from touchstone.portal.actions import do_create_portal_link
 from touchstone.portal.delivery import link_url
-from touchstone.portal.models import PortalLink, Purpose
+from touchstone.portal.models import (
+    BOOKING_LINK,
+    SENT_LINK,
+    PortalLink,
+    Purpose,
+    link_message_key,
+)
 from touchstone.scheduling.models import policy_for
 
 #: How long a booking link works.
@@ -90,7 +96,7 @@ def do_send_portal_link(actor: Actor, link: PortalLink) -> Message:
     if reason:
         text = LINK_REFUSALS.get(reason, "{name} cannot be reached.").format(name=name)
         raise _refused(actor, client, f"questionnaire link not sent: {reason}", text)
-    key = f"link:{link.pk}"
+    key = link_message_key(SENT_LINK, link.pk)
     if Message.objects.filter(clinic_id=link.clinic_id, key=key).exists():
         raise _refused(actor, client, "questionnaire link not sent: sent already",
                        f"This link was sent to {name} already.")  # fmt: skip
@@ -134,7 +140,7 @@ def do_send_booking_link(actor: Actor, client: Client) -> Message:
     with transaction.atomic():
         link = do_create_portal_link(actor, client, Purpose.BOOKING, [], expires)
         message = do_queue_client_message(
-            actor, client, key=f"booking:{link.pk}", kind=Kind.BOOKING,
+            actor, client, key=link_message_key(BOOKING_LINK, link.pk), kind=Kind.BOOKING,
             context={"link": link_url(link), "expires_at": expires},
         )  # fmt: skip
         send_due_messages.enqueue(clinic_id=clinic.pk)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -21,12 +22,13 @@ from touchstone.accounts.models import Clinic
 from touchstone.audit.actor import Actor
 from touchstone.audit.models import AuditEvent
 from touchstone.care.tests.factories import make_episode, make_visit
-from touchstone.conftest import Cast, make_client
+from touchstone.conftest import Cast, actor_of, make_client
 from touchstone.measures.models import Administration, Mode, Status
 from touchstone.messaging.models import Message, OutboxText
 from touchstone.messaging.models import Status as MessageStatus
 from touchstone.messaging.tests.smtp import Inbox, smtp_server
 from touchstone.outcomes.summaries import questionnaires_due, refresh_client
+from touchstone.portal.actions import do_revoke_portal_link
 from touchstone.portal.delivery import do_deliver_measurements
 from touchstone.portal.models import Delivery, PortalLink, Purpose, find_link
 from touchstone.portal.selectors import client_deliveries, delivery_states
@@ -309,3 +311,28 @@ def test_a_diary_link_is_completed_by_its_first_night_and_reminded_only_if_unuse
         _worker()
     first = Delivery.objects.filter(client=kim).order_by("pk").first()
     assert first is not None and first.expired_at is None  # completed, not "expired unfilled"
+
+
+def test_a_delivery_held_by_the_quiet_hours_never_carries_a_dead_link(cast: Cast, clinic: Clinic):
+    # The tryout's gap, for the plan's own messages: the link revoked (or expired) while its
+    # message waited for 08:00 went out at 08:00 anyway.
+    dana = _client_with_visit(cast, clinic, email="dana@example.org")
+    lee = make_client(clinic, given_name="Lee", email="lee@example.org")
+    make_episode(clinic, lee, started_on=dt.date(2026, 2, 16), plan_each_visit=["gad7"])
+    with time_machine.travel(MONDAY - dt.timedelta(days=7), tick=False):
+        make_appointment(clinic, cast.bob, lee, THURSDAY_2PM)  # Tess sees Dana then
+    tuesday_10pm = THURSDAY_2PM - dt.timedelta(hours=40)  # 22:00 in Chicago: quiet hours
+    with time_machine.travel(tuesday_10pm, tick=False) as traveller:
+        _worker()
+        held = {d.client_id: d for d in Delivery.objects.select_related("link")}
+        messages = Message.objects.filter(key__in=[d.message_key for d in held.values()])
+        assert {m.status for m in messages} == {MessageStatus.QUEUED}
+        do_revoke_portal_link(actor_of(cast.tess), held[dana.pk].link)
+        lees = held[lee.pk].link
+        lees.expires_at = tuesday_10pm + dt.timedelta(hours=1)  # as if it had been short
+        lees.save(update_fields=["expires_at"])
+        traveller.move_to(tuesday_10pm + dt.timedelta(hours=10, minutes=5))  # 08:05
+        _worker()
+    for message in Message.objects.filter(kind="questionnaires"):
+        assert (message.status, message.skip_reason) == (MessageStatus.SKIPPED, "link_gone")
+    assert not [m for m in mail.outbox if "questions" in m.subject]
