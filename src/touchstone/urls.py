@@ -8,7 +8,6 @@ from touchstone.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("touchstone.accounts.urls")),
     path("", include("touchstone.record.urls")),
     path("", include("touchstone.clients.urls")),

@@ -1,4 +1,4 @@
-"""Project-level pages: the home page and the health check."""
+"""Project-level pages: the home page (the health check is operations/health.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 
-from touchstone.accounts.access import MemberRequest, public, requires
+from touchstone.accounts.access import MemberRequest, requires
 from touchstone.accounts.models import StaffMember, StaffNotice
 from touchstone.audit.log import record
 from touchstone.audit.models import Action
@@ -21,7 +19,6 @@ from touchstone.care.models import Visit, VisitStatus
 from touchstone.care.selectors import day_bounds, unsigned_notes
 from touchstone.clients.models import Client
 from touchstone.measures.selectors import no_clinician, open_alerts
-from touchstone.operations.models import Heartbeat
 from touchstone.outcomes import summaries
 from touchstone.scheduling.models import BLOCKING, Appointment, Status
 from touchstone.scheduling.selectors import week_figures
@@ -141,16 +138,3 @@ def home(request: MemberRequest) -> HttpResponse:
         # The home page lists clients (due, alerts, visits today): an audited read.
         record(request.actor, Action.LIST, object_type="clients.client", detail="home page")
     return render(request, "home.html", context)
-
-
-@public
-@never_cache
-@transaction.non_atomic_requests
-def healthz(request: HttpRequest) -> HttpResponse:
-    """200 when the database commits a write transaction, 503 otherwise (for load balancers
-    and uptime monitors; exempt from the HTTPS redirect, SECURE_REDIRECT_EXEMPT)."""
-    try:
-        Heartbeat.beat()
-    except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})

@@ -196,6 +196,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             "qr_svg": _qr_svg(device.config_url),
             "secret": _typed_key(device.bin_key),
             "has_device": has_device,
+            # A first enrolment the clinic requires reads as one, not as the login's choice.
+            "required": gate,
         },
     )
 

@@ -49,3 +49,29 @@ def test_it_is_exempt_from_the_https_redirect(db: object):
     client = HttpClient()
     assert client.get("/healthz").status_code == 200
     assert client.get("/accounts/login/").status_code == 301
+
+
+@override_settings(ALLOWED_HOSTS=["touchstone.example.org"])
+def test_it_answers_a_probe_of_the_servers_own_address_without_a_host_error(
+    db: object, caplog: pytest.LogCaptureFixture
+):
+    # docs/deploy.md has monitors probe http://127.0.0.1:8001/healthz; with production's
+    # ALLOWED_HOSTS that answered 400 and logged a DisallowedHost error on every probe.
+    probe = HttpClient(HTTP_HOST="127.0.0.1:8001")
+    with caplog.at_level("WARNING", logger="django.security"):
+        response = probe.get("/healthz")
+        head = probe.head("/healthz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+    assert head.status_code == 200
+    assert "no-cache" in response["Cache-Control"]
+    assert caplog.records == []
+
+
+@override_settings(ALLOWED_HOSTS=["touchstone.example.org"])
+def test_every_other_path_and_method_still_checks_the_host(db: object):
+    stranger = HttpClient(HTTP_HOST="evil.example.com")
+    assert stranger.get("/accounts/login/").status_code == 400
+    assert stranger.get("/healthz/").status_code == 400
+    assert stranger.get("/healthz/x").status_code == 400
+    assert stranger.post("/healthz").status_code == 400
+    assert HttpClient(HTTP_HOST="touchstone.example.org").get("/healthz").status_code == 200

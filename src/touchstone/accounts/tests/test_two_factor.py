@@ -176,3 +176,16 @@ def test_a_therapists_enrolment_names_no_owners_steps_and_a_new_phone_goes_back_
     second = TOTPDevice.objects.get(user=cast.tess.user, confirmed=False)
     replaced = http.post("/accounts/two-factor/", {"code": _code(second)})
     assert replaced["Location"] == "/accounts/profile/"
+
+
+def test_a_first_enrolment_the_clinic_requires_says_so_and_not_that_one_chose_it(cast: Cast):
+    # Tryout 2 (F): the required first enrolment read "…or you chose to use one".
+    _requiring_two_factor(cast)
+    required = _sign_in("alice").get("/accounts/two-factor/").content.decode()
+    assert "Your clinic asks for a one-time code" in required and "you chose" not in required
+    assert "Set one up now; your pages open once it is on." in required
+    cast.harbour.require_two_factor = False
+    cast.harbour.save(update_fields=["require_two_factor"])
+    chosen = _sign_in("bob").get("/accounts/two-factor/").content.decode()
+    assert "Your clinic asks" not in chosen and "you chose" not in chosen
+    assert "every sign-in asks for a one-time code from an authenticator app" in chosen

@@ -54,3 +54,30 @@ def test_the_batch_of_reminders_writes_each_client_in_their_own_language(
     assert by_client[spanish.pk].subject.startswith("Recordatorio: su cita")
     assert by_client[english.pk].subject == "Reminder: your appointment at Harbour Massage"
     assert "on Wednesday, March 4 at 10:30 AM." in by_client[english.pk].body
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_questionnaire_links_subject_names_a_visit_only_when_one_is_booked(
+    chicago: Cast, monkeypatch, language: str
+):
+    # Tryout 2 (F): a link sent from the link-ready page, no visit booked, was headed
+    # "A few questions before your next visit".
+    client = prefer(monkeypatch, make_client(chicago.harbour, email="d@example.org"), language)
+    link = {"link": "https://t.example/p/1/", "expires_at": STARTS_AT + dt.timedelta(days=7)}
+    subjects = [
+        do_queue_client_message(
+            actor_of(chicago.tess), client, key=key, kind=Kind.QUESTIONNAIRES, context=context
+        ).subject
+        for key, context in (("q-1", link), ("q-2", {**link, "visit_at": STARTS_AT}))
+    ]
+    expected = {
+        "en": [
+            "A few questions from Harbour Massage",
+            "A few questions before your next visit at Harbour Massage",
+        ],
+        "es": [
+            "Unas preguntas de Harbour Massage",
+            "Unas preguntas antes de su próxima visita en Harbour Massage",
+        ],
+    }
+    assert subjects == expected[language]

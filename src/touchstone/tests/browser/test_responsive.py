@@ -208,3 +208,28 @@ def test_each_roles_home_page_fits_a_laptop_screen(
             page.goto(f"{live_server.url}/outcomes/")
             page.locator("[data-chart][data-rendered=true]").first.wait_for()
             screenshot(f"outcomes-dashboard-{username}-{label}")
+
+
+#: The right edge of the element, in CSS pixels from the left of the viewport.
+RIGHT_EDGE = "(el) => el.getBoundingClientRect().right"
+
+
+def test_a_clinician_sees_why_and_opens_an_alert_on_a_phone(
+    cast: Cast, live_server: Any, page: Any, screenshot: Any
+):
+    # Tryout 2 (E): at 390 px the alert list scrolled inside its own box, "Why" was cut and
+    # the Open link sat at x 406-451 with nothing showing it was there.
+    client = make_client(cast.harbour, given_name="Avery", family_name="Quinn")
+    answered(client, cast.tess, "phq9", [0] * 8 + [2])
+    sign_in(page, live_server.url, "bob")
+    for size, label in ((PHONE, "phone"), (LAPTOP, "laptop")):
+        page.set_viewport_size(size)
+        page.goto(f"{live_server.url}{reverse('measures:alerts')}")
+        why = page.get_by_text("Risk item answered positively")
+        link = page.get_by_role("link", name="Open the alert for Avery Quinn")
+        screenshot(f"alerts-clinician-{label}")
+        assert why.is_visible() and link.is_visible()
+        for element in (why, link):
+            assert element.evaluate(RIGHT_EDGE) <= size["width"], f"{label}: off screen"
+    link.click()
+    page.get_by_role("heading", name="Risk alert").wait_for()
