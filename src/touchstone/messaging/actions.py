@@ -226,9 +226,29 @@ def register_send_check(check: SendCheck) -> None:
         _send_checks.append(check)
 
 
+def _client_withdrawn(claimed: list[Message]) -> dict[int, str]:
+    """The claimed messages to a client who, since they were queued, asked for no messages or
+    was archived (a reminder queued yesterday, held by the quiet hours, must not reach a client
+    who opted out tonight). One query, none for staff messages."""
+    client_ids = {m.client_id for m in claimed if m.client_id is not None}
+    if not client_ids:
+        return {}
+    withdrawn = dict(
+        Client.objects.filter(pk__in=client_ids)
+        .filter(Q(messages_opt_out=True) | Q(archived_at__isnull=False))
+        .values_list("pk", "messages_opt_out")
+    )
+    return {
+        m.pk: "opted_out" if withdrawn[m.client_id] else "archived"
+        for m in claimed
+        if m.client_id in withdrawn
+    }
+
+
 def _vetoed(claimed: list[Message]) -> dict[int, str]:
-    """The claimed messages a registered check says must not go, with the reason."""
-    vetoed: dict[int, str] = {}
+    """The claimed messages that must not go, with the reason: the client withdrew, or a
+    registered check says so."""
+    vetoed = _client_withdrawn(claimed)
     for check in _send_checks:
         vetoed.update(check(claimed))
     return vetoed
@@ -255,8 +275,9 @@ def _record_outcomes(claimed: list[Message]) -> None:
 
 def do_send_due_messages(clinic: Clinic) -> dict[str, int]:
     """Send every message of ``clinic`` that is due, over one mail connection, claiming and
-    recording them ``SEND_CHUNK`` at a time. A message a registered check vetoes (its link no
-    longer works) is recorded as not sent, with the reason, instead."""
+    recording them ``SEND_CHUNK`` at a time. A message whose client has since opted out or
+    been archived, or that a registered check vetoes (its link no longer works), is recorded
+    as not sent, with the reason, instead."""
     sent = failed = not_sent = 0
     ids = list(
         Message.objects.filter(clinic=clinic)

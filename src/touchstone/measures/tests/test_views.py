@@ -239,10 +239,13 @@ def test_an_unknown_chosen_questionnaire_is_not_preselected(cast: Cast):
 
 def test_the_alert_list_says_when_the_clinic_has_no_clinician_to_take_an_alert(cast: Cast):
     answered(make_client(cast.harbour, given_name="Ivy"), cast.tess, "phq9", [0] * 8 + [2])
-    answered(make_client(cast.northside, given_name="Una"), cast.charlie, "phq9", [0] * 8 + [1])
+    una = make_client(cast.northside, given_name="Una")
+    answered(una, cast.charlie, "phq9", [0] * 8 + [1])
     harbour = cast.browser_for(cast.tess).get("/measures/alerts/").content.decode()
     assert "a clinician (not yet taken)" in harbour  # Bob can take it
     lone = cast.browser_for(cast.charlie).get("/measures/alerts/").content.decode()
     assert "Una" in lone and "a clinician (not yet taken)" not in lone
     invite = '<a href="/accounts/staff/invite/?role=clinician">invite one</a>'
     assert f"no clinician in this clinic yet — {invite}" in lone
+    # The owner, who may not open the alert, reaches the client's record (to call them).
+    assert f'<a href="/clients/{una.pk}/">Una' in lone

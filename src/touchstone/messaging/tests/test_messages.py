@@ -83,6 +83,30 @@ def test_it_honours_the_opt_out(clinic: Clinic):
     assert message.status == Status.SKIPPED and message.skip_reason == "opted_out"
 
 
+@pytest.mark.parametrize(
+    ("withdrawal", "reason"),
+    [({"messages_opt_out": True}, "opted_out"), ({"archived_at": MORNING}, "archived")],
+)
+def test_a_held_message_does_not_go_to_a_client_who_withdrew_meanwhile(
+    clinic: Clinic, withdrawal: dict[str, Any], reason: str
+):
+    # Queued at 22:30, held by the quiet hours until 08:00; at 23:00 the client asks for no
+    # more messages (or is archived): at 08:00 nothing may reach them.
+    client = make_client(clinic, email="dana@example.org")
+    other = make_client(clinic, given_name="Eli", email="eli@example.org")
+    late = dt.datetime(2026, 3, 2, 22, 30, tzinfo=clinic.zone)
+    with time_machine.travel(late, tick=False) as traveller:
+        message, still = _queue(client), _queue(other, key="q:2")
+        Client.objects.filter(pk=client.pk).update(**withdrawal)
+        traveller.move_to(dt.datetime(2026, 3, 3, 8, 0, tzinfo=clinic.zone))
+        _worker()
+    assert [email.to for email in mail.outbox] == [["eli@example.org"]]
+    message.refresh_from_db()
+    still.refresh_from_db()
+    assert message.status == Status.SKIPPED and message.skip_reason == reason
+    assert still.status == Status.SENT
+
+
 def test_it_records_a_client_without_an_address_as_not_sent(clinic: Clinic):
     message = _queue(make_client(clinic))
     assert message.status == Status.SKIPPED and message.skip_reason == "no_email"
