@@ -133,7 +133,7 @@ class Delivery(ClinicOwned):
     @property
     def message_key(self) -> str:
         """The key of the message that carries the link (``messaging.Message.key``)."""
-        return f"measures:{self.pk}"
+        return f"{DELIVERED_LINK}:{self.pk}"
 
     @property
     def reminder_key(self) -> str:
@@ -149,7 +149,7 @@ class Delivery(ClinicOwned):
 #: ``link:<link>`` (a questionnaire link staff sent from the link-ready page),
 #: ``booking:<link>`` (a booking link), ``measures:<delivery>`` and
 #: ``measures:<delivery>:reminder`` (the measurement plan's delivery and its reminder).
-SENT_LINK, BOOKING_LINK = "link", "booking"
+SENT_LINK, BOOKING_LINK, DELIVERED_LINK = "link", "booking", "measures"
 
 
 def link_message_key(prefix: str, link_pk: int) -> str:
@@ -175,7 +175,7 @@ def link_named_by(key: str) -> tuple[str, int] | None:
         return None
     if prefix in (SENT_LINK, BOOKING_LINK):
         return "link", int(number)
-    return ("delivery", int(number)) if prefix == "measures" else None
+    return ("delivery", int(number)) if prefix == DELIVERED_LINK else None
 
 
 def _signed(token: str) -> dict[str, int | str] | None:

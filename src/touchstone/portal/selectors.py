@@ -18,7 +18,14 @@ from touchstone.measures.instruments import short_name
 from touchstone.measures.models import Status
 from touchstone.messaging.models import SKIP_REASONS, Message
 from touchstone.messaging.models import Status as MessageStatus
-from touchstone.portal.models import BOOKING_LINK, SENT_LINK, Delivery, PortalLink, Purpose
+from touchstone.portal.models import (
+    BOOKING_LINK,
+    DELIVERED_LINK,
+    SENT_LINK,
+    Delivery,
+    PortalLink,
+    Purpose,
+)
 
 
 def _held_until() -> Subquery:
@@ -28,7 +35,8 @@ def _held_until() -> Subquery:
     carries = Q(key=Concat(Value(f"{SENT_LINK}:"), as_text)) | Q(
         key=Concat(Value(f"{BOOKING_LINK}:"), as_text)
     )
-    carries |= Q(key=Concat(Value("measures:"), Cast(OuterRef("delivery__pk"), CharField())))
+    delivery = Cast(OuterRef("delivery__pk"), CharField())
+    carries |= Q(key=Concat(Value(f"{DELIVERED_LINK}:"), delivery))
     held = Message.objects.filter(
         carries,
         clinic_id=OuterRef("clinic_id"),
